@@ -1,0 +1,21 @@
+// Shared CLI helpers: Status -> exit code, the one-line error format, and a
+// progress line for terminals.
+#pragma once
+
+#include <string>
+
+#include "memtk/base/stats.h"
+#include "memtk/base/status.h"
+
+namespace memtk::cli {
+
+/// Exit codes: 0 success, 1 input/processing error, 2 usage error.
+int ExitCode(const Status& s);
+/// Prints "memtk <cmd>: <message>" to stderr and returns the exit code.
+int Fail(const std::string& cmd, const Status& s);
+/// Prints warning/error counters of `stats` to stderr, one line each.
+void PrintStatsWarnings(const std::string& cmd, const std::string& input, const Stats& stats);
+/// True if stderr is a terminal (progress lines make sense).
+bool StderrIsTty();
+
+}  // namespace memtk::cli

@@ -1,0 +1,28 @@
+// memtk: parse the command line, dispatch to one subcommand, exit.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "cmd_convert.h"
+#include "memtk/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"memtk: memory profiling toolkit for PyTorch CUDA snapshots", "memtk"};
+  app.set_version_flag("--version", memtk::kMemtkVersion);
+  app.require_subcommand(1);
+  memtk::cli::RegisterConvert(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // a subcommand finished with this status
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "memtk: {}\nRun 'memtk --help' or 'memtk SUBCOMMAND --help' for usage.\n", e.what());
+    return 2;
+  }
+  return 0;
+}

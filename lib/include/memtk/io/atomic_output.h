@@ -1,0 +1,32 @@
+// AtomicOutput: write to `<dir>/.<name>.tmp-XXXXXX`, rename over the target
+// on Commit(). A failed or interrupted run never leaves a half-written file
+// that looks complete; the destructor removes an uncommitted temp file.
+#pragma once
+
+#include <string>
+
+#include "memtk/base/status.h"
+
+namespace memtk::io {
+
+class AtomicOutput {
+ public:
+  /// Reserves a temp path next to `target` (same filesystem, so rename is atomic).
+  static StatusOr<AtomicOutput> Create(const std::string& target);
+  AtomicOutput(AtomicOutput&& o) noexcept;
+  AtomicOutput& operator=(AtomicOutput&&) = delete;
+  ~AtomicOutput();
+
+  const std::string& temp_path() const { return temp_; }
+  const std::string& target() const { return target_; }
+  /// fsync-free rename of the temp file onto the target.
+  Status Commit();
+
+ private:
+  AtomicOutput(std::string target, std::string temp) : target_(std::move(target)), temp_(std::move(temp)) {}
+  std::string target_;
+  std::string temp_;
+  bool done_ = false;
+};
+
+}  // namespace memtk::io

@@ -1,0 +1,155 @@
+// Streaming, code-free pickle decoder (protocols 0-5).
+//
+// Push-based: Feed() accepts any chunk boundary (a partial opcode is kept in
+// a small carry buffer), Finish() reports truncation. Values are built in a
+// NodeArena; the Consumer decides, per container, whether its children are
+// stored or streamed out one by one (see value.h). Nothing is executed:
+// GLOBAL/STACK_GLOBAL/REDUCE are accepted only for a short allowlist of
+// code-free helpers that TorchScript's pickler emits
+// (torch.jit._pickle.restore_type_tag/build_*list, collections.OrderedDict),
+// interpreted here; BUILD, INST, OBJ, NEWOBJ(_EX), PERSID, BINPERSID, EXT*,
+// and every other global are refused with an error naming opcode and byte.
+//
+// Memory: the memo is the one structure that can grow with the file. With a
+// MemoRefCounts from a first pass (RefCountPass), an entry is stored only if
+// it is referenced later and is dropped after its last reference, so memory
+// follows what is still reachable (distinct frames, strings and stacks), not
+// the number of events. Without counts every entry is kept (pipes).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "memtk/base/status.h"
+#include "memtk/base/string_pool.h"
+#include "memtk/pickle/value.h"
+
+namespace memtk::pickle {
+
+/// Receives the decoded structure. All Values passed in are borrowed.
+class Consumer {
+ public:
+  virtual ~Consumer() = default;
+  /// Role of a container about to be created. `parent` is the container it
+  /// will be stored in (nullptr at top level or when unknown), `key` the
+  /// dict key it will be stored under (nullptr for list items), `index` its
+  /// position in the parent.
+  virtual uint16_t RoleOf(const Node* parent, const Value* key, uint64_t index, Kind kind) = 0;
+  /// True if children appended to a list with this role go to OnItem().
+  virtual bool Streams(uint16_t role) const = 0;
+  virtual Status OnItem(Node* list, uint64_t index, const Value& item) = 0;
+  /// The top-level object, at STOP.
+  virtual Status OnRoot(const Value& root) = 0;
+};
+
+/// Number of later references of each memo slot, 2 bits each (3 = many).
+class MemoRefCounts {
+ public:
+  uint8_t Get(uint64_t idx) const {
+    return idx / 4 < bits_.size() ? (bits_[idx / 4] >> (2 * (idx % 4))) & 3 : 0;
+  }
+  void Bump(uint64_t idx) {
+    if (idx / 4 >= bits_.size()) bits_.resize(idx / 4 + 1 + bits_.size() / 2, 0);
+    uint8_t& b = bits_[idx / 4];
+    unsigned shift = 2 * (idx % 4);
+    if (((b >> shift) & 3) != 3) b = static_cast<uint8_t>(b + (1u << shift));
+  }
+  size_t MemoryBytes() const { return bits_.capacity(); }
+
+ private:
+  std::vector<uint8_t> bits_;
+};
+
+struct DecoderLimits {
+  uint64_t max_string = 1ull << 30;    ///< longest str/bytes argument
+  uint64_t max_stack = 1ull << 24;     ///< values on the VM stack
+  uint64_t max_memo_gap = 1ull << 24;  ///< how far a PUT index may jump ahead
+};
+
+/// The opcode machinery shared by both passes.
+class DecoderBase {
+ public:
+  /// `name` prefixes every error ("snap.pickle").
+  explicit DecoderBase(std::string name) : name_(std::move(name)) {}
+  virtual ~DecoderBase() = default;
+  /// Feeds the next bytes. Errors are sticky: later calls return the first.
+  Status Feed(const uint8_t* data, size_t n);
+  /// Reports a truncated pickle if STOP was not reached.
+  Status Finish();
+  bool done() const { return done_; }
+  /// Bytes consumed so far (offset of the next opcode).
+  uint64_t offset() const { return offset_; }
+  /// Marks the input as decompressed gzip, so offsets say "uncompressed byte".
+  void set_gzip(bool g) { gzip_ = g; }
+
+ protected:
+  struct Op;
+  /// Executes one parsed opcode that starts at byte `at`.
+  virtual Status Execute(const Op& op, uint64_t at) = 0;
+  /// What is open at the end of input, for the truncation message.
+  virtual const char* OpenContext() const { return nullptr; }
+  Status Error(uint64_t at, std::string_view what, std::string_view why = {}) const;
+  size_t ParseOp(const uint8_t* p, const uint8_t* end, Op* op, size_t* need, Status* err);
+
+  std::string name_;
+  DecoderLimits limits_;
+  bool done_ = false;
+  bool gzip_ = false;
+
+ private:
+  uint64_t offset_ = 0;
+  std::vector<uint8_t> carry_;
+  size_t need_ = 0;
+  Status sticky_;
+};
+
+/// First pass: counts memo references, builds nothing.
+class RefCountPass : public DecoderBase {
+ public:
+  using DecoderBase::DecoderBase;
+  MemoRefCounts Take() { return std::move(counts_); }
+
+ private:
+  Status Execute(const Op& op, uint64_t at) override;
+  MemoRefCounts counts_;
+  uint64_t memo_next_ = 0;
+};
+
+/// Second (or only) pass: builds values and drives the Consumer.
+class Decoder : public DecoderBase {
+ public:
+  Decoder(std::string name, StringPool* pool, NodeArena* arena, Consumer* consumer);
+  ~Decoder() override;
+  /// Counts from a RefCountPass over the same bytes; without them every
+  /// memo entry is kept.
+  void SetRefCounts(MemoRefCounts counts);
+  /// Memo entries currently held (for tests and memory accounting).
+  size_t memo_size() const;
+
+ private:
+  struct Memo;
+  Status Execute(const Op& op, uint64_t at) override;
+  const char* OpenContext() const override;
+  uint16_t RoleForNew(Kind kind, uint64_t* index);
+  Status Push(const Value& v, uint64_t at);
+  Status AddToList(Node* list, const Value& v);
+  Status PopMark(uint64_t at, size_t* mark);
+  Status DoReduce(uint64_t at);
+  Status DoGlobal(std::string_view module, std::string_view name, const char* opname, uint64_t at);
+  void PutMemo(uint64_t idx);
+
+  StringPool* pool_;
+  NodeArena* arena_;
+  Consumer* consumer_;
+  std::vector<Value> stack_;
+  std::vector<size_t> marks_;
+  std::vector<uint32_t> globals_;  // globals on the stack per mark level
+  std::unique_ptr<Memo> memo_;
+  MemoRefCounts counts_;
+  bool have_counts_ = false;
+  uint64_t memo_next_ = 0;
+};
+
+}  // namespace memtk::pickle

@@ -1,0 +1,66 @@
+// SnapshotDbWriter: a SnapshotSink that writes the memtk database.
+//
+// Schema (also documented in README.md, "Database schema"):
+//   meta(key, value)                       source, format, counts, keys seen, version
+//   frames(id, filename, line, name, extra)
+//   stacks(id, depth, top_frame_id)        top_frame_id = frames[0] (innermost)
+//   stack_frames(stack_id, position, frame_id)   position 0 = innermost
+//   events(id, device, idx, host, action, addr, size, stream, time_us, stack_id,
+//          forward_stack_id, device_free, compile_context, user_metadata, pool_id, extra)
+//   allocations(id, device, host, addr, size, stream, alloc_event, free_requested_event,
+//          free_event, alloc_time_us, free_requested_time_us, free_time_us, stack_id)
+//   segments(id, device, host, address, total_size, allocated_size, active_size,
+//          requested_size, stream, segment_type, pool_id, is_expandable, stack_id,
+//          num_blocks, extra)
+//   blocks(id, segment_id, device, address, size, requested_size, state,
+//          address_derived, stack_id, extra)
+//   annotations(id, device, stage, name, time_us, extra)
+//   stats(name, severity, value, description)
+// Rows are inserted with prepared statements in one transaction with the
+// journal off (the file is a temp file renamed on success); indexes are
+// built at the end, which is faster than maintaining them per row.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "memtk/snapshot/allocations.h"
+#include "memtk/snapshot/snapshot.h"
+
+namespace memtk::store {
+
+inline constexpr int kSchemaVersion = 1;
+
+class SnapshotDbWriter : public snapshot::SnapshotSink {
+ public:
+  /// Creates the schema in a new database at `db_path`. `source` is recorded in meta.
+  static StatusOr<std::unique_ptr<SnapshotDbWriter>> Create(const std::string& db_path, const std::string& source);
+  ~SnapshotDbWriter() override;
+
+  Status OnBegin(const snapshot::Tables& t) override;
+  Status OnFrame(FrameId id, const snapshot::Frame& f) override;
+  Status OnStack(StackId id, std::span<const FrameId> frames) override;
+  Status OnSegment(const snapshot::Segment& s) override;
+  Status OnBlock(const snapshot::Block& b) override;
+  Status OnEvent(const snapshot::TraceEvent& e) override;
+  Status OnAnnotation(const snapshot::Annotation& a) override;
+  Status OnTopLevel(std::string_view key, std::string_view json) override;
+  Status OnEnd(const snapshot::ReadSummary& summary) override;
+
+  /// Reader counters plus the allocation matcher's, after OnEnd.
+  const Stats& stats() const { return stats_; }
+  const snapshot::ReadSummary& summary() const { return summary_; }
+  uint64_t allocations() const { return allocations_; }
+  /// Closes the database; must succeed before the file is renamed into place.
+  Status Close();
+
+ private:
+  struct Impl;
+  SnapshotDbWriter();
+  std::unique_ptr<Impl> impl_;
+  Stats stats_;
+  snapshot::ReadSummary summary_;
+  uint64_t allocations_ = 0;
+};
+
+}  // namespace memtk::store

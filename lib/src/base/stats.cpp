@@ -1,0 +1,30 @@
+#include "memtk/base/stats.h"
+
+namespace memtk {
+
+namespace {
+const StatInfo kInfos[] = {
+#define MEMTK_STAT_INFO(name, sev, desc) {#name, Severity::sev, desc},
+    MEMTK_STATS(MEMTK_STAT_INFO)
+#undef MEMTK_STAT_INFO
+};
+}  // namespace
+
+const StatInfo& GetStatInfo(Stat s) { return kInfos[static_cast<size_t>(s)]; }
+
+std::string_view SeverityName(Severity s) {
+  switch (s) {
+    case Severity::kInfo: return "info";
+    case Severity::kWarning: return "warning";
+    case Severity::kError: return "error";
+  }
+  return "?";
+}
+
+bool Stats::HasErrors() const {
+  for (size_t i = 0; i < values_.size(); ++i)
+    if (values_[i] != 0 && kInfos[i].severity == Severity::kError) return true;
+  return false;
+}
+
+}  // namespace memtk

@@ -1,0 +1,51 @@
+#include "memtk/io/atomic_output.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace memtk::io {
+
+StatusOr<AtomicOutput> AtomicOutput::Create(const std::string& target) {
+  // The temp file sits beside the target so the final rename cannot cross
+  // filesystems; its dot-name keeps it out of globs like *.db.
+  auto slash = target.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : target.substr(0, slash + 1);
+  std::string base = slash == std::string::npos ? target : target.substr(slash + 1);
+  std::string templ = dir + "." + base + ".tmp-XXXXXX";
+  std::vector<char> buf(templ.begin(), templ.end());
+  buf.push_back('\0');
+  int fd = ::mkstemp(buf.data());
+  if (fd < 0) return IoError(fmt::format("{}: cannot create output: {}", target, std::strerror(errno)));
+  // mkstemp makes the file 0600; give the result the usual umask-derived mode.
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd, 0666 & ~mask);
+  ::close(fd);
+  return AtomicOutput(target, std::string(buf.data()));
+}
+
+AtomicOutput::AtomicOutput(AtomicOutput&& o) noexcept
+    : target_(std::move(o.target_)), temp_(std::move(o.temp_)), done_(o.done_) {
+  o.done_ = true;
+}
+
+AtomicOutput::~AtomicOutput() {
+  if (!done_) ::unlink(temp_.c_str());
+}
+
+Status AtomicOutput::Commit() {
+  if (::rename(temp_.c_str(), target_.c_str()) != 0)
+    return IoError(fmt::format("{}: cannot rename output into place: {}", target_, std::strerror(errno)));
+  done_ = true;
+  return OkStatus();
+}
+
+}  // namespace memtk::io

@@ -1,0 +1,845 @@
+// The pickle virtual machine, minus everything that could run code.
+//
+// Opcodes are parsed straight out of the caller's chunk; only an opcode that
+// straddles two chunks is copied into carry_. Each opcode is then executed
+// by the pass: RefCountPass only notes memo traffic, Decoder builds values.
+#include "memtk/pickle/decoder.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace memtk::pickle {
+
+namespace {
+
+constexpr std::string_view kNoCode = "memtk never runs code from a pickle";
+
+// Opcode bytes, named as in CPython's Lib/pickletools.py.
+enum : uint8_t {
+  kMark = '(', kStop = '.', kPop = '0', kPopMark = '1', kDup = '2', kFloat = 'F', kInt = 'I',
+  kBinInt = 'J', kBinInt1 = 'K', kLong = 'L', kBinInt2 = 'M', kNone = 'N', kPersId = 'P',
+  kBinPersId = 'Q', kReduce = 'R', kString = 'S', kBinString = 'T', kShortBinString = 'U',
+  kUnicode = 'V', kBinUnicode = 'X', kAppend = 'a', kBuild = 'b', kGlobal = 'c', kDict = 'd',
+  kEmptyDict = '}', kAppends = 'e', kGet = 'g', kBinGet = 'h', kInst = 'i', kLongBinGet = 'j',
+  kList = 'l', kEmptyList = ']', kObj = 'o', kPut = 'p', kBinPut = 'q', kLongBinPut = 'r',
+  kSetItem = 's', kTuple = 't', kEmptyTuple = ')', kSetItems = 'u', kBinFloat = 'G',
+  kProto = 0x80, kNewObj = 0x81, kExt1 = 0x82, kExt2 = 0x83, kExt4 = 0x84, kTuple1 = 0x85,
+  kTuple2 = 0x86, kTuple3 = 0x87, kNewTrue = 0x88, kNewFalse = 0x89, kLong1 = 0x8a,
+  kLong4 = 0x8b, kBinBytes = 'B', kShortBinBytes = 'C', kShortBinUnicode = 0x8c,
+  kBinUnicode8 = 0x8d, kBinBytes8 = 0x8e, kEmptySet = 0x8f, kAddItems = 0x90,
+  kFrozenSet = 0x91, kNewObjEx = 0x92, kStackGlobal = 0x93, kMemoize = 0x94, kFrame = 0x95,
+  kByteArray8 = 0x96, kNextBuffer = 0x97, kReadonlyBuffer = 0x98,
+};
+
+const char* OpName(uint8_t c) {
+  switch (c) {
+    case kGlobal: return "GLOBAL";
+    case kStackGlobal: return "STACK_GLOBAL";
+    case kReduce: return "REDUCE";
+    case kBuild: return "BUILD";
+    case kInst: return "INST";
+    case kObj: return "OBJ";
+    case kNewObj: return "NEWOBJ";
+    case kNewObjEx: return "NEWOBJ_EX";
+    case kPersId: return "PERSID";
+    case kBinPersId: return "BINPERSID";
+    case kExt1: return "EXT1";
+    case kExt2: return "EXT2";
+    case kExt4: return "EXT4";
+    case kNextBuffer: return "NEXT_BUFFER";
+    case kReadonlyBuffer: return "READONLY_BUFFER";
+    default: return "?";
+  }
+}
+
+// Code-free globals real snapshot writers emit (TorchScript's pickler).
+enum GlobalId : int64_t {
+  kRestoreTypeTag = 1,
+  kBuildList,     // build_intlist / build_doublelist / build_boollist: identity
+  kOrderedDict,
+  kMakeSet,
+};
+
+int64_t LookupGlobal(std::string_view module, std::string_view name) {
+  if (module == "torch.jit._pickle") {
+    if (name == "restore_type_tag") return kRestoreTypeTag;
+    if (name == "build_intlist" || name == "build_doublelist" || name == "build_boollist")
+      return kBuildList;
+  }
+  if (module == "collections" && name == "OrderedDict") return kOrderedDict;
+  if ((module == "builtins" || module == "__builtin__") && (name == "set" || name == "frozenset"))
+    return kMakeSet;
+  return 0;
+}
+
+uint64_t LoadLe(const uint8_t* p, int n) {
+  uint64_t v = 0;
+  for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+// Little-endian two's complement of any length to exact decimal text.
+std::string LongToDecimal(const uint8_t* p, size_t n) {
+  std::vector<uint32_t> mag((n + 3) / 4 + 1, 0);  // base 2^32, little-endian
+  bool neg = n > 0 && (p[n - 1] & 0x80);
+  for (size_t i = 0; i < n; ++i) mag[i / 4] |= uint32_t(neg ? uint8_t(~p[i]) : p[i]) << (8 * (i % 4));
+  if (neg) {  // magnitude = ~x + 1
+    for (auto& w : mag)
+      if (++w != 0) break;
+  }
+  std::string digits;
+  bool zero = false;
+  while (!zero) {
+    uint64_t rem = 0;
+    zero = true;
+    for (size_t i = mag.size(); i-- > 0;) {
+      uint64_t cur = (rem << 32) | mag[i];
+      mag[i] = static_cast<uint32_t>(cur / 1000000000);
+      rem = cur % 1000000000;
+      if (mag[i]) zero = false;
+    }
+    for (int k = 0; k < 9; ++k) {
+      digits.push_back(static_cast<char>('0' + rem % 10));
+      rem /= 10;
+      if (zero && rem == 0) break;
+    }
+  }
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  if (neg) digits.push_back('-');
+  return {digits.rbegin(), digits.rend()};
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Opcode parsing and chunking.
+
+struct DecoderBase::Op {
+  uint8_t code = 0;
+  int64_t i = 0;                    // fixed-width integer argument
+  const uint8_t* data = nullptr;    // length-prefixed payload or first text line
+  size_t len = 0;
+  const uint8_t* data2 = nullptr;   // second text line (GLOBAL, INST)
+  size_t len2 = 0;
+};
+
+Status DecoderBase::Error(uint64_t at, std::string_view what, std::string_view why) const {
+  return InvalidInput(fmt::format("{}: {} at {}byte {}{}{}", name_, what, gzip_ ? "uncompressed " : "", at,
+                                  why.empty() ? "" : ": ", why));
+}
+
+size_t DecoderBase::ParseOp(const uint8_t* p, const uint8_t* end, Op* op, size_t* need, Status* err) {
+  const size_t avail = static_cast<size_t>(end - p);
+  if (avail == 0) {
+    *need = 1;
+    return 0;
+  }
+  op->code = p[0];
+  auto fixed = [&](size_t n) -> size_t {
+    if (avail < 1 + n) {
+      *need = 1 + n;
+      return 0;
+    }
+    return 1 + n;
+  };
+  auto counted = [&](size_t width, bool is_signed) -> size_t {
+    if (avail < 1 + width) {
+      *need = 1 + width;
+      return 0;
+    }
+    uint64_t n = LoadLe(p + 1, static_cast<int>(width));
+    if (is_signed && width == 4 && (n & 0x80000000u)) {
+      *err = Error(offset_, "negative length in pickle opcode");
+      return 0;
+    }
+    if (n > limits_.max_string) {
+      *err = Error(offset_, fmt::format("pickle string of {} bytes exceeds the {}-byte limit", n,
+                                        limits_.max_string));
+      return 0;
+    }
+    if (avail < 1 + width + n) {
+      *need = 1 + width + n;
+      return 0;
+    }
+    op->data = p + 1 + width;
+    op->len = n;
+    return 1 + width + n;
+  };
+  auto lines = [&](int count) -> size_t {
+    const uint8_t* s = p + 1;
+    const void* nl = std::memchr(s, '\n', static_cast<size_t>(end - s));
+    if (nl == nullptr) goto more;
+    op->data = s;
+    op->len = static_cast<size_t>(static_cast<const uint8_t*>(nl) - s);
+    if (count == 2) {
+      const uint8_t* s2 = static_cast<const uint8_t*>(nl) + 1;
+      const void* nl2 = std::memchr(s2, '\n', static_cast<size_t>(end - s2));
+      if (nl2 == nullptr) goto more;
+      op->data2 = s2;
+      op->len2 = static_cast<size_t>(static_cast<const uint8_t*>(nl2) - s2);
+      return static_cast<size_t>(static_cast<const uint8_t*>(nl2) + 1 - p);
+    }
+    return op->len + 2;
+  more:
+    if (avail > 65536) {
+      *err = Error(offset_, "pickle text argument longer than 65536 bytes");
+      return 0;
+    }
+    *need = avail + 256;  // ask for a bit more; the op may end sooner
+    return 0;
+  };
+
+  switch (op->code) {
+    case kBinInt1: case kBinGet: case kBinPut: case kProto: case kExt1: {
+      size_t n = fixed(1);
+      if (n) op->i = p[1];
+      return n;
+    }
+    case kBinInt2: case kExt2: {
+      size_t n = fixed(2);
+      if (n) op->i = static_cast<int64_t>(LoadLe(p + 1, 2));
+      return n;
+    }
+    case kBinInt: case kLongBinGet: case kLongBinPut: case kExt4: {
+      size_t n = fixed(4);
+      if (n) {
+        uint32_t u = static_cast<uint32_t>(LoadLe(p + 1, 4));
+        op->i = op->code == kBinInt ? static_cast<int32_t>(u) : static_cast<int64_t>(u);
+      }
+      return n;
+    }
+    case kBinFloat: {
+      size_t n = fixed(8);
+      if (n) {
+        uint64_t bits = 0;
+        for (int k = 1; k <= 8; ++k) bits = (bits << 8) | p[k];  // big-endian
+        std::memcpy(&op->i, &bits, 8);
+      }
+      return n;
+    }
+    case kFrame: {
+      size_t n = fixed(8);
+      if (n) op->i = static_cast<int64_t>(LoadLe(p + 1, 8));
+      return n;
+    }
+    case kShortBinUnicode: case kShortBinBytes: case kShortBinString: case kLong1:
+      return counted(1, false);
+    case kBinUnicode: case kBinBytes:
+      return counted(4, false);
+    case kBinString: case kLong4:
+      return counted(4, true);
+    case kBinUnicode8: case kBinBytes8: case kByteArray8:
+      return counted(8, false);
+    case kInt: case kLong: case kFloat: case kString: case kUnicode: case kGet: case kPut: case kPersId:
+      return lines(1);
+    case kGlobal: case kInst:
+      return lines(2);
+    default:
+      return 1;  // no argument, or unknown (reported by Execute)
+  }
+}
+
+Status DecoderBase::Feed(const uint8_t* data, size_t n) {
+  if (!sticky_.ok()) return sticky_;
+  const uint8_t* p = data;
+  const uint8_t* end = data + n;
+  Op op;
+  size_t need = 0;
+  Status err;
+  // An opcode split across chunks: top the carry up and retry.
+  while (!carry_.empty() && p < end && !done_) {
+    size_t want = need_ > carry_.size() ? need_ - carry_.size() : 1;
+    size_t take = std::min(want, static_cast<size_t>(end - p));
+    carry_.insert(carry_.end(), p, p + take);
+    p += take;
+    op = Op{};
+    size_t used = ParseOp(carry_.data(), carry_.data() + carry_.size(), &op, &need, &err);
+    if (!err.ok()) return sticky_ = err;
+    if (used == 0) {
+      need_ = need;
+      continue;
+    }
+    p -= carry_.size() - used;  // bytes past the opcode belong to the next one
+    uint64_t at = offset_;
+    offset_ += used;
+    Status s = Execute(op, at);
+    carry_.clear();
+    if (!s.ok()) return sticky_ = s;
+  }
+  while (p < end && !done_) {
+    op = Op{};
+    size_t used = ParseOp(p, end, &op, &need, &err);
+    if (!err.ok()) return sticky_ = err;
+    if (used == 0) {
+      carry_.assign(p, end);
+      need_ = need;
+      return OkStatus();
+    }
+    uint64_t at = offset_;
+    offset_ += used;
+    p += used;
+    Status s = Execute(op, at);
+    if (!s.ok()) return sticky_ = s;
+  }
+  return OkStatus();
+}
+
+Status DecoderBase::Finish() {
+  if (!sticky_.ok()) return sticky_;
+  if (done_) return OkStatus();
+  uint64_t end = offset_ + carry_.size();
+  if (end == 0) return sticky_ = InvalidInput(fmt::format("{}: empty file", name_));
+  const char* ctx = OpenContext();
+  return sticky_ = InvalidInput(fmt::format("{}: truncated pickle at {}byte {}{}", name_, gzip_ ? "uncompressed " : "",
+                                            end, ctx ? fmt::format(" (inside a {})", ctx) : ""));
+}
+
+// ---------------------------------------------------------------------------
+// Pass 1: memo reference counts.
+
+Status RefCountPass::Execute(const Op& op, uint64_t at) {
+  switch (op.code) {
+    case kMemoize:
+      ++memo_next_;
+      return OkStatus();
+    case kBinPut: case kLongBinPut: case kPut: {
+      uint64_t idx = static_cast<uint64_t>(op.i);
+      if (op.code == kPut) idx = std::strtoull(std::string(reinterpret_cast<const char*>(op.data), op.len).c_str(), nullptr, 10);
+      if (idx > memo_next_ + limits_.max_memo_gap)
+        return Error(at, fmt::format("memo index {} out of range", idx));
+      memo_next_ = std::max(memo_next_, idx + 1);
+      return OkStatus();
+    }
+    case kBinGet: case kLongBinGet:
+      counts_.Bump(static_cast<uint64_t>(op.i));
+      return OkStatus();
+    case kGet: {
+      uint64_t idx = std::strtoull(std::string(reinterpret_cast<const char*>(op.data), op.len).c_str(), nullptr, 10);
+      if (idx <= memo_next_) counts_.Bump(idx);
+      return OkStatus();
+    }
+    case kStop:
+      done_ = true;
+      return OkStatus();
+    default:
+      return OkStatus();  // everything else is validated by the second pass
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Pass 2: the memo, an open-addressing map that forgets an entry after its
+// last reference.
+
+struct Decoder::Memo {
+  struct Entry {
+    uint64_t key = 0;
+    Value v;
+    uint8_t remaining = 0;  // 3 = keep for good
+    bool used = false;
+  };
+  std::vector<Entry> slots = std::vector<Entry>(1024);
+  size_t size = 0;
+
+  size_t Mask() const { return slots.size() - 1; }
+  static size_t Hash(uint64_t k) { return static_cast<size_t>((k * 0x9E3779B97F4A7C15ULL) >> 20); }
+
+  Entry* Find(uint64_t key) {
+    for (size_t i = Hash(key) & Mask();; i = (i + 1) & Mask()) {
+      if (!slots[i].used) return nullptr;
+      if (slots[i].key == key) return &slots[i];
+    }
+  }
+  // Returns the slot for key (new or existing).
+  Entry* Insert(uint64_t key) {
+    if ((size + 1) * 2 > slots.size()) Grow();
+    for (size_t i = Hash(key) & Mask();; i = (i + 1) & Mask()) {
+      if (!slots[i].used) {
+        slots[i].used = true;
+        slots[i].key = key;
+        ++size;
+        return &slots[i];
+      }
+      if (slots[i].key == key) return &slots[i];
+    }
+  }
+  void Erase(Entry* e) {
+    // Backward-shift deletion keeps probe chains intact without tombstones.
+    size_t i = static_cast<size_t>(e - slots.data());
+    size_t j = i;
+    for (;;) {
+      j = (j + 1) & Mask();
+      if (!slots[j].used) break;
+      size_t home = Hash(slots[j].key) & Mask();
+      bool movable = (i <= j) ? (home <= i || home > j) : (home <= i && home > j);
+      if (movable) {
+        slots[i] = slots[j];
+        i = j;
+      }
+    }
+    slots[i] = Entry{};
+    --size;
+  }
+  void Grow() {
+    std::vector<Entry> old(slots.size() * 2);
+    old.swap(slots);
+    size = 0;
+    for (const Entry& e : old)
+      if (e.used) *Insert(e.key) = e;
+  }
+};
+
+Decoder::Decoder(std::string name, StringPool* pool, NodeArena* arena, Consumer* consumer)
+    : DecoderBase(std::move(name)), pool_(pool), arena_(arena), consumer_(consumer), memo_(new Memo) {
+  globals_.push_back(0);
+}
+
+Decoder::~Decoder() {
+  for (const Value& v : stack_) arena_->Release(v);
+  for (const auto& e : memo_->slots)
+    if (e.used) arena_->Release(e.v);
+}
+
+void Decoder::SetRefCounts(MemoRefCounts counts) {
+  counts_ = std::move(counts);
+  have_counts_ = true;
+}
+
+size_t Decoder::memo_size() const { return memo_->size; }
+
+const char* Decoder::OpenContext() const {
+  for (size_t i = stack_.size(); i-- > 0;)
+    if (stack_[i].is_node()) return KindName(stack_[i].kind);
+  return marks_.empty() ? nullptr : "MARK group";
+}
+
+uint16_t Decoder::RoleForNew(Kind kind, uint64_t* index) {
+  *index = 0;
+  auto last_data = [&](size_t lo) -> const Value* {
+    for (size_t i = stack_.size(); i-- > lo;)
+      if (stack_[i].kind != Kind::kGlobal) return &stack_[i];
+    return nullptr;
+  };
+  if (!marks_.empty()) {
+    size_t m = marks_.back();
+    if (m == 0) return 0;
+    size_t n = stack_.size() - m - globals_.back();
+    const Value& below = stack_[m - 1];
+    if (below.kind == Kind::kDict) {
+      if (n % 2 == 0) {
+        // Lists cannot be dict keys, so a list on top here is waiting for
+        // its single item (EMPTY_LIST ... item APPEND): that is the parent.
+        const Value* top = last_data(m);
+        if (top != nullptr && top->kind == Kind::kList) {
+          *index = top->node->items.size() + top->node->streamed;
+          return consumer_->RoleOf(top->node, nullptr, *index, kind);
+        }
+        return 0;
+      }
+      *index = below.node->items.size() / 2 + n / 2;
+      return consumer_->RoleOf(below.node, last_data(m), *index, kind);
+    }
+    if (below.kind == Kind::kList || below.kind == Kind::kSet) {
+      *index = below.node->items.size() + below.node->streamed + n;
+      return consumer_->RoleOf(below.node, nullptr, *index, kind);
+    }
+    return 0;
+  }
+  if (stack_.size() == globals_[0]) return consumer_->RoleOf(nullptr, nullptr, 0, kind);
+  size_t t = stack_.size();
+  while (t-- > 0 && stack_[t].kind == Kind::kGlobal) {
+  }
+  const Value& top = stack_[t];
+  if (top.kind == Kind::kList) {
+    *index = top.node->items.size() + top.node->streamed;
+    return consumer_->RoleOf(top.node, nullptr, *index, kind);
+  }
+  if (!top.is_node() && t >= 1 && stack_[t - 1].kind == Kind::kDict) {
+    *index = stack_[t - 1].node->items.size() / 2;
+    return consumer_->RoleOf(stack_[t - 1].node, &top, *index, kind);
+  }
+  return 0;
+}
+
+Status Decoder::Push(const Value& v, uint64_t at) {
+  if (stack_.size() >= limits_.max_stack) {
+    arena_->Release(v);
+    return Error(at, "pickle stack deeper than the limit");
+  }
+  if (v.kind == Kind::kGlobal) ++globals_.back();
+  stack_.push_back(v);
+  return OkStatus();
+}
+
+Status Decoder::AddToList(Node* list, const Value& v) {
+  if (consumer_->Streams(list->role)) {
+    Status s = consumer_->OnItem(list, list->streamed++, v);
+    arena_->Release(v);
+    return s;
+  }
+  list->items.push_back(v);
+  return OkStatus();
+}
+
+Status Decoder::PopMark(uint64_t at, size_t* mark) {
+  if (marks_.empty()) return Error(at, "pickle opcode needs a MARK but none is open");
+  *mark = marks_.back();
+  marks_.pop_back();
+  globals_.pop_back();
+  return OkStatus();
+}
+
+void Decoder::PutMemo(uint64_t idx) {
+  uint8_t c = have_counts_ ? counts_.Get(idx) : 3;
+  if (c == 0) return;  // never referenced again: do not keep it alive
+  const Value& v = stack_.back();
+  NodeArena::Retain(v);
+  Memo::Entry* e = memo_->Insert(idx);
+  if (e->remaining != 0) arena_->Release(e->v);
+  e->v = v;
+  e->remaining = c;
+}
+
+Status Decoder::DoGlobal(std::string_view module, std::string_view name, const char* opname, uint64_t at) {
+  int64_t id = LookupGlobal(module, name);
+  if (id == 0)
+    return Error(at, fmt::format("refused pickle opcode {} ({}.{})", opname, module, name), kNoCode);
+  Value v;
+  v.kind = Kind::kGlobal;
+  v.i = id;
+  return Push(v, at);
+}
+
+Status Decoder::DoReduce(uint64_t at) {
+  if (stack_.size() < 2 || stack_[stack_.size() - 2].kind != Kind::kGlobal)
+    return Error(at, "refused pickle opcode REDUCE", kNoCode);
+  Value args = stack_.back();
+  Value fn = stack_[stack_.size() - 2];
+  stack_.resize(stack_.size() - 2);
+  --globals_.back();
+  if (args.kind != Kind::kTuple) {
+    arena_->Release(args);
+    return Error(at, "REDUCE arguments are not a tuple");
+  }
+  const auto& a = args.node->items;
+  Value result;
+  switch (fn.i) {
+    case kRestoreTypeTag:
+    case kBuildList:
+      if (a.empty()) {
+        arena_->Release(args);
+        return Error(at, "type-tag helper called without arguments");
+      }
+      result = a[0];
+      NodeArena::Retain(result);
+      break;
+    case kOrderedDict:
+    case kMakeSet: {
+      Kind k = fn.i == kOrderedDict ? Kind::kDict : Kind::kSet;
+      uint64_t index;
+      uint16_t role = RoleForNew(k, &index);
+      Node* n = arena_->New(k, role, index);
+      result.kind = k;
+      result.node = n;
+      if (!a.empty() && (a[0].kind == Kind::kList || a[0].kind == Kind::kTuple)) {
+        for (const Value& item : a[0].node->items) {
+          if (k == Kind::kSet) {
+            NodeArena::Retain(item);
+            n->items.push_back(item);
+          } else if (item.kind == Kind::kTuple && item.node->items.size() == 2) {
+            for (const Value& kv : item.node->items) {
+              NodeArena::Retain(kv);
+              n->items.push_back(kv);
+            }
+          }
+        }
+      }
+      break;
+    }
+    default:
+      arena_->Release(args);
+      return Error(at, "unknown global in REDUCE");
+  }
+  arena_->Release(args);
+  return Push(result, at);
+}
+
+Status Decoder::Execute(const Op& op, uint64_t at) {
+  Value v;
+  auto new_node = [&](Kind k) {
+    Value c;
+    c.kind = k;
+    uint64_t index;
+    uint16_t role = RoleForNew(k, &index);
+    c.node = arena_->New(k, role, index);
+    return c;
+  };
+  auto text = [&](const uint8_t* d, size_t n) { return std::string_view(reinterpret_cast<const char*>(d), n); };
+  auto need = [&](size_t n, const char* what) -> Status {
+    size_t base = marks_.empty() ? 0 : marks_.back();
+    if (stack_.size() - base < n) return Error(at, fmt::format("pickle stack underflow in {}", what));
+    return OkStatus();
+  };
+  // Pops the MARK group into a new container of kind k.
+  auto from_mark = [&](Kind k) -> Status {
+    size_t m = 0;
+    RETURN_IF_ERROR(PopMark(at, &m));
+    if (k == Kind::kDict && (stack_.size() - m) % 2) return Error(at, "odd number of items for DICT");
+    Value c;
+    c.kind = k;
+    std::vector<Value> items(stack_.begin() + static_cast<ptrdiff_t>(m), stack_.end());
+    stack_.resize(m);
+    uint64_t index = 0;
+    uint16_t role = k == Kind::kTuple ? 0 : RoleForNew(k, &index);
+    c.node = arena_->New(k, role, index);
+    c.node->items = std::move(items);
+    return Push(c, at);
+  };
+
+  switch (op.code) {
+    case kProto:
+      if (op.i > 5) return Error(at, fmt::format("unsupported pickle protocol {}", op.i));
+      return OkStatus();
+    case kFrame:
+      return OkStatus();  // a read-ahead hint; we stream anyway
+    case kStop: {
+      if (stack_.empty()) return Error(at, "STOP with an empty pickle stack");
+      Value root = stack_.back();
+      stack_.pop_back();
+      Status s = consumer_->OnRoot(root);
+      arena_->Release(root);
+      done_ = true;
+      return s;
+    }
+    case kMark:
+      if (marks_.size() >= limits_.max_stack) return Error(at, "too many open MARKs");
+      marks_.push_back(stack_.size());
+      globals_.push_back(0);
+      return OkStatus();
+    case kPop:
+      if (stack_.size() > (marks_.empty() ? 0 : marks_.back())) {
+        if (stack_.back().kind == Kind::kGlobal) --globals_.back();
+        arena_->Release(stack_.back());
+        stack_.pop_back();
+        return OkStatus();
+      }
+      [[fallthrough]];
+    case kPopMark: {
+      size_t m = 0;
+      RETURN_IF_ERROR(PopMark(at, &m));
+      for (size_t i = m; i < stack_.size(); ++i) arena_->Release(stack_[i]);
+      stack_.resize(m);
+      return OkStatus();
+    }
+    case kDup:
+      RETURN_IF_ERROR(need(1, "DUP"));
+      v = stack_.back();
+      NodeArena::Retain(v);
+      return Push(v, at);
+    case kNone:
+      return Push(v, at);
+    case kNewTrue:
+    case kNewFalse:
+      v.kind = Kind::kBool;
+      v.i = op.code == kNewTrue;
+      return Push(v, at);
+    case kBinInt: case kBinInt1: case kBinInt2:
+      v.kind = Kind::kInt;
+      v.i = op.i;
+      return Push(v, at);
+    case kLong1:
+    case kLong4: {
+      if (op.len <= 8) {
+        uint64_t u = LoadLe(op.data, static_cast<int>(op.len));
+        if (op.len > 0 && op.len < 8 && (op.data[op.len - 1] & 0x80)) u |= ~uint64_t{0} << (8 * op.len);
+        v.kind = Kind::kInt;
+        v.i = static_cast<int64_t>(u);
+        return Push(v, at);
+      }
+      // Wider than 8 bytes: keep the exact value as decimal text.
+      v.kind = Kind::kBigInt;
+      v.id = pool_->Intern(LongToDecimal(op.data, op.len)).value;
+      return Push(v, at);
+    }
+    case kInt:
+    case kLong: {
+      std::string s(text(op.data, op.len));
+      if (!s.empty() && s.back() == 'L') s.pop_back();
+      if (op.code == kInt && (s == "00" || s == "01")) {
+        v.kind = Kind::kBool;
+        v.i = s == "01";
+        return Push(v, at);
+      }
+      errno = 0;
+      char* endp = nullptr;
+      long long x = std::strtoll(s.c_str(), &endp, 10);
+      if (s.empty() || *endp != '\0') return Error(at, "malformed INT/LONG text");
+      if (errno == ERANGE) {
+        v.kind = Kind::kBigInt;
+        v.id = pool_->Intern(s[0] == '+' ? s.substr(1) : s).value;
+      } else {
+        v.kind = Kind::kInt;
+        v.i = x;
+      }
+      return Push(v, at);
+    }
+    case kBinFloat:
+      v.kind = Kind::kFloat;
+      std::memcpy(&v.d, &op.i, 8);
+      return Push(v, at);
+    case kFloat: {
+      std::string s(text(op.data, op.len));
+      char* endp = nullptr;
+      v.kind = Kind::kFloat;
+      v.d = std::strtod(s.c_str(), &endp);
+      if (s.empty() || *endp != '\0') return Error(at, "malformed FLOAT text");
+      return Push(v, at);
+    }
+    case kShortBinUnicode: case kBinUnicode: case kBinUnicode8: case kUnicode:
+      v.kind = Kind::kStr;
+      v.id = pool_->Intern(text(op.data, op.len)).value;
+      return Push(v, at);
+    case kString: {
+      // Protocol 0 repr: strip the quotes, keep escapes as written.
+      std::string_view s = text(op.data, op.len);
+      if (s.size() >= 2 && (s.front() == '\'' || s.front() == '"') && s.back() == s.front())
+        s = s.substr(1, s.size() - 2);
+      v.kind = Kind::kStr;
+      v.id = pool_->Intern(s).value;
+      return Push(v, at);
+    }
+    case kShortBinString: case kBinString:
+      v.kind = Kind::kStr;
+      v.id = pool_->Intern(text(op.data, op.len)).value;
+      return Push(v, at);
+    case kShortBinBytes: case kBinBytes: case kBinBytes8: case kByteArray8:
+      v.kind = Kind::kBytes;
+      v.id = pool_->Intern(text(op.data, op.len)).value;
+      return Push(v, at);
+    case kEmptyDict:
+      return Push(new_node(Kind::kDict), at);
+    case kEmptyList:
+      return Push(new_node(Kind::kList), at);
+    case kEmptySet:
+      return Push(new_node(Kind::kSet), at);
+    case kEmptyTuple:
+      v.kind = Kind::kTuple;
+      v.node = arena_->New(Kind::kTuple, 0, 0);
+      return Push(v, at);
+    case kTuple1: case kTuple2: case kTuple3: {
+      size_t n = op.code - kTuple1 + 1u;
+      RETURN_IF_ERROR(need(n, "TUPLE1/2/3"));
+      v.kind = Kind::kTuple;
+      v.node = arena_->New(Kind::kTuple, 0, 0);
+      v.node->items.assign(stack_.end() - static_cast<ptrdiff_t>(n), stack_.end());
+      for (const Value& x : v.node->items)
+        if (x.kind == Kind::kGlobal) --globals_.back();
+      stack_.resize(stack_.size() - n);
+      return Push(v, at);
+    }
+    case kTuple:
+      return from_mark(Kind::kTuple);
+    case kList:
+      return from_mark(Kind::kList);
+    case kDict:
+      return from_mark(Kind::kDict);
+    case kFrozenSet:
+      return from_mark(Kind::kSet);
+    case kAppend: {
+      RETURN_IF_ERROR(need(2, "APPEND"));
+      v = stack_.back();
+      stack_.pop_back();
+      const Value& list = stack_.back();
+      if (list.kind != Kind::kList) {
+        arena_->Release(v);
+        return Error(at, fmt::format("APPEND to a {}", KindName(list.kind)));
+      }
+      return AddToList(list.node, v);
+    }
+    case kAppends:
+    case kSetItems:
+    case kAddItems: {
+      size_t m = 0;
+      RETURN_IF_ERROR(PopMark(at, &m));
+      if (m == 0) return Error(at, "pickle stack underflow in APPENDS/SETITEMS/ADDITEMS");
+      const Value& target = stack_[m - 1];
+      Kind want = op.code == kAppends ? Kind::kList : op.code == kSetItems ? Kind::kDict : Kind::kSet;
+      if (target.kind != want) return Error(at, fmt::format("cannot add items to a {}", KindName(target.kind)));
+      size_t count = stack_.size() - m;
+      if (want == Kind::kDict && count % 2) return Error(at, "odd number of items for SETITEMS");
+      Status s;
+      if (want == Kind::kList && consumer_->Streams(target.node->role)) {
+        for (size_t i = m; i < stack_.size(); ++i) {
+          if (s.ok()) {
+            s = consumer_->OnItem(target.node, target.node->streamed++, stack_[i]);
+          }
+          arena_->Release(stack_[i]);
+        }
+      } else {
+        auto& items = target.node->items;
+        items.insert(items.end(), stack_.begin() + static_cast<ptrdiff_t>(m), stack_.end());
+      }
+      stack_.resize(m);
+      return s;
+    }
+    case kSetItem: {
+      RETURN_IF_ERROR(need(3, "SETITEM"));
+      const Value& target = stack_[stack_.size() - 3];
+      if (target.kind != Kind::kDict) return Error(at, fmt::format("SETITEM on a {}", KindName(target.kind)));
+      target.node->items.push_back(stack_[stack_.size() - 2]);
+      target.node->items.push_back(stack_.back());
+      stack_.resize(stack_.size() - 2);
+      return OkStatus();
+    }
+    case kMemoize:
+      RETURN_IF_ERROR(need(1, "MEMOIZE"));
+      PutMemo(memo_next_++);
+      return OkStatus();
+    case kBinPut: case kLongBinPut: case kPut: {
+      RETURN_IF_ERROR(need(1, "PUT"));
+      uint64_t idx = static_cast<uint64_t>(op.i);
+      if (op.code == kPut) idx = std::strtoull(std::string(text(op.data, op.len)).c_str(), nullptr, 10);
+      if (idx > memo_next_ + limits_.max_memo_gap) return Error(at, fmt::format("memo index {} out of range", idx));
+      memo_next_ = std::max(memo_next_, idx + 1);
+      PutMemo(idx);
+      return OkStatus();
+    }
+    case kBinGet: case kLongBinGet: case kGet: {
+      uint64_t idx = static_cast<uint64_t>(op.i);
+      if (op.code == kGet) idx = std::strtoull(std::string(text(op.data, op.len)).c_str(), nullptr, 10);
+      Memo::Entry* e = memo_->Find(idx);
+      if (e == nullptr) return Error(at, fmt::format("memo index {} used before it was defined", idx));
+      v = e->v;
+      NodeArena::Retain(v);
+      if (e->remaining != 3 && --e->remaining == 0) {
+        arena_->Release(e->v);
+        memo_->Erase(e);
+      }
+      return Push(v, at);
+    }
+    case kGlobal:
+      return DoGlobal(text(op.data, op.len), text(op.data2, op.len2), "GLOBAL", at);
+    case kStackGlobal: {
+      RETURN_IF_ERROR(need(2, "STACK_GLOBAL"));
+      const Value& mod = stack_[stack_.size() - 2];
+      const Value& name = stack_.back();
+      if (mod.kind != Kind::kStr || name.kind != Kind::kStr)
+        return Error(at, "refused pickle opcode STACK_GLOBAL", kNoCode);
+      std::string m(pool_->Get(StringId{mod.id})), n(pool_->Get(StringId{name.id}));
+      stack_.resize(stack_.size() - 2);
+      return DoGlobal(m, n, "STACK_GLOBAL", at);
+    }
+    case kReduce:
+      return DoReduce(at);
+    case kBuild: case kInst: case kObj: case kNewObj: case kNewObjEx: case kPersId:
+    case kBinPersId: case kExt1: case kExt2: case kExt4: case kNextBuffer: case kReadonlyBuffer:
+      return Error(at, fmt::format("refused pickle opcode {} (0x{:02x})", OpName(op.code), op.code), kNoCode);
+    default:
+      return Error(at, fmt::format("unknown pickle opcode 0x{:02x}", op.code));
+  }
+}
+
+}  // namespace memtk::pickle

@@ -1,0 +1,145 @@
+#include "memtk/pickle/value.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+namespace memtk::pickle {
+
+namespace {
+constexpr size_t kChunkNodes = 1024;
+// A node that held a large batch gives its buffer back instead of keeping
+// it on the free list forever.
+constexpr size_t kMaxKeptCapacity = 64;
+}  // namespace
+
+NodeArena::~NodeArena() {
+  for (Node* c : chunks_) delete[] c;
+}
+
+Node* NodeArena::New(Kind kind, uint16_t role, uint64_t index) {
+  if (free_.empty()) {
+    Node* chunk = new Node[kChunkNodes];
+    chunks_.push_back(chunk);
+    for (size_t i = kChunkNodes; i-- > 0;) free_.push_back(&chunk[i]);
+  }
+  Node* n = free_.back();
+  free_.pop_back();
+  n->kind = kind;
+  n->role = role;
+  n->refs = 1;
+  n->cache = -1;
+  n->index = index;
+  n->streamed = 0;
+  ++live_;
+  return n;
+}
+
+void NodeArena::Free(Node* root) {
+  pending_.push_back(root);
+  while (!pending_.empty()) {
+    Node* n = pending_.back();
+    pending_.pop_back();
+    for (const Value& c : n->items)
+      if (c.is_node() && --c.node->refs == 0) pending_.push_back(c.node);
+    n->items.clear();
+    if (n->items.capacity() > kMaxKeptCapacity) n->items.shrink_to_fit();
+    free_.push_back(n);
+    --live_;
+  }
+}
+
+const char* KindName(Kind k) {
+  switch (k) {
+    case Kind::kNone: return "None";
+    case Kind::kBool: return "bool";
+    case Kind::kInt:
+    case Kind::kBigInt: return "int";
+    case Kind::kFloat: return "float";
+    case Kind::kStr: return "str";
+    case Kind::kBytes: return "bytes";
+    case Kind::kList: return "list";
+    case Kind::kDict: return "dict";
+    case Kind::kTuple: return "tuple";
+    case Kind::kSet: return "set";
+    case Kind::kGlobal: return "global";
+    case Kind::kMark: return "mark";
+  }
+  return "?";
+}
+
+static void AppendJsonString(std::string_view s, std::string* out) {
+  out->push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20) {
+          fmt::format_to(std::back_inserter(*out), "\\u{:04x}", c);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendJson(const StringPool& pool, const Value& v, std::string* out) {
+  // Iterative would be safer for hostile depth, but values passed here are
+  // bounded by the decoder's nesting limit.
+  switch (v.kind) {
+    case Kind::kNone: out->append("null"); return;
+    case Kind::kBool: out->append(v.i ? "true" : "false"); return;
+    case Kind::kInt: fmt::format_to(std::back_inserter(*out), "{}", v.i); return;
+    case Kind::kBigInt: out->append(pool.Get(StringId{v.id})); return;
+    case Kind::kFloat:
+      if (std::isfinite(v.d)) {
+        fmt::format_to(std::back_inserter(*out), "{}", v.d);
+      } else {
+        out->append(std::isnan(v.d) ? "\"NaN\"" : (v.d > 0 ? "\"Infinity\"" : "\"-Infinity\""));
+      }
+      return;
+    case Kind::kStr:
+    case Kind::kBytes: AppendJsonString(pool.Get(StringId{v.id}), out); return;
+    case Kind::kGlobal: out->append("\"<global>\""); return;
+    case Kind::kMark: out->append("\"<mark>\""); return;
+    case Kind::kDict: {
+      out->push_back('{');
+      const auto& it = v.node->items;
+      for (size_t i = 0; i + 1 < it.size(); i += 2) {
+        if (i) out->push_back(',');
+        if (it[i].kind == Kind::kStr) {
+          AppendJsonString(pool.Get(StringId{it[i].id}), out);
+        } else {
+          // JSON keys must be strings: render other keys as their JSON text.
+          std::string k;
+          AppendJson(pool, it[i], &k);
+          AppendJsonString(k, out);
+        }
+        out->push_back(':');
+        AppendJson(pool, it[i + 1], out);
+      }
+      out->push_back('}');
+      return;
+    }
+    case Kind::kList:
+    case Kind::kTuple:
+    case Kind::kSet: {
+      out->push_back('[');
+      const auto& it = v.node->items;
+      for (size_t i = 0; i < it.size(); ++i) {
+        if (i) out->push_back(',');
+        AppendJson(pool, it[i], out);
+      }
+      out->push_back(']');
+      return;
+    }
+  }
+}
+
+}  // namespace memtk::pickle

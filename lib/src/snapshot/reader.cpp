@@ -1,0 +1,419 @@
+// ReadSnapshot: detect the format, run the decoder(s), feed the Interpreter.
+//
+// Pickles get two passes when the input can be rewound: the first only
+// counts memo references (2 bits per memo slot), the second decodes and
+// drops each memo entry after its last use. JSON is parsed with RapidJSON's
+// SAX reader over the same chunked input and builds the same values.
+#include <cstring>
+
+#include <fmt/format.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+
+#include "memtk/io/input_file.h"
+#include "memtk/snapshot/snapshot.h"
+#include "snapshot/interpreter.h"
+
+namespace memtk::snapshot {
+
+namespace {
+
+using pickle::Kind;
+using pickle::Value;
+
+// A byte source the readers pull chunks from: a file or a memory span.
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual Status Read(uint8_t* buf, size_t cap, size_t* n) = 0;
+  virtual bool CanRewind() const = 0;
+  virtual Status Rewind() = 0;
+  virtual void Progress() {}
+};
+
+class FileSource : public Source {
+ public:
+  FileSource(io::InputFile* f, const ReadOptions& o) : f_(f), o_(o) {}
+  Status Read(uint8_t* buf, size_t cap, size_t* n) override { return f_->Read(buf, cap, n); }
+  bool CanRewind() const override { return f_->seekable(); }
+  Status Rewind() override { return f_->Rewind(); }
+  void Progress() override {
+    if (o_.progress) o_.progress(f_->raw_consumed(), f_->file_size());
+  }
+
+ private:
+  io::InputFile* f_;
+  const ReadOptions& o_;
+};
+
+class MemorySource : public Source {
+ public:
+  explicit MemorySource(std::span<const uint8_t> b) : b_(b) {}
+  Status Read(uint8_t* buf, size_t cap, size_t* n) override {
+    *n = std::min(cap, b_.size() - pos_);
+    if (*n) std::memcpy(buf, b_.data() + pos_, *n);
+    pos_ += *n;
+    return OkStatus();
+  }
+  bool CanRewind() const override { return true; }
+  Status Rewind() override {
+    pos_ = 0;
+    return OkStatus();
+  }
+
+ private:
+  std::span<const uint8_t> b_;
+  size_t pos_ = 0;
+};
+
+Status Pump(Source* src, pickle::DecoderBase* dec, size_t chunk) {
+  std::vector<uint8_t> buf(chunk);
+  uint64_t since_progress = 0;
+  for (;;) {
+    size_t n = 0;
+    RETURN_IF_ERROR(src->Read(buf.data(), buf.size(), &n));
+    if (n == 0) break;
+    RETURN_IF_ERROR(dec->Feed(buf.data(), n));
+    if (dec->done()) break;
+    if ((since_progress += n) >= (8u << 20)) {
+      since_progress = 0;
+      src->Progress();
+    }
+  }
+  return dec->Finish();
+}
+
+Status ReadPickle(const std::string& name, Source* src, bool gzip, SnapshotSink* sink, const ReadOptions& o,
+                  std::string format) {
+  Tables tables;
+  pickle::NodeArena arena;
+  Interpreter interp(name, &tables, sink);
+  RETURN_IF_ERROR(sink->OnBegin(tables));
+  const size_t chunk = std::max<size_t>(1, o.chunk_size);
+  pickle::MemoRefCounts counts;
+  bool have_counts = false;
+  if (!o.single_pass && src->CanRewind()) {
+    pickle::RefCountPass pass1(name);
+    pass1.set_gzip(gzip);
+    // Pass 1 builds nothing, so it cannot say what a bad byte was inside;
+    // pass 2 stops at the same byte (every reference before it was counted)
+    // and reports it with context.
+    (void)Pump(src, &pass1, chunk);
+    counts = pass1.Take();
+    have_counts = true;
+    RETURN_IF_ERROR(src->Rewind());
+  }
+  pickle::Decoder dec(name, &tables.strings, &arena, &interp);
+  dec.set_gzip(gzip);
+  if (have_counts) {
+    dec.SetRefCounts(std::move(counts));
+  } else {
+    interp.summary().stats.Increment(Stat::k_memo_full_retention);
+  }
+  RETURN_IF_ERROR(Pump(src, &dec, chunk));
+  src->Progress();
+  ReadSummary& sum = interp.summary();
+  sum.format = std::move(format);
+  sum.bytes = dec.offset();
+  return sink->OnEnd(sum);
+}
+
+// RapidJSON input stream over a Source, refilled in chunks.
+class ChunkStream {
+ public:
+  using Ch = char;
+  ChunkStream(Source* src, size_t chunk) : src_(src), buf_(chunk) {}
+  Ch Peek() {
+    if (pos_ == len_ && !Refill()) return '\0';
+    return static_cast<Ch>(buf_[pos_]);
+  }
+  Ch Take() {
+    if (pos_ == len_ && !Refill()) return '\0';
+    ++tell_;
+    return static_cast<Ch>(buf_[pos_++]);
+  }
+  size_t Tell() const { return tell_; }
+  Ch* PutBegin() { return nullptr; }
+  void Put(Ch) {}
+  void Flush() {}
+  size_t PutEnd(Ch*) { return 0; }
+  const Status& status() const { return status_; }
+
+ private:
+  bool Refill() {
+    if (!status_.ok() || eof_) return false;
+    size_t n = 0;
+    status_ = src_->Read(buf_.data(), buf_.size(), &n);
+    if (!status_.ok() || n == 0) {
+      eof_ = true;
+      return false;
+    }
+    if ((since_progress_ += n) >= (8u << 20)) {
+      since_progress_ = 0;
+      src_->Progress();
+    }
+    pos_ = 0;
+    len_ = n;
+    return true;
+  }
+  Source* src_;
+  std::vector<uint8_t> buf_;
+  size_t pos_ = 0, len_ = 0, tell_ = 0;
+  uint64_t since_progress_ = 0;
+  bool eof_ = false;
+  Status status_;
+};
+
+// Builds values from SAX events with the same streaming roles as the pickle
+// decoder, so the Interpreter cannot tell the two apart.
+class JsonBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonBuilder> {
+ public:
+  JsonBuilder(Tables* t, pickle::NodeArena* arena, Interpreter* interp) : t_(t), arena_(arena), interp_(interp) {}
+  ~JsonBuilder() {
+    for (const Value& v : open_) arena_->Release(v);
+    for (const Value& k : keys_) arena_->Release(k);
+  }
+
+  bool Null() { return Add(Value{}); }
+  bool Bool(bool b) {
+    Value v;
+    v.kind = Kind::kBool;
+    v.i = b;
+    return Add(v);
+  }
+  bool Int(int i) { return Int64(i); }
+  bool Uint(unsigned u) { return Int64(u); }
+  bool Int64(int64_t i) {
+    Value v;
+    v.kind = Kind::kInt;
+    v.i = i;
+    return Add(v);
+  }
+  bool Uint64(uint64_t u) {
+    if (u <= static_cast<uint64_t>(INT64_MAX)) return Int64(static_cast<int64_t>(u));
+    Value v;
+    v.kind = Kind::kBigInt;
+    v.id = t_->strings.Intern(fmt::format("{}", u)).value;
+    return Add(v);
+  }
+  bool Double(double d) {
+    Value v;
+    v.kind = Kind::kFloat;
+    v.d = d;
+    return Add(v);
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    Value v;
+    v.kind = Kind::kStr;
+    v.id = t_->strings.Intern({s, n}).value;
+    return Add(v);
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    Value v;
+    v.kind = Kind::kStr;
+    v.id = t_->strings.Intern({s, n}).value;
+    keys_.back() = v;
+    return true;
+  }
+  bool StartObject() { return Open(Kind::kDict); }
+  bool StartArray() { return Open(Kind::kList); }
+  bool EndObject(rapidjson::SizeType) { return Close(); }
+  bool EndArray(rapidjson::SizeType) { return Close(); }
+
+  const Status& status() const { return status_; }
+  bool done() const { return done_; }
+
+ private:
+  bool Open(Kind k) {
+    if (open_.size() > 10000) {
+      status_ = InvalidInput("JSON nested deeper than 10000 levels");
+      return false;
+    }
+    const pickle::Node* parent = open_.empty() ? nullptr : open_.back().node;
+    uint64_t index = 0;
+    const Value* key = nullptr;
+    if (parent) {
+      if (parent->kind == Kind::kDict) {
+        key = &keys_.back();
+        index = parent->items.size() / 2;
+      } else {
+        index = parent->items.size() + parent->streamed;
+      }
+    }
+    uint16_t role = interp_->RoleOf(parent, key, index, k);
+    Value v;
+    v.kind = k;
+    v.node = arena_->New(k, role, index);
+    open_.push_back(v);
+    keys_.emplace_back();
+    return true;
+  }
+  bool Close() {
+    Value v = open_.back();
+    open_.pop_back();
+    keys_.pop_back();
+    return Add(v);
+  }
+  bool Add(const Value& v) {
+    if (open_.empty()) {
+      status_ = interp_->OnRoot(v);
+      arena_->Release(v);
+      done_ = true;
+      return status_.ok();
+    }
+    pickle::Node* top = open_.back().node;
+    if (top->kind == Kind::kDict) {
+      top->items.push_back(keys_.back());
+      top->items.push_back(v);
+      return true;
+    }
+    if (interp_->Streams(top->role)) {
+      status_ = interp_->OnItem(top, top->streamed++, v);
+      arena_->Release(v);
+      return status_.ok();
+    }
+    top->items.push_back(v);
+    return true;
+  }
+
+  Tables* t_;
+  pickle::NodeArena* arena_;
+  Interpreter* interp_;
+  std::vector<Value> open_;
+  std::vector<Value> keys_;
+  Status status_;
+  bool done_ = false;
+};
+
+// Line and column of a byte offset, found by reading the input again: only
+// ever done when reporting an error.
+std::string JsonLocation(Source* src, size_t offset) {
+  if (!src->CanRewind() || !src->Rewind().ok()) return fmt::format("byte {}", offset);
+  std::vector<uint8_t> buf(64 * 1024);
+  size_t line = 1, col = 1, seen = 0;
+  while (seen < offset) {
+    size_t n = 0;
+    if (!src->Read(buf.data(), std::min(buf.size(), offset - seen), &n).ok() || n == 0) break;
+    for (size_t i = 0; i < n; ++i) {
+      if (buf[i] == '\n') {
+        ++line;
+        col = 1;
+      } else if ((buf[i] & 0xC0) != 0x80) {
+        ++col;  // count characters, not UTF-8 continuation bytes
+      }
+    }
+    seen += n;
+  }
+  return fmt::format("{}:{}", line, col);
+}
+
+Status ReadJson(const std::string& name, Source* src, bool gzip, SnapshotSink* sink, const ReadOptions& o) {
+  Tables tables;
+  pickle::NodeArena arena;
+  Interpreter interp(name, &tables, sink);
+  RETURN_IF_ERROR(sink->OnBegin(tables));
+  ChunkStream stream(src, std::max<size_t>(1, o.chunk_size));
+  Status result;
+  {
+    JsonBuilder builder(&tables, &arena, &interp);
+    rapidjson::Reader reader;
+    rapidjson::ParseResult ok =
+        reader.Parse<rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseNanAndInfFlag>(stream, builder);
+    RETURN_IF_ERROR(stream.status());
+    if (!builder.status().ok()) {
+      const std::string& m = builder.status().message();
+      if (m.rfind(name + ":", 0) == 0) return builder.status();
+      return InvalidInput(fmt::format("{}:{}: {}", name, JsonLocation(src, ok.Offset()), m));
+    }
+    if (!ok) {
+      return InvalidInput(fmt::format("{}:{}: {}", name, JsonLocation(src, ok.Offset()),
+                                      rapidjson::GetParseError_En(ok.Code())));
+    }
+    if (!builder.done()) return InvalidInput(fmt::format("{}: truncated JSON", name));
+  }
+  ReadSummary& sum = interp.summary();
+  sum.format = gzip ? "json, gzip" : "json";
+  sum.bytes = stream.Tell();
+  return sink->OnEnd(sum);
+}
+
+std::string DisplayName(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+
+}  // namespace
+
+Status ReadSnapshot(const std::string& path, SnapshotSink* sink, const ReadOptions& options) {
+  ASSIGN_OR_RETURN(auto in, io::InputFile::Open(path));
+  std::string name = DisplayName(path);
+  FileSource src(in.get(), options);
+  switch (in->format()) {
+    case io::ContentFormat::kEmpty:
+      return InvalidInput(fmt::format("{}: empty file", name));
+    case io::ContentFormat::kJson:
+      return ReadJson(name, &src, in->gzipped(), sink, options);
+    case io::ContentFormat::kPickle: {
+      uint8_t head[2] = {0, 0};
+      size_t n = 0;
+      RETURN_IF_ERROR(in->Read(head, 2, &n));
+      // Put the two bytes back by starting over (cheap: nothing decoded yet).
+      std::string format = n == 2 && head[0] == 0x80 ? fmt::format("pickle protocol {}", head[1]) : "pickle protocol 0";
+      if (in->gzipped()) format += ", gzip";
+      if (in->seekable()) {
+        RETURN_IF_ERROR(in->Rewind());
+        return ReadPickle(name, &src, in->gzipped(), sink, options, format);
+      }
+      // A pipe cannot be rewound: feed the two bytes, then the rest.
+      class Prefixed : public Source {
+       public:
+        Prefixed(Source* s, const uint8_t* h, size_t n) : s_(s), h_(h, h + n) {}
+        Status Read(uint8_t* buf, size_t cap, size_t* got) override {
+          if (pos_ < h_.size()) {
+            *got = std::min(cap, h_.size() - pos_);
+            std::memcpy(buf, h_.data() + pos_, *got);
+            pos_ += *got;
+            return OkStatus();
+          }
+          return s_->Read(buf, cap, got);
+        }
+        bool CanRewind() const override { return false; }
+        Status Rewind() override { return IoError("cannot rewind"); }
+
+       private:
+        Source* s_;
+        std::vector<uint8_t> h_;
+        size_t pos_ = 0;
+      } prefixed(&src, head, n);
+      return ReadPickle(name, &prefixed, in->gzipped(), sink, options, format);
+    }
+    case io::ContentFormat::kUnknown:
+      break;
+  }
+  uint8_t b = 0;
+  size_t n = 0;
+  (void)in->Read(&b, 1, &n);
+  return InvalidInput(fmt::format("{}: not a PyTorch memory snapshot: neither a pickle, gzip nor JSON "
+                                  "(first byte 0x{:02x})",
+                                  name, b));
+}
+
+Status ReadSnapshotBytes(std::string_view name, std::span<const uint8_t> bytes, SnapshotSink* sink,
+                         const ReadOptions& options) {
+  std::string n(name);
+  auto fmt_kind = io::DetectContent(bytes.data(), std::min<size_t>(bytes.size(), 64));
+  MemorySource src(bytes);
+  switch (fmt_kind) {
+    case io::ContentFormat::kEmpty:
+      return InvalidInput(fmt::format("{}: empty file", n));
+    case io::ContentFormat::kJson:
+      return ReadJson(n, &src, false, sink, options);
+    case io::ContentFormat::kPickle:
+      return ReadPickle(n, &src, false, sink, options,
+                        bytes.size() >= 2 && bytes[0] == 0x80 ? fmt::format("pickle protocol {}", bytes[1])
+                                                              : "pickle protocol 0");
+    case io::ContentFormat::kUnknown:
+      break;
+  }
+  return InvalidInput(fmt::format(
+      "{}: not a PyTorch memory snapshot: neither a pickle, gzip nor JSON (first byte 0x{:02x})", n, bytes[0]));
+}
+
+}  // namespace memtk::snapshot

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Regenerate the small committed fixtures in data/ (deterministic).
+
+Run from the repository root: python3 scripts/gen_fixtures.py
+"""
+import gzip
+import json
+import os
+import pickle
+import struct
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "data")
+GEN = os.path.join(ROOT, "scripts", "gen_snapshot.py")
+
+
+def gen(name, *args):
+    subprocess.check_call([sys.executable, GEN, "-o", os.path.join(DATA, name), *args])
+
+
+def main():
+    os.makedirs(DATA, exist_ok=True)
+    gen("sample.pickle", "-n", "3000", "--devices", "2", "--seed", "3", "--annotations", "6")
+    gen("small.pickle", "-n", "300", "--seed", "5", "--live", "20", "--distinct-frames", "40", "--call-sites", "12")
+    gen("legacy.pickle", "-n", "200", "--legacy", "--seed", "7", "--live", "10")
+    gen("newest.pickle", "-n", "300", "--variant", "newest", "--seed", "9", "--live", "15")
+    gen("bare_list.pickle", "-n", "200", "--bare-list", "--seed", "11", "--live", "10")
+    gen("no_time.pickle", "-n", "200", "--no-time", "--devices", "3", "--seed", "13", "--live", "10")
+    gen("protocol5.pickle", "-n", "200", "--protocol", "5", "--seed", "15", "--live", "10")
+    # The same snapshot as JSON and gzip'd: must give identical databases.
+    with open(os.path.join(DATA, "small.pickle"), "rb") as f:
+        raw = f.read()
+    with open(os.path.join(DATA, "small.json"), "w") as f:
+        json.dump(pickle.loads(raw), f, separators=(",", ":"))
+    with open(os.path.join(DATA, "small.pickle.gz"), "wb") as f:
+        f.write(gzip.compress(raw, mtime=0))
+    # A snapshot that is named .json but holds a pickle (detected by content).
+    with open(os.path.join(DATA, "pickle_named.json"), "wb") as f:
+        f.write(raw)
+    # Integers wider than 8 bytes must survive exactly.
+    big = {"segments": [], "device_traces": [[{"action": "alloc", "addr": 4096, "size": 512, "stream": 0,
+                                              "time_us": 1, "frames": [], "huge": 2**80 + 7,
+                                              "negative": -(2**70)}]]}
+    with open(os.path.join(DATA, "bigint.pickle"), "wb") as f:
+        f.write(pickle.dumps(big, protocol=4))
+    # TorchScript's pickler (C++ _memory_snapshot_pickled): protocol 2 with
+    # the code-free restore_type_tag global, BINPUT/BINGET memo, OrderedDict.
+    with open(os.path.join(DATA, "torchscript_p2.pickle"), "wb") as f:
+        f.write(torchscript_like())
+    # Hostile: a pickle that would run os.system.
+    with open(os.path.join(DATA, "evil.pickle"), "wb") as f:
+        f.write(b"\x80\x04\x95\x1c\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x94\x8c\x06system\x94\x93\x94\x8c\x04true\x94\x85\x94R\x94.")
+    with open(os.path.join(DATA, "truncated.pickle"), "wb") as f:
+        f.write(raw[:1000])
+    with open(os.path.join(DATA, "empty.pickle"), "wb") as f:
+        pass
+    with open(os.path.join(DATA, "not_a_snapshot.txt"), "w") as f:
+        f.write("hello, this is not a snapshot\n")
+    with open(os.path.join(DATA, "bad.json"), "w") as f:
+        f.write('{"segments": [\n  {"device": 0,\n   "address": 12 34}\n]}\n')
+
+
+def torchscript_like():
+    """Protocol 2 opcodes the way torch/csrc/jit/serialization/pickler.cpp
+    writes a generic dict: GLOBAL restore_type_tag, EMPTY_DICT, BINPUT, MARK,
+    items, SETITEMS, type string, TUPLE2, REDUCE."""
+    out = bytearray(b"\x80\x02")
+    memo = [0]
+
+    def put():
+        out.extend(b"q" + bytes([memo[0]]))
+        memo[0] += 1
+        return memo[0] - 1
+
+    strings = {}
+
+    def s(x):
+        if x in strings:
+            out.extend(b"h" + bytes([strings[x]]))
+            return
+        b = x.encode()
+        out.extend(b"X" + struct.pack("<I", len(b)) + b)
+        strings[x] = put()
+
+    tag = [None]
+
+    def restore_tag():
+        if tag[0] is None:
+            out.extend(b"ctorch.jit._pickle\nrestore_type_tag\n")
+            tag[0] = put()
+        else:
+            out.extend(b"h" + bytes([tag[0]]))
+
+    def typed_dict(items):
+        restore_tag()
+        out.extend(b"}")
+        put()
+        out.extend(b"(")
+        for k, writer in items:
+            s(k)
+            writer()
+        out.extend(b"u")
+        s("Dict[str, Any]")
+        out.extend(b"\x86R")
+
+    def i(v):
+        out.extend(b"J" + struct.pack("<i", v) if -2**31 <= v < 2**31 else b"\x8a\x08" + struct.pack("<q", v))
+
+    def lst(writers):
+        out.extend(b"]")
+        put()
+        if writers:
+            out.extend(b"(")
+            for w in writers:
+                w()
+            out.extend(b"e")
+
+    frame = lambda: typed_dict([("filename", lambda: s("train.py")), ("line", lambda: i(12)), ("name", lambda: s("step"))])
+    frames_idx = []
+
+    def frames():
+        if frames_idx:
+            out.extend(b"h" + bytes([frames_idx[0]]))
+            return
+        lst([frame])
+        frames_idx.append(memo[0] - 1 - 0)
+
+    def event(action, addr, size, t):
+        return lambda: typed_dict([("action", lambda: s(action)), ("addr", lambda: i(addr)), ("size", lambda: i(size)),
+                                   ("stream", lambda: i(0)), ("time_us", lambda: i(t)), ("frames", lst_frames)])
+
+    def lst_frames():
+        lst([frame])
+
+    segment = lambda: typed_dict([("device", lambda: i(0)), ("address", lambda: i(1 << 33)),
+                                  ("total_size", lambda: i(2 << 20)), ("allocated_size", lambda: i(1024)),
+                                  ("active_size", lambda: i(1024)), ("requested_size", lambda: i(1000)),
+                                  ("stream", lambda: i(0)), ("segment_type", lambda: s("small")),
+                                  ("blocks", lambda: lst([lambda: typed_dict([("address", lambda: i(1 << 33)),
+                                                                              ("size", lambda: i(1024)),
+                                                                              ("requested_size", lambda: i(1000)),
+                                                                              ("state", lambda: s("active_allocated")),
+                                                                              ("frames", lst_frames)])]))])
+    ordered = lambda: (out.extend(b"ccollections\nOrderedDict\n"), put(), out.extend(b")R"), put(),
+                       out.extend(b"("), s("PYTORCH_CUDA_ALLOC_CONF"), s(""), out.extend(b"u"))
+    typed_dict([
+        ("segments", lambda: lst([segment])),
+        ("device_traces", lambda: lst([lambda: lst([event("alloc", 1 << 33, 1024, 10), event("free_requested", 1 << 33, 1024, 20),
+                                                    event("free_completed", 1 << 33, 1024, 30), event("alloc", 1 << 33, 1024, 40)])])),
+        ("allocator_settings", ordered),
+    ])
+    out.extend(b".")
+    return bytes(out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+// The pickle reader: chunk boundaries, memo handling, exact error text,
+// refusal of code, and equivalence with the JSON form.
+#include <catch2/catch.hpp>
+
+#include "memtk/snapshot/snapshot.h"
+#include "test_util.h"
+
+using memtk::test::ErrorOf;
+using memtk::test::ReadFile;
+using memtk::test::Render;
+
+TEST_CASE("every chunk boundary decodes identically", "[pickle]") {
+  // Chunk size 1 splits between every pair of bytes; the others split
+  // opcodes and strings at assorted places.
+  for (const char* fixture : {"small.pickle", "torchscript_p2.pickle", "legacy.pickle", "bigint.pickle"}) {
+    const std::string whole = Render(fixture);
+    REQUIRE(whole.rfind("ERROR", 0) == std::string::npos);
+    for (size_t chunk : {1, 2, 3, 5, 8, 13, 64, 1000, 4096}) {
+      INFO(fixture << " chunk " << chunk);
+      CHECK(Render(fixture, chunk) == whole);
+    }
+  }
+}
+
+TEST_CASE("the memo pre-pass changes nothing but memory", "[pickle]") {
+  for (const char* fixture : {"sample.pickle", "newest.pickle", "torchscript_p2.pickle"})
+    CHECK(Render(fixture, 4096, true) == Render(fixture, 4096, false));
+}
+
+TEST_CASE("JSON, gzip and pickle forms give the same records", "[json]") {
+  const std::string from_pickle = Render("small.pickle");
+  CHECK(Render("small.json") == from_pickle);
+  CHECK(Render("small.json", 7) == from_pickle);
+  CHECK(Render("pickle_named.json") == from_pickle);
+}
+
+TEST_CASE("gzip input through the file reader", "[gzip]") {
+  memtk::test::TextSink a, b;
+  REQUIRE(memtk::snapshot::ReadSnapshot(memtk::test::DataPath("small.pickle.gz"), &a, {}).ok());
+  REQUIRE(memtk::snapshot::ReadSnapshot(memtk::test::DataPath("small.pickle"), &b, {}).ok());
+  CHECK(a.text == b.text);
+  CHECK(a.summary.format == "pickle protocol 4, gzip");
+}
+
+TEST_CASE("integers wider than 8 bytes keep their exact value", "[pickle]") {
+  const std::string text = Render("bigint.pickle");
+  CHECK(text.find("\"huge\":1208925819614629174706183") != std::string::npos);
+  CHECK(text.find("\"negative\":-1180591620717411303424") != std::string::npos);
+}
+
+TEST_CASE("TorchScript protocol 2: type-tag globals are interpreted, not run", "[pickle]") {
+  const std::string text = Render("torchscript_p2.pickle");
+  CHECK(text.find("E 0 0 0 alloc 8589934592 1024 0 10") != std::string::npos);
+  CHECK(text.find("E 3 0 3 alloc 8589934592 1024 0 40") != std::string::npos);
+  CHECK(text.find("T allocator_settings {\"PYTORCH_CUDA_ALLOC_CONF\":\"\"}") != std::string::npos);
+  CHECK(text.find("B 0 0 8589934592 1024 1000 active_allocated train.py:12:step;") != std::string::npos);
+}
+
+TEST_CASE("legacy blocks get addresses from their segment", "[snapshot]") {
+  const std::string text = Render("legacy.pickle");
+  CHECK(text.find("\"history\":[{\"addr\":") != std::string::npos);
+}
+
+TEST_CASE("exact error messages", "[errors]") {
+  using V = std::vector<uint8_t>;
+  CHECK(ErrorOf(V{}) == "in.pickle: empty file");
+  CHECK(ErrorOf(V{'h', 'i'}) ==
+        "in.pickle: not a PyTorch memory snapshot: neither a pickle, gzip nor JSON (first byte 0x68)");
+  CHECK(ErrorOf(V{0x80, 0x04, '}', 0x94}) == "in.pickle: truncated pickle at byte 4 (inside a dict)");
+  CHECK(ErrorOf(V{0x80, 0x04, 0x8c, 0x05, 'a', 'b'}) == "in.pickle: truncated pickle at byte 6");
+  CHECK(ErrorOf(V{0x80, 0x09, 'N', '.'}) == "in.pickle: unsupported pickle protocol 9 at byte 0");
+  CHECK(ErrorOf(V{0x80, 0x04, 0xff}) == "in.pickle: unknown pickle opcode 0xff at byte 2");
+  CHECK(ErrorOf(V{0x80, 0x04, 'N', '.'}) ==
+        "in.pickle: not a PyTorch memory snapshot: the top-level object is a None");
+  CHECK(ErrorOf(V{0x80, 0x04, 'h', 0x07}) == "in.pickle: memo index 7 used before it was defined at byte 2");
+  const std::string gl = "\x80\x02" "cos\nsystem\n" "X\x02\x00\x00\x00ls\x85R.";
+  CHECK(ErrorOf(V(gl.begin(), gl.end())) ==
+        "in.pickle: refused pickle opcode GLOBAL (os.system) at byte 2: memtk never runs code from a pickle");
+  CHECK(ErrorOf(ReadFile(memtk::test::DataPath("evil.pickle"))) ==
+        "in.pickle: refused pickle opcode STACK_GLOBAL (os.system) at byte 25: memtk never runs code from a pickle");
+  CHECK(ErrorOf(V{0x80, 0x04, ')', ')', 'R', '.'}) ==
+        "in.pickle: refused pickle opcode REDUCE at byte 4: memtk never runs code from a pickle");
+  CHECK(ErrorOf(V{0x80, 0x04, '}', ')', 'b', '.'}) ==
+        "in.pickle: refused pickle opcode BUILD (0x62) at byte 4: memtk never runs code from a pickle");
+  for (int op : {0x69, 0x6f, 0x81, 0x92, 0x50, 0x51, 0x82, 0x83, 0x84}) {  // INST OBJ NEWOBJ NEWOBJ_EX PERSID BINPERSID EXT1-4
+    INFO("opcode " << int(op));
+    std::string e = ErrorOf(V{0x80, 0x04, '(', static_cast<uint8_t>(op), 'x', '\n', 'y', '\n', 0, 0, 0, 0, '.'});
+    CHECK(e.find("refused pickle opcode") != std::string::npos);
+  }
+}
+
+TEST_CASE("every truncation of a real-shaped snapshot is reported, never accepted", "[errors]") {
+  auto bytes = ReadFile(memtk::test::DataPath("small.pickle"));
+  for (size_t n = 0; n < bytes.size(); n += 97) {
+    std::vector<uint8_t> cut(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(n));
+    std::string e = ErrorOf(cut, 61);
+    INFO("cut at " << n << ": " << e);
+    CHECK((n == 0 ? e == "in.pickle: empty file" : e.rfind("in.pickle: truncated pickle at byte " + std::to_string(n), 0) == 0));
+  }
+}
+
+TEST_CASE("JSON errors point at line and column", "[json][errors]") {
+  memtk::snapshot::SnapshotSink sink;
+  memtk::Status s = memtk::snapshot::ReadSnapshot(memtk::test::DataPath("bad.json"), &sink, {});
+  CHECK(s.message() == std::string(MEMTK_DATA_DIR) + "/bad.json:3:18: Missing a comma or '}' after an object member.");
+}
