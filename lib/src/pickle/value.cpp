@@ -89,9 +89,24 @@ static void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-void AppendJson(const StringPool& pool, const Value& v, std::string* out) {
-  // Iterative would be safer for hostile depth, but values passed here are
-  // bounded by the decoder's nesting limit.
+static void AppendJsonImpl(const StringPool& pool, const Value& v, std::string* out, int depth, size_t limit);
+
+void AppendJson(const StringPool& pool, const Value& v, std::string* out, int depth) {
+  AppendJsonImpl(pool, v, out, depth, kMaxJsonBytes);
+}
+
+static void AppendJsonImpl(const StringPool& pool, const Value& v, std::string* out, int depth, size_t limit) {
+  // A pickle can make a list contain itself (memo back-reference), nest
+  // arbitrarily deep, or share one value so that writing it out doubles at
+  // every level (billion laughs): depth and output size are both capped.
+  if (v.is_node() && depth >= kMaxJsonDepth) {
+    out->append("\"<nested too deep>\"");
+    return;
+  }
+  if (v.is_node() && out->size() > limit) {
+    out->append("\"<truncated>\"");
+    return;
+  }
   switch (v.kind) {
     case Kind::kNone: out->append("null"); return;
     case Kind::kBool: out->append(v.i ? "true" : "false"); return;
@@ -118,11 +133,11 @@ void AppendJson(const StringPool& pool, const Value& v, std::string* out) {
         } else {
           // JSON keys must be strings: render other keys as their JSON text.
           std::string k;
-          AppendJson(pool, it[i], &k);
+          AppendJsonImpl(pool, it[i], &k, depth + 1, kMaxJsonBytes);
           AppendJsonString(k, out);
         }
         out->push_back(':');
-        AppendJson(pool, it[i + 1], out);
+        AppendJsonImpl(pool, it[i + 1], out, depth + 1, limit);
       }
       out->push_back('}');
       return;
@@ -134,7 +149,7 @@ void AppendJson(const StringPool& pool, const Value& v, std::string* out) {
       const auto& it = v.node->items;
       for (size_t i = 0; i < it.size(); ++i) {
         if (i) out->push_back(',');
-        AppendJson(pool, it[i], out);
+        AppendJsonImpl(pool, it[i], out, depth + 1, limit);
       }
       out->push_back(']');
       return;

@@ -182,6 +182,7 @@ void Interpreter::AddExtra(std::string* extra, const Value& key, const Value& va
   } else {
     std::string k;
     pickle::AppendJson(t_->strings, key, &k);
+    if (k.size() > 256) k.resize(256);  // a key, not a payload: keep it short
     Value kv;
     kv.kind = Kind::kStr;
     kv.id = t_->strings.Intern(k).value;

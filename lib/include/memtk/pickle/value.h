@@ -87,8 +87,12 @@ class NodeArena {
 
 /// Appends `v` as compact JSON. Strings are escaped; bytes become a JSON
 /// string of \u00XX escapes for non-printables; big ints are written as
-/// their exact decimal digits.
-void AppendJson(const StringPool& pool, const Value& v, std::string* out);
+/// their exact decimal digits. Containers nested deeper than kMaxJsonDepth
+/// (or containing themselves) are written as "<nested too deep>".
+/// Containers are not expanded once `out` holds kMaxJsonBytes: "<truncated>".
+inline constexpr int kMaxJsonDepth = 64;
+inline constexpr size_t kMaxJsonBytes = 64u << 10;  // real extras are a few hundred bytes
+void AppendJson(const StringPool& pool, const Value& v, std::string* out, int depth = 0);
 
 /// Human-readable name of a kind ("dict", "list", ...), for messages.
 const char* KindName(Kind k);
