@@ -89,13 +89,11 @@ static void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-static void AppendJsonImpl(const StringPool& pool, const Value& v, std::string* out, int depth, size_t limit);
+static void AppendJsonImpl(const StringPool& pool, const Value& v, std::string* out, int depth);
 
-void AppendJson(const StringPool& pool, const Value& v, std::string* out, int depth) {
-  AppendJsonImpl(pool, v, out, depth, kMaxJsonBytes);
-}
+void AppendJson(const StringPool& pool, const Value& v, std::string* out) { AppendJsonImpl(pool, v, out, 0); }
 
-static void AppendJsonImpl(const StringPool& pool, const Value& v, std::string* out, int depth, size_t limit) {
+static void AppendJsonImpl(const StringPool& pool, const Value& v, std::string* out, int depth) {
   // A pickle can make a list contain itself (memo back-reference), nest
   // arbitrarily deep, or share one value so that writing it out doubles at
   // every level (billion laughs): depth and output size are both capped.
@@ -103,7 +101,7 @@ static void AppendJsonImpl(const StringPool& pool, const Value& v, std::string* 
     out->append("\"<nested too deep>\"");
     return;
   }
-  if (v.is_node() && out->size() > limit) {
+  if (v.is_node() && out->size() > kMaxJsonBytes) {
     out->append("\"<truncated>\"");
     return;
   }
@@ -133,11 +131,11 @@ static void AppendJsonImpl(const StringPool& pool, const Value& v, std::string* 
         } else {
           // JSON keys must be strings: render other keys as their JSON text.
           std::string k;
-          AppendJsonImpl(pool, it[i], &k, depth + 1, kMaxJsonBytes);
+          AppendJsonImpl(pool, it[i], &k, depth + 1);
           AppendJsonString(k, out);
         }
         out->push_back(':');
-        AppendJsonImpl(pool, it[i + 1], out, depth + 1, limit);
+        AppendJsonImpl(pool, it[i + 1], out, depth + 1);
       }
       out->push_back('}');
       return;
@@ -149,7 +147,7 @@ static void AppendJsonImpl(const StringPool& pool, const Value& v, std::string* 
       const auto& it = v.node->items;
       for (size_t i = 0; i < it.size(); ++i) {
         if (i) out->push_back(',');
-        AppendJsonImpl(pool, it[i], out, depth + 1, limit);
+        AppendJsonImpl(pool, it[i], out, depth + 1);
       }
       out->push_back(']');
       return;

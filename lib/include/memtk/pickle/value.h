@@ -92,7 +92,7 @@ class NodeArena {
 /// Containers are not expanded once `out` holds kMaxJsonBytes: "<truncated>".
 inline constexpr int kMaxJsonDepth = 64;
 inline constexpr size_t kMaxJsonBytes = 64u << 10;  // real extras are a few hundred bytes
-void AppendJson(const StringPool& pool, const Value& v, std::string* out, int depth = 0);
+void AppendJson(const StringPool& pool, const Value& v, std::string* out);
 
 /// Human-readable name of a kind ("dict", "list", ...), for messages.
 const char* KindName(Kind k);
