@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Median wall time and peak RSS: Python pickle.load vs memtk convert.
+# Median wall time and peak RSS: Python pickle.load vs memtk convert, interleaved
+# (REPEAT runs each, default 5) so both see the same machine load.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 memtk="$root/build/apps/memtk"
@@ -8,9 +9,9 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 for n in "${sizes[@]}"; do
   in="/tmp/memtk-bench-$n.pickle"
   [ -f "$in" ] || python3 "$root/scripts/gen_snapshot.py" -n "$n" -o "$in"
-  mb=$(( $(stat -c %s "$in") / 1000000 ))
+  mb=$(( $(stat -L -c %s "$in") / 1000000 ))
   py_t=(); py_m=(); mt_t=(); mt_m=()
-  for i in 1 2 3; do
+  for ((i = 0; i < ${REPEAT:-5}; i++)); do
     read -r t m < <( { /usr/bin/time -f "%e %M" python3 -c 'import pickle,sys; pickle.load(open(sys.argv[1],"rb"))' "$in"; } 2>&1 | tail -1)
     py_t+=("$t"); py_m+=("$m")
     read -r t m < <( { /usr/bin/time -f "%e %M" "$memtk" convert -q "$in" -o "/tmp/memtk-bench-$n.db"; } 2>&1 | tail -1)

@@ -2,6 +2,9 @@
 // refusal of code, and equivalence with the JSON form.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
+#include "memtk/pickle/value.h"
 #include "memtk/snapshot/snapshot.h"
 #include "test_util.h"
 
@@ -73,6 +76,10 @@ TEST_CASE("exact error messages", "[errors]") {
   CHECK(ErrorOf(V{0x80, 0x04, 'N', '.'}) ==
         "in.pickle: not a PyTorch memory snapshot: the top-level object is a None");
   CHECK(ErrorOf(V{0x80, 0x04, 'h', 0x07}) == "in.pickle: memo index 7 used before it was defined at byte 2");
+  // A PUT far beyond anything a writer could have numbered (each slot costs
+  // at least one byte) is refused before any per-slot table is sized by it.
+  CHECK(ErrorOf(V{0x80, 0x04, 'N', 'r', 0xff, 0xff, 0xff, 0x7f, '.'}) ==
+        "in.pickle: memo index 2147483647 out of range at byte 3");
   const std::string gl = "\x80\x02" "cos\nsystem\n" "X\x02\x00\x00\x00ls\x85R.";
   CHECK(ErrorOf(V(gl.begin(), gl.end())) ==
         "in.pickle: refused pickle opcode GLOBAL (os.system) at byte 2: memtk never runs code from a pickle");
@@ -103,4 +110,57 @@ TEST_CASE("JSON errors point at line and column", "[json][errors]") {
   memtk::snapshot::SnapshotSink sink;
   memtk::Status s = memtk::snapshot::ReadSnapshot(memtk::test::DataPath("bad.json"), &sink, {});
   CHECK(s.message() == std::string(MEMTK_DATA_DIR) + "/bad.json:3:18: Missing a comma or '}' after an object member.");
+}
+
+TEST_CASE("rendering a hostile value to JSON stays small and valid", "[pickle]") {
+  using memtk::pickle::Kind;
+  memtk::StringPool pool;
+  memtk::pickle::NodeArena arena;
+  auto str = [&](std::string_view s) {
+    memtk::pickle::Value v;
+    v.kind = Kind::kStr;
+    v.id = pool.Intern(s).value;
+    return v;
+  };
+  auto node = [&](Kind k) {
+    memtk::pickle::Value v;
+    v.kind = k;
+    v.node = arena.New(k, 0, 0);
+    return v;
+  };
+  SECTION("a value shared at every level (billion laughs) is cut at the byte budget") {
+    // 40 levels, each a list holding the level below twice: 2^40 leaves.
+    memtk::pickle::Value level = str(std::string(100, 'x'));
+    std::vector<memtk::pickle::Value> keep;
+    for (int i = 0; i < 40; ++i) {
+      memtk::pickle::Value l = node(Kind::kList);
+      l.node->items = {level, level};
+      keep.push_back(l);
+      level = l;
+    }
+    std::string out;
+    memtk::pickle::AppendJson(pool, level, &out);
+    CHECK(out.size() < memtk::pickle::kMaxJsonBytes + 4096);
+    CHECK(out.find("\"<truncated>\"") != std::string::npos);
+    CHECK(std::count(out.begin(), out.end(), '[') == std::count(out.begin(), out.end(), ']'));
+  }
+  SECTION("container keys become a placeholder instead of nested escaped JSON") {
+    memtk::pickle::Value inner = node(Kind::kDict);
+    memtk::pickle::Value tuple_key = node(Kind::kTuple);
+    tuple_key.node->items = {str("a\"b"), str("c")};
+    inner.node->items = {tuple_key, str("v")};
+    std::string out;
+    memtk::pickle::AppendJson(pool, inner, &out);
+    CHECK(out == "{\"<tuple>\":\"v\"}");
+  }
+  SECTION("scalar keys keep their value as text") {
+    memtk::pickle::Value d = node(Kind::kDict);
+    memtk::pickle::Value k;
+    k.kind = Kind::kInt;
+    k.i = 42;
+    d.node->items = {k, str("v")};
+    std::string out;
+    memtk::pickle::AppendJson(pool, d, &out);
+    CHECK(out == "{\"42\":\"v\"}");
+  }
 }

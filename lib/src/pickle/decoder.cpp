@@ -5,6 +5,8 @@
 // by the pass: RefCountPass only notes memo traffic, Decoder builds values.
 #include "memtk/pickle/decoder.h"
 
+#include <array>
+#include <bit>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -80,6 +82,17 @@ uint64_t LoadLe(const uint8_t* p, int n) {
   uint64_t v = 0;
   for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[i];
   return v;
+}
+
+// Fixed-width little-endian loads for the hot loops (one mov on x86).
+inline uint32_t Load32(const uint8_t* p) {
+  if constexpr (std::endian::native == std::endian::little) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  } else {
+    return static_cast<uint32_t>(LoadLe(p, 4));
+  }
 }
 
 // Little-endian two's complement of any length to exact decimal text.
@@ -271,6 +284,14 @@ Status DecoderBase::Feed(const uint8_t* data, size_t n) {
     if (!s.ok()) return sticky_ = s;
   }
   while (p < end && !done_) {
+    // Hot opcodes run inline; the generic path below takes one op whenever
+    // the fast loop stops, then hands back to it.
+    Status fast_err;
+    size_t fast = RunFast(p, end, &fast_err);
+    offset_ += fast;
+    p += fast;
+    if (!fast_err.ok()) return sticky_ = fast_err;
+    if (p >= end || done_) break;
     op = Op{};
     size_t used = ParseOp(p, end, &op, &need, &err);
     if (!err.ok()) return sticky_ = err;
@@ -309,17 +330,17 @@ Status RefCountPass::Execute(const Op& op, uint64_t at) {
     case kBinPut: case kLongBinPut: case kPut: {
       uint64_t idx = static_cast<uint64_t>(op.i);
       if (op.code == kPut) idx = std::strtoull(std::string(reinterpret_cast<const char*>(op.data), op.len).c_str(), nullptr, 10);
-      if (idx > memo_next_ + limits_.max_memo_gap)
+      if (!MemoIndexOk(idx, at))
         return Error(at, fmt::format("memo index {} out of range", idx));
       memo_next_ = std::max(memo_next_, idx + 1);
       return OkStatus();
     }
     case kBinGet: case kLongBinGet:
-      counts_.Bump(static_cast<uint64_t>(op.i));
+      if (static_cast<uint64_t>(op.i) < memo_next_) counts_.Bump(static_cast<uint64_t>(op.i));
       return OkStatus();
     case kGet: {
       uint64_t idx = std::strtoull(std::string(reinterpret_cast<const char*>(op.data), op.len).c_str(), nullptr, 10);
-      if (idx <= memo_next_) counts_.Bump(idx);
+      if (idx < memo_next_) counts_.Bump(idx);
       return OkStatus();
     }
     case kStop:
@@ -328,6 +349,93 @@ Status RefCountPass::Execute(const Op& op, uint64_t at) {
     default:
       return OkStatus();  // everything else is validated by the second pass
   }
+}
+
+namespace {
+// Opcodes without an argument that pass 1 steps over (MEMOIZE aside).
+constexpr bool IsArgumentFree(uint8_t op) {
+  switch (op) {
+    case kMark: case kEmptyDict: case kEmptyList: case kEmptyTuple: case kEmptySet:
+    case kSetItems: case kSetItem: case kAppends: case kAppend: case kAddItems:
+    case kTuple1: case kTuple2: case kTuple3: case kNone: case kNewTrue: case kNewFalse:
+    case kDict: case kList: case kTuple: case kFrozenSet: case kPop: case kPopMark: case kDup:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+size_t RefCountPass::RunFast(const uint8_t* const begin, const uint8_t* end, Status*) {
+  // Pass 1 only needs opcode lengths and memo traffic: a byte switch. While
+  // 9 bytes remain (the longest fixed-size opcode) fixed-size opcodes skip
+  // their bounds checks; the last few bytes of a chunk take the checked way.
+  const uint8_t* p = begin;
+  auto done = [&] { return static_cast<size_t>(p - begin); };
+  for (;;) {
+    const size_t avail = static_cast<size_t>(end - p);
+    if (avail < 9) break;
+    switch (*p) {
+      case kBinGet:
+        if (p[1] < memo_next_) counts_.Bump(p[1]);  // else pass 2 reports it
+        p += 2;
+        continue;
+      case kLongBinGet:
+        if (uint64_t idx = Load32(p + 1); idx < memo_next_) counts_.Bump(idx);
+        p += 5;
+        continue;
+      case kMemoize:
+        ++memo_next_;
+        ++p;
+        continue;
+      case kBinPut:
+      case kLongBinPut: {
+        const bool wide = *p == kLongBinPut;
+        const uint64_t idx = wide ? Load32(p + 1) : p[1];
+        if (!MemoIndexOk(idx, offset() + done())) return done();
+        memo_next_ = std::max(memo_next_, idx + 1);
+        p += wide ? 5 : 2;
+        continue;
+      }
+      case kBinInt1:
+        p += 2;
+        continue;
+      case kBinInt2:
+        p += 3;
+        continue;
+      case kBinInt:
+        p += 5;
+        continue;
+      case kBinFloat:
+      case kFrame:
+        p += 9;
+        continue;
+      case kLong1: case kShortBinUnicode: case kShortBinBytes: case kShortBinString:
+        if (avail < 2u + p[1]) return done();
+        p += 2 + p[1];
+        continue;
+      case kBinUnicode: case kBinBytes: {
+        const uint64_t n = Load32(p + 1);
+        if (n > limits_.max_string || avail < 5 + n) return done();
+        p += 5 + n;
+        continue;
+      }
+      default:
+        if (!IsArgumentFree(*p)) return done();  // STOP, text and code opcodes: the generic path
+        ++p;
+        continue;
+    }
+  }
+  // The tail: only single-byte opcodes; the generic path (with the carry
+  // buffer) takes anything longer.
+  for (; p < end; ++p) {
+    if (*p == kMemoize) {
+      ++memo_next_;
+    } else if (!IsArgumentFree(*p)) {
+      return done();
+    }
+  }
+  return done();
 }
 
 // ---------------------------------------------------------------------------
@@ -567,6 +675,188 @@ Status Decoder::DoReduce(uint64_t at) {
   return Push(result, at);
 }
 
+Status Decoder::AddItems(uint8_t code, uint64_t at) {
+  size_t m = 0;
+  RETURN_IF_ERROR(PopMark(at, &m));
+  if (m == 0) return Error(at, "pickle stack underflow in APPENDS/SETITEMS/ADDITEMS");
+  const Value& target = stack_[m - 1];
+  Kind want = code == kAppends ? Kind::kList : code == kSetItems ? Kind::kDict : Kind::kSet;
+  if (target.kind != want) return Error(at, fmt::format("cannot add items to a {}", KindName(target.kind)));
+  size_t count = stack_.size() - m;
+  if (want == Kind::kDict && count % 2) return Error(at, "odd number of items for SETITEMS");
+  Status s;
+  if (want == Kind::kList && consumer_->Streams(target.node->role)) {
+    for (size_t i = m; i < stack_.size(); ++i) {
+      if (s.ok()) s = consumer_->OnItem(target.node, target.node->streamed++, stack_[i]);
+      arena_->Release(stack_[i]);
+    }
+  } else {
+    auto& items = target.node->items;
+    items.insert(items.end(), stack_.begin() + static_cast<ptrdiff_t>(m), stack_.end());
+  }
+  stack_.resize(m);
+  return s;
+}
+
+size_t Decoder::RunFast(const uint8_t* const begin, const uint8_t* end, Status* err) {
+  // The opcodes that make up nearly all of a snapshot (memo gets, small
+  // ints, dict/list building), executed without the Op round trip. Anything
+  // that would fail goes back to the generic path, which reports it.
+  const uint8_t* p = begin;
+  auto consumed = [&] { return static_cast<size_t>(p - begin); };
+  auto push = [&](const Value& v) { stack_.push_back(v); };
+  while (p < end) {
+    const size_t avail = static_cast<size_t>(end - p);
+    if (stack_.size() >= limits_.max_stack) return consumed();
+    Value v;
+    uint64_t idx;
+    size_t len;
+    switch (*p) {
+      case kBinGet:
+        if (avail < 2) return consumed();
+        idx = p[1];
+        len = 2;
+        goto get;
+      case kLongBinGet:
+        if (avail < 5) return consumed();
+        idx = Load32(p + 1);
+        len = 5;
+      get : {
+        Memo::Entry* e = memo_->Find(idx);
+        if (e == nullptr || e->v.kind == Kind::kGlobal) return consumed();
+        v = e->v;
+        NodeArena::Retain(v);
+        if (e->remaining != 3 && --e->remaining == 0) {
+          arena_->Release(e->v);
+          memo_->Erase(e);
+        }
+        push(v);
+        p += len;
+        continue;
+      }
+      case kBinInt1:
+        if (avail < 2) return consumed();
+        v.kind = Kind::kInt;
+        v.i = p[1];
+        push(v);
+        p += 2;
+        continue;
+      case kBinInt2:
+        if (avail < 3) return consumed();
+        v.kind = Kind::kInt;
+        v.i = static_cast<int64_t>(LoadLe(p + 1, 2));
+        push(v);
+        p += 3;
+        continue;
+      case kBinInt:
+        if (avail < 5) return consumed();
+        v.kind = Kind::kInt;
+        v.i = static_cast<int32_t>(Load32(p + 1));
+        push(v);
+        p += 5;
+        continue;
+      case kLong1: {
+        if (avail < 2) return consumed();
+        const size_t n = p[1];
+        if (n > 8 || avail < 2 + n) return consumed();
+        uint64_t u = LoadLe(p + 2, static_cast<int>(n));
+        if (n > 0 && n < 8 && (p[1 + n] & 0x80)) u |= ~uint64_t{0} << (8 * n);
+        v.kind = Kind::kInt;
+        v.i = static_cast<int64_t>(u);
+        push(v);
+        p += 2 + n;
+        continue;
+      }
+      case kNewTrue:
+      case kNewFalse:
+        v.kind = Kind::kBool;
+        v.i = *p == kNewTrue;
+        push(v);
+        ++p;
+        continue;
+      case kNone:
+        push(v);
+        ++p;
+        continue;
+      case kShortBinUnicode: {
+        if (avail < 2 || avail < 2u + p[1]) return consumed();
+        v.kind = Kind::kStr;
+        v.id = pool_->Intern(std::string_view(reinterpret_cast<const char*>(p + 2), p[1])).value;
+        push(v);
+        p += 2 + p[1];
+        continue;
+      }
+      case kBinUnicode: {
+        if (avail < 5) return consumed();
+        const uint64_t n = LoadLe(p + 1, 4);
+        if (n > limits_.max_string || avail < 5 + n) return consumed();
+        v.kind = Kind::kStr;
+        v.id = pool_->Intern(std::string_view(reinterpret_cast<const char*>(p + 5), n)).value;
+        push(v);
+        p += 5 + n;
+        continue;
+      }
+      case kMemoize:
+        if (stack_.size() <= (marks_.empty() ? 0 : marks_.back())) return consumed();
+        PutMemo(memo_next_++);
+        ++p;
+        continue;
+      case kBinPut:
+      case kLongBinPut: {
+        const size_t w = *p == kBinPut ? 1 : 4;
+        if (avail < 1 + w || stack_.size() <= (marks_.empty() ? 0 : marks_.back())) return consumed();
+        idx = LoadLe(p + 1, static_cast<int>(w));
+        if (!MemoIndexOk(idx, offset() + consumed())) return consumed();
+        memo_next_ = std::max(memo_next_, idx + 1);
+        PutMemo(idx);
+        p += 1 + w;
+        continue;
+      }
+      case kMark:
+        if (marks_.size() >= limits_.max_stack) return consumed();
+        marks_.push_back(stack_.size());
+        globals_.push_back(0);
+        ++p;
+        continue;
+      case kEmptyDict:
+      case kEmptyList: {
+        v.kind = *p == kEmptyDict ? Kind::kDict : Kind::kList;
+        uint64_t index;
+        uint16_t role = RoleForNew(v.kind, &index);
+        v.node = arena_->New(v.kind, role, index);
+        push(v);
+        ++p;
+        continue;
+      }
+      case kFrame:
+        if (avail < 9) return consumed();
+        p += 9;
+        continue;
+      case kSetItems:
+      case kAppends: {
+        // Only the well-formed case; the generic path words the errors.
+        if (marks_.empty()) return consumed();
+        const size_t m = marks_.back();
+        if (m == 0 || globals_.back() != 0) return consumed();
+        const Kind target = stack_[m - 1].kind;
+        if (*p == kSetItems ? (target != Kind::kDict || (stack_.size() - m) % 2) : target != Kind::kList)
+          return consumed();
+        const uint64_t at = offset() + consumed();
+        const uint8_t code = *p++;
+        Status s = AddItems(code, at);
+        if (!s.ok()) {
+          *err = std::move(s);
+          return consumed();
+        }
+        continue;
+      }
+      default:
+        return consumed();
+    }
+  }
+  return consumed();
+}
+
 Status Decoder::Execute(const Op& op, uint64_t at) {
   Value v;
   auto new_node = [&](Kind k) {
@@ -761,30 +1051,8 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
     }
     case kAppends:
     case kSetItems:
-    case kAddItems: {
-      size_t m = 0;
-      RETURN_IF_ERROR(PopMark(at, &m));
-      if (m == 0) return Error(at, "pickle stack underflow in APPENDS/SETITEMS/ADDITEMS");
-      const Value& target = stack_[m - 1];
-      Kind want = op.code == kAppends ? Kind::kList : op.code == kSetItems ? Kind::kDict : Kind::kSet;
-      if (target.kind != want) return Error(at, fmt::format("cannot add items to a {}", KindName(target.kind)));
-      size_t count = stack_.size() - m;
-      if (want == Kind::kDict && count % 2) return Error(at, "odd number of items for SETITEMS");
-      Status s;
-      if (want == Kind::kList && consumer_->Streams(target.node->role)) {
-        for (size_t i = m; i < stack_.size(); ++i) {
-          if (s.ok()) {
-            s = consumer_->OnItem(target.node, target.node->streamed++, stack_[i]);
-          }
-          arena_->Release(stack_[i]);
-        }
-      } else {
-        auto& items = target.node->items;
-        items.insert(items.end(), stack_.begin() + static_cast<ptrdiff_t>(m), stack_.end());
-      }
-      stack_.resize(m);
-      return s;
-    }
+    case kAddItems:
+      return AddItems(op.code, at);
     case kSetItem: {
       RETURN_IF_ERROR(need(3, "SETITEM"));
       const Value& target = stack_[stack_.size() - 3];
@@ -802,7 +1070,7 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
       RETURN_IF_ERROR(need(1, "PUT"));
       uint64_t idx = static_cast<uint64_t>(op.i);
       if (op.code == kPut) idx = std::strtoull(std::string(text(op.data, op.len)).c_str(), nullptr, 10);
-      if (idx > memo_next_ + limits_.max_memo_gap) return Error(at, fmt::format("memo index {} out of range", idx));
+      if (!MemoIndexOk(idx, at)) return Error(at, fmt::format("memo index {} out of range", idx));
       memo_next_ = std::max(memo_next_, idx + 1);
       PutMemo(idx);
       return OkStatus();

@@ -89,20 +89,19 @@ static void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-static void AppendJsonImpl(const StringPool& pool, const Value& v, std::string* out, int depth);
+namespace {
 
-void AppendJson(const StringPool& pool, const Value& v, std::string* out) { AppendJsonImpl(pool, v, out, 0); }
-
-static void AppendJsonImpl(const StringPool& pool, const Value& v, std::string* out, int depth) {
-  // A pickle can make a list contain itself (memo back-reference), nest
-  // arbitrarily deep, or share one value so that writing it out doubles at
-  // every level (billion laughs): depth and output size are both capped.
-  if (v.is_node() && depth >= kMaxJsonDepth) {
-    out->append("\"<nested too deep>\"");
+// Renders one value; `end` is the output size past which nothing more is
+// expanded. The budget is per AppendJson call, not per container, so a
+// shared value referenced from everywhere (billion laughs) or a list holding
+// one big string a million times stays bounded too.
+void AppendJsonImpl(const StringPool& pool, const Value& v, std::string* out, int depth, size_t end) {
+  if (out->size() > end) {
+    out->append("\"<truncated>\"");
     return;
   }
-  if (v.is_node() && out->size() > kMaxJsonBytes) {
-    out->append("\"<truncated>\"");
+  if (v.is_node() && depth >= kMaxJsonDepth) {
+    out->append("\"<nested too deep>\"");
     return;
   }
   switch (v.kind) {
@@ -126,16 +125,27 @@ static void AppendJsonImpl(const StringPool& pool, const Value& v, std::string* 
       const auto& it = v.node->items;
       for (size_t i = 0; i + 1 < it.size(); i += 2) {
         if (i) out->push_back(',');
-        if (it[i].kind == Kind::kStr) {
-          AppendJsonString(pool.Get(StringId{it[i].id}), out);
+        if (out->size() > end) {  // one marker, not one per remaining item
+          out->append("\"<truncated>\":null");
+          break;
+        }
+        const Value& key = it[i];
+        if (key.kind == Kind::kStr) {
+          AppendJsonString(pool.Get(StringId{key.id}), out);
+        } else if (key.is_node()) {
+          // JSON keys must be strings. Rendering a container key as escaped
+          // JSON text would multiply its size at every nesting level, so a
+          // (tuple/frozenset) key becomes a placeholder naming its type.
+          out->append("\"<");
+          out->append(KindName(key.kind));
+          out->append(">\"");
         } else {
-          // JSON keys must be strings: render other keys as their JSON text.
           std::string k;
-          AppendJsonImpl(pool, it[i], &k, depth + 1);
+          AppendJsonImpl(pool, key, &k, depth + 1, end);
           AppendJsonString(k, out);
         }
         out->push_back(':');
-        AppendJsonImpl(pool, it[i + 1], out, depth + 1);
+        AppendJsonImpl(pool, it[i + 1], out, depth + 1, end);
       }
       out->push_back('}');
       return;
@@ -147,12 +157,22 @@ static void AppendJsonImpl(const StringPool& pool, const Value& v, std::string* 
       const auto& it = v.node->items;
       for (size_t i = 0; i < it.size(); ++i) {
         if (i) out->push_back(',');
-        AppendJsonImpl(pool, it[i], out, depth + 1);
+        if (out->size() > end) {
+          out->append("\"<truncated>\"");
+          break;
+        }
+        AppendJsonImpl(pool, it[i], out, depth + 1, end);
       }
       out->push_back(']');
       return;
     }
   }
+}
+
+}  // namespace
+
+void AppendJson(const StringPool& pool, const Value& v, std::string* out) {
+  AppendJsonImpl(pool, v, out, 0, out->size() + kMaxJsonBytes);
 }
 
 }  // namespace memtk::pickle

@@ -168,7 +168,9 @@ bool Interpreter::GetInt(const Value& v, int64_t* out) {
     *out = v.i;
     return true;
   }
-  if (v.kind == Kind::kFloat && v.d == static_cast<double>(static_cast<int64_t>(v.d))) {
+  // Range first: casting a double outside int64 is undefined behaviour.
+  if (v.kind == Kind::kFloat && v.d >= -0x1p63 && v.d < 0x1p63 &&
+      v.d == static_cast<double>(static_cast<int64_t>(v.d))) {
     *out = static_cast<int64_t>(v.d);  // JSON writers sometimes emit 1.0
     return true;
   }
@@ -243,8 +245,15 @@ std::optional<StackId> Interpreter::InternStack(const Value& v) {
   Node* n = v.node;
   if (n->cache >= 0) return StackId{static_cast<uint32_t>(n->cache)};
   scratch_frames_.clear();
-  for (const Value& f : n->items)
-    if (auto id = InternFrame(f)) scratch_frames_.push_back(*id);
+  for (const Value& f : n->items) {
+    // Shared frame dicts were interpreted on first sight: the common case
+    // is one load of the cached id.
+    if (f.kind == Kind::kDict && f.node->cache >= 0) {
+      scratch_frames_.push_back(FrameId{static_cast<uint32_t>(f.node->cache)});
+    } else if (auto id = InternFrame(f)) {
+      scratch_frames_.push_back(*id);
+    }
+  }
   size_t before = stack_keys_.size();
   StringId key = stack_keys_.Intern({reinterpret_cast<const char*>(scratch_frames_.data()),
                                      scratch_frames_.size() * sizeof(FrameId)});

@@ -4,6 +4,7 @@
 
 #include "memtk/store/sqlite.h"
 #include "memtk/version.h"
+#include "store/row_pipe.h"
 
 namespace memtk::store {
 
@@ -40,8 +41,6 @@ CREATE TABLE stats(name TEXT PRIMARY KEY, severity TEXT, value INTEGER, descript
 // Built after the bulk load: what the canned queries (stats, query,
 // render-png) look up by.
 constexpr std::string_view kIndexes = R"sql(
-CREATE INDEX allocations_alloc_event ON allocations(alloc_event);
-CREATE INDEX allocations_stack ON allocations(stack_id);
 CREATE INDEX blocks_segment ON blocks(segment_id);
 )sql";
 
@@ -52,9 +51,12 @@ std::optional<int64_t> OptStack(const std::optional<StackId>& s) {
 
 }  // namespace
 
+// Tables written through the pipe, in PipeTable order.
+enum Table : int { kFrames, kStacks, kStackFrames, kEvents, kAllocations, kSegments, kBlocks, kAnnotations, kMeta };
+
 struct SnapshotDbWriter::Impl {
   ScopedDb db;
-  ScopedStmt frame, stack, stack_frame, event, alloc, segment, block, annotation, meta;
+  RowPipe pipe;
   const Tables* tables = nullptr;
   std::string source;
   std::unique_ptr<AllocationTracker> tracker;
@@ -77,35 +79,45 @@ StatusOr<std::unique_ptr<SnapshotDbWriter>> SnapshotDbWriter::Create(const std::
                        "PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;"));
   RETURN_IF_ERROR(Exec(db, kSchema));
   RETURN_IF_ERROR(Exec(db, "BEGIN"));
-  ASSIGN_OR_RETURN(im.frame, Prepare(db, "INSERT INTO frames VALUES(?,?,?,?,?)"));
-  ASSIGN_OR_RETURN(im.stack, Prepare(db, "INSERT INTO stacks VALUES(?,?,?)"));
-  ASSIGN_OR_RETURN(im.stack_frame, Prepare(db, "INSERT INTO stack_frames VALUES(?,?,?)"));
-  ASSIGN_OR_RETURN(im.event, Prepare(db, "INSERT INTO events VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-  ASSIGN_OR_RETURN(im.alloc, Prepare(db, "INSERT INTO allocations VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-  ASSIGN_OR_RETURN(im.segment, Prepare(db, "INSERT INTO segments VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-  ASSIGN_OR_RETURN(im.block, Prepare(db, "INSERT INTO blocks VALUES(?,?,?,?,?,?,?,?,?,?)"));
-  ASSIGN_OR_RETURN(im.annotation, Prepare(db, "INSERT INTO annotations VALUES(?,?,?,?,?,?)"));
-  ASSIGN_OR_RETURN(im.meta, Prepare(db, "INSERT OR REPLACE INTO meta VALUES(?,?)"));
+  // Events: the columns after stack_id are NULL in nearly every row.
+  RETURN_IF_ERROR(im.pipe.Start(db, {{"frames", 5, "INSERT", 0, true},
+                                     {"stacks", 3, "INSERT", 0, true},
+                                     {"stack_frames", 3},
+                                     {"events", 16, "INSERT", 10, true},
+                                     {"allocations", 13},
+                                     {"segments", 15, "INSERT", 0, true},
+                                     {"blocks", 10, "INSERT", 0, true},
+                                     {"annotations", 6, "INSERT", 0, true},
+                                     {"meta", 2, "INSERT OR REPLACE"}}));
   im.source = source;
   SnapshotDbWriter* self = w.get();
   im.tracker = std::make_unique<AllocationTracker>(
       [self](const Allocation& a) {
-        Impl& m = *self->impl_;
-        return Row(m.db.get(), m.alloc.get())
-            .Int(1, static_cast<int64_t>(self->allocations_++))
-            .Int(2, a.device)
-            .Int(3, a.host)
-            .Int(4, static_cast<int64_t>(a.addr))
-            .Int(5, a.size)
-            .Int(6, a.stream)
-            .UInt(7, a.alloc_event)
-            .UInt(8, a.free_requested_event)
-            .UInt(9, a.free_event)
-            .Int(10, a.alloc_time_us)
-            .Int(11, a.free_requested_time_us)
-            .Int(12, a.free_time_us)
-            .Int(13, OptStack(a.stack))
-            .Step();
+        ++self->allocations_;
+        // An allocation is named after its first event (the alloc, or for
+        // one allocated before recording began, its first free): unique,
+        // and a lookup by alloc event is a primary-key lookup, no index.
+        const uint64_t id = a.alloc_event ? *a.alloc_event
+                            : a.free_requested_event ? *a.free_requested_event
+                                                     : a.free_event.value_or(0);
+        auto opt = [](const std::optional<uint64_t>& v) {
+          return v ? std::optional<int64_t>(static_cast<int64_t>(*v)) : std::nullopt;
+        };
+        return self->impl_->pipe.Begin(kAllocations)
+            .Int(static_cast<int64_t>(id))
+            .Int(a.device)
+            .Int(a.host)
+            .Int(static_cast<int64_t>(a.addr))
+            .Int(a.size)
+            .Int(a.stream)
+            .Int(opt(a.alloc_event))
+            .Int(opt(a.free_requested_event))
+            .Int(opt(a.free_event))
+            .Int(a.alloc_time_us)
+            .Int(a.free_requested_time_us)
+            .Int(a.free_time_us)
+            .Int(OptStack(a.stack))
+            .End();
       },
       &im.tracker_stats);
   return w;
@@ -118,118 +130,116 @@ Status SnapshotDbWriter::OnBegin(const Tables& t) {
 
 Status SnapshotDbWriter::OnFrame(FrameId id, const Frame& f) {
   const Tables& t = *impl_->tables;
-  return Row(impl_->db.get(), impl_->frame.get())
-      .Int(1, id.value)
-      .Text(2, t.String(f.filename), false)
-      .Int(3, f.line)
-      .Text(4, t.String(f.name), false)
-      .Text(5, t.String(f.extra))
-      .Step();
+  return impl_->pipe.Begin(kFrames)
+      .Int(id.value)
+      .Text(t.String(f.filename), false)
+      .Int(f.line)
+      .Text(t.String(f.name), false)
+      .Text(t.String(f.extra))
+      .End();
 }
 
 Status SnapshotDbWriter::OnStack(StackId id, std::span<const FrameId> frames) {
-  Impl& m = *impl_;
-  RETURN_IF_ERROR(Row(m.db.get(), m.stack.get())
-                      .Int(1, id.value)
-                      .Int(2, static_cast<int64_t>(frames.size()))
-                      .Int(3, frames.empty() ? std::nullopt : std::optional<int64_t>(frames[0].value))
-                      .Step());
+  RowPipe& p = impl_->pipe;
+  RETURN_IF_ERROR(p.Begin(kStacks)
+                      .Int(id.value)
+                      .Int(static_cast<int64_t>(frames.size()))
+                      .Int(frames.empty() ? std::nullopt : std::optional<int64_t>(frames[0].value))
+                      .End());
   for (size_t i = 0; i < frames.size(); ++i)
-    RETURN_IF_ERROR(Row(m.db.get(), m.stack_frame.get())
-                        .Int(1, id.value)
-                        .Int(2, static_cast<int64_t>(i))
-                        .Int(3, frames[i].value)
-                        .Step());
+    RETURN_IF_ERROR(p.Begin(kStackFrames).Int(id.value).Int(static_cast<int64_t>(i)).Int(frames[i].value).End());
   return OkStatus();
 }
 
 Status SnapshotDbWriter::OnSegment(const Segment& s) {
   const Tables& t = *impl_->tables;
-  return Row(impl_->db.get(), impl_->segment.get())
-      .Int(1, static_cast<int64_t>(s.id))
-      .Int(2, s.device)
-      .Int(3, s.host)
-      .Int(4, static_cast<int64_t>(s.address))
-      .Int(5, s.total_size)
-      .Int(6, s.allocated_size)
-      .Int(7, s.active_size)
-      .Int(8, s.requested_size)
-      .Int(9, s.stream)
-      .Text(10, t.String(s.segment_type))
-      .Text(11, s.pool_id)
-      .Int(12, s.is_expandable ? std::optional<int64_t>(*s.is_expandable) : std::nullopt)
-      .Int(13, OptStack(s.stack))
-      .Int(14, s.num_blocks)
-      .Text(15, s.extra)
-      .Step();
+  return impl_->pipe.Begin(kSegments)
+      .Int(static_cast<int64_t>(s.id))
+      .Int(s.device)
+      .Int(s.host)
+      .Int(static_cast<int64_t>(s.address))
+      .Int(s.total_size)
+      .Int(s.allocated_size)
+      .Int(s.active_size)
+      .Int(s.requested_size)
+      .Int(s.stream)
+      .Text(t.String(s.segment_type))
+      .Text(s.pool_id)
+      .Int(s.is_expandable ? std::optional<int64_t>(*s.is_expandable) : std::nullopt)
+      .Int(OptStack(s.stack))
+      .Int(s.num_blocks)
+      .Text(s.extra)
+      .End();
 }
 
 Status SnapshotDbWriter::OnBlock(const Block& b) {
   const Tables& t = *impl_->tables;
-  return Row(impl_->db.get(), impl_->block.get())
-      .Int(1, static_cast<int64_t>(b.id))
-      .Int(2, static_cast<int64_t>(b.segment_id))
-      .Int(3, b.device)
-      .Int(4, static_cast<int64_t>(b.address))
-      .Int(5, b.size)
-      .Int(6, b.requested_size)
-      .Text(7, t.String(b.state_name))
-      .Int(8, b.address_derived)
-      .Int(9, OptStack(b.stack))
-      .Text(10, b.extra)
-      .Step();
+  return impl_->pipe.Begin(kBlocks)
+      .Int(static_cast<int64_t>(b.id))
+      .Int(static_cast<int64_t>(b.segment_id))
+      .Int(b.device)
+      .Int(static_cast<int64_t>(b.address))
+      .Int(b.size)
+      .Int(b.requested_size)
+      .Text(t.String(b.state_name))
+      .Int(b.address_derived)
+      .Int(OptStack(b.stack))
+      .Text(b.extra)
+      .End();
 }
 
 Status SnapshotDbWriter::OnEvent(const TraceEvent& e) {
   Impl& m = *impl_;
   const Tables& t = *m.tables;
-  RETURN_IF_ERROR(Row(m.db.get(), m.event.get())
-                      .Int(1, static_cast<int64_t>(e.id))
-                      .Int(2, e.device)
-                      .Int(3, static_cast<int64_t>(e.index))
-                      .Int(4, e.host)
-                      .Text(5, t.String(e.action_name))
-                      .Int(6, e.has_addr ? std::optional<int64_t>(static_cast<int64_t>(e.addr)) : std::nullopt)
-                      .Int(7, e.size)
-                      .Int(8, e.stream)
-                      .Int(9, e.time_us)
-                      .Int(10, OptStack(e.stack))
-                      .Int(11, OptStack(e.forward_stack))
-                      .Int(12, e.device_free)
-                      .Text(13, t.String(e.compile_context))
-                      .Text(14, e.user_metadata)
-                      .Text(15, e.pool_id)
-                      .Text(16, e.extra)
-                      .Step());
+  RETURN_IF_ERROR(m.pipe.Begin(kEvents)
+                      .Int(static_cast<int64_t>(e.id))
+                      .Int(e.device)
+                      .Int(static_cast<int64_t>(e.index))
+                      .Int(e.host)
+                      .Text(t.String(e.action_name))
+                      .Int(e.has_addr ? std::optional<int64_t>(static_cast<int64_t>(e.addr)) : std::nullopt)
+                      .Int(e.size)
+                      .Int(e.stream)
+                      .Int(e.time_us)
+                      .Int(OptStack(e.stack))
+                      .Int(OptStack(e.forward_stack))
+                      .Int(e.device_free)
+                      .Text(t.String(e.compile_context))
+                      .Text(e.user_metadata)
+                      .Text(e.pool_id)
+                      .Text(e.extra)
+                      .End());
   return m.tracker->OnEvent(e);
 }
 
 Status SnapshotDbWriter::OnAnnotation(const Annotation& a) {
   const Tables& t = *impl_->tables;
-  return Row(impl_->db.get(), impl_->annotation.get())
-      .Int(1, static_cast<int64_t>(a.id))
-      .Int(2, a.device)
-      .Text(3, t.String(a.stage))
-      .Text(4, t.String(a.name))
-      .Int(5, a.time_us)
-      .Text(6, a.extra)
-      .Step();
+  return impl_->pipe.Begin(kAnnotations)
+      .Int(static_cast<int64_t>(a.id))
+      .Int(a.device)
+      .Text(t.String(a.stage))
+      .Text(t.String(a.name))
+      .Int(a.time_us)
+      .Text(a.extra)
+      .End();
 }
 
 Status SnapshotDbWriter::OnTopLevel(std::string_view key, std::string_view json) {
   // allocator_settings and any key PyTorch adds later: kept verbatim as JSON.
-  std::string k = fmt::format("snapshot.{}", key);
-  return Row(impl_->db.get(), impl_->meta.get()).Text(1, k).Text(2, json, false).Step();
+  return impl_->pipe.Begin(kMeta).Text(fmt::format("snapshot.{}", key)).Text(json, false).End();
 }
 
 Status SnapshotDbWriter::OnEnd(const ReadSummary& summary) {
   Impl& m = *impl_;
   RETURN_IF_ERROR(m.tracker->Finish());
+  // The writer thread gives the connection back; the rest is a few rows.
+  RETURN_IF_ERROR(m.pipe.Finish());
+  ASSIGN_OR_RETURN(ScopedStmt meta_stmt, Prepare(m.db.get(), "INSERT OR REPLACE INTO meta VALUES(?,?)"));
   summary_ = summary;
   stats_ = summary.stats;
   stats_.Add(m.tracker_stats);
   auto meta = [&](std::string_view k, std::string_view v) {
-    return Row(m.db.get(), m.meta.get()).Text(1, k).Text(2, v, false).Step();
+    return Row(m.db.get(), meta_stmt.get()).Text(1, k).Text(2, v, false).Step();
   };
   RETURN_IF_ERROR(meta("memtk_version", kMemtkVersion));
   RETURN_IF_ERROR(meta("schema_version", fmt::format("{}", kSchemaVersion)));
@@ -261,9 +271,8 @@ Status SnapshotDbWriter::OnEnd(const ReadSummary& summary) {
 
 Status SnapshotDbWriter::Close() {
   Impl& m = *impl_;
-  for (ScopedStmt* s : {&m.frame, &m.stack, &m.stack_frame, &m.event, &m.alloc, &m.segment, &m.block,
-                        &m.annotation, &m.meta})
-    s->reset();
+  RETURN_IF_ERROR(m.pipe.Finish());
+  m.pipe.Release();
   sqlite3* db = m.db.release();
   if (db && sqlite3_close(db) != SQLITE_OK) return IoError("SQLite: cannot close the database");
   return OkStatus();

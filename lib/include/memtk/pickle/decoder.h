@@ -65,7 +65,11 @@ class MemoRefCounts {
 struct DecoderLimits {
   uint64_t max_string = 1ull << 30;    ///< longest str/bytes argument
   uint64_t max_stack = 1ull << 24;     ///< values on the VM stack
-  uint64_t max_memo_gap = 1ull << 24;  ///< how far a PUT index may jump ahead
+  /// A PUT index may exceed the PUT's byte offset by at most this much.
+  /// Writers number memo slots 0, 1, 2, ... and each slot costs at least one
+  /// byte, so real pickles stay far below; hostile ones cannot make the
+  /// per-slot tables (2 bits each) outgrow the input.
+  uint64_t max_memo_gap = 1ull << 20;
 };
 
 /// The opcode machinery shared by both passes.
@@ -88,9 +92,18 @@ class DecoderBase {
   struct Op;
   /// Executes one parsed opcode that starts at byte `at`.
   virtual Status Execute(const Op& op, uint64_t at) = 0;
+  /// Executes as many of the frequent opcodes at the start of [p, end) as it
+  /// can inline, without the generic ParseOp/Execute round trip; returns the
+  /// bytes consumed. It stops (without error) at anything unusual — an op
+  /// cut by the chunk end, a rare opcode, any condition that would be an
+  /// error — and the generic path takes that op, so error texts and offsets
+  /// come from one place. Sets `*err` only for an error raised by the
+  /// consumer, with the consumed count including the failing op.
+  virtual size_t RunFast(const uint8_t* p, const uint8_t* end, Status* err) = 0;
   /// What is open at the end of input, for the truncation message.
   virtual const char* OpenContext() const { return nullptr; }
   Status Error(uint64_t at, std::string_view what, std::string_view why = {}) const;
+  bool MemoIndexOk(uint64_t idx, uint64_t at) const { return idx <= at + limits_.max_memo_gap; }
   size_t ParseOp(const uint8_t* p, const uint8_t* end, Op* op, size_t* need, Status* err);
 
   std::string name_;
@@ -113,6 +126,7 @@ class RefCountPass : public DecoderBase {
 
  private:
   Status Execute(const Op& op, uint64_t at) override;
+  size_t RunFast(const uint8_t* p, const uint8_t* end, Status* err) override;
   MemoRefCounts counts_;
   uint64_t memo_next_ = 0;
 };
@@ -131,6 +145,8 @@ class Decoder : public DecoderBase {
  private:
   struct Memo;
   Status Execute(const Op& op, uint64_t at) override;
+  size_t RunFast(const uint8_t* p, const uint8_t* end, Status* err) override;
+  Status AddItems(uint8_t code, uint64_t at);
   const char* OpenContext() const override;
   uint16_t RoleForNew(Kind kind, uint64_t* index);
   Status Push(const Value& v, uint64_t at);

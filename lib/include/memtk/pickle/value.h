@@ -89,7 +89,9 @@ class NodeArena {
 /// string of \u00XX escapes for non-printables; big ints are written as
 /// their exact decimal digits. Containers nested deeper than kMaxJsonDepth
 /// (or containing themselves) are written as "<nested too deep>".
-/// Containers are not expanded once `out` holds kMaxJsonBytes: "<truncated>".
+/// Dict keys that are containers are written as "<tuple>" etc. Once one call
+/// has appended kMaxJsonBytes, the rest is written as one "<truncated>" per
+/// open container, so the output stays valid JSON of bounded size.
 inline constexpr int kMaxJsonDepth = 64;
 inline constexpr size_t kMaxJsonBytes = 64u << 10;  // real extras are a few hundred bytes
 void AppendJson(const StringPool& pool, const Value& v, std::string* out);

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <unordered_map>
+#include <vector>
 
 #include "memtk/base/stats.h"
 #include "memtk/snapshot/snapshot.h"
@@ -39,7 +39,7 @@ class AllocationTracker {
   Status OnEvent(const TraceEvent& e);
   /// Emits the allocations still open (never freed), in address order per device.
   Status Finish();
-  size_t live() const { return open_.size(); }
+  size_t live() const { return size_; }
 
  private:
   struct Key {
@@ -53,10 +53,22 @@ class AllocationTracker {
       return std::hash<uint64_t>()(k.addr * 0x9E3779B97F4A7C15ULL ^ (uint64_t{k.device} << 1 | k.host));
     }
   };
+  // Open addressing with backward-shift deletion: an allocation opened and
+  // closed costs no heap allocation (a node-based map costs one each).
+  struct Slot {
+    bool used = false;
+    Key key{};
+    Allocation a;
+  };
+  Slot* Find(const Key& k);
+  Slot* Insert(const Key& k);
+  void Erase(Slot* s);
+  size_t Home(const Key& k) const { return KeyHash()(k) & (slots_.size() - 1); }
   Status Close(Allocation& a);
   Emit emit_;
   Stats* stats_;
-  std::unordered_map<Key, Allocation, KeyHash> open_;
+  std::vector<Slot> slots_ = std::vector<Slot>(256);
+  size_t size_ = 0;
 };
 
 }  // namespace memtk::snapshot
