@@ -43,7 +43,9 @@ TEST_CASE("row pipe inserts exactly the recorded rows, across batches and varian
   {
     RowPipe pipe;
     // t: dense ids with gaps, short rows (c, d NULL) mixed with full ones.
-    REQUIRE(pipe.Start(h, {{"t", 5, "INSERT", 3, true}, {"u", 2, "INSERT OR REPLACE"}}).ok());
+    REQUIRE(pipe.Start(h, {{.name = "t", .short_columns = 3, .dense_ids = true},
+                           {.name = "u", .verb = "INSERT OR REPLACE"}})
+                .ok());
     int64_t id = 0;
     for (int i = 0; i < 20000; ++i) {
       id += (i % 997 == 5) ? 3 : 1;  // occasional gaps: explicit ids again
@@ -76,7 +78,7 @@ TEST_CASE("row pipe reports a failed insert and stops", "[store]") {
   sqlite3* h = db.value().get();
   REQUIRE(memtk::store::Exec(h, "CREATE TABLE t(id INTEGER PRIMARY KEY, a INTEGER)").ok());
   RowPipe pipe;
-  REQUIRE(pipe.Start(h, {{"t", 2}}).ok());
+  REQUIRE(pipe.Start(h, {{.name = "t"}}).ok());
   for (int i = 0; i < 10; ++i) REQUIRE(pipe.Begin(0).Int(int64_t{1}).Int(int64_t{i}).End().ok());
   memtk::Status s = pipe.Finish();
   REQUIRE_FALSE(s.ok());

@@ -95,22 +95,26 @@ StatusOr<std::unique_ptr<InputFile>> InputFile::Open(const std::string& path) {
   return f;
 }
 
+Status InputFile::ReadOnce(uint8_t* dst, size_t cap, size_t* got) {
+  for (;;) {
+    ssize_t r = ::read(impl_->fd.get(), dst, cap);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return IoError(fmt::format("{}: read error: {}", path_, std::strerror(errno)));
+    if (r == 0) impl_->raw_eof = true;
+    raw_consumed_ += static_cast<uint64_t>(r);
+    *got = static_cast<size_t>(r);
+    return OkStatus();
+  }
+}
+
 Status InputFile::Fill() {
   Impl& im = *impl_;
   im.raw_pos = 0;
   im.raw_len = 0;
   while (!im.raw_eof && im.raw_len < im.raw.size()) {
-    ssize_t r = ::read(im.fd.get(), im.raw.data() + im.raw_len, im.raw.size() - im.raw_len);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return IoError(fmt::format("{}: read error: {}", path_, std::strerror(errno)));
-    }
-    if (r == 0) {
-      im.raw_eof = true;
-      break;
-    }
-    im.raw_len += static_cast<size_t>(r);
-    raw_consumed_ += static_cast<uint64_t>(r);
+    size_t got = 0;
+    RETURN_IF_ERROR(ReadOnce(im.raw.data() + im.raw_len, im.raw.size() - im.raw_len, &got));
+    im.raw_len += got;
     if (!seekable_) break;  // a pipe: hand over what arrived
   }
   return OkStatus();
@@ -123,15 +127,7 @@ Status InputFile::ReadRaw(uint8_t* buf, size_t cap, size_t* n) {
     if (im.raw_pos == im.raw_len && !im.raw_eof && cap >= im.raw.size()) {
       // A caller with a big buffer gets the bytes straight from read(2):
       // one copy (the kernel's) instead of two.
-      for (;;) {
-        ssize_t r = ::read(im.fd.get(), buf, cap);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return IoError(fmt::format("{}: read error: {}", path_, std::strerror(errno)));
-        if (r == 0) im.raw_eof = true;
-        raw_consumed_ += static_cast<uint64_t>(r);
-        *n = static_cast<size_t>(r);
-        return OkStatus();
-      }
+      return ReadOnce(buf, cap, n);
     }
     while (im.raw_pos == im.raw_len) {
       if (im.raw_eof) return OkStatus();

@@ -336,13 +336,11 @@ Status RefCountPass::Execute(const Op& op, uint64_t at) {
       return OkStatus();
     }
     case kBinGet: case kLongBinGet:
-      if (static_cast<uint64_t>(op.i) < memo_next_) counts_.Bump(static_cast<uint64_t>(op.i));
+      CountGet(static_cast<uint64_t>(op.i));
       return OkStatus();
-    case kGet: {
-      uint64_t idx = std::strtoull(std::string(reinterpret_cast<const char*>(op.data), op.len).c_str(), nullptr, 10);
-      if (idx < memo_next_) counts_.Bump(idx);
+    case kGet:
+      CountGet(std::strtoull(std::string(reinterpret_cast<const char*>(op.data), op.len).c_str(), nullptr, 10));
       return OkStatus();
-    }
     case kStop:
       done_ = true;
       return OkStatus();
@@ -377,11 +375,11 @@ size_t RefCountPass::RunFast(const uint8_t* const begin, const uint8_t* end, Sta
     if (avail < 9) break;
     switch (*p) {
       case kBinGet:
-        if (p[1] < memo_next_) counts_.Bump(p[1]);  // else pass 2 reports it
+        CountGet(p[1]);
         p += 2;
         continue;
       case kLongBinGet:
-        if (uint64_t idx = Load32(p + 1); idx < memo_next_) counts_.Bump(idx);
+        CountGet(Load32(p + 1));
         p += 5;
         continue;
       case kMemoize:
@@ -473,6 +471,16 @@ struct Decoder::Memo {
       }
       if (slots[i].key == key) return &slots[i];
     }
+  }
+  // A new reference to e's value; e is forgotten after its last reference.
+  Value Take(Entry* e, NodeArena* arena) {
+    Value v = e->v;
+    NodeArena::Retain(v);
+    if (e->remaining != 3 && --e->remaining == 0) {
+      arena->Release(e->v);
+      Erase(e);
+    }
+    return v;
   }
   void Erase(Entry* e) {
     // Backward-shift deletion keeps probe chains intact without tombstones.
@@ -601,6 +609,7 @@ Status Decoder::PopMark(uint64_t at, size_t* mark) {
 }
 
 void Decoder::PutMemo(uint64_t idx) {
+  memo_next_ = std::max(memo_next_, idx + 1);
   uint8_t c = have_counts_ ? counts_.Get(idx) : 3;
   if (c == 0) return;  // never referenced again: do not keep it alive
   const Value& v = stack_.back();
@@ -705,6 +714,13 @@ size_t Decoder::RunFast(const uint8_t* const begin, const uint8_t* end, Status* 
   const uint8_t* p = begin;
   auto consumed = [&] { return static_cast<size_t>(p - begin); };
   auto push = [&](const Value& v) { stack_.push_back(v); };
+  auto push_int = [&](int64_t x, size_t op_len) {
+    Value i;
+    i.kind = Kind::kInt;
+    i.i = x;
+    stack_.push_back(i);
+    p += op_len;
+  };
   while (p < end) {
     const size_t avail = static_cast<size_t>(end - p);
     if (stack_.size() >= limits_.max_stack) return consumed();
@@ -723,37 +739,23 @@ size_t Decoder::RunFast(const uint8_t* const begin, const uint8_t* end, Status* 
         len = 5;
       get : {
         Memo::Entry* e = memo_->Find(idx);
+        // A memoized global needs Push()'s bookkeeping: the generic path.
         if (e == nullptr || e->v.kind == Kind::kGlobal) return consumed();
-        v = e->v;
-        NodeArena::Retain(v);
-        if (e->remaining != 3 && --e->remaining == 0) {
-          arena_->Release(e->v);
-          memo_->Erase(e);
-        }
-        push(v);
+        push(memo_->Take(e, arena_));
         p += len;
         continue;
       }
       case kBinInt1:
         if (avail < 2) return consumed();
-        v.kind = Kind::kInt;
-        v.i = p[1];
-        push(v);
-        p += 2;
+        push_int(p[1], 2);
         continue;
       case kBinInt2:
         if (avail < 3) return consumed();
-        v.kind = Kind::kInt;
-        v.i = static_cast<int64_t>(LoadLe(p + 1, 2));
-        push(v);
-        p += 3;
+        push_int(static_cast<int64_t>(LoadLe(p + 1, 2)), 3);
         continue;
       case kBinInt:
         if (avail < 5) return consumed();
-        v.kind = Kind::kInt;
-        v.i = static_cast<int32_t>(Load32(p + 1));
-        push(v);
-        p += 5;
+        push_int(static_cast<int32_t>(Load32(p + 1)), 5);
         continue;
       case kLong1: {
         if (avail < 2) return consumed();
@@ -761,10 +763,7 @@ size_t Decoder::RunFast(const uint8_t* const begin, const uint8_t* end, Status* 
         if (n > 8 || avail < 2 + n) return consumed();
         uint64_t u = LoadLe(p + 2, static_cast<int>(n));
         if (n > 0 && n < 8 && (p[1 + n] & 0x80)) u |= ~uint64_t{0} << (8 * n);
-        v.kind = Kind::kInt;
-        v.i = static_cast<int64_t>(u);
-        push(v);
-        p += 2 + n;
+        push_int(static_cast<int64_t>(u), 2 + n);
         continue;
       }
       case kNewTrue:
@@ -788,7 +787,7 @@ size_t Decoder::RunFast(const uint8_t* const begin, const uint8_t* end, Status* 
       }
       case kBinUnicode: {
         if (avail < 5) return consumed();
-        const uint64_t n = LoadLe(p + 1, 4);
+        const uint64_t n = Load32(p + 1);
         if (n > limits_.max_string || avail < 5 + n) return consumed();
         v.kind = Kind::kStr;
         v.id = pool_->Intern(std::string_view(reinterpret_cast<const char*>(p + 5), n)).value;
@@ -797,17 +796,16 @@ size_t Decoder::RunFast(const uint8_t* const begin, const uint8_t* end, Status* 
         continue;
       }
       case kMemoize:
-        if (stack_.size() <= (marks_.empty() ? 0 : marks_.back())) return consumed();
-        PutMemo(memo_next_++);
+        if (stack_.size() <= MarkBase()) return consumed();
+        PutMemo(memo_next_);
         ++p;
         continue;
       case kBinPut:
       case kLongBinPut: {
         const size_t w = *p == kBinPut ? 1 : 4;
-        if (avail < 1 + w || stack_.size() <= (marks_.empty() ? 0 : marks_.back())) return consumed();
-        idx = LoadLe(p + 1, static_cast<int>(w));
+        if (avail < 1 + w || stack_.size() <= MarkBase()) return consumed();
+        idx = w == 1 ? p[1] : Load32(p + 1);
         if (!MemoIndexOk(idx, offset() + consumed())) return consumed();
-        memo_next_ = std::max(memo_next_, idx + 1);
         PutMemo(idx);
         p += 1 + w;
         continue;
@@ -834,17 +832,10 @@ size_t Decoder::RunFast(const uint8_t* const begin, const uint8_t* end, Status* 
         continue;
       case kSetItems:
       case kAppends: {
-        // Only the well-formed case; the generic path words the errors.
-        if (marks_.empty()) return consumed();
-        const size_t m = marks_.back();
-        if (m == 0 || globals_.back() != 0) return consumed();
-        const Kind target = stack_[m - 1].kind;
-        if (*p == kSetItems ? (target != Kind::kDict || (stack_.size() - m) % 2) : target != Kind::kList)
-          return consumed();
+        // The same call the generic path makes: it checks and words errors.
         const uint64_t at = offset() + consumed();
         const uint8_t code = *p++;
-        Status s = AddItems(code, at);
-        if (!s.ok()) {
+        if (Status s = AddItems(code, at); !s.ok()) {
           *err = std::move(s);
           return consumed();
         }
@@ -869,8 +860,7 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
   };
   auto text = [&](const uint8_t* d, size_t n) { return std::string_view(reinterpret_cast<const char*>(d), n); };
   auto need = [&](size_t n, const char* what) -> Status {
-    size_t base = marks_.empty() ? 0 : marks_.back();
-    if (stack_.size() - base < n) return Error(at, fmt::format("pickle stack underflow in {}", what));
+    if (stack_.size() - MarkBase() < n) return Error(at, fmt::format("pickle stack underflow in {}", what));
     return OkStatus();
   };
   // Pops the MARK group into a new container of kind k.
@@ -910,7 +900,7 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
       globals_.push_back(0);
       return OkStatus();
     case kPop:
-      if (stack_.size() > (marks_.empty() ? 0 : marks_.back())) {
+      if (stack_.size() > MarkBase()) {
         if (stack_.back().kind == Kind::kGlobal) --globals_.back();
         arena_->Release(stack_.back());
         stack_.pop_back();
@@ -1064,14 +1054,13 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
     }
     case kMemoize:
       RETURN_IF_ERROR(need(1, "MEMOIZE"));
-      PutMemo(memo_next_++);
+      PutMemo(memo_next_);
       return OkStatus();
     case kBinPut: case kLongBinPut: case kPut: {
       RETURN_IF_ERROR(need(1, "PUT"));
       uint64_t idx = static_cast<uint64_t>(op.i);
       if (op.code == kPut) idx = std::strtoull(std::string(text(op.data, op.len)).c_str(), nullptr, 10);
       if (!MemoIndexOk(idx, at)) return Error(at, fmt::format("memo index {} out of range", idx));
-      memo_next_ = std::max(memo_next_, idx + 1);
       PutMemo(idx);
       return OkStatus();
     }
@@ -1080,13 +1069,7 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
       if (op.code == kGet) idx = std::strtoull(std::string(text(op.data, op.len)).c_str(), nullptr, 10);
       Memo::Entry* e = memo_->Find(idx);
       if (e == nullptr) return Error(at, fmt::format("memo index {} used before it was defined", idx));
-      v = e->v;
-      NodeArena::Retain(v);
-      if (e->remaining != 3 && --e->remaining == 0) {
-        arena_->Release(e->v);
-        memo_->Erase(e);
-      }
-      return Push(v, at);
+      return Push(memo_->Take(e, arena_), at);
     }
     case kGlobal:
       return DoGlobal(text(op.data, op.len), text(op.data2, op.len2), "GLOBAL", at);

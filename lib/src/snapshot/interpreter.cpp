@@ -194,13 +194,12 @@ void Interpreter::AddExtra(std::string* extra, const Value& key, const Value& va
   pickle::AppendJson(t_->strings, value, extra);
 }
 
-std::optional<FrameId> Interpreter::InternFrame(const Value& v) {
+std::optional<FrameId> Interpreter::InternNewFrame(const Value& v) {
   if (v.kind != Kind::kDict) {
     summary_.stats.Increment(Stat::k_bad_frame);
     return std::nullopt;
   }
   Node* n = v.node;
-  if (n->cache >= 0) return FrameId{static_cast<uint32_t>(n->cache)};
   Frame f{kNoString, 0, kNoString, kNoString};
   bool have_file = false;
   extra2_.clear();
@@ -246,11 +245,12 @@ std::optional<StackId> Interpreter::InternStack(const Value& v) {
   if (n->cache >= 0) return StackId{static_cast<uint32_t>(n->cache)};
   scratch_frames_.clear();
   for (const Value& f : n->items) {
-    // Shared frame dicts were interpreted on first sight: the common case
-    // is one load of the cached id.
-    if (f.kind == Kind::kDict && f.node->cache >= 0) {
-      scratch_frames_.push_back(FrameId{static_cast<uint32_t>(f.node->cache)});
-    } else if (auto id = InternFrame(f)) {
+    // Not InternFrame(): returning std::optional through memory in this
+    // loop costs a store-forwarding stall per frame (measured: ~10% of the
+    // whole decode).
+    if (int64_t c = CachedFrame(f); c >= 0) {
+      scratch_frames_.push_back(FrameId{static_cast<uint32_t>(c)});
+    } else if (auto id = InternNewFrame(f)) {
       scratch_frames_.push_back(*id);
     }
   }

@@ -32,7 +32,14 @@ class Interpreter : public pickle::Consumer {
   Status Event(const pickle::Value& v, uint32_t device, uint64_t index, bool host);
   Status SegmentRec(const pickle::Value& v, bool host);
   Status AnnotationRec(const pickle::Value& v);
-  std::optional<FrameId> InternFrame(const pickle::Value& v);
+  // A frame dict shared by many stacks is interpreted once; later sightings
+  // are one load of the id cached on its node (-1: not interpreted yet).
+  static int64_t CachedFrame(const pickle::Value& v) { return v.kind == pickle::Kind::kDict ? v.node->cache : -1; }
+  std::optional<FrameId> InternFrame(const pickle::Value& v) {
+    if (int64_t c = CachedFrame(v); c >= 0) return FrameId{static_cast<uint32_t>(c)};
+    return InternNewFrame(v);
+  }
+  std::optional<FrameId> InternNewFrame(const pickle::Value& v);
   std::optional<StackId> InternStack(const pickle::Value& v);
   bool GetInt(const pickle::Value& v, int64_t* out);
   void NoteKey(Rec rec, const pickle::Value& key);

@@ -55,14 +55,13 @@ Status RowPipe::Start(sqlite3* db, std::vector<PipeTable> tables) {
     ASSIGN_OR_RETURN(ScopedStmt info, Prepare(db, fmt::format("PRAGMA table_info({})", tb.spec.name)));
     while (sqlite3_step(info.get()) == SQLITE_ROW)
       names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(info.get(), 1)));
-    if (static_cast<int>(names.size()) != tb.spec.columns)
-      return IoError(
-          fmt::format("row pipe: table {} has {} columns, not {}", tb.spec.name, names.size(), tb.spec.columns));
+    if (names.empty()) return IoError(fmt::format("row pipe: no table {}", tb.spec.name));
+    tb.columns = static_cast<int>(names.size());
     for (int v = 0; v < kVariants; ++v) {
       if ((v & kShort) && tb.spec.short_columns == 0) continue;
       if ((v & kAutoId) && !tb.spec.dense_ids) continue;
       const int first = (v & kAutoId) ? 1 : 0;
-      const int last = (v & kShort) ? tb.spec.short_columns : tb.spec.columns;
+      const int last = (v & kShort) ? tb.spec.short_columns : tb.columns;
       ASSIGN_OR_RETURN(tb.one[v], Prepare(db, InsertSql(tb.spec, names, first, last, 1)));
       ASSIGN_OR_RETURN(tb.many[v], Prepare(db, InsertSql(tb.spec, names, first, last, kRowsPerInsert)));
     }
@@ -164,7 +163,7 @@ int RowPipe::VariantOf(Table& t, const Cell* row) const {
   int v = kFull;
   if (t.spec.short_columns > 0) {
     v |= kShort;
-    for (int c = t.spec.short_columns; c < t.spec.columns; ++c)
+    for (int c = t.spec.short_columns; c < t.columns; ++c)
       if (row[c].type != kNull) {
         v = kFull;
         break;
@@ -177,7 +176,7 @@ int RowPipe::VariantOf(Table& t, const Cell* row) const {
 
 Status RowPipe::Flush(Table& t, int variant, const Batch& b, const uint32_t* rows, size_t n) {
   const int first = (variant & kAutoId) ? 1 : 0;
-  const int last = (variant & kShort) ? t.spec.short_columns : t.spec.columns;
+  const int last = (variant & kShort) ? t.spec.short_columns : t.columns;
   const int width = last - first;
   auto step = [&](sqlite3_stmt* s) -> Status {
     int rc = sqlite3_step(s);
@@ -208,7 +207,7 @@ Status RowPipe::Write(const Batch& b) {
   uint32_t cell = 0;
   for (uint8_t t : b.rows) {
     by_table_[t].push_back(cell);
-    cell += static_cast<uint32_t>(tables_[t].spec.columns);
+    cell += static_cast<uint32_t>(tables_[t].columns);
   }
   if (cell != b.cells.size()) return IoError("row pipe: cell count does not match the rows");
   for (size_t t = 0; t < tables_.size(); ++t) {

@@ -28,10 +28,9 @@
 
 namespace memtk::store {
 
-/// One table the pipe inserts into: its name and column count.
+/// One table the pipe inserts into; its columns are read from the schema.
 struct PipeTable {
   std::string_view name;
-  int columns;
   std::string_view verb = "INSERT";  ///< or "INSERT OR REPLACE"
   /// When > 0: rows whose columns from here on are all NULL are inserted by
   /// a statement that leaves them out (SQLite pays per bound parameter).
@@ -56,8 +55,8 @@ class RowPipe {
   /// thread. `db` must not be used by anyone else until Finish() returns.
   Status Start(sqlite3* db, std::vector<PipeTable> tables);
 
-  /// Row recording (decoding thread). Columns are given in order; the row
-  /// is complete after `columns` cells.
+  /// Row recording (decoding thread). Every column of the table is given,
+  /// in schema order.
   RowPipe& Begin(int table) {
     cur_->rows.push_back(static_cast<uint8_t>(table));
     return *this;
@@ -67,6 +66,8 @@ class RowPipe {
     return *this;
   }
   RowPipe& Int(std::optional<int64_t> v) { return v ? Int(*v) : Null(); }
+  /// Ids and counters: stored as SQLite's (signed) INTEGER.
+  RowPipe& UInt(std::optional<uint64_t> v) { return v ? Int(static_cast<int64_t>(*v)) : Null(); }
   RowPipe& Null() {
     cur_->cells.push_back(Cell{0, 0, 0, kNull});
     return *this;
@@ -106,6 +107,7 @@ class RowPipe {
   enum Variant : int { kFull = 0, kShort = 1, kAutoId = 2, kVariants = 4 };
   struct Table {
     PipeTable spec;
+    int columns = 0;
     ScopedStmt one[kVariants], many[kVariants];  // 1-row and kRowsPerInsert-row INSERTs
     int64_t max_id = 0;                          // largest id inserted so far (0 when empty: SQLite starts at 1)
   };

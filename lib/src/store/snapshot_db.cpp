@@ -52,7 +52,9 @@ std::optional<int64_t> OptStack(const std::optional<StackId>& s) {
 }  // namespace
 
 // Tables written through the pipe, in PipeTable order.
-enum Table : int { kFrames, kStacks, kStackFrames, kEvents, kAllocations, kSegments, kBlocks, kAnnotations, kMeta };
+enum Table : int {
+  kFrames, kStacks, kStackFrames, kEvents, kAllocations, kSegments, kBlocks, kAnnotations, kMeta, kStats
+};
 
 struct SnapshotDbWriter::Impl {
   ScopedDb db;
@@ -80,15 +82,16 @@ StatusOr<std::unique_ptr<SnapshotDbWriter>> SnapshotDbWriter::Create(const std::
   RETURN_IF_ERROR(Exec(db, kSchema));
   RETURN_IF_ERROR(Exec(db, "BEGIN"));
   // Events: the columns after stack_id are NULL in nearly every row.
-  RETURN_IF_ERROR(im.pipe.Start(db, {{"frames", 5, "INSERT", 0, true},
-                                     {"stacks", 3, "INSERT", 0, true},
-                                     {"stack_frames", 3},
-                                     {"events", 16, "INSERT", 10, true},
-                                     {"allocations", 13},
-                                     {"segments", 15, "INSERT", 0, true},
-                                     {"blocks", 10, "INSERT", 0, true},
-                                     {"annotations", 6, "INSERT", 0, true},
-                                     {"meta", 2, "INSERT OR REPLACE"}}));
+  RETURN_IF_ERROR(im.pipe.Start(db, {{.name = "frames", .dense_ids = true},
+                                     {.name = "stacks", .dense_ids = true},
+                                     {.name = "stack_frames"},
+                                     {.name = "events", .short_columns = 10, .dense_ids = true},
+                                     {.name = "allocations"},
+                                     {.name = "segments", .dense_ids = true},
+                                     {.name = "blocks", .dense_ids = true},
+                                     {.name = "annotations", .dense_ids = true},
+                                     {.name = "meta", .verb = "INSERT OR REPLACE"},
+                                     {.name = "stats"}}));
   im.source = source;
   SnapshotDbWriter* self = w.get();
   im.tracker = std::make_unique<AllocationTracker>(
@@ -100,9 +103,6 @@ StatusOr<std::unique_ptr<SnapshotDbWriter>> SnapshotDbWriter::Create(const std::
         const uint64_t id = a.alloc_event ? *a.alloc_event
                             : a.free_requested_event ? *a.free_requested_event
                                                      : a.free_event.value_or(0);
-        auto opt = [](const std::optional<uint64_t>& v) {
-          return v ? std::optional<int64_t>(static_cast<int64_t>(*v)) : std::nullopt;
-        };
         return self->impl_->pipe.Begin(kAllocations)
             .Int(static_cast<int64_t>(id))
             .Int(a.device)
@@ -110,9 +110,9 @@ StatusOr<std::unique_ptr<SnapshotDbWriter>> SnapshotDbWriter::Create(const std::
             .Int(static_cast<int64_t>(a.addr))
             .Int(a.size)
             .Int(a.stream)
-            .Int(opt(a.alloc_event))
-            .Int(opt(a.free_requested_event))
-            .Int(opt(a.free_event))
+            .UInt(a.alloc_event)
+            .UInt(a.free_requested_event)
+            .UInt(a.free_event)
             .Int(a.alloc_time_us)
             .Int(a.free_requested_time_us)
             .Int(a.free_time_us)
@@ -232,15 +232,10 @@ Status SnapshotDbWriter::OnTopLevel(std::string_view key, std::string_view json)
 Status SnapshotDbWriter::OnEnd(const ReadSummary& summary) {
   Impl& m = *impl_;
   RETURN_IF_ERROR(m.tracker->Finish());
-  // The writer thread gives the connection back; the rest is a few rows.
-  RETURN_IF_ERROR(m.pipe.Finish());
-  ASSIGN_OR_RETURN(ScopedStmt meta_stmt, Prepare(m.db.get(), "INSERT OR REPLACE INTO meta VALUES(?,?)"));
   summary_ = summary;
   stats_ = summary.stats;
   stats_.Add(m.tracker_stats);
-  auto meta = [&](std::string_view k, std::string_view v) {
-    return Row(m.db.get(), meta_stmt.get()).Text(1, k).Text(2, v, false).Step();
-  };
+  auto meta = [&](std::string_view k, std::string_view v) { return m.pipe.Begin(kMeta).Text(k).Text(v, false).End(); };
   RETURN_IF_ERROR(meta("memtk_version", kMemtkVersion));
   RETURN_IF_ERROR(meta("schema_version", fmt::format("{}", kSchemaVersion)));
   RETURN_IF_ERROR(meta("source", m.source));
@@ -255,16 +250,17 @@ Status SnapshotDbWriter::OnEnd(const ReadSummary& summary) {
   RETURN_IF_ERROR(meta("allocations", fmt::format("{}", allocations_)));
   RETURN_IF_ERROR(meta("frames", fmt::format("{}", m.tables->num_frames())));
   RETURN_IF_ERROR(meta("stacks", fmt::format("{}", m.tables->num_stacks())));
-  ASSIGN_OR_RETURN(ScopedStmt st, Prepare(m.db.get(), "INSERT INTO stats VALUES(?,?,?,?)"));
   for (size_t i = 0; i < static_cast<size_t>(Stat::kCount); ++i) {
     const StatInfo& info = GetStatInfo(static_cast<Stat>(i));
-    RETURN_IF_ERROR(Row(m.db.get(), st.get())
-                        .Text(1, info.name)
-                        .Text(2, SeverityName(info.severity))
-                        .Int(3, static_cast<int64_t>(stats_.Get(static_cast<Stat>(i))))
-                        .Text(4, info.description)
-                        .Step());
+    RETURN_IF_ERROR(m.pipe.Begin(kStats)
+                        .Text(info.name)
+                        .Text(SeverityName(info.severity))
+                        .Int(static_cast<int64_t>(stats_.Get(static_cast<Stat>(i))))
+                        .Text(info.description)
+                        .End());
   }
+  // The writer thread drains the last rows and gives the connection back.
+  RETURN_IF_ERROR(m.pipe.Finish());
   RETURN_IF_ERROR(Exec(m.db.get(), kIndexes));
   return Exec(m.db.get(), "COMMIT");
 }

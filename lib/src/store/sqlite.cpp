@@ -36,11 +36,4 @@ StatusOr<ScopedStmt> Prepare(sqlite3* db, std::string_view sql) {
   return ScopedStmt(s);
 }
 
-Status Row::Step() {
-  int rc = sqlite3_step(s_);
-  sqlite3_reset(s_);
-  if (rc != SQLITE_DONE) return IoError(fmt::format("SQLite write failed: {}", sqlite3_errmsg(db_)));
-  return OkStatus();
-}
-
 }  // namespace memtk::store

@@ -47,6 +47,8 @@ class InputFile {
  private:
   struct Impl;
   InputFile() = default;
+  /// One read(2) into dst (retrying EINTR); 0 bytes marks the end.
+  Status ReadOnce(uint8_t* dst, size_t cap, size_t* got);
   Status Fill();
   Status ReadRaw(uint8_t* buf, size_t cap, size_t* n);
 

@@ -97,8 +97,9 @@ class DecoderBase {
   /// bytes consumed. It stops (without error) at anything unusual — an op
   /// cut by the chunk end, a rare opcode, any condition that would be an
   /// error — and the generic path takes that op, so error texts and offsets
-  /// come from one place. Sets `*err` only for an error raised by the
-  /// consumer, with the consumed count including the failing op.
+  /// come from one place. Where it runs the generic path's own code for an
+  /// op (APPENDS/SETITEMS) it sets `*err` to that code's error, with the
+  /// consumed count including the failing op.
   virtual size_t RunFast(const uint8_t* p, const uint8_t* end, Status* err) = 0;
   /// What is open at the end of input, for the truncation message.
   virtual const char* OpenContext() const { return nullptr; }
@@ -125,6 +126,10 @@ class RefCountPass : public DecoderBase {
   MemoRefCounts Take() { return std::move(counts_); }
 
  private:
+  // A GET of a slot no PUT has defined is pass 2's error to report.
+  void CountGet(uint64_t idx) {
+    if (idx < memo_next_) counts_.Bump(idx);
+  }
   Status Execute(const Op& op, uint64_t at) override;
   size_t RunFast(const uint8_t* p, const uint8_t* end, Status* err) override;
   MemoRefCounts counts_;
@@ -147,6 +152,8 @@ class Decoder : public DecoderBase {
   Status Execute(const Op& op, uint64_t at) override;
   size_t RunFast(const uint8_t* p, const uint8_t* end, Status* err) override;
   Status AddItems(uint8_t code, uint64_t at);
+  /// Where the open MARK group starts on the stack (0 with no MARK).
+  size_t MarkBase() const { return marks_.empty() ? 0 : marks_.back(); }
   const char* OpenContext() const override;
   uint16_t RoleForNew(Kind kind, uint64_t* index);
   Status Push(const Value& v, uint64_t at);
@@ -154,6 +161,8 @@ class Decoder : public DecoderBase {
   Status PopMark(uint64_t at, size_t* mark);
   Status DoReduce(uint64_t at);
   Status DoGlobal(std::string_view module, std::string_view name, const char* opname, uint64_t at);
+  /// Memoizes the top of the stack at `idx` (advancing the next MEMOIZE
+  /// index past it), unless the counts say it is never referenced again.
   void PutMemo(uint64_t idx);
 
   StringPool* pool_;

@@ -16,9 +16,9 @@
 //          address_derived, stack_id, extra)
 //   annotations(id, device, stage, name, time_us, extra)
 //   stats(name, severity, value, description)
-// Rows are inserted with prepared statements in one transaction with the
-// journal off (the file is a temp file renamed on success); indexes are
-// built at the end, which is faster than maintaining them per row.
+// Every row goes through a RowPipe (a writer thread, multi-row INSERTs) in
+// one transaction with the journal off (the file is a temp file renamed on
+// success); the one index is built at the end.
 #pragma once
 
 #include <memory>
