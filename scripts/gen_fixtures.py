@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import pickle
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -58,6 +59,15 @@ def main():
         pass
     with open(os.path.join(DATA, "not_a_snapshot.txt"), "w") as f:
         f.write("hello, this is not a snapshot\n")
+    # An SQLite database some other program wrote: stats/query must say so.
+    foreign = os.path.join(DATA, "foreign.db")
+    if os.path.exists(foreign):
+        os.remove(foreign)
+    db = sqlite3.connect(foreign)
+    db.execute("CREATE TABLE measurements(id INTEGER PRIMARY KEY, value REAL)")
+    db.execute("INSERT INTO measurements VALUES (1, 2.5)")
+    db.commit()
+    db.close()
     with open(os.path.join(DATA, "bad.json"), "w") as f:
         f.write('{"segments": [\n  {"device": 0,\n   "address": 12 34}\n]}\n')
 

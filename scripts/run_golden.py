@@ -31,6 +31,8 @@ GOLDEN = os.path.join(ROOT, "tests", "golden")
 def normalise(text, out):
     text = text.replace(out, "{out}").replace(DATA, "{data}")
     text = re.sub(r"in \d+\.\d+ s", "in <T> s", text)
+    # Cached databases are named <stem>-<content hash>-memtk<version>.db.
+    text = re.sub(r"-[0-9a-f]{16}-memtk[^/\s]+\.db", "-<hash>-memtk<V>.db", text)
     return text
 
 

@@ -1,16 +1,59 @@
 #!/usr/bin/env python3
 """Convert every real snapshot in ../shared/data/snapshots/ and check each
-database against Python's pickle (scripts/check_db.py). Skips, with a
-message, when the folder does not exist (it is never copied into the repo).
+database against Python's pickle (scripts/check_db.py); check `memtk stats`
+peaks against an independent Python replay of PyTorch's viewer
+(scripts/check_peak.py); check that stats of the database equal stats of the
+snapshot, that the live-at-peak rows add up to the peak, and that `query`
+answers. Skips, with a message, when the folder does not exist (it is never
+copied into the repo).
 
 usage: real_snapshots.py MEMTK [SNAPSHOT_DIR]
 """
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def stats_json(memtk, path):
+    p = subprocess.run([memtk, "stats", "--json", path], capture_output=True, text=True)
+    if p.returncode != 0:
+        return None, "stats %s exited %d: %s" % (path, p.returncode, p.stderr.strip())
+    d = json.loads(p.stdout)
+    d.pop("source")
+    d.pop("format")
+    # A database's counters include convert's allocation matcher as well.
+    d.pop("data_problems")
+    return d, None
+
+
+def check_stats_and_query(memtk, src, db):
+    problems = []
+    c = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "check_peak.py"), memtk, src],
+                       capture_output=True, text=True)
+    if c.returncode != 0:
+        problems.append("peak differs from Python's replay:\n" + c.stdout + c.stderr)
+    a, err_a = stats_json(memtk, src)
+    b, err_b = stats_json(memtk, db)
+    problems += [e for e in (err_a, err_b) if e]
+    if a is not None and b is not None and a != b:
+        problems.append("stats of the database differ from stats of the snapshot")
+    con = sqlite3.connect(db)
+    for device, peak, n in con.execute("SELECT device, peak_bytes, live_at_peak FROM peaks"):
+        got_n, got_sum = con.execute("SELECT count(*), coalesce(sum(size), 0) FROM peak_allocations "
+                                     "WHERE device = ?", (device,)).fetchone()
+        if (got_n, got_sum) != (n, peak):
+            problems.append("device %d: peak_allocations %s, peaks says %s" % (device, (got_n, got_sum), (n, peak)))
+    con.close()
+    q = subprocess.run([memtk, "query", "--at-peak", "--top", "3", "--format", "csv", db],
+                       capture_output=True, text=True)
+    if q.returncode != 0:
+        problems.append("query --at-peak exited %d: %s" % (q.returncode, q.stderr.strip()))
+    return problems
 
 
 def main():
@@ -33,7 +76,11 @@ def main():
             c = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "check_db.py"), src, db],
                                capture_output=True, text=True)
             print(c.stdout.strip().replace(snap_dir + "/", ""))
-            if c.returncode != 0:
+            problems = [] if c.returncode == 0 else ["database differs from pickle"]
+            problems += check_stats_and_query(memtk, src, db)
+            for p in problems:
+                print("FAIL %s: %s" % (f, p))
+            if problems:
                 failed += 1
     print("%d passed, %d failed" % (len(files) - failed, failed))
     return 1 if failed else 0

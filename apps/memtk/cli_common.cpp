@@ -1,8 +1,12 @@
 #include "cli_common.h"
 
+#include <fmt/core.h>
+#include <signal.h>
 #include <unistd.h>
 
-#include <fmt/core.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 namespace memtk::cli {
 
@@ -25,6 +29,16 @@ void PrintStatsWarnings(const std::string& cmd, const std::string& input, const 
                info.description);
   }
 }
+
+int WriteStdout(const std::string& cmd, std::string_view text) {
+  IgnoreSigpipe();
+  if (std::fwrite(text.data(), 1, text.size(), stdout) == text.size() && std::fflush(stdout) == 0) return 0;
+  if (errno == EPIPE) return 0;
+  fmt::print(stderr, "memtk {}: writing output: {}\n", cmd, std::strerror(errno));
+  return 1;
+}
+
+void IgnoreSigpipe() { ::signal(SIGPIPE, SIG_IGN); }
 
 bool StderrIsTty() { return ::isatty(2) == 1; }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "memtk/base/stats.h"
 #include "memtk/base/status.h"
@@ -15,6 +16,11 @@ int ExitCode(const Status& s);
 int Fail(const std::string& cmd, const Status& s);
 /// Prints warning/error counters of `stats` to stderr, one line each.
 void PrintStatsWarnings(const std::string& cmd, const std::string& input, const Stats& stats);
+/// Writes `text` to stdout and flushes. A closed pipe (`| head`) is not an
+/// error: returns 0 quietly. Any other write error is reported (exit 1).
+int WriteStdout(const std::string& cmd, std::string_view text);
+/// Makes a closed stdout pipe show up as EPIPE instead of killing the process.
+void IgnoreSigpipe();
 /// True if stderr is a terminal (progress lines make sense).
 bool StderrIsTty();
 

@@ -1,8 +1,11 @@
 // memtk: parse the command line, dispatch to one subcommand, exit.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <CLI/CLI.hpp>
+
 #include "cmd_convert.h"
+#include "cmd_query.h"
+#include "cmd_stats.h"
 #include "memtk/version.h"
 
 int main(int argc, char** argv) {
@@ -10,6 +13,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", memtk::kMemtkVersion);
   app.require_subcommand(1);
   memtk::cli::RegisterConvert(app);
+  memtk::cli::RegisterStats(app);
+  memtk::cli::RegisterQuery(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

@@ -5,44 +5,13 @@
 
 namespace memtk::snapshot {
 
-AllocationTracker::Slot* AllocationTracker::Find(const Key& k) {
-  for (size_t i = Home(k);; i = (i + 1) & (slots_.size() - 1)) {
-    if (!slots_[i].used) return nullptr;
-    if (slots_[i].key == k) return &slots_[i];
+FlatMap<Allocation>& AllocationTracker::Table(uint32_t device, bool host) {
+  const uint64_t key = uint64_t{device} << 1 | host;
+  if (last_ == nullptr || last_key_ != key) {
+    last_ = &tables_[key];  // std::map: the address stays valid
+    last_key_ = key;
   }
-}
-
-AllocationTracker::Slot* AllocationTracker::Insert(const Key& k) {
-  if ((size_ + 1) * 2 > slots_.size()) {
-    std::vector<Slot> old(slots_.size() * 2);
-    old.swap(slots_);
-    size_ = 0;
-    for (Slot& s : old)
-      if (s.used) Insert(s.key)->a = s.a;
-  }
-  size_t i = Home(k);
-  while (slots_[i].used) i = (i + 1) & (slots_.size() - 1);
-  slots_[i].used = true;
-  slots_[i].key = k;
-  slots_[i].a = Allocation{};
-  ++size_;
-  return &slots_[i];
-}
-
-void AllocationTracker::Erase(Slot* s) {
-  // Backward shift: later entries of the probe chain move into the hole.
-  const size_t mask = slots_.size() - 1;
-  size_t i = static_cast<size_t>(s - slots_.data());
-  for (size_t j = (i + 1) & mask; slots_[j].used; j = (j + 1) & mask) {
-    const size_t home = Home(slots_[j].key);
-    const bool movable = (i <= j) ? (home <= i || home > j) : (home <= i && home > j);
-    if (movable) {
-      slots_[i] = slots_[j];
-      i = j;
-    }
-  }
-  slots_[i].used = false;
-  --size_;
+  return *last_;
 }
 
 namespace {
@@ -63,20 +32,21 @@ Status AllocationTracker::Close(Allocation& a) {
 }
 
 Status AllocationTracker::OnEvent(const TraceEvent& e) {
-  if (e.action != Action::kAlloc && e.action != Action::kFreeRequested && e.action != Action::kFreeCompleted)
+  if (e.action != Action::kAlloc && e.action != Action::kFreeRequested && e.action != Action::kFreeCompleted &&
+      e.action != Action::kFree)
     return OkStatus();
-  Key key{e.addr, e.device, e.host};
-  Slot* it = Find(key);
+  FlatMap<Allocation>& table = Table(e.device, e.host);
+  Allocation* it = table.Find(e.addr);
   switch (e.action) {
     case Action::kAlloc: {
       if (it != nullptr) {
         // The trace missed a free (ring buffer wrapped, or a bug): close the
         // old allocation unfreed rather than lose it.
         stats_->Increment(Stat::k_alloc_over_live);
-        RETURN_IF_ERROR(Close(it->a));
-        Erase(it);
+        RETURN_IF_ERROR(Close(*it));
       }
-      Allocation& a = Insert(key)->a;
+      Allocation& a = it != nullptr ? *it : table.FindOrInsert(e.addr);
+      a = Allocation{};
       Describe(e, &a);
       a.alloc_event = e.id;
       a.alloc_time_us = e.time_us;
@@ -85,15 +55,14 @@ Status AllocationTracker::OnEvent(const TraceEvent& e) {
     case Action::kFreeRequested: {
       if (it == nullptr) {
         stats_->Increment(Stat::k_free_requested_unmatched);
-        it = Insert(key);
-        Allocation& a = it->a;
-        Describe(e, &a);
+        it = &table.FindOrInsert(e.addr);
+        Describe(e, it);
       }
-      it->a.free_requested_event = e.id;
-      it->a.free_requested_time_us = e.time_us;
+      it->free_requested_event = e.id;
+      it->free_requested_time_us = e.time_us;
       return OkStatus();
     }
-    default: {  // free_completed
+    default: {  // free_completed, or the legacy free
       if (it == nullptr) {
         Allocation a;
         Describe(e, &a);
@@ -101,10 +70,10 @@ Status AllocationTracker::OnEvent(const TraceEvent& e) {
         a.free_time_us = e.time_us;
         return Close(a);
       }
-      it->a.free_event = e.id;
-      it->a.free_time_us = e.time_us;
-      Status s = Close(it->a);
-      Erase(it);
+      it->free_event = e.id;
+      it->free_time_us = e.time_us;
+      Status s = Close(*it);
+      table.Erase(e.addr);
       return s;
     }
   }
@@ -113,9 +82,7 @@ Status AllocationTracker::OnEvent(const TraceEvent& e) {
 Status AllocationTracker::Finish() {
   // Deterministic order for the never-freed rest: by alloc event, then address.
   std::vector<Allocation*> rest;
-  rest.reserve(size_);
-  for (Slot& s : slots_)
-    if (s.used) rest.push_back(&s.a);
+  for (auto& [key, table] : tables_) table.ForEach([&](uint64_t, Allocation& a) { rest.push_back(&a); });
   std::sort(rest.begin(), rest.end(), [](const Allocation* a, const Allocation* b) {
     uint64_t ea = a->alloc_event.value_or(UINT64_MAX), eb = b->alloc_event.value_or(UINT64_MAX);
     if (ea != eb) return ea < eb;
@@ -126,8 +93,8 @@ Status AllocationTracker::Finish() {
     if (!a->free_requested_event) stats_->Increment(Stat::k_never_freed);
     RETURN_IF_ERROR(Close(*a));
   }
-  slots_.assign(256, Slot{});
-  size_ = 0;
+  tables_.clear();
+  last_ = nullptr;
   return OkStatus();
 }
 

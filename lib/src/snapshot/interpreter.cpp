@@ -26,7 +26,8 @@ enum Role : uint16_t {
 
 constexpr const char* kActionNames[kNumActions - 1] = {
     "alloc",       "free_requested", "free_completed", "segment_alloc", "segment_free",
-    "segment_map", "segment_unmap",  "snapshot",       "oom",           "annotate"};
+    "segment_map", "segment_unmap",  "snapshot",       "oom",           "annotate",
+    "free"};
 
 constexpr const char* kRecNames[] = {"top", "segment", "block", "event", "frame", "annotation", "history"};
 

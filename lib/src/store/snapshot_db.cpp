@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "memtk/snapshot/call_site.h"
 #include "memtk/store/sqlite.h"
+#include "memtk/timeline/peak.h"
 #include "memtk/version.h"
 #include "store/row_pipe.h"
 
@@ -15,7 +17,7 @@ namespace {
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE frames(id INTEGER PRIMARY KEY, filename TEXT, line INTEGER, name TEXT, extra TEXT);
-CREATE TABLE stacks(id INTEGER PRIMARY KEY, depth INTEGER, top_frame_id INTEGER);
+CREATE TABLE stacks(id INTEGER PRIMARY KEY, depth INTEGER, top_frame_id INTEGER, site_frame_id INTEGER);
 CREATE TABLE stack_frames(stack_id INTEGER, position INTEGER, frame_id INTEGER,
                           PRIMARY KEY(stack_id, position)) WITHOUT ROWID;
 CREATE TABLE events(id INTEGER PRIMARY KEY, device INTEGER, idx INTEGER, host INTEGER, action TEXT,
@@ -36,6 +38,15 @@ CREATE TABLE blocks(id INTEGER PRIMARY KEY, segment_id INTEGER, device INTEGER, 
 CREATE TABLE annotations(id INTEGER PRIMARY KEY, device INTEGER, stage TEXT, name TEXT,
                          time_us INTEGER, extra TEXT);
 CREATE TABLE stats(name TEXT PRIMARY KEY, severity TEXT, value INTEGER, description TEXT);
+CREATE TABLE peaks(device INTEGER PRIMARY KEY, peak_bytes INTEGER, peak_event INTEGER, peak_idx INTEGER,
+                   peak_time_us INTEGER, trace_peak_bytes INTEGER, trace_peak_event INTEGER,
+                   trace_peak_idx INTEGER, trace_peak_time_us INTEGER, end_bytes INTEGER,
+                   before_recording_bytes INTEGER, segment_block_bytes INTEGER, actions INTEGER,
+                   live_at_peak INTEGER);
+CREATE TABLE traces(device INTEGER, host INTEGER, first_event INTEGER, events INTEGER,
+                    PRIMARY KEY(device, host));
+CREATE TABLE peak_allocations(device INTEGER, kind TEXT, id INTEGER, addr INTEGER, size INTEGER,
+                              stack_id INTEGER);
 )sql";
 
 // Built after the bulk load: what the canned queries (stats, query,
@@ -43,6 +54,11 @@ CREATE TABLE stats(name TEXT PRIMARY KEY, severity TEXT, value INTEGER, descript
 constexpr std::string_view kIndexes = R"sql(
 CREATE INDEX blocks_segment ON blocks(segment_id);
 )sql";
+
+std::optional<int64_t> OptFrame(const std::optional<FrameId>& f) {
+  if (!f) return std::nullopt;
+  return static_cast<int64_t>(f->value);
+}
 
 std::optional<int64_t> OptStack(const std::optional<StackId>& s) {
   if (!s) return std::nullopt;
@@ -53,7 +69,19 @@ std::optional<int64_t> OptStack(const std::optional<StackId>& s) {
 
 // Tables written through the pipe, in PipeTable order.
 enum Table : int {
-  kFrames, kStacks, kStackFrames, kEvents, kAllocations, kSegments, kBlocks, kAnnotations, kMeta, kStats
+  kFrames,
+  kStacks,
+  kStackFrames,
+  kEvents,
+  kAllocations,
+  kSegments,
+  kBlocks,
+  kAnnotations,
+  kMeta,
+  kStats,
+  kPeaks,
+  kPeakAllocations,
+  kTraces
 };
 
 struct SnapshotDbWriter::Impl {
@@ -63,13 +91,24 @@ struct SnapshotDbWriter::Impl {
   std::string source;
   std::unique_ptr<AllocationTracker> tracker;
   Stats tracker_stats;
+  // The viewer's peak per device and what is live at it: `query --at-peak`
+  // then reads a few rows instead of replaying the trace.
+  timeline::PeakTracker peaks;
+  // One device's trace is one run of consecutive event ids: (device, host)
+  // -> first id and count, so an index in a trace maps to an id.
+  struct Trace {
+    uint32_t device;
+    bool host;
+    uint64_t first, count;
+  };
+  std::vector<Trace> traces;
 };
 
 SnapshotDbWriter::SnapshotDbWriter() : impl_(new Impl) {}
 SnapshotDbWriter::~SnapshotDbWriter() = default;
 
 StatusOr<std::unique_ptr<SnapshotDbWriter>> SnapshotDbWriter::Create(const std::string& db_path,
-                                                                      const std::string& source) {
+                                                                     const std::string& source) {
   std::unique_ptr<SnapshotDbWriter> w(new SnapshotDbWriter());
   Impl& im = *w->impl_;
   ASSIGN_OR_RETURN(im.db, OpenDb(db_path, true, false));
@@ -91,7 +130,10 @@ StatusOr<std::unique_ptr<SnapshotDbWriter>> SnapshotDbWriter::Create(const std::
                                      {.name = "blocks", .dense_ids = true},
                                      {.name = "annotations", .dense_ids = true},
                                      {.name = "meta", .verb = "INSERT OR REPLACE"},
-                                     {.name = "stats"}}));
+                                     {.name = "stats"},
+                                     {.name = "peaks"},
+                                     {.name = "peak_allocations"},
+                                     {.name = "traces"}}));
   im.source = source;
   SnapshotDbWriter* self = w.get();
   im.tracker = std::make_unique<AllocationTracker>(
@@ -100,7 +142,7 @@ StatusOr<std::unique_ptr<SnapshotDbWriter>> SnapshotDbWriter::Create(const std::
         // An allocation is named after its first event (the alloc, or for
         // one allocated before recording began, its first free): unique,
         // and a lookup by alloc event is a primary-key lookup, no index.
-        const uint64_t id = a.alloc_event ? *a.alloc_event
+        const uint64_t id = a.alloc_event            ? *a.alloc_event
                             : a.free_requested_event ? *a.free_requested_event
                                                      : a.free_event.value_or(0);
         return self->impl_->pipe.Begin(kAllocations)
@@ -145,6 +187,7 @@ Status SnapshotDbWriter::OnStack(StackId id, std::span<const FrameId> frames) {
                       .Int(id.value)
                       .Int(static_cast<int64_t>(frames.size()))
                       .Int(frames.empty() ? std::nullopt : std::optional<int64_t>(frames[0].value))
+                      .Int(OptFrame(CallSiteFrame(*impl_->tables, frames)))
                       .End());
   for (size_t i = 0; i < frames.size(); ++i)
     RETURN_IF_ERROR(p.Begin(kStackFrames).Int(id.value).Int(static_cast<int64_t>(i)).Int(frames[i].value).End());
@@ -174,6 +217,7 @@ Status SnapshotDbWriter::OnSegment(const Segment& s) {
 
 Status SnapshotDbWriter::OnBlock(const Block& b) {
   const Tables& t = *impl_->tables;
+  impl_->peaks.OnBlock(b);
   return impl_->pipe.Begin(kBlocks)
       .Int(static_cast<int64_t>(b.id))
       .Int(static_cast<int64_t>(b.segment_id))
@@ -209,6 +253,10 @@ Status SnapshotDbWriter::OnEvent(const TraceEvent& e) {
                       .Text(e.pool_id)
                       .Text(e.extra)
                       .End());
+  m.peaks.OnEvent(e);
+  if (m.traces.empty() || m.traces.back().device != e.device || m.traces.back().host != e.host)
+    m.traces.push_back({e.device, e.host, e.id, 0});
+  ++m.traces.back().count;
   return m.tracker->OnEvent(e);
 }
 
@@ -259,10 +307,51 @@ Status SnapshotDbWriter::OnEnd(const ReadSummary& summary) {
                         .Text(info.description)
                         .End());
   }
+  RETURN_IF_ERROR(WritePeaks());
   // The writer thread drains the last rows and gives the connection back.
   RETURN_IF_ERROR(m.pipe.Finish());
   RETURN_IF_ERROR(Exec(m.db.get(), kIndexes));
   return Exec(m.db.get(), "COMMIT");
+}
+
+Status SnapshotDbWriter::WritePeaks() {
+  RowPipe& p = impl_->pipe;
+  for (const Impl::Trace& t : impl_->traces)
+    RETURN_IF_ERROR(p.Begin(kTraces)
+                        .Int(t.device)
+                        .Int(t.host)
+                        .Int(static_cast<int64_t>(t.first))
+                        .Int(static_cast<int64_t>(t.count))
+                        .End());
+  for (const timeline::DevicePeak& d : impl_->peaks.Finish()) {
+    RETURN_IF_ERROR(p.Begin(kPeaks)
+                        .Int(d.device)
+                        .Int(d.peak.bytes)
+                        .UInt(d.peak.event_id)
+                        .UInt(d.peak.event_idx)
+                        .Int(d.peak.time_us)
+                        .Int(d.trace_peak.bytes)
+                        .UInt(d.trace_peak.event_id)
+                        .UInt(d.trace_peak.event_idx)
+                        .Int(d.trace_peak.time_us)
+                        .Int(d.end_bytes)
+                        .Int(d.before_recording_bytes)
+                        .Int(d.segment_block_bytes)
+                        .Int(static_cast<int64_t>(d.actions))
+                        .Int(static_cast<int64_t>(d.live_at_peak.size()))
+                        .End());
+    static constexpr std::string_view kKinds[] = {"alloc", "before_recording", "block"};
+    for (const timeline::LiveElement& e : d.live_at_peak)
+      RETURN_IF_ERROR(p.Begin(kPeakAllocations)
+                          .Int(d.device)
+                          .Text(kKinds[static_cast<int>(e.kind)])
+                          .Int(static_cast<int64_t>(e.id))
+                          .Int(static_cast<int64_t>(e.addr))
+                          .Int(e.size)
+                          .Int(OptStack(e.stack))
+                          .End());
+  }
+  return OkStatus();
 }
 
 Status SnapshotDbWriter::Close() {

@@ -62,7 +62,7 @@ inline Status UsageError(std::string m) { return {StatusCode::kUsage, std::move(
 template <class T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : v_(std::move(value)) {}                // NOLINT: implicit by design
+  StatusOr(T value) : v_(std::move(value)) {}                                              // NOLINT: implicit by design
   StatusOr(Status status) : v_(std::move(status)) { assert(!std::get<Status>(v_).ok()); }  // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -85,15 +85,16 @@ class [[nodiscard]] StatusOr {
 #define MEMTK_CONCAT(a, b) MEMTK_CONCAT_INNER(a, b)
 
 /// Returns the Status from the enclosing function if `expr` is not ok.
-#define RETURN_IF_ERROR(expr)                 \
-  do {                                        \
-    ::memtk::Status memtk_status_ = (expr);   \
-    if (!memtk_status_.ok()) return memtk_status_; \
+/// (The temporary is named per use: a lambda inside `expr` may use it too.)
+#define RETURN_IF_ERROR(expr) RETURN_IF_ERROR_IMPL(MEMTK_CONCAT(memtk_status_, __COUNTER__), expr)
+#define RETURN_IF_ERROR_IMPL(tmp, expr) \
+  do {                                  \
+    ::memtk::Status tmp = (expr);       \
+    if (!tmp.ok()) return tmp;          \
   } while (0)
 
 /// `ASSIGN_OR_RETURN(auto x, F())`: unwraps a StatusOr or returns its error.
-#define ASSIGN_OR_RETURN(lhs, expr) \
-  ASSIGN_OR_RETURN_IMPL(MEMTK_CONCAT(memtk_so_, __LINE__), lhs, expr)
+#define ASSIGN_OR_RETURN(lhs, expr) ASSIGN_OR_RETURN_IMPL(MEMTK_CONCAT(memtk_so_, __LINE__), lhs, expr)
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                          \
   if (!tmp.ok()) return tmp.status();         \

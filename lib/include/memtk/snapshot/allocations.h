@@ -11,9 +11,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <vector>
 
+#include "memtk/base/flat_map.h"
 #include "memtk/base/stats.h"
 #include "memtk/snapshot/snapshot.h"
 
@@ -39,36 +41,22 @@ class AllocationTracker {
   Status OnEvent(const TraceEvent& e);
   /// Emits the allocations still open (never freed), in address order per device.
   Status Finish();
-  size_t live() const { return size_; }
+  size_t live() const {
+    size_t n = 0;
+    for (const auto& [k, t] : tables_) n += t.size();
+    return n;
+  }
 
  private:
-  struct Key {
-    uint64_t addr;
-    uint32_t device;
-    bool host;
-    bool operator==(const Key& o) const { return addr == o.addr && device == o.device && host == o.host; }
-  };
-  struct KeyHash {
-    size_t operator()(const Key& k) const {
-      return std::hash<uint64_t>()(k.addr * 0x9E3779B97F4A7C15ULL ^ (uint64_t{k.device} << 1 | k.host));
-    }
-  };
-  // Open addressing with backward-shift deletion: an allocation opened and
-  // closed costs no heap allocation (a node-based map costs one each).
-  struct Slot {
-    bool used = false;
-    Key key{};
-    Allocation a;
-  };
-  Slot* Find(const Key& k);
-  Slot* Insert(const Key& k);
-  void Erase(Slot* s);
-  size_t Home(const Key& k) const { return KeyHash()(k) & (slots_.size() - 1); }
+  // One address table per (device, host) trace; consecutive events almost
+  // always hit the same one.
+  FlatMap<Allocation>& Table(uint32_t device, bool host);
   Status Close(Allocation& a);
   Emit emit_;
   Stats* stats_;
-  std::vector<Slot> slots_ = std::vector<Slot>(256);
-  size_t size_ = 0;
+  std::map<uint64_t, FlatMap<Allocation>> tables_;  // key: device << 1 | host
+  FlatMap<Allocation>* last_ = nullptr;
+  uint64_t last_key_ = 0;
 };
 
 }  // namespace memtk::snapshot

@@ -47,9 +47,10 @@ enum class Action : uint8_t {
   kSnapshot,
   kOom,
   kAnnotate,
+  kFree,     ///< PyTorch before 2.1: one `free` instead of free_requested + free_completed
   kUnknown,  ///< any other action string; its text is in `action_name`
 };
-constexpr int kNumActions = 11;
+constexpr int kNumActions = 12;
 std::string_view ActionName(Action a);
 
 /// One distinct frame. `extra` names a JSON object of keys beyond the three
@@ -64,7 +65,7 @@ inline constexpr StringId kNoString{0xFFFFFFFFu};
 
 /// One entry of device_traces[device] (or host_traces).
 struct TraceEvent {
-  uint64_t id = 0;     ///< order in the file across all devices, from 0
+  uint64_t id = 0;  ///< order in the file across all devices, from 0
   uint32_t device = 0;
   uint64_t index = 0;  ///< position in its device's trace
   bool host = false;   ///< from host_traces

@@ -3,7 +3,8 @@
 // Schema (also documented in README.md, "Database schema"):
 //   meta(key, value)                       source, format, counts, keys seen, version
 //   frames(id, filename, line, name, extra)
-//   stacks(id, depth, top_frame_id)        top_frame_id = frames[0] (innermost)
+//   stacks(id, depth, top_frame_id, site_frame_id)  top = frames[0] (innermost);
+//                                          site = snapshot::CallSiteFrame
 //   stack_frames(stack_id, position, frame_id)   position 0 = innermost
 //   events(id, device, idx, host, action, addr, size, stream, time_us, stack_id,
 //          forward_stack_id, device_free, compile_context, user_metadata, pool_id, extra)
@@ -16,6 +17,10 @@
 //          address_derived, stack_id, extra)
 //   annotations(id, device, stage, name, time_us, extra)
 //   stats(name, severity, value, description)
+//   peaks(device, peak_bytes, peak_event, peak_idx, peak_time_us, trace_peak_*, end_bytes,
+//          before_recording_bytes, segment_block_bytes, actions, live_at_peak)
+//   peak_allocations(device, kind, id, addr, size, stack_id)   live at the peak
+//   traces(device, host, first_event, events)   events.id = first_event + idx
 // Every row goes through a RowPipe (a writer thread, multi-row INSERTs) in
 // one transaction with the journal off (the file is a temp file renamed on
 // success); the one index is built at the end.
@@ -29,7 +34,7 @@
 
 namespace memtk::store {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 class SnapshotDbWriter : public snapshot::SnapshotSink {
  public:
@@ -57,6 +62,7 @@ class SnapshotDbWriter : public snapshot::SnapshotSink {
  private:
   struct Impl;
   SnapshotDbWriter();
+  Status WritePeaks();
   std::unique_ptr<Impl> impl_;
   Stats stats_;
   snapshot::ReadSummary summary_;

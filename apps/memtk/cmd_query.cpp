@@ -1,0 +1,90 @@
+// memtk query: flags in, commands::RunQuery, rows out to stdout.
+#include "cmd_query.h"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "cli_common.h"
+#include "memtk/commands/query.h"
+
+namespace memtk::cli {
+
+namespace {
+
+struct QueryFlags {
+  commands::QueryOptions opts;
+  int64_t device = -1;
+  std::string by = "bytes";
+  std::string format;
+  std::string cache_dir;
+  bool no_cache = false;
+};
+
+int Run(QueryFlags& f) {
+  commands::QueryOptions o = f.opts;
+  if (f.device >= 0) o.device = static_cast<uint32_t>(f.device);
+  o.by_count = f.by == "count";
+  // Table for people, CSV for pipes, unless asked.
+  std::string format = f.format.empty() ? (::isatty(1) ? "table" : "csv") : f.format;
+  o.format = format == "json"  ? store::RowFormat::kJson
+             : format == "csv" ? store::RowFormat::kCsv
+                               : store::RowFormat::kTable;
+  o.cache_dir = f.no_cache ? "" : (f.cache_dir.empty() ? commands::DefaultCacheDir() : f.cache_dir);
+  IgnoreSigpipe();
+  Status s = commands::RunQuery(o, [](std::string_view text) -> Status {
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+      if (errno == EPIPE) return store::ClosedPipe();
+      return IoError(fmt::format("writing output: {}", std::strerror(errno)));
+    }
+    return OkStatus();
+  });
+  return s.ok() ? 0 : Fail("query", s);
+}
+
+}  // namespace
+
+void RegisterQuery(CLI::App& app) {
+  auto flags = std::make_shared<QueryFlags>();
+  commands::QueryOptions& o = flags->opts;
+  CLI::App* sub = app.add_subcommand("query", "Ask a snapshot or database about allocations and call stacks");
+  sub->add_option("input", o.input, "memtk database, or a snapshot (converted once, then cached)")->required();
+  sub->add_option("--sql", o.sql, "Run one read-only SQL statement (schema: README.md)");
+  sub->add_option("--alloc", o.alloc, "One allocation (allocations.id) with its whole stack");
+  sub->add_flag("--at-peak", o.at_peak, "Everything live at the peak, largest first (see `memtk stats`)");
+  sub->add_option("--top", o.top, "The N call sites with most bytes (or --by count); with --at-peak: at the peak");
+  sub->add_option("--by", flags->by, "Rank --top by bytes or count")->check(CLI::IsMember({"bytes", "count"}));
+  sub->add_option("--frame", o.frame_regex, "Allocations with a frame matching this regex (file:line:function)");
+  sub->add_option("--live-at-event", o.live_at_event, "Allocations live after event N of the device's trace");
+  sub->add_option("--live-at-us", o.live_at_us, "Allocations live at time_us T");
+  sub->add_option("--device", flags->device, "Only this CUDA device")->check(CLI::Range(0, 1 << 20));
+  sub->add_option("--format", flags->format, "table (default on a terminal), csv (default otherwise) or json (lines)")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  sub->add_option("--limit", o.limit, "Stop after N rows");
+  sub->add_option("--cache-dir", flags->cache_dir,
+                  "Where converted snapshots are kept (default $XDG_CACHE_HOME/memtk or ~/.cache/memtk)");
+  sub->add_flag("--no-cache", flags->no_cache, "Keep the converted database next to the snapshot instead");
+  sub->footer(R"(A snapshot is converted once into a database keyed by a hash of its content and
+memtk's version; later questions about the same file skip the conversion. Output
+streams row by row (any number of rows, flat memory) and stops quietly when the
+reader goes away (`| head`). --sql refuses anything that writes.
+
+Examples:
+  memtk query snapshot.pickle --at-peak | head            # what filled memory at the peak
+  memtk query snapshot.db --at-peak --top 10              # ... grouped by call site
+  memtk query snapshot.db --alloc 4211                    # one allocation and its stack
+  memtk query snapshot.db --top 20 --by count             # call sites that allocate most often
+  memtk query snapshot.db --frame 'attention\.py:\d+:forward' --format json
+  memtk query snapshot.db --live-at-event 150000 --device 0 --limit 20
+  memtk query snapshot.db --sql 'SELECT action, count(*) FROM events GROUP BY action'
+
+Exit status: 0 ok (also when the output pipe closes early), 1 bad input, database
+or SQL, 2 usage error (no question, two questions, a statement that writes).)");
+  sub->callback([flags] { throw CLI::RuntimeError(Run(*flags)); });
+}
+
+}  // namespace memtk::cli

@@ -1,0 +1,58 @@
+// RowWriter: streams the rows of SQLite statements as an aligned table, CSV
+// or JSON lines, through a caller-supplied output function.
+//
+// Rows are never collected: CSV and JSON go out as they come (in ~64 KiB
+// writes); the table keeps only its first kTableProbeRows rows to size the
+// columns, then streams the rest at those widths. So a query returning 10^7
+// rows runs in constant memory, and an output function that reports a closed
+// pipe stops the query at once.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "memtk/base/status.h"
+
+namespace memtk::store {
+
+enum class RowFormat { kTable, kCsv, kJson };
+
+/// Receives output bytes. A non-ok Status stops the query; ClosedPipe()
+/// says the reader went away (`| head`), which callers treat as success.
+using OutputFn = std::function<Status(std::string_view)>;
+
+inline constexpr size_t kTableProbeRows = 256;
+
+class RowWriter {
+ public:
+  RowWriter(RowFormat format, OutputFn out) : format_(format), out_(std::move(out)) {}
+
+  /// Steps `stmt` to the end (or `limit` rows), writing every row. Returns
+  /// the number of rows written.
+  StatusOr<uint64_t> Run(sqlite3* db, sqlite3_stmt* stmt, uint64_t limit = UINT64_MAX);
+  /// Writes text as is (table-mode headings); flushed in order with rows.
+  Status Text(std::string_view text);
+  /// Writes what is buffered.
+  Status Flush();
+
+ private:
+  Status Emit(sqlite3_stmt* stmt, bool header);
+  Status WriteTableRow(const std::vector<std::string>& cells, const std::vector<bool>& numeric);
+  Status MaybeFlush();
+
+  RowFormat format_;
+  OutputFn out_;
+  std::string buf_;
+  std::vector<std::string> names_;
+  std::vector<size_t> widths_;
+};
+
+/// The closed-pipe Status an OutputFn returns; Run() ends quietly on it.
+Status ClosedPipe();
+bool IsClosedPipe(const Status& s);
+
+}  // namespace memtk::store

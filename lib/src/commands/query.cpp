@@ -1,0 +1,411 @@
+// RunQuery: canned call-stack questions as SQL over the memtk schema.
+#include "memtk/commands/query.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <regex>
+#include <vector>
+
+#include "memtk/base/scoped.h"
+#include "memtk/commands/convert.h"
+#include "memtk/commands/stats.h"
+#include "memtk/store/snapshot_db.h"
+#include "memtk/store/snapshot_db_reader.h"
+#include "memtk/store/sqlite.h"
+#include "memtk/version.h"
+
+namespace memtk::commands {
+
+namespace {
+
+using store::RowFormat;
+using store::ScopedDb;
+using store::ScopedStmt;
+
+// The columns every allocation listing shows.
+constexpr std::string_view kAllocColumns =
+    "a.id AS allocation, a.device, a.addr, a.size, a.alloc_event, a.free_event, a.alloc_time_us, "
+    "a.free_time_us, a.stack_id, f.filename || ':' || f.line || ':' || f.name AS site";
+constexpr std::string_view kSiteJoin =
+    "LEFT JOIN stacks s ON s.id = a.stack_id LEFT JOIN frames f ON f.id = s.site_frame_id";
+
+// Content hash for the cache key: four independent multiply-xor lanes over
+// 8-byte words, so hashing runs at memory speed (a 2 GB snapshot must not
+// cost a second query noticeably more than the answer).
+class ContentHasher {
+ public:
+  void Update(const unsigned char* p, size_t n) {
+    total_ += n;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32)
+      for (int l = 0; l < 4; ++l) Mix(l, Load(p + i + 8 * l));
+    for (; i < n; ++i) Mix(static_cast<int>(i & 3), p[i]);
+  }
+  uint64_t Digest() const {
+    uint64_t h = total_ * 0x9E3779B97F4A7C15ULL;
+    for (uint64_t l : lanes_) {
+      h ^= l + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+      h *= 0xBF58476D1CE4E5B9ULL;
+    }
+    return h ^ (h >> 31);
+  }
+
+ private:
+  static uint64_t Load(const unsigned char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  void Mix(int lane, uint64_t v) {
+    uint64_t h = (lanes_[lane] ^ v) * 0x94D049BB133111EBULL;
+    lanes_[lane] = h ^ (h >> 29);
+  }
+  uint64_t lanes_[4] = {1, 2, 3, 4};
+  uint64_t total_ = 0;
+};
+
+int CloseFd(int fd) { return ::close(fd); }
+using ScopedFd = ScopedResource<int, CloseFd, -1>;
+
+StatusOr<uint64_t> HashFile(const std::string& path) {
+  ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return IoError(fmt::format("{}: {}", path, std::strerror(errno)));
+  std::vector<unsigned char> buf(1 << 20);
+  ContentHasher h;
+  // Chunks are multiples of 32 bytes except the last, so the lanes see
+  // the same words however read() splits the file.
+  size_t have = 0;
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf.data() + have, buf.size() - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return IoError(fmt::format("{}: {}", path, std::strerror(errno)));
+    have += static_cast<size_t>(n);
+    if (n == 0 || have == buf.size()) {
+      h.Update(buf.data(), have);
+      if (n == 0) break;
+      have = 0;
+    }
+  }
+  return h.Digest();
+}
+
+Status MakeDirs(const std::string& dir) {
+  std::string cur;
+  for (size_t i = 0; i <= dir.size(); ++i) {
+    if (i == dir.size() || (dir[i] == '/' && i > 0)) {
+      cur = dir.substr(0, i);
+      if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
+        return IoError(fmt::format("{}: cannot create cache directory: {}", cur, std::strerror(errno)));
+    }
+  }
+  return OkStatus();
+}
+
+bool Exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+// A database to ask: the input itself, or its cached conversion.
+StatusOr<std::string> EnsureDatabase(const QueryOptions& o) {
+  if (o.input == "-") return UsageError("query reads a file, not stdin: convert first or pass a path");
+  if (!Exists(o.input)) return IoError(fmt::format("{}: cannot open: {}", o.input, std::strerror(errno)));
+  if (store::IsSqliteFile(o.input)) return o.input;
+  ASSIGN_OR_RETURN(std::string db, CachedDatabasePath(o.input, o.cache_dir));
+  if (Exists(db)) return db;
+  if (!o.cache_dir.empty()) RETURN_IF_ERROR(MakeDirs(o.cache_dir));
+  ConvertResult r = ConvertOne(o.input, db, ConvertOptions{});
+  if (!r.status.ok()) return r.status;
+  return db;
+}
+
+std::string Quote(std::string_view s) {
+  std::string o = "'";
+  for (char c : s) {
+    if (c == '\'') o += '\'';
+    o += c;
+  }
+  return o + "'";
+}
+
+struct Db {
+  ScopedDb db;
+  std::string path;  // what messages name: the user's input, not the cache file
+};
+
+StatusOr<std::string> MetaValue(const Db& d, std::string_view key) {
+  auto st = store::Prepare(d.db.get(), fmt::format("SELECT value FROM meta WHERE key = {}", Quote(key)));
+  if (!st.ok()) return InvalidInput(fmt::format("{}: not a memtk database (no meta table)", d.path));
+  if (sqlite3_step(st->get()) != SQLITE_ROW) return std::string();
+  const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st->get(), 0));
+  return std::string(t ? t : "");
+}
+
+StatusOr<Db> OpenMemtkDb(const std::string& file, const std::string& path) {
+  Db d;
+  d.path = path;
+  ASSIGN_OR_RETURN(d.db, store::OpenDb(file, false, true));
+  // Belt and braces on top of SQLITE_OPEN_READONLY.
+  RETURN_IF_ERROR(store::Exec(d.db.get(), "PRAGMA query_only=1"));
+  ASSIGN_OR_RETURN(std::string version, MetaValue(d, "schema_version"));
+  if (version.empty()) return InvalidInput(fmt::format("{}: not a memtk database (no schema_version in meta)", path));
+  if (std::atoi(version.c_str()) < store::kSchemaVersion)
+    return InvalidInput(fmt::format("{}: database schema {} is older than this memtk's {}: convert the snapshot again",
+                                    path, version, store::kSchemaVersion));
+  return d;
+}
+
+StatusOr<std::vector<int64_t>> Ints(const Db& d, std::string_view sql) {
+  ASSIGN_OR_RETURN(ScopedStmt st, store::Prepare(d.db.get(), sql));
+  std::vector<int64_t> v;
+  while (sqlite3_step(st.get()) == SQLITE_ROW) v.push_back(sqlite3_column_int64(st.get(), 0));
+  return v;
+}
+
+std::string List(const std::vector<int64_t>& v) {
+  std::string s;
+  for (int64_t x : v) s += (s.empty() ? "" : ", ") + std::to_string(x);
+  return s.empty() ? "none" : s;
+}
+
+// Runs `sql` through the writer; the statement must only read.
+Status Stream(const Db& d, store::RowWriter& w, std::string_view sql, uint64_t limit) {
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  if (sqlite3_prepare_v2(d.db.get(), sql.data(), static_cast<int>(sql.size()), &raw, &tail) != SQLITE_OK)
+    return InvalidInput(fmt::format("SQL error: {}", sqlite3_errmsg(d.db.get())));
+  ScopedStmt st(raw);
+  if (raw == nullptr) return UsageError("--sql: empty statement");
+  for (const char* p = tail; p && *p; ++p)
+    if (!std::isspace(static_cast<unsigned char>(*p)) && *p != ';') return UsageError("--sql: one statement at a time");
+  if (!sqlite3_stmt_readonly(raw)) return UsageError("--sql: only statements that read are allowed");
+  auto rows = w.Run(d.db.get(), raw, limit);
+  return rows.ok() ? OkStatus() : rows.status();
+}
+
+// --frame: which stacks contain a frame matching the regex, as a bitmap a
+// SQL function looks up (no temp tables on a read-only database).
+struct FrameMatch {
+  std::vector<bool> stacks;
+};
+
+void StackMatchFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const auto* m = static_cast<const FrameMatch*>(sqlite3_user_data(ctx));
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  int64_t id = sqlite3_value_int64(argv[0]);
+  sqlite3_result_int(ctx, id >= 0 && static_cast<uint64_t>(id) < m->stacks.size() && m->stacks[id]);
+}
+
+Status BuildFrameMatch(const Db& d, const std::string& pattern, FrameMatch* m) {
+  std::regex re;
+  try {
+    re = std::regex(pattern, std::regex::ECMAScript | std::regex::optimize);
+  } catch (const std::regex_error& e) {
+    return UsageError(fmt::format("--frame: invalid regular expression '{}': {}", pattern, e.what()));
+  }
+  ASSIGN_OR_RETURN(ScopedStmt frames,
+                   store::Prepare(d.db.get(), "SELECT id, filename || ':' || line || ':' || name FROM frames"));
+  std::vector<bool> frame_hit;
+  while (sqlite3_step(frames.get()) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(frames.get(), 0);
+    const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(frames.get(), 1));
+    if (id < 0) continue;
+    if (frame_hit.size() <= static_cast<size_t>(id)) frame_hit.resize(static_cast<size_t>(id) + 1);
+    frame_hit[id] = t != nullptr && std::regex_search(t, re);
+  }
+  ASSIGN_OR_RETURN(ScopedStmt sf, store::Prepare(d.db.get(), "SELECT stack_id, frame_id FROM stack_frames"));
+  while (sqlite3_step(sf.get()) == SQLITE_ROW) {
+    int64_t s = sqlite3_column_int64(sf.get(), 0), f = sqlite3_column_int64(sf.get(), 1);
+    if (s < 0 || f < 0 || static_cast<size_t>(f) >= frame_hit.size() || !frame_hit[f]) continue;
+    if (m->stacks.size() <= static_cast<size_t>(s)) m->stacks.resize(static_cast<size_t>(s) + 1);
+    m->stacks[s] = true;
+  }
+  if (sqlite3_create_function_v2(d.db.get(), "memtk_stack_match", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, m,
+                                 StackMatchFn, nullptr, nullptr, nullptr) != SQLITE_OK)
+    return IoError(fmt::format("SQLite: {}", sqlite3_errmsg(d.db.get())));
+  return OkStatus();
+}
+
+std::string DeviceFilter(const QueryOptions& o, std::string_view column) {
+  return o.device ? fmt::format(" AND {} = {}", column, *o.device) : "";
+}
+
+Status CheckDevice(const Db& d, const QueryOptions& o, std::string_view table) {
+  if (!o.device) return OkStatus();
+  ASSIGN_OR_RETURN(auto devices, Ints(d, fmt::format("SELECT DISTINCT device FROM {} ORDER BY device", table)));
+  for (int64_t x : devices)
+    if (x == *o.device) return OkStatus();
+  return InvalidInput(fmt::format("{}: no data for device {} (devices: {})", d.path, *o.device, List(devices)));
+}
+
+Status AtPeak(const Db& d, const QueryOptions& o, store::RowWriter& w) {
+  RETURN_IF_ERROR(CheckDevice(d, o, "peaks"));
+  if (o.format == RowFormat::kTable) {
+    ASSIGN_OR_RETURN(ScopedStmt st,
+                     store::Prepare(d.db.get(), fmt::format("SELECT device, peak_bytes, peak_idx, live_at_peak FROM "
+                                                            "peaks WHERE 1{} ORDER BY device",
+                                                            DeviceFilter(o, "device"))));
+    while (sqlite3_step(st.get()) == SQLITE_ROW) {
+      std::string at = sqlite3_column_type(st.get(), 2) == SQLITE_NULL
+                           ? std::string("before any event")
+                           : fmt::format("at event {}", sqlite3_column_int64(st.get(), 2));
+      RETURN_IF_ERROR(
+          w.Text(fmt::format("device {}: peak {} {}, {} allocations live\n", sqlite3_column_int64(st.get(), 0),
+                             FormatBytes(sqlite3_column_int64(st.get(), 1)), at, sqlite3_column_int64(st.get(), 3))));
+    }
+  }
+  const std::string live = fmt::format(
+      "SELECT a.device, a.kind, a.id AS allocation, a.addr, a.size, a.stack_id, "
+      "f.filename || ':' || f.line || ':' || f.name AS site FROM peak_allocations a {} WHERE 1{}",
+      kSiteJoin, DeviceFilter(o, "a.device"));
+  if (o.top) {
+    return Stream(d, w,
+                  fmt::format("SELECT count(*) AS allocs, sum(size) AS bytes, site FROM ({}) GROUP BY site "
+                              "ORDER BY {} DESC, site LIMIT {}",
+                              live, o.by_count ? "allocs" : "bytes", *o.top),
+                  o.limit);
+  }
+  return Stream(d, w, live + " ORDER BY a.size DESC, a.device, a.id", o.limit);
+}
+
+Status Alloc(const Db& d, const QueryOptions& o, store::RowWriter& w) {
+  const std::string detail = fmt::format(
+      "SELECT a.id AS allocation, a.device, a.host, a.addr, a.size, a.stream, a.alloc_event, "
+      "a.free_requested_event, a.free_event, a.alloc_time_us, a.free_requested_time_us, a.free_time_us, "
+      "a.stack_id FROM allocations a WHERE a.id = {}",
+      *o.alloc);
+  const std::string frames = fmt::format(
+      "SELECT sf.position, f.filename, f.line, f.name FROM allocations a JOIN stack_frames sf ON sf.stack_id = "
+      "a.stack_id JOIN frames f ON f.id = sf.frame_id WHERE a.id = {} ORDER BY sf.position",
+      *o.alloc);
+  ASSIGN_OR_RETURN(auto found, Ints(d, fmt::format("SELECT count(*) FROM allocations WHERE id = {}", *o.alloc)));
+  if (found.empty() || found[0] == 0)
+    return InvalidInput(
+        fmt::format("{}: no allocation {} (an allocation's id is the id of its alloc event; see `--at-peak` or "
+                    "`--sql 'SELECT id, size FROM allocations LIMIT 10'`)",
+                    d.path, *o.alloc));
+  if (o.format != RowFormat::kTable) {
+    // One row per frame, with the allocation's columns repeated: tidy data
+    // for CSV and JSON consumers.
+    return Stream(d, w,
+                  fmt::format("SELECT a.*, sf.position, f.filename, f.line, f.name FROM ({}) a LEFT JOIN "
+                              "stack_frames sf ON sf.stack_id = a.stack_id LEFT JOIN frames f ON f.id = "
+                              "sf.frame_id ORDER BY sf.position",
+                              detail),
+                  o.limit);
+  }
+  // People get the allocation as "key: value" lines, then its stack.
+  ASSIGN_OR_RETURN(ScopedStmt st, store::Prepare(d.db.get(), detail));
+  if (sqlite3_step(st.get()) == SQLITE_ROW) {
+    for (int i = 0; i < sqlite3_column_count(st.get()); ++i) {
+      const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), i));
+      std::string name = sqlite3_column_name(st.get(), i);
+      std::string value = t ? t : "-";
+      if (name == "size") value = fmt::format("{} ({})", value, FormatBytes(sqlite3_column_int64(st.get(), i)));
+      if (name == "addr") value = fmt::format("{:#x}", sqlite3_column_int64(st.get(), i));
+      RETURN_IF_ERROR(w.Text(fmt::format("{:>23}: {}\n", name, value)));
+    }
+  }
+  RETURN_IF_ERROR(w.Text("\n"));
+  return Stream(d, w, frames, o.limit);
+}
+
+Status LiveAt(const Db& d, const QueryOptions& o, store::RowWriter& w) {
+  std::string cond;
+  if (o.live_at_event) {
+    std::optional<uint32_t> device = o.device;
+    ASSIGN_OR_RETURN(auto devices, Ints(d, "SELECT device FROM traces WHERE host = 0 ORDER BY device"));
+    if (!device) {
+      if (devices.size() != 1)
+        return UsageError(fmt::format("--live-at-event: say which trace with --device (devices: {})", List(devices)));
+      device = static_cast<uint32_t>(devices[0]);
+    }
+    ASSIGN_OR_RETURN(auto first,
+                     Ints(d, fmt::format("SELECT first_event FROM traces WHERE host = 0 AND device = {}", *device)));
+    if (first.empty())
+      return InvalidInput(fmt::format("{}: no trace for device {} (devices: {})", d.path, *device, List(devices)));
+    const int64_t e = first[0] + static_cast<int64_t>(*o.live_at_event);
+    cond = fmt::format(
+        "a.host = 0 AND a.device = {0} AND (a.alloc_event IS NOT NULL OR a.free_event IS NOT NULL) AND "
+        "(a.alloc_event IS NULL OR a.alloc_event <= {1}) AND (a.free_event IS NULL OR a.free_event > {1})",
+        *device, e);
+  } else {
+    RETURN_IF_ERROR(CheckDevice(d, o, "traces"));
+    cond = fmt::format(
+        "a.host = 0 AND (a.alloc_time_us IS NOT NULL OR a.free_time_us IS NOT NULL) AND "
+        "(a.alloc_time_us IS NULL OR a.alloc_time_us <= {0}) AND (a.free_time_us IS NULL OR a.free_time_us > {0}){1}",
+        *o.live_at_us, DeviceFilter(o, "a.device"));
+  }
+  return Stream(d, w,
+                fmt::format("SELECT {} FROM allocations a {} WHERE {} ORDER BY a.size DESC, a.id", kAllocColumns,
+                            kSiteJoin, cond),
+                o.limit);
+}
+
+}  // namespace
+
+std::string DefaultCacheDir() {
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/memtk";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/memtk";
+  return "";
+}
+
+StatusOr<std::string> CachedDatabasePath(const std::string& input, const std::string& cache_dir) {
+  ASSIGN_OR_RETURN(uint64_t hash, HashFile(input));
+  std::string db = DefaultDbPath(input);  // dir/stem.db
+  auto slash = db.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : db.substr(0, slash + 1);
+  std::string stem = db.substr(dir.size(), db.size() - dir.size() - 3);
+  std::string name = fmt::format("{}-{:016x}-memtk{}.db", stem, hash, kMemtkVersion);
+  return cache_dir.empty() ? dir + name : cache_dir + "/" + name;
+}
+
+Status RunQuery(const QueryOptions& o, const store::OutputFn& out) {
+  const int questions = !o.sql.empty() + o.alloc.has_value() + o.at_peak + !o.frame_regex.empty() +
+                        o.live_at_event.has_value() + o.live_at_us.has_value() + (o.top && !o.at_peak);
+  if (questions != 1)
+    return UsageError(
+        "ask exactly one question: --sql, --alloc, --at-peak, --top, --frame, --live-at-event or --live-at-us "
+        "(--top may go with --at-peak)");
+  ASSIGN_OR_RETURN(std::string file, EnsureDatabase(o));
+  ASSIGN_OR_RETURN(Db d, OpenMemtkDb(file, o.input));
+  store::RowWriter w(o.format, out);
+  Status s = [&]() -> Status {
+    if (!o.sql.empty()) return Stream(d, w, o.sql, o.limit);
+    if (o.alloc) return Alloc(d, o, w);
+    if (o.at_peak) return AtPeak(d, o, w);
+    if (o.live_at_event || o.live_at_us) return LiveAt(d, o, w);
+    if (!o.frame_regex.empty()) {
+      FrameMatch m;
+      RETURN_IF_ERROR(BuildFrameMatch(d, o.frame_regex, &m));
+      return Stream(d, w,
+                    fmt::format("SELECT {} FROM allocations a {} WHERE memtk_stack_match(a.stack_id){} ORDER BY a.id",
+                                kAllocColumns, kSiteJoin, DeviceFilter(o, "a.device")),
+                    o.limit);
+    }
+    // --top over every allocation in the trace.
+    RETURN_IF_ERROR(CheckDevice(d, o, "traces"));
+    return Stream(d, w,
+                  fmt::format("SELECT count(*) AS allocs, sum(a.size) AS bytes, "
+                              "f.filename || ':' || f.line || ':' || f.name AS site FROM allocations a {} WHERE "
+                              "a.alloc_event IS NOT NULL{} "
+                              "GROUP BY s.site_frame_id ORDER BY {} DESC, site LIMIT {}",
+                              kSiteJoin, DeviceFilter(o, "a.device"), o.by_count ? "allocs" : "bytes", *o.top),
+                  o.limit);
+  }();
+  if (store::IsClosedPipe(s)) return OkStatus();
+  if (!s.ok() && s.message().rfind("SQL error", 0) == 0)
+    return Status(s.code(), fmt::format("{}: {}", o.input, s.message()));
+  return s;
+}
+
+}  // namespace memtk::commands

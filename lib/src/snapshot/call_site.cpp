@@ -1,0 +1,69 @@
+#include "memtk/snapshot/call_site.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace memtk::snapshot {
+
+namespace {
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// MemoryViz.js frameFilter: frames the viewer never shows.
+constexpr std::array<std::string_view, 8> kViewerOmitFunctions = {"unwind::unwind",    "CapturedTraceback::gather",
+                                                                  "gather_with_cpp",   "_start",
+                                                                  "__libc_start_main", "PyEval_",
+                                                                  "PyObject_",         "PyFunction_"};
+constexpr std::array<std::string_view, 10> kViewerOmitFilenames = {"core/boxing",
+                                                                   "/Register",
+                                                                   "/Redispatch",
+                                                                   "pythonrun.c",
+                                                                   "Modules/main.c",
+                                                                   "Objects/call.c",
+                                                                   "Objects/methodobject.c",
+                                                                   "pycore_ceval.h",
+                                                                   "ceval.c",
+                                                                   "cpython/abstract.h"};
+// Allocator, dispatcher and runtime namespaces: never the answer to
+// "which code allocated this".
+constexpr std::array<std::string_view, 11> kPlumbingPrefixes = {
+    "c10::",   "at::",  "torch::cuda::", "torch::unwind", "torch::CapturedTraceback", "std::", "pthread",
+    "__clone", "clone", "_start",        "__libc"};
+
+}  // namespace
+
+bool IsPlumbingFrame(std::string_view filename, std::string_view name) {
+  if (name.empty()) return true;
+  for (std::string_view f : kViewerOmitFunctions)
+    if (name.find(f) != std::string_view::npos) return true;
+  for (std::string_view f : kViewerOmitFilenames)
+    if (filename.find(f) != std::string_view::npos) return true;
+  for (std::string_view p : kPlumbingPrefixes)
+    if (name.substr(0, p.size()) == p) return true;
+  return false;
+}
+
+std::optional<FrameId> CallSiteFrame(const Tables& tables, StackId stack) {
+  return CallSiteFrame(tables, tables.GetStack(stack));
+}
+
+std::optional<FrameId> CallSiteFrame(const Tables& tables, std::span<const FrameId> frames) {
+  if (frames.empty()) return std::nullopt;
+  for (FrameId f : frames)
+    if (EndsWith(tables.String(tables.GetFrame(f).filename), ".py")) return f;
+  for (FrameId f : frames) {
+    const Frame& fr = tables.GetFrame(f);
+    if (!IsPlumbingFrame(tables.String(fr.filename), tables.String(fr.name))) return f;
+  }
+  return frames.front();
+}
+
+std::string FormatFrame(const Tables& tables, FrameId frame) {
+  const Frame& f = tables.GetFrame(frame);
+  return fmt::format("{}:{}:{}", tables.String(f.filename), f.line, tables.String(f.name));
+}
+
+}  // namespace memtk::snapshot

@@ -1,0 +1,214 @@
+#include "memtk/store/row_writer.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <deque>
+
+namespace memtk::store {
+
+namespace {
+
+constexpr size_t kFlushBytes = 64 * 1024;
+// A table column never pads wider than this; longer cells just run over.
+constexpr size_t kMaxColumnWidth = 60;
+
+// One cell as text: integers exactly, reals round-trippable, NULL empty.
+std::string CellText(sqlite3_stmt* s, int col) {
+  switch (sqlite3_column_type(s, col)) {
+    case SQLITE_NULL:
+      return {};
+    case SQLITE_INTEGER:
+      return fmt::format("{}", sqlite3_column_int64(s, col));
+    case SQLITE_FLOAT:
+      return fmt::format("{}", sqlite3_column_double(s, col));
+    case SQLITE_BLOB: {
+      const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(s, col));
+      std::string hex;
+      for (int i = 0, n = sqlite3_column_bytes(s, col); i < n; ++i)
+        fmt::format_to(std::back_inserter(hex), "{:02x}", p[i]);
+      return hex;
+    }
+    default: {
+      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+      return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, col))) : std::string();
+    }
+  }
+}
+
+void AppendCsv(std::string* o, std::string_view v) {
+  if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+    o->append(v);
+    return;
+  }
+  o->push_back('"');
+  for (char c : v) {
+    if (c == '"') o->push_back('"');
+    o->push_back(c);
+  }
+  o->push_back('"');
+}
+
+void AppendJsonString(std::string* o, std::string_view v) {
+  o->push_back('"');
+  for (unsigned char c : v) {
+    switch (c) {
+      case '"':
+        *o += "\\\"";
+        break;
+      case '\\':
+        *o += "\\\\";
+        break;
+      case '\n':
+        *o += "\\n";
+        break;
+      case '\r':
+        *o += "\\r";
+        break;
+      case '\t':
+        *o += "\\t";
+        break;
+      default:
+        if (c < 0x20)
+          fmt::format_to(std::back_inserter(*o), "\\u{:04x}", c);
+        else
+          o->push_back(static_cast<char>(c));
+    }
+  }
+  o->push_back('"');
+}
+
+// Display width of UTF-8 text: code points, not bytes.
+size_t Width(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+}  // namespace
+
+Status ClosedPipe() { return IoError("EPIPE"); }
+bool IsClosedPipe(const Status& s) { return s.code() == StatusCode::kIoError && s.message() == "EPIPE"; }
+
+Status RowWriter::MaybeFlush() { return buf_.size() >= kFlushBytes ? Flush() : OkStatus(); }
+
+Status RowWriter::Flush() {
+  if (buf_.empty()) return OkStatus();
+  Status s = out_(buf_);
+  buf_.clear();
+  return s;
+}
+
+Status RowWriter::Text(std::string_view text) {
+  buf_.append(text);
+  return MaybeFlush();
+}
+
+Status RowWriter::WriteTableRow(const std::vector<std::string>& cells, const std::vector<bool>& numeric) {
+  for (size_t i = 0; i < cells.size(); ++i) {
+    const size_t w = i < widths_.size() ? widths_[i] : 0;
+    const size_t pad = w > Width(cells[i]) ? w - Width(cells[i]) : 0;
+    const bool last = i + 1 == cells.size();
+    if (i) buf_ += "  ";
+    if (numeric[i]) buf_.append(pad, ' ');
+    buf_ += cells[i];
+    if (!numeric[i] && !last) buf_.append(pad, ' ');
+  }
+  buf_ += '\n';
+  return MaybeFlush();
+}
+
+StatusOr<uint64_t> RowWriter::Run(sqlite3* db, sqlite3_stmt* stmt, uint64_t limit) {
+  const int ncol = sqlite3_column_count(stmt);
+  names_.clear();
+  for (int i = 0; i < ncol; ++i) names_.emplace_back(sqlite3_column_name(stmt, i));
+  uint64_t rows = 0;
+  // Table: the first rows wait here until the widths are known.
+  std::deque<std::pair<std::vector<std::string>, std::vector<bool>>> probe;
+  bool widths_fixed = false;
+  auto fix_widths = [&]() -> Status {
+    widths_.assign(static_cast<size_t>(ncol), 0);
+    for (int i = 0; i < ncol; ++i) widths_[i] = Width(names_[i]);
+    for (const auto& [cells, numeric] : probe)
+      for (int i = 0; i < ncol; ++i) widths_[i] = std::max(widths_[i], std::min(Width(cells[i]), kMaxColumnWidth));
+    std::vector<bool> right(static_cast<size_t>(ncol), false);
+    for (int i = 0; i < ncol; ++i) {
+      bool all_numeric = !probe.empty();
+      for (const auto& row : probe) all_numeric &= row.second[i] || row.first[i].empty();
+      right[i] = all_numeric;
+    }
+    RETURN_IF_ERROR(WriteTableRow(names_, right));
+    std::vector<std::string> rule;
+    for (int i = 0; i < ncol; ++i) rule.emplace_back(widths_[i], '-');
+    RETURN_IF_ERROR(WriteTableRow(rule, std::vector<bool>(static_cast<size_t>(ncol), false)));
+    for (const auto& [cells, numeric] : probe) RETURN_IF_ERROR(WriteTableRow(cells, numeric));
+    probe.clear();
+    widths_fixed = true;
+    return OkStatus();
+  };
+  if (format_ == RowFormat::kCsv) {
+    for (int i = 0; i < ncol; ++i) {
+      if (i) buf_ += ',';
+      AppendCsv(&buf_, names_[i]);
+    }
+    buf_ += '\n';
+  }
+  int rc = SQLITE_DONE;
+  Status st;
+  while (rows < limit && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    ++rows;
+    switch (format_) {
+      case RowFormat::kCsv:
+        for (int i = 0; i < ncol; ++i) {
+          if (i) buf_ += ',';
+          AppendCsv(&buf_, CellText(stmt, i));
+        }
+        buf_ += '\n';
+        st = MaybeFlush();
+        break;
+      case RowFormat::kJson:
+        buf_ += '{';
+        for (int i = 0; i < ncol; ++i) {
+          if (i) buf_ += ',';
+          AppendJsonString(&buf_, names_[i]);
+          buf_ += ':';
+          const int type = sqlite3_column_type(stmt, i);
+          if (type == SQLITE_NULL) {
+            buf_ += "null";
+          } else if (type == SQLITE_INTEGER) {
+            fmt::format_to(std::back_inserter(buf_), "{}", sqlite3_column_int64(stmt, i));
+          } else if (type == SQLITE_FLOAT && std::isfinite(sqlite3_column_double(stmt, i))) {
+            fmt::format_to(std::back_inserter(buf_), "{}", sqlite3_column_double(stmt, i));
+          } else {
+            AppendJsonString(&buf_, CellText(stmt, i));
+          }
+        }
+        buf_ += "}\n";
+        st = MaybeFlush();
+        break;
+      case RowFormat::kTable: {
+        std::vector<std::string> cells;
+        std::vector<bool> numeric;
+        for (int i = 0; i < ncol; ++i) {
+          const int type = sqlite3_column_type(stmt, i);
+          numeric.push_back(type == SQLITE_INTEGER || type == SQLITE_FLOAT);
+          cells.push_back(CellText(stmt, i));
+        }
+        if (widths_fixed) {
+          st = WriteTableRow(cells, numeric);
+        } else {
+          probe.emplace_back(std::move(cells), std::move(numeric));
+          if (probe.size() >= kTableProbeRows) st = fix_widths();
+        }
+        break;
+      }
+    }
+    if (!st.ok()) return st;
+  }
+  if (rows < limit && rc != SQLITE_DONE) return InvalidInput(fmt::format("SQL error: {}", sqlite3_errmsg(db)));
+  if (format_ == RowFormat::kTable && !widths_fixed) RETURN_IF_ERROR(fix_widths());
+  RETURN_IF_ERROR(Flush());
+  return rows;
+}
+
+}  // namespace memtk::store

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Cross-check `memtk stats --json` peaks against an independent reading.
+
+Loads each snapshot with Python's own pickle module (JSON too) and recomputes,
+per device, the Active Memory Timeline peak the way PyTorch's viewer does
+(process_alloc_data in torch/utils/viz/MemoryViz.js, after annotate_snapshot
+folds free_requested+free_completed), then compares it with memtk's figures:
+peak bytes, bytes live at the end, number of alloc and free events.
+
+usage: check_peak.py MEMTK SNAPSHOT...    (exit 1 on any mismatch)
+"""
+import gzip
+import json
+import pickle
+import subprocess
+import sys
+
+
+def load(path):
+    with open(path, "rb") as f:
+        head = f.read(2)
+    opener = gzip.open if head == b"\x1f\x8b" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if data[:1] == b"\x80":
+        return pickle.loads(data)
+    return json.loads(data)
+
+
+def viewer_peak(snap, device):
+    """process_alloc_data(snapshot, device, plot_segments=false), values only."""
+    trace = snap["device_traces"][device] if device < len(snap["device_traces"]) else []
+    elements = []  # sizes
+    initially = []
+    actions = []
+    addr_to_alloc = {}
+    for e in trace:
+        a = e.get("action")
+        if a == "alloc":
+            elements.append(e["size"])
+            addr_to_alloc[e["addr"]] = len(elements) - 1
+            actions.append(len(elements) - 1)
+        elif a in ("free", "free_completed"):
+            if e["addr"] in addr_to_alloc:
+                actions.append(addr_to_alloc.pop(e["addr"]))
+            else:
+                elements.append(e["size"])
+                initially.append(len(elements) - 1)
+                actions.append(len(elements) - 1)
+    for seg in snap["segments"]:
+        if seg.get("device") != device:
+            continue
+        addr = seg["address"]
+        for b in seg.get("blocks", []):
+            baddr = b.get("address", addr)
+            addr += b["size"]
+            if b.get("state") == "active_allocated" and baddr not in addr_to_alloc:
+                req = b.get("requested_size") or b["size"]
+                elements.append(req)
+                initially.append(len(elements) - 1)
+    initially.reverse()
+    if not actions and initially:
+        actions.append(initially.pop())
+    live = set()
+    total = 0
+    for el in initially:
+        live.add(el)
+        total += elements[el]
+    peak = 0
+    for el in actions:
+        if el in live:
+            live.discard(el)
+            total -= elements[el]
+        else:
+            live.add(el)
+            total += elements[el]
+        peak = max(peak, total)
+    allocs = sum(1 for e in trace if e.get("action") == "alloc")
+    frees = sum(1 for e in trace if e.get("action") in ("free", "free_completed"))
+    return peak, total, allocs, frees
+
+
+def main():
+    memtk, paths = sys.argv[1], sys.argv[2:]
+    bad = 0
+    for path in paths:
+        snap = load(path)
+        if isinstance(snap, list):
+            snap = {"segments": snap, "device_traces": []}
+        out = subprocess.run([memtk, "stats", "--json", path], capture_output=True, text=True)
+        if out.returncode != 0:
+            print(f"FAIL {path}: memtk stats exit {out.returncode}: {out.stderr.strip()}")
+            bad += 1
+            continue
+        report = json.loads(out.stdout)
+        got = {d["device"]: d for d in report["devices"]}
+        devices = set(range(len(snap.get("device_traces", []))))
+        devices |= {s.get("device") for s in snap["segments"]}
+        for dev in sorted(d for d in devices if d is not None):
+            peak, end, allocs, frees = viewer_peak(snap, dev)
+            d = got.get(dev)
+            mine = (d["peak"]["bytes"], d["end_bytes"], d["allocs"], d["frees"]) if d else (0, 0, 0, 0)
+            want = (peak, end, allocs, frees)
+            status = "ok  " if mine == want else "FAIL"
+            if mine != want:
+                bad += 1
+            print(f"{status} {path} device {dev}: peak/end/allocs/frees python {want} memtk {mine}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
