@@ -7,7 +7,11 @@ snapshot, that the live-at-peak rows add up to the peak, and that `query`
 answers. Skips, with a message, when the folder does not exist (it is never
 copied into the repo).
 
-usage: real_snapshots.py MEMTK [SNAPSHOT_DIR]
+Golden files: tests/real_snapshots/<file>.stats.json (`stats --json --top 5`,
+source removed) and <file>.at_peak.csv (`query --at-peak --top 5`) are compared
+too; `--update` rewrites them (they hold memtk's answers, not the snapshots).
+
+usage: real_snapshots.py MEMTK [SNAPSHOT_DIR] [--update]
 """
 import json
 import os
@@ -56,9 +60,44 @@ def check_stats_and_query(memtk, src, db):
     return problems
 
 
+GOLDEN = os.path.join(ROOT, "tests", "real_snapshots")
+
+
+def check_golden(memtk, name, src, db, update):
+    """memtk's answers for this snapshot against the committed ones."""
+    problems = []
+    stats = subprocess.run([memtk, "stats", "--json", "--top", "5", src], capture_output=True, text=True)
+    d = json.loads(stats.stdout) if stats.returncode == 0 else {}
+    d.pop("source", None)
+    got = {"stats.json": json.dumps(d, indent=1, sort_keys=True) + "\n"}
+    q = subprocess.run([memtk, "query", "--at-peak", "--top", "5", "--format", "csv", db],
+                       capture_output=True, text=True)
+    got["at_peak.csv"] = q.stdout
+    for suffix, text in got.items():
+        path = os.path.join(GOLDEN, "%s.%s" % (name, suffix))
+        if update:
+            os.makedirs(GOLDEN, exist_ok=True)
+            with open(path, "w") as f:
+                f.write(text)
+            continue
+        try:
+            with open(path) as f:
+                want = f.read()
+        except FileNotFoundError:
+            problems.append("no golden %s (run with --update)" % os.path.relpath(path, ROOT))
+            continue
+        if want != text:
+            with open(path + ".actual", "w") as f:
+                f.write(text)
+            problems.append("differs from %s (actual written beside it)" % os.path.relpath(path, ROOT))
+    return problems
+
+
 def main():
-    memtk = os.path.abspath(sys.argv[1])
-    snap_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "..", "shared", "data", "snapshots")
+    update = "--update" in sys.argv
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    memtk = os.path.abspath(args[0])
+    snap_dir = args[1] if len(args) > 1 else os.path.join(ROOT, "..", "shared", "data", "snapshots")
     if not os.path.isdir(snap_dir):
         print("SKIP: %s does not exist; no real snapshots to test" % snap_dir)
         return 0
@@ -78,6 +117,7 @@ def main():
             print(c.stdout.strip().replace(snap_dir + "/", ""))
             problems = [] if c.returncode == 0 else ["database differs from pickle"]
             problems += check_stats_and_query(memtk, src, db)
+            problems += check_golden(memtk, f, src, db, update)
             for p in problems:
                 print("FAIL %s: %s" % (f, p))
             if problems:

@@ -256,7 +256,7 @@ Status AtPeak(const Db& d, const QueryOptions& o, store::RowWriter& w) {
                                                             DeviceFilter(o, "device"))));
     while (sqlite3_step(st.get()) == SQLITE_ROW) {
       std::string at = sqlite3_column_type(st.get(), 2) == SQLITE_NULL
-                           ? std::string("before any event")
+                           ? std::string("(no alloc or free events)")
                            : fmt::format("at event {}", sqlite3_column_int64(st.get(), 2));
       RETURN_IF_ERROR(
           w.Text(fmt::format("device {}: peak {} {}, {} allocations live\n", sqlite3_column_int64(st.get(), 0),

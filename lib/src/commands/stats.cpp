@@ -334,7 +334,7 @@ std::string Rel(const DeviceReport& r, const std::optional<int64_t>& t) {
 }
 
 std::string At(const DeviceReport& r, const timeline::PeakPoint& p) {
-  if (!p.event_idx) return "before any event";
+  if (!p.event_idx) return "(no alloc or free events: active blocks of segments only)";
   return fmt::format("at event {}{}", *p.event_idx, Rel(r, p.time_us));
 }
 
