@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "memtk/base/scoped.h"
+#include "memtk/base/wrap.h"
 #include "memtk/commands/convert.h"
 #include "memtk/commands/stats.h"
 #include "memtk/store/snapshot_db.h"
@@ -333,7 +334,7 @@ Status LiveAt(const Db& d, const QueryOptions& o, store::RowWriter& w) {
                      Ints(d, fmt::format("SELECT first_event FROM traces WHERE host = 0 AND device = {}", *device)));
     if (first.empty())
       return InvalidInput(fmt::format("{}: no trace for device {} (devices: {})", d.path, *device, List(devices)));
-    const int64_t e = first[0] + static_cast<int64_t>(*o.live_at_event);
+    const int64_t e = WrapAdd(first[0], static_cast<int64_t>(*o.live_at_event));
     cond = fmt::format(
         "a.host = 0 AND a.device = {0} AND (a.alloc_event IS NOT NULL OR a.free_event IS NOT NULL) AND "
         "(a.alloc_event IS NULL OR a.alloc_event <= {1}) AND (a.free_event IS NULL OR a.free_event > {1})",

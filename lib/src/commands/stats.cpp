@@ -11,6 +11,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "memtk/base/wrap.h"
 #include "memtk/snapshot/call_site.h"
 #include "memtk/store/snapshot_db_reader.h"
 
@@ -83,10 +84,10 @@ struct DeviceAcc {
 
 void AddToGroup(SegmentGroup* g, const Segment& s) {
   ++g->segments;
-  g->reserved += s.total_size;
-  g->allocated += s.allocated_size;
-  g->active += s.active_size;
-  g->requested += s.requested_size;
+  WrapAddTo(&g->reserved, s.total_size);
+  WrapAddTo(&g->allocated, s.allocated_size);
+  WrapAddTo(&g->active, s.active_size);
+  WrapAddTo(&g->requested, s.requested_size);
 }
 
 class ReportSink : public SnapshotSink {
@@ -150,11 +151,11 @@ class ReportSink : public SnapshotSink {
     switch (e.action) {
       case Action::kAlloc: {
         ++r.allocs;
-        r.alloc_bytes += e.size;
+        WrapAddTo(&r.alloc_bytes, e.size);
         int k = e.size <= 0 ? -1 : 63 - std::countl_zero(static_cast<uint64_t>(e.size));
         auto& h = d.hist[k];
         ++h.first;
-        h.second += e.size;
+        WrapAddTo(&h.second, e.size);
         d.largest.Offer(LargestAlloc{e.id, e.index, e.addr, e.size, e.time_us, e.stack});
         break;
       }
@@ -237,7 +238,7 @@ class ReportSink : public SnapshotSink {
     for (const timeline::LiveElement& e : r.peak.live_at_peak) {
       int64_t sk = e.stack ? static_cast<int64_t>(e.stack->value) : -1;
       SiteUsage& u = by_stack[sk];
-      u.bytes += e.size;
+      WrapAddTo(&u.bytes, e.size);
       ++u.count;
     }
     auto rank = [](std::vector<SiteUsage>& v, size_t k) {
@@ -255,7 +256,7 @@ class ReportSink : public SnapshotSink {
       std::optional<FrameId> site = st ? CallSiteFrame(*tables_, *st) : std::nullopt;
       int64_t site_key = site ? static_cast<int64_t>(site->value) : -1;
       SiteUsage& s = by_site[site_key];
-      s.bytes += u.bytes;
+      WrapAddTo(&s.bytes, u.bytes);
       s.count += u.count;
       if (site) s.frame_id = site->value;
       u.stack_id = st ? std::optional<uint64_t>(st->value) : std::nullopt;
@@ -303,11 +304,11 @@ class ReportSink : public SnapshotSink {
     for (auto& [k, g] : d.seg.by_pool) r.by_pool.push_back(g);
     std::vector<SegmentRef> segs = d.seg.segs;
     std::sort(segs.begin(), segs.end(), [](const SegmentRef& a, const SegmentRef& b) {
-      int64_t fa = a.total - a.allocated, fb = b.total - b.allocated;
+      int64_t fa = WrapSub(a.total, a.allocated), fb = WrapSub(b.total, b.allocated);
       return fa != fb ? fa > fb : a.id < b.id;
     });
     for (const SegmentRef& s : segs) {
-      if (r.most_free.size() >= options_.top || s.total - s.allocated <= 0) break;
+      if (r.most_free.size() >= options_.top || WrapSub(s.total, s.allocated) <= 0) break;
       r.most_free.push_back(s);
     }
   }
@@ -330,7 +331,7 @@ namespace {
 
 std::string Rel(const DeviceReport& r, const std::optional<int64_t>& t) {
   if (!t || !r.first_time_us) return "";
-  return fmt::format(" (+{:.6f} s)", static_cast<double>(*t - *r.first_time_us) / 1e6);
+  return fmt::format(" (+{:.6f} s)", static_cast<double>(WrapSub(*t, *r.first_time_us)) / 1e6);
 }
 
 std::string At(const DeviceReport& r, const timeline::PeakPoint& p) {
@@ -379,6 +380,17 @@ StatusOr<SnapshotReport> BuildSnapshotReport(const std::string& path, const Stat
   if (options.device && r.devices.empty())
     return InvalidInput(fmt::format("{}: no data for device {} (devices: {})", path, *options.device,
                                     sink.all_devices().empty() ? "none" : sink.all_devices()));
+  return r;
+}
+
+StatusOr<SnapshotReport> BuildSnapshotReportBytes(std::string_view name, std::span<const uint8_t> bytes,
+                                                  const StatsOptions& options) {
+  ReportSink sink(options);
+  ReadOptions ro;
+  ro.chunk_size = 1 + bytes.size() % 61;  // odd chunk sizes exercise the carry path
+  RETURN_IF_ERROR(ReadSnapshotBytes(name, bytes, &sink, ro));
+  SnapshotReport r = sink.Take();
+  r.source = std::string(name);
   return r;
 }
 
@@ -461,7 +473,7 @@ std::string FormatSnapshotReport(const SnapshotReport& rep) {
                        "address", "reserved", "allocated", "free", "max free blk", "type");
         for (const SegmentRef& g : r.most_free)
           fmt::format_to(out, "    {:>18} {:>11} {:>11} {:>11} {:>12}  {}\n", fmt::format("{:#x}", g.address),
-                         FormatBytes(g.total), FormatBytes(g.allocated), FormatBytes(g.total - g.allocated),
+                         FormatBytes(g.total), FormatBytes(g.allocated), FormatBytes(WrapSub(g.total, g.allocated)),
                          FormatBytes(g.largest_free_block), g.segment_type);
       }
     }

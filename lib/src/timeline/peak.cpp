@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "memtk/base/flat_map.h"
+#include "memtk/base/wrap.h"
 
 namespace memtk::timeline {
 
@@ -55,7 +56,7 @@ struct PeakTracker::Device {
   // list of what leaves the peak's live set.
   void AfterAction(const snapshot::TraceEvent& e) {
     ++out.actions;
-    const int64_t u = recorded - before_freed;
+    const int64_t u = WrapSub(recorded, before_freed);
     if (!have_peak || u > peak_u) {
       have_peak = true;
       peak_u = u;
@@ -98,7 +99,7 @@ void PeakTracker::OnEvent(const snapshot::TraceEvent& e) {
       }
       l = LiveEntry{e.id, e.size, e.stack, false};
       d.first_free.Erase(e.addr);
-      d.recorded += e.size;
+      WrapAddTo(&d.recorded, e.size);
       d.AfterAction(e);
       return;
     }
@@ -118,7 +119,7 @@ void PeakTracker::OnEvent(const snapshot::TraceEvent& e) {
       Device& d = Get(e.device);
       if (LiveEntry* l = d.live.Find(e.addr)) {
         if (d.have_peak && l->id <= d.peak_event) d.freed_since.push_back(ToElement(e.addr, *l));
-        d.recorded -= l->size;
+        d.recorded = WrapSub(d.recorded, l->size);
         d.live.Erase(e.addr);
       } else {
         // Live from the start until now: part of every earlier peak.
@@ -126,8 +127,8 @@ void PeakTracker::OnEvent(const snapshot::TraceEvent& e) {
         if (uint64_t* first = d.first_free.Find(e.addr)) pre.id = *first;
         d.first_free.Erase(e.addr);
         d.freed_since.push_back(ToElement(e.addr, pre));
-        d.before_freed += e.size;
-        d.out.before_recording_bytes += e.size;
+        WrapAddTo(&d.before_freed, e.size);
+        WrapAddTo(&d.out.before_recording_bytes, e.size);
       }
       d.AfterAction(e);
       return;
@@ -159,14 +160,14 @@ std::vector<DevicePeak> PeakTracker::Finish() {
     std::vector<LiveElement> counted;
     for (const LiveElement& b : d.blocks)
       if (d.live.Find(b.addr) == nullptr) {
-        blocks += b.size;
+        WrapAddTo(&blocks, b.size);
         counted.push_back(b);
       }
     out.segment_block_bytes = blocks;
-    const int64_t base = blocks + out.before_recording_bytes;
-    out.end_bytes = base + d.recorded - d.before_freed;
+    const int64_t base = WrapAdd(blocks, out.before_recording_bytes);
+    out.end_bytes = WrapAdd(base, WrapSub(d.recorded, d.before_freed));
     if (d.have_peak) {
-      out.peak.bytes = base + d.peak_u;
+      out.peak.bytes = WrapAdd(base, d.peak_u);
       // Live at the peak: allocated at or before it and still live, or
       // freed after it (freed_since), plus orphans and the blocks.
       d.live.ForEach([&](uint64_t addr, const LiveEntry& l) {

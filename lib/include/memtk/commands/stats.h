@@ -11,11 +11,13 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "memtk/base/stats.h"
 #include "memtk/base/status.h"
+#include "memtk/base/wrap.h"
 #include "memtk/snapshot/snapshot.h"
 #include "memtk/timeline/peak.h"
 
@@ -56,7 +58,7 @@ struct SegmentGroup {
   uint64_t segments = 0;
   int64_t reserved = 0, allocated = 0, active = 0, requested = 0;
   int64_t largest_free_block = 0;  ///< largest inactive block in any segment of the group
-  int64_t free() const { return reserved - allocated; }
+  int64_t free() const { return WrapSub(reserved, allocated); }
 };
 
 struct SegmentRef {
@@ -105,6 +107,10 @@ struct SnapshotReport {
 /// Reads `path` (snapshot, or a database written by `memtk convert`) and
 /// builds the report.
 StatusOr<SnapshotReport> BuildSnapshotReport(const std::string& path, const StatsOptions& options);
+
+/// Same, for a snapshot in memory (fuzzing, tests); odd chunk sizes.
+StatusOr<SnapshotReport> BuildSnapshotReportBytes(std::string_view name, std::span<const uint8_t> bytes,
+                                                  const StatsOptions& options);
 
 /// Aligned text, most important line first.
 std::string FormatSnapshotReport(const SnapshotReport& r);
