@@ -127,9 +127,12 @@ TEST_CASE("an alloc over a live address keeps the older one forever", "[peak]") 
   CHECK(r[0].end_bytes == 10);
 }
 
-TEST_CASE("no actions: the blocks are the peak; host events are ignored", "[peak]") {
+TEST_CASE("no actions: the blocks are the peak; host events and blocks are ignored", "[peak]") {
   PeakTracker t;
   t.OnBlock(Blk(0, 500, 64, 60));
+  Block host_block = Blk(1, 900, 4096, 4096);
+  host_block.host = true;
+  t.OnBlock(host_block);
   TraceEvent host = Ev(0, Action::kAlloc, 100, 1000);
   host.host = true;
   t.OnEvent(host);

@@ -414,6 +414,7 @@ Status Interpreter::SegmentRec(const Value& v, bool host) {
     b.id = block_ids_++;
     b.segment_id = s.id;
     b.device = s.device;
+    b.host = s.host;
     bool have_address = false;
     extra_.clear();
     const Value* history = nullptr;

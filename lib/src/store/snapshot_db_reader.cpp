@@ -167,8 +167,9 @@ Status ReplayDb(const std::string& path, SnapshotSink* sink) {
                    return sink->OnSegment(g);
                  }));
   RETURN_IF_ERROR(ForEachRow(d, path,
-                             "SELECT id, segment_id, device, address, size, requested_size, state, address_derived, "
-                             "stack_id FROM blocks ORDER BY id",
+                             "SELECT b.id, b.segment_id, b.device, b.address, b.size, b.requested_size, b.state, "
+                             "b.address_derived, b.stack_id, s.host FROM blocks b LEFT JOIN segments s ON s.id = "
+                             "b.segment_id ORDER BY b.id",
                              [&](sqlite3_stmt* s) {
                                Block b;
                                b.id = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
@@ -182,6 +183,7 @@ Status ReplayDb(const std::string& path, SnapshotSink* sink) {
                                b.state_name = t.strings.Intern(state);
                                b.address_derived = sqlite3_column_int64(s, 7) != 0;
                                RETURN_IF_ERROR(ReadStack(s, 8, num_stacks, path, "blocks", &b.stack));
+                               b.host = sqlite3_column_int64(s, 9) != 0;
                                ++summary.blocks;
                                return sink->OnBlock(b);
                              }));

@@ -139,7 +139,8 @@ void PeakTracker::OnEvent(const snapshot::TraceEvent& e) {
 }
 
 void PeakTracker::OnBlock(const snapshot::Block& b) {
-  if (b.state != BlockState::kActiveAllocated || b.device < 0 || b.device > UINT32_MAX) return;
+  // Host blocks are not in the viewer's picture, as host events are not.
+  if (b.host || b.state != BlockState::kActiveAllocated || b.device < 0 || b.device > UINT32_MAX) return;
   LiveElement el;
   el.kind = LiveElement::Kind::kBlock;
   el.id = b.id;

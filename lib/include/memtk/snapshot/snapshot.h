@@ -111,6 +111,7 @@ struct Block {
   uint64_t id = 0;
   uint64_t segment_id = 0;
   int64_t device = 0;
+  bool host = false;  ///< a block of `host_segments`
   uint64_t address = 0;
   bool address_derived = false;  ///< PyTorch 2.0 layout: segment address + sizes before
   int64_t size = 0;

@@ -79,7 +79,8 @@ class PeakTracker {
   /// Every trace event in file order; host_traces events are ignored (the
   /// viewer plots device_traces only).
   void OnEvent(const snapshot::TraceEvent& e);
-  /// Every block of `segments`, in any order relative to the events.
+  /// Every block of `segments`, in any order relative to the events; blocks
+  /// of `host_segments` are ignored.
   void OnBlock(const snapshot::Block& b);
   /// Results for every device with a trace event or an active block, by device.
   std::vector<DevicePeak> Finish();
