@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "memtk/store/row_writer.h"
+
 namespace memtk::cli {
 
 int ExitCode(const Status& s) {
@@ -30,12 +32,16 @@ void PrintStatsWarnings(const std::string& cmd, const std::string& input, const 
   }
 }
 
+Status WriteToStdout(std::string_view text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) == text.size() && std::fflush(stdout) == 0) return OkStatus();
+  if (errno == EPIPE) return store::ClosedPipe();
+  return IoError(fmt::format("writing output: {}", std::strerror(errno)));
+}
+
 int WriteStdout(const std::string& cmd, std::string_view text) {
   IgnoreSigpipe();
-  if (std::fwrite(text.data(), 1, text.size(), stdout) == text.size() && std::fflush(stdout) == 0) return 0;
-  if (errno == EPIPE) return 0;
-  fmt::print(stderr, "memtk {}: writing output: {}\n", cmd, std::strerror(errno));
-  return 1;
+  Status s = WriteToStdout(text);
+  return s.ok() || store::IsClosedPipe(s) ? 0 : Fail(cmd, s);
 }
 
 void IgnoreSigpipe() { ::signal(SIGPIPE, SIG_IGN); }

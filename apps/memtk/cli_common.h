@@ -16,8 +16,11 @@ int ExitCode(const Status& s);
 int Fail(const std::string& cmd, const Status& s);
 /// Prints warning/error counters of `stats` to stderr, one line each.
 void PrintStatsWarnings(const std::string& cmd, const std::string& input, const Stats& stats);
-/// Writes `text` to stdout and flushes. A closed pipe (`| head`) is not an
-/// error: returns 0 quietly. Any other write error is reported (exit 1).
+/// Writes `text` to stdout and flushes: store::ClosedPipe() when the reader
+/// went away (`| head`; needs IgnoreSigpipe()), an IoError on other failures.
+Status WriteToStdout(std::string_view text);
+/// WriteToStdout for a whole output: a closed pipe is not an error (returns
+/// 0 quietly); any other write error is reported (exit 1).
 int WriteStdout(const std::string& cmd, std::string_view text);
 /// Makes a closed stdout pipe show up as EPIPE instead of killing the process.
 void IgnoreSigpipe();

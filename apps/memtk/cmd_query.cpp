@@ -1,12 +1,8 @@
 // memtk query: flags in, commands::RunQuery, rows out to stdout.
 #include "cmd_query.h"
 
-#include <fmt/core.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <memory>
 
 #include "cli_common.h"
@@ -36,13 +32,7 @@ int Run(QueryFlags& f) {
                                : store::RowFormat::kTable;
   o.cache_dir = f.no_cache ? "" : (f.cache_dir.empty() ? commands::DefaultCacheDir() : f.cache_dir);
   IgnoreSigpipe();
-  Status s = commands::RunQuery(o, [](std::string_view text) -> Status {
-    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
-      if (errno == EPIPE) return store::ClosedPipe();
-      return IoError(fmt::format("writing output: {}", std::strerror(errno)));
-    }
-    return OkStatus();
-  });
+  Status s = commands::RunQuery(o, WriteToStdout);
   return s.ok() ? 0 : Fail("query", s);
 }
 

@@ -71,9 +71,6 @@ class ContentHasher {
   uint64_t total_ = 0;
 };
 
-int CloseFd(int fd) { return ::close(fd); }
-using ScopedFd = ScopedResource<int, CloseFd, -1>;
-
 StatusOr<uint64_t> HashFile(const std::string& path) {
   ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return IoError(fmt::format("{}: {}", path, std::strerror(errno)));
@@ -126,23 +123,15 @@ StatusOr<std::string> EnsureDatabase(const QueryOptions& o) {
   return db;
 }
 
-std::string Quote(std::string_view s) {
-  std::string o = "'";
-  for (char c : s) {
-    if (c == '\'') o += '\'';
-    o += c;
-  }
-  return o + "'";
-}
-
 struct Db {
   ScopedDb db;
   std::string path;  // what messages name: the user's input, not the cache file
 };
 
 StatusOr<std::string> MetaValue(const Db& d, std::string_view key) {
-  auto st = store::Prepare(d.db.get(), fmt::format("SELECT value FROM meta WHERE key = {}", Quote(key)));
+  auto st = store::Prepare(d.db.get(), "SELECT value FROM meta WHERE key = ?1");
   if (!st.ok()) return InvalidInput(fmt::format("{}: not a memtk database (no meta table)", d.path));
+  sqlite3_bind_text(st->get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
   if (sqlite3_step(st->get()) != SQLITE_ROW) return std::string();
   const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st->get(), 0));
   return std::string(t ? t : "");

@@ -69,8 +69,10 @@ struct SegAcc {
   std::map<std::string, SegmentGroup> by_stream, by_type, by_pool;
   std::array<uint64_t, 4> states{};
   uint64_t blocks = 0, expandable = 0;
-  std::vector<SegmentRef> segs;    // one per segment; segments are few (thousands)
-  std::vector<std::string> pools;  // pool of segs[i]
+  std::vector<SegmentRef> segs;  // one per segment; segments are few (thousands)
+  // The stream, type and pool group of segs[i] (std::map nodes do not move):
+  // an inactive block updates their largest free block as it arrives.
+  std::vector<std::array<SegmentGroup*, 3>> groups;
 };
 
 struct DeviceAcc {
@@ -107,14 +109,15 @@ class ReportSink : public SnapshotSink {
     std::string stream = fmt::format("{}", s.stream);
     std::string type(s.segment_type == kNoString ? std::string_view("unknown") : tables_->String(s.segment_type));
     std::string pool(s.pool_id.empty() ? std::string_view("default") : s.pool_id);
-    for (auto* g : {&d.seg.by_stream[stream], &d.seg.by_type[type], &d.seg.by_pool[pool]}) AddToGroup(g, s);
-    d.seg.by_stream[stream].key = "stream " + stream;
-    d.seg.by_type[type].key = type;
-    d.seg.by_pool[pool].key = pool;
+    std::array<SegmentGroup*, 3> groups = {&d.seg.by_stream[stream], &d.seg.by_type[type], &d.seg.by_pool[pool]};
+    groups[0]->key = "stream " + stream;
+    groups[1]->key = type;
+    groups[2]->key = pool;
+    for (SegmentGroup* g : groups) AddToGroup(g, s);
     if (s.is_expandable.value_or(false)) ++d.seg.expandable;
     segment_of_[s.id] = {static_cast<uint32_t>(s.device), d.seg.segs.size()};
     d.seg.segs.push_back(SegmentRef{s.id, s.address, s.total_size, s.allocated_size, 0, type, s.stream});
-    d.seg.pools.push_back(pool);
+    d.seg.groups.push_back(groups);
     return OkStatus();
   }
 
@@ -128,6 +131,9 @@ class ReportSink : public SnapshotSink {
     if (b.state == BlockState::kInactive) {
       SegmentRef& s = d.seg.segs[it->second.second];
       s.largest_free_block = std::max(s.largest_free_block, b.size);
+      d.seg.total.largest_free_block = std::max(d.seg.total.largest_free_block, b.size);
+      for (SegmentGroup* g : d.seg.groups[it->second.second])
+        g->largest_free_block = std::max(g->largest_free_block, b.size);
     }
     return OkStatus();
   }
@@ -206,8 +212,9 @@ class ReportSink : public SnapshotSink {
     for (auto& [dev, dp] : devices_) {
       all_devices_ += (all_devices_.empty() ? "" : ", ") + std::to_string(dev);
       if (options_.device && dev != *options_.device) continue;
-      if (dp->has_data || dp->r.peak.actions || !dp->r.peak.live_at_peak.empty() || dp->r.annotations_total)
-        report_.devices.push_back(std::move(dp->r));
+      // Devices seen only through blocks of a missing segment (a damaged
+      // database) are left out; annotations alone do count.
+      if (dp->has_data || dp->r.annotations_total) report_.devices.push_back(std::move(dp->r));
     }
     return std::move(report_);
   }
@@ -290,15 +297,6 @@ class ReportSink : public SnapshotSink {
     r.block_states = d.seg.states;
     r.blocks = d.seg.blocks;
     r.expandable_segments = d.seg.expandable;
-    for (const SegmentRef& s : d.seg.segs)
-      r.segments.largest_free_block = std::max(r.segments.largest_free_block, s.largest_free_block);
-    // Each group's largest free block is the largest over its segments.
-    for (size_t i = 0; i < d.seg.segs.size(); ++i) {
-      const SegmentRef& s = d.seg.segs[i];
-      for (SegmentGroup* g : {&d.seg.by_stream[fmt::format("{}", s.stream)], &d.seg.by_type[s.segment_type],
-                              &d.seg.by_pool[d.seg.pools[i]]})
-        g->largest_free_block = std::max(g->largest_free_block, s.largest_free_block);
-    }
     for (auto& [k, g] : d.seg.by_stream) r.by_stream.push_back(g);
     for (auto& [k, g] : d.seg.by_type) r.by_type.push_back(g);
     for (auto& [k, g] : d.seg.by_pool) r.by_pool.push_back(g);

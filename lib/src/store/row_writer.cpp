@@ -120,15 +120,15 @@ Status RowWriter::WriteTableRow(const std::vector<std::string>& cells, const std
 
 StatusOr<uint64_t> RowWriter::Run(sqlite3* db, sqlite3_stmt* stmt, uint64_t limit) {
   const int ncol = sqlite3_column_count(stmt);
-  names_.clear();
-  for (int i = 0; i < ncol; ++i) names_.emplace_back(sqlite3_column_name(stmt, i));
+  std::vector<std::string> names;
+  for (int i = 0; i < ncol; ++i) names.emplace_back(sqlite3_column_name(stmt, i));
   uint64_t rows = 0;
   // Table: the first rows wait here until the widths are known.
   std::deque<std::pair<std::vector<std::string>, std::vector<bool>>> probe;
   bool widths_fixed = false;
   auto fix_widths = [&]() -> Status {
     widths_.assign(static_cast<size_t>(ncol), 0);
-    for (int i = 0; i < ncol; ++i) widths_[i] = Width(names_[i]);
+    for (int i = 0; i < ncol; ++i) widths_[i] = Width(names[i]);
     for (const auto& [cells, numeric] : probe)
       for (int i = 0; i < ncol; ++i) widths_[i] = std::max(widths_[i], std::min(Width(cells[i]), kMaxColumnWidth));
     std::vector<bool> right(static_cast<size_t>(ncol), false);
@@ -137,7 +137,7 @@ StatusOr<uint64_t> RowWriter::Run(sqlite3* db, sqlite3_stmt* stmt, uint64_t limi
       for (const auto& row : probe) all_numeric &= row.second[i] || row.first[i].empty();
       right[i] = all_numeric;
     }
-    RETURN_IF_ERROR(WriteTableRow(names_, right));
+    RETURN_IF_ERROR(WriteTableRow(names, right));
     std::vector<std::string> rule;
     for (int i = 0; i < ncol; ++i) rule.emplace_back(widths_[i], '-');
     RETURN_IF_ERROR(WriteTableRow(rule, std::vector<bool>(static_cast<size_t>(ncol), false)));
@@ -149,7 +149,7 @@ StatusOr<uint64_t> RowWriter::Run(sqlite3* db, sqlite3_stmt* stmt, uint64_t limi
   if (format_ == RowFormat::kCsv) {
     for (int i = 0; i < ncol; ++i) {
       if (i) buf_ += ',';
-      AppendCsv(&buf_, names_[i]);
+      AppendCsv(&buf_, names[i]);
     }
     buf_ += '\n';
   }
@@ -170,7 +170,7 @@ StatusOr<uint64_t> RowWriter::Run(sqlite3* db, sqlite3_stmt* stmt, uint64_t limi
         buf_ += '{';
         for (int i = 0; i < ncol; ++i) {
           if (i) buf_ += ',';
-          AppendJsonString(&buf_, names_[i]);
+          AppendJsonString(&buf_, names[i]);
           buf_ += ':';
           const int type = sqlite3_column_type(stmt, i);
           if (type == SQLITE_NULL) {

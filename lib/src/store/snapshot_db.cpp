@@ -55,14 +55,10 @@ constexpr std::string_view kIndexes = R"sql(
 CREATE INDEX blocks_segment ON blocks(segment_id);
 )sql";
 
-std::optional<int64_t> OptFrame(const std::optional<FrameId>& f) {
-  if (!f) return std::nullopt;
-  return static_cast<int64_t>(f->value);
-}
-
-std::optional<int64_t> OptStack(const std::optional<StackId>& s) {
-  if (!s) return std::nullopt;
-  return static_cast<int64_t>(s->value);
+template <class Tag>
+std::optional<int64_t> OptId(const std::optional<Id<Tag>>& id) {
+  if (!id) return std::nullopt;
+  return static_cast<int64_t>(id->value);
 }
 
 }  // namespace
@@ -158,7 +154,7 @@ StatusOr<std::unique_ptr<SnapshotDbWriter>> SnapshotDbWriter::Create(const std::
             .Int(a.alloc_time_us)
             .Int(a.free_requested_time_us)
             .Int(a.free_time_us)
-            .Int(OptStack(a.stack))
+            .Int(OptId(a.stack))
             .End();
       },
       &im.tracker_stats);
@@ -187,7 +183,7 @@ Status SnapshotDbWriter::OnStack(StackId id, std::span<const FrameId> frames) {
                       .Int(id.value)
                       .Int(static_cast<int64_t>(frames.size()))
                       .Int(frames.empty() ? std::nullopt : std::optional<int64_t>(frames[0].value))
-                      .Int(OptFrame(CallSiteFrame(*impl_->tables, frames)))
+                      .Int(OptId(CallSiteFrame(*impl_->tables, frames)))
                       .End());
   for (size_t i = 0; i < frames.size(); ++i)
     RETURN_IF_ERROR(p.Begin(kStackFrames).Int(id.value).Int(static_cast<int64_t>(i)).Int(frames[i].value).End());
@@ -209,7 +205,7 @@ Status SnapshotDbWriter::OnSegment(const Segment& s) {
       .Text(t.String(s.segment_type))
       .Text(s.pool_id)
       .Int(s.is_expandable ? std::optional<int64_t>(*s.is_expandable) : std::nullopt)
-      .Int(OptStack(s.stack))
+      .Int(OptId(s.stack))
       .Int(s.num_blocks)
       .Text(s.extra)
       .End();
@@ -227,7 +223,7 @@ Status SnapshotDbWriter::OnBlock(const Block& b) {
       .Int(b.requested_size)
       .Text(t.String(b.state_name))
       .Int(b.address_derived)
-      .Int(OptStack(b.stack))
+      .Int(OptId(b.stack))
       .Text(b.extra)
       .End();
 }
@@ -245,8 +241,8 @@ Status SnapshotDbWriter::OnEvent(const TraceEvent& e) {
                       .Int(e.size)
                       .Int(e.stream)
                       .Int(e.time_us)
-                      .Int(OptStack(e.stack))
-                      .Int(OptStack(e.forward_stack))
+                      .Int(OptId(e.stack))
+                      .Int(OptId(e.forward_stack))
                       .Int(e.device_free)
                       .Text(t.String(e.compile_context))
                       .Text(e.user_metadata)
@@ -307,14 +303,14 @@ Status SnapshotDbWriter::OnEnd(const ReadSummary& summary) {
                         .Text(info.description)
                         .End());
   }
-  RETURN_IF_ERROR(WritePeaks());
+  RETURN_IF_ERROR(WriteTimelineTables());
   // The writer thread drains the last rows and gives the connection back.
   RETURN_IF_ERROR(m.pipe.Finish());
   RETURN_IF_ERROR(Exec(m.db.get(), kIndexes));
   return Exec(m.db.get(), "COMMIT");
 }
 
-Status SnapshotDbWriter::WritePeaks() {
+Status SnapshotDbWriter::WriteTimelineTables() {
   RowPipe& p = impl_->pipe;
   for (const Impl::Trace& t : impl_->traces)
     RETURN_IF_ERROR(p.Begin(kTraces)
@@ -348,7 +344,7 @@ Status SnapshotDbWriter::WritePeaks() {
                           .Int(static_cast<int64_t>(e.id))
                           .Int(static_cast<int64_t>(e.addr))
                           .Int(e.size)
-                          .Int(OptStack(e.stack))
+                          .Int(OptId(e.stack))
                           .End());
   }
   return OkStatus();

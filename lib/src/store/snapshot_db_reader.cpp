@@ -7,6 +7,7 @@
 #include <cstring>
 #include <optional>
 
+#include "memtk/base/scoped.h"
 #include "memtk/store/sqlite.h"
 
 namespace memtk::store {
@@ -67,11 +68,10 @@ BlockState ParseState(std::string_view s) {
 }  // namespace
 
 bool IsSqliteFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+  ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return false;
   char head[16] = {};
-  ssize_t n = ::read(fd, head, sizeof head);
-  ::close(fd);
+  ssize_t n = ::read(fd.get(), head, sizeof head);
   return n == 16 && std::memcmp(head, "SQLite format 3", 16) == 0;
 }
 

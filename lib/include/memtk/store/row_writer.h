@@ -40,14 +40,12 @@ class RowWriter {
   Status Flush();
 
  private:
-  Status Emit(sqlite3_stmt* stmt, bool header);
   Status WriteTableRow(const std::vector<std::string>& cells, const std::vector<bool>& numeric);
   Status MaybeFlush();
 
   RowFormat format_;
   OutputFn out_;
   std::string buf_;
-  std::vector<std::string> names_;
   std::vector<size_t> widths_;
 };
 

@@ -62,7 +62,8 @@ class SnapshotDbWriter : public snapshot::SnapshotSink {
  private:
   struct Impl;
   SnapshotDbWriter();
-  Status WritePeaks();
+  /// traces, peaks, peak_allocations: known only at the end of the input.
+  Status WriteTimelineTables();
   std::unique_ptr<Impl> impl_;
   Stats stats_;
   snapshot::ReadSummary summary_;
