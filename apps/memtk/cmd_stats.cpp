@@ -8,6 +8,7 @@
 
 #include "cli_common.h"
 #include "memtk/commands/stats.h"
+#include "memtk/memlog/report.h"
 
 namespace memtk::cli {
 
@@ -18,9 +19,26 @@ struct StatsFlags {
   int64_t device = -1;
   size_t top = 10;
   bool json = false;
+  bool top_set = false;
+  std::string column;
+  std::string log;
 };
 
+int RunMemlog(const StatsFlags& f) {
+  if (f.device >= 0) return Fail("stats", UsageError("--device is for snapshots; a memlog CSV has no devices"));
+  memlog::MemlogReportOptions o;
+  o.column = f.column;
+  o.log_path = f.log;
+  if (f.top_set) o.jumps = f.top;
+  auto report = memlog::BuildMemlogReport(f.input, o);
+  if (!report.ok()) return Fail("stats", report.status());
+  return WriteStdout("stats", f.json ? memlog::MemlogReportJson(*report) : memlog::FormatMemlogReport(*report));
+}
+
 int Run(const StatsFlags& f) {
+  if (memlog::IsMemlogCsv(f.input)) return RunMemlog(f);
+  if (!f.column.empty() || !f.log.empty())
+    return Fail("stats", UsageError("--column and --log are for memlog CSVs"));
   commands::StatsOptions o;
   if (f.device >= 0) o.device = static_cast<uint32_t>(f.device);
   o.top = f.top;
@@ -41,7 +59,9 @@ void RegisterStats(CLI::App& app) {
   sub->add_option("--device", flags->device, "Only this CUDA device")->check(CLI::Range(0, 1 << 20));
   sub->add_option("--top", flags->top, "How many call sites, stacks, allocations and segments to list")
       ->check(CLI::Range(0, 1000000));
-  sub->add_flag("--json", flags->json, "One JSON object (keys documented in docs/STATS_JSON.md)");
+  sub->add_flag("--json", flags->json, "One JSON object (keys in docs/STATS_JSON.md, docs/MEMLOG.md)");
+  sub->add_option("--column", flags->column, "memlog CSV: the column to analyse (default rss_bytes or used_bytes)");
+  sub->add_option("--log", flags->log, "memlog CSV: its log CSV (default OUT.log.csv beside it, if present)");
   sub->footer(R"(For each device: the peak of allocated memory exactly as PyTorch's memory viewer
 (Active Memory Timeline) computes it - allocations in the trace, plus blocks freed
 in the trace that were allocated before recording began, plus active blocks of
@@ -52,14 +72,24 @@ OOM events with the requested size and free device memory; snapshot events and
 annotations; segment totals, block states and fragmentation by stream, segment
 type and pool. A pickle is streamed (no database needed); memory stays flat.
 
+For a memlog CSV (from `memtk memlog`): the peak and when, the start-up rise until the
+first plateau, steady growth in MiB/hour with its fit quality (R²), the final drop, the
+--top largest jumps (default 5) each with the log lines written just before it, marks,
+and min/max/first/last of every column. Streamed: memory stays flat for any length.
+
 Examples:
   memtk stats snapshot.pickle
   memtk stats snapshot.pickle --device 1 --top 20
   memtk stats snapshot.db --json | jq '.devices[0].peak.bytes'
   memtk stats snapshot.pickle.gz --json > stats.json    # in CI, after every run
+  memtk stats train.csv                                 # a memlog recording
+  memtk stats train.csv --column pss_bytes --json | jq .steady
 
 Exit status: 0 ok, 1 unreadable input or no data for --device, 2 usage error.)");
-  sub->callback([flags] { throw CLI::RuntimeError(Run(*flags)); });
+  sub->callback([flags, sub] {
+    flags->top_set = sub->count("--top") > 0;
+    throw CLI::RuntimeError(Run(*flags));
+  });
 }
 
 }  // namespace memtk::cli

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd_convert.h"
+#include "cmd_memlog.h"
 #include "cmd_query.h"
 #include "cmd_stats.h"
 #include "memtk/version.h"
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", memtk::kMemtkVersion);
   app.require_subcommand(1);
   memtk::cli::RegisterConvert(app);
+  memtk::cli::RegisterMemlog(app);
   memtk::cli::RegisterStats(app);
   memtk::cli::RegisterQuery(app);
   try {

@@ -355,17 +355,6 @@ void GroupTable(std::string* o, std::string_view title, const std::vector<Segmen
 
 }  // namespace
 
-std::string FormatBytes(int64_t bytes) {
-  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while ((v >= 1024.0 || v <= -1024.0) && u < 6) {
-    v /= 1024.0;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, kUnits[u]);
-}
-
 StatusOr<SnapshotReport> BuildSnapshotReport(const std::string& path, const StatsOptions& options) {
   ReportSink sink(options);
   if (path != "-" && store::IsSqliteFile(path)) {

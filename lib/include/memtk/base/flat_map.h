@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace memtk {
@@ -57,11 +58,12 @@ class FlatMap {
       const size_t home = Home(slots_[j].key);
       const bool movable = (i <= j) ? (home <= i || home > j) : (home <= i && home > j);
       if (movable) {
-        slots_[i] = slots_[j];
+        slots_[i] = std::move(slots_[j]);
         i = j;
       }
     }
     slots_[i].used = false;
+    slots_[i].value = V{};  // release what the value owns (an fd, a buffer) now
     --size_;
     return true;
   }

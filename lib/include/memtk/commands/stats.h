@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "memtk/base/format.h"
 #include "memtk/base/stats.h"
 #include "memtk/base/status.h"
 #include "memtk/base/wrap.h"
@@ -117,7 +118,6 @@ std::string FormatSnapshotReport(const SnapshotReport& r);
 /// One JSON object; keys in docs/STATS_JSON.md.
 std::string SnapshotReportJson(const SnapshotReport& r);
 
-/// "1.5 GiB", "512 B": binary units, one decimal.
-std::string FormatBytes(int64_t bytes);
+using memtk::FormatBytes;
 
 }  // namespace memtk::commands

@@ -1,0 +1,6 @@
+#pragma once
+#include <CLI/CLI.hpp>
+namespace memtk::cli {
+/// Registers `memtk memlog`.
+void RegisterMemlog(CLI::App& app);
+}  // namespace memtk::cli

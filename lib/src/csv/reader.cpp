@@ -1,0 +1,297 @@
+// The CSV reader: one buffer, string_views into it, no per-row allocation.
+#include "memtk/csv/reader.h"
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "memtk/base/scoped.h"
+
+namespace memtk::csv {
+
+namespace {
+
+constexpr size_t kInitialBuffer = 1 << 20;
+
+// Bytes that end an unquoted field (or make it malformed).
+constexpr std::array<bool, 256> MakeSpecial() {
+  std::array<bool, 256> t{};
+  t[static_cast<uint8_t>(',')] = t[static_cast<uint8_t>('\n')] = t[static_cast<uint8_t>('\r')] = true;
+  t[static_cast<uint8_t>('"')] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kSpecial = MakeSpecial();
+
+// Line and 1-based byte column of `at`, counting from `from` which starts
+// line `line`. Only ever called to report an error.
+std::string Position(const std::string& name, const char* from, const char* at, uint64_t line) {
+  const char* line_start = from;
+  for (const char* p = from; p < at; ++p) {
+    if (*p == '\n') {
+      ++line;
+      line_start = p + 1;
+    }
+  }
+  return fmt::format("{}:{}:{}", name, line, at - line_start + 1);
+}
+
+}  // namespace
+
+std::string Row::Where(size_t i) const { return Position(*name_, raw_, raw_ + (*starts_)[i], line_); }
+
+Reader::Reader(std::string name, RowSink* sink, size_t max_row_bytes)
+    : name_(std::move(name)), sink_(sink), max_row_bytes_(max_row_bytes), buf_(kInitialBuffer), scratch_() {
+  scratch_.resize(buf_.size());
+}
+
+Status Reader::Error(const char* at, std::string_view what) const {
+  return InvalidInput(fmt::format("{}: {}", Position(name_, buf_.data() + begin_, at, line_), what));
+}
+
+Reader::Parse Reader::ParseRow(bool at_eof, size_t* row_len, uint64_t* newlines) {
+  const char* const start = buf_.data() + begin_;
+  const char* const end = buf_.data() + end_;
+  const char* p = start;
+  char* scratch = scratch_.data();  // sized to the buffer: never reallocates mid-row
+  fields_.clear();
+  starts_.clear();
+  *newlines = 0;
+  for (;;) {
+    starts_.push_back(static_cast<uint32_t>(p - start));
+    if (p < end && *p == '"') {
+      // Quoted: runs between doubled quotes are copied into scratch only when
+      // there is a doubled quote at all; the common case is a plain view.
+      const char* seg = p + 1;
+      char* out = nullptr;
+      for (const char* q = seg;;) {
+        const char* quote = static_cast<const char*>(std::memchr(q, '"', end - q));
+        if (quote == nullptr) {
+          if (!at_eof) return Parse::kNeedMore;
+          error_ = Error(p, "unterminated quoted field");
+          return Parse::kError;
+        }
+        if (quote + 1 == end && !at_eof) return Parse::kNeedMore;  // `"` or `""`? not known yet
+        if (quote + 1 < end && quote[1] == '"') {
+          if (out == nullptr) out = scratch;
+          std::memcpy(out, seg, quote + 1 - seg);
+          out += quote + 1 - seg;
+          q = seg = quote + 2;
+          continue;
+        }
+        for (const char* c = p; c < quote; ++c) *newlines += *c == '\n';
+        if (out == nullptr) {
+          fields_.emplace_back(p + 1, quote - p - 1);
+        } else {
+          std::memcpy(out, seg, quote - seg);
+          out += quote - seg;
+          fields_.emplace_back(scratch, out - scratch);
+          scratch = out;
+        }
+        p = quote + 1;
+        break;
+      }
+      if (p < end && *p != ',' && *p != '\n' && *p != '\r') {
+        error_ = Error(p, "expected ',' or end of line after a closing quote");
+        return Parse::kError;
+      }
+    } else {
+      const char* q = p;
+      while (q < end && !kSpecial[static_cast<uint8_t>(*q)]) ++q;
+      if (q < end && *q == '"') {
+        error_ = Error(q, "quote inside an unquoted field");
+        return Parse::kError;
+      }
+      fields_.emplace_back(p, q - p);
+      p = q;
+    }
+    if (p == end) {
+      if (!at_eof) return Parse::kNeedMore;
+      *row_len = p - start;
+      return Parse::kRow;
+    }
+    if (*p == ',') {
+      ++p;
+      continue;
+    }
+    if (*p == '\n') {
+      *row_len = p + 1 - start;
+      return Parse::kRow;
+    }
+    // '\r': only as the first half of CRLF (or at the very end of input).
+    if (p + 1 == end) {
+      if (!at_eof) return Parse::kNeedMore;
+      *row_len = p + 1 - start;
+      return Parse::kRow;
+    }
+    if (p[1] != '\n') {
+      error_ = Error(p, "carriage return not followed by a line feed");
+      return Parse::kError;
+    }
+    *row_len = p + 2 - start;
+    return Parse::kRow;
+  }
+}
+
+Status Reader::ParseAvailable(bool at_eof) {
+  while (begin_ < end_) {
+    size_t len = 0;
+    uint64_t newlines = 0;
+    Parse r = ParseRow(at_eof, &len, &newlines);
+    if (r == Parse::kNeedMore) break;
+    if (r == Parse::kError) return error_;
+    const char* raw = buf_.data() + begin_;
+    const bool terminated = raw[len - 1] == '\n' || raw[len - 1] == '\r';
+    const bool blank = fields_.size() == 1 && fields_[0].empty() && raw[0] != '"';
+    if (!blank) {
+      Row row;
+      row.fields_ = &fields_;
+      row.starts_ = &starts_;
+      row.raw_ = raw;
+      row.name_ = &name_;
+      row.line_ = line_;
+      row.terminated_ = terminated;
+      ++rows_;
+      Status s = sink_->OnRow(row);
+      if (!s.ok()) {
+        error_ = s;
+        return s;
+      }
+    }
+    line_ += newlines + (terminated ? 1 : 0);
+    begin_ += len;
+  }
+  if (begin_ == end_) {
+    consumed_ += begin_;
+    begin_ = end_ = 0;
+  }
+  return OkStatus();
+}
+
+std::span<char> Reader::Space() {
+  if (end_ == buf_.size()) {
+    if (begin_ > 0) {
+      // Move the incomplete row to the front; rows are short, so this is a
+      // small copy once per buffer-full.
+      std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+      consumed_ += begin_;
+      end_ -= begin_;
+      begin_ = 0;
+    } else if (buf_.size() <= max_row_bytes_) {
+      // One row fills the whole buffer: the only case that allocates.
+      buf_.resize(buf_.size() * 2);
+      scratch_.resize(buf_.size());
+    }
+  }
+  return {buf_.data() + end_, buf_.size() - end_};
+}
+
+Status Reader::Commit(size_t n) {
+  if (!error_.ok()) return error_;
+  end_ += n;
+  RETURN_IF_ERROR(ParseAvailable(false));
+  if (end_ == buf_.size() && begin_ == 0 && buf_.size() > max_row_bytes_) {
+    error_ = InvalidInput(fmt::format("{}:{}:1: row longer than {} bytes", name_, line_, max_row_bytes_));
+    return error_;
+  }
+  return OkStatus();
+}
+
+Status Reader::Feed(std::span<const char> chunk) {
+  while (!chunk.empty()) {
+    std::span<char> space = Space();
+    const size_t n = std::min(space.size(), chunk.size());
+    std::memcpy(space.data(), chunk.data(), n);
+    chunk = chunk.subspan(n);
+    RETURN_IF_ERROR(Commit(n));
+  }
+  return OkStatus();
+}
+
+Status Reader::Finish() {
+  if (!error_.ok()) return error_;
+  return ParseAvailable(true);
+}
+
+Status ReadFile(const std::string& path, Reader& reader) {
+  ScopedFd owned;
+  int fd = 0;
+  if (path != "-") {
+    owned.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!owned) return IoError(fmt::format("{}: {}", path, std::strerror(errno)));
+    fd = owned.get();
+    // Tell the kernel we read front to back: larger readahead.
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  }
+  for (;;) {
+    std::span<char> space = reader.Space();
+    ssize_t n = ::read(fd, space.data(), space.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return IoError(fmt::format("{}: {}", path, std::strerror(errno)));
+    }
+    if (n == 0) break;
+    RETURN_IF_ERROR(reader.Commit(static_cast<size_t>(n)));
+  }
+  return reader.Finish();
+}
+
+bool ParseInt64(std::string_view s, int64_t* out) {
+  const char* p = s.data();
+  const char* end = p + s.size();
+  const bool neg = p < end && *p == '-';
+  if (neg) ++p;
+  if (p == end || end - p > 18) {
+    // Empty, or long enough to overflow the fast loop: let from_chars judge.
+    auto r = std::from_chars(s.data(), end, *out);
+    return r.ec == std::errc() && r.ptr == end;
+  }
+  int64_t v = 0;
+  for (; p < end; ++p) {
+    const unsigned d = static_cast<unsigned>(*p - '0');
+    if (d > 9) return false;
+    v = v * 10 + d;
+  }
+  *out = neg ? -v : v;
+  return true;
+}
+
+bool ParseDouble(std::string_view s, double* out) {
+  // Fast path for what memtk writes: [-]digits[.digits], at most 15 digits.
+  // Mantissa (< 2^53) and power of ten are both exact doubles, so one division gives
+  // the correctly rounded result.
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
+                                      1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+  const char* p = s.data();
+  const char* end = p + s.size();
+  const bool neg = p < end && *p == '-';
+  if (neg) ++p;
+  uint64_t m = 0;
+  int digits = 0, frac = 0;
+  bool dot = false;
+  for (; p < end; ++p) {
+    if (*p == '.' && !dot) {
+      dot = true;
+      continue;
+    }
+    const unsigned d = static_cast<unsigned>(*p - '0');
+    if (d > 9) break;
+    m = m * 10 + d;
+    ++digits;
+    frac += dot;
+  }
+  if (p == end && digits > 0 && digits <= 15) {
+    const double v = static_cast<double>(m) / kPow10[frac];
+    *out = neg ? -v : v;
+    return true;
+  }
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), end, *out);
+  return r.ec == std::errc() && r.ptr == end;
+}
+
+}  // namespace memtk::csv

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""memtk memlog end to end (issue #3), with tests/helpers/memhog.c as the
+process of known behaviour: peak within 5% of baseline + 200 MiB and the drop
+seen; children, grandchildren and a double-forked orphan counted; exit
+status and signals passed through; output passed through byte for byte and
+logged line by line in order; --mark; --pid; the machine; kill -9 of memtk.
+
+usage: memlog_cli.py MEMTK MEMHOG
+"""
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+MEMTK, MEMHOG = sys.argv[1], sys.argv[2]
+MIB = 1 << 20
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def memlog(out, *args, **kw):
+    return subprocess.run([MEMTK, "memlog", "-q", "-o", out] + list(args), capture_output=True, timeout=60, **kw)
+
+
+def stats_json(path):
+    p = subprocess.run([MEMTK, "stats", path, "--json"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+with tempfile.TemporaryDirectory() as d:
+    # 1. 200 MiB: peak, drop, log lines around it.
+    out = os.path.join(d, "alloc.csv")
+    p = memlog(out, "--interval", "10ms", "--", MEMHOG, "alloc", "200", "600", "400")
+    check(p.returncode == 0, "alloc: exit status 0")
+    check(p.stdout == b"baseline\nallocated\nfreed\n", "alloc: stdout passed through unchanged")
+    r = rows(out)
+    rss = [int(x["rss_bytes"]) for x in r]
+    peak_i = max(range(len(rss)), key=lambda i: rss[i])
+    log = rows(os.path.join(d, "alloc.log.csv"))
+    t_alloc = next(float(x["elapsed_s"]) for x in log if x["line"] == "allocated")
+    before = [int(x["rss_bytes"]) for x in r if float(x["elapsed_s"]) < t_alloc - 0.15 and int(x["procs"]) == 1]
+    baseline = max(before) if before else 0
+    want = baseline + 200 * MIB
+    check(before and abs(rss[peak_i] - want) <= 0.05 * want,
+          "alloc: peak %.1f MiB within 5%% of baseline %.1f MiB + 200 MiB" % (rss[peak_i] / MIB, baseline / MIB))
+    after = [int(x["rss_bytes"]) for x in r[peak_i:] if int(x["procs"]) == 1]
+    check(after and min(after) < baseline + 10 * MIB, "alloc: the drop after free is recorded")
+    t = [float(x["elapsed_s"]) for x in r]
+    check(all(b > a for a, b in zip(t, t[1:])), "alloc: elapsed_s strictly increasing")
+    gaps = sorted(b - a for a, b in zip(t, t[1:]))
+    check(abs(gaps[len(gaps) // 2] - 0.010) < 0.002, "alloc: median interval 10 ms (got %.4f)" % gaps[len(gaps) // 2])
+    check(int(r[-1]["procs"]) == 0, "alloc: a last row after the exit shows the tree gone")
+    s = stats_json(out)
+    check(s["peak"]["bytes"] == rss[peak_i], "alloc: stats peak equals the CSV's maximum")
+    check(s["jumps"] and s["jumps"][0]["bytes"] > 190 * MIB, "alloc: the largest jump is the allocation")
+    check(any(l["line"] == "allocated" for j in s["jumps"][:1] for l in j["log_lines"]) or
+          s["peak"]["last_log_line"]["line"] == "allocated", "alloc: 'allocated' is the log line at the jump/peak")
+    check(s["final_drop"] is not None and s["final_drop"]["bytes"] > 190 * MIB, "alloc: stats sees the final drop")
+
+    # 2. Children, grandchildren and a double-forked orphan all count.
+    out = os.path.join(d, "tree.csv")
+    p = memlog(out, "--interval", "10ms", "--", MEMHOG, "tree", "3", "30", "800")
+    check(p.returncode == 0, "tree: exit status 0")
+    r = rows(out)
+    check(max(int(x["procs"]) for x in r) >= 8, "tree: 1 + 3 children + 3 grandchildren + 1 orphan seen")
+    check(max(int(x["rss_bytes"]) for x in r) >= 7 * 30 * MIB * 0.95, "tree: memory of all 7 allocating processes")
+
+    # 3. Exit status and signals pass through.
+    out = os.path.join(d, "x.csv")
+    check(memlog(out, "--", "sh", "-c", "exit 7").returncode == 7, "exit status 7 passed through")
+    check(memlog(out, "--", "sh", "-c", "kill -TERM $$").returncode == 143, "killed by SIGTERM: 128+15")
+    p = memlog(os.path.join(d, "nf.csv"), "--", os.path.join(d, "no-such-command"))
+    check(p.returncode == 127, "command not found: 127")
+    check(b"cannot run" in p.stderr and b"No such file or directory" in p.stderr, "command not found: says why")
+    check(not os.path.exists(os.path.join(d, "nf.csv")) and not os.path.exists(os.path.join(d, "nf.log.csv")),
+          "command not found: no CSV left behind")
+    for sig, code in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
+        out = os.path.join(d, "sig.csv")
+        proc = subprocess.Popen([MEMTK, "memlog", "-q", "-o", out, "--interval", "5ms", "--", MEMHOG, "sleep", "20000"])
+        time.sleep(0.5)
+        t0 = time.time()
+        proc.send_signal(sig)
+        rc = proc.wait(timeout=10)
+        check(rc == code and time.time() - t0 < 3, "%s to memtk is forwarded: exit %d" % (sig.name, rc))
+        with open(out, "rb") as f:
+            data = f.read()
+        check(data.endswith(b"\n") and len(rows(out)) > 20, "%s: CSV closed cleanly" % sig.name)
+
+    # 4. Output lines: passed through exactly, logged in order with timestamps.
+    out = os.path.join(d, "lines.csv")
+    p = memlog(out, "--", MEMHOG, "lines", "40")
+    expect_out = b"".join(b'line %d, "quoted"\n' % i for i in range(0, 40, 2)) + \
+        b"nul\0byte\rprogress\r\nlast-without-newline"
+    expect_err = b"".join(b'line %d, "quoted"\n' % i for i in range(1, 40, 2))
+    check(p.stdout == expect_out, "lines: stdout byte for byte")
+    check(p.stderr == expect_err, "lines: stderr byte for byte")
+    log = rows(os.path.join(d, "lines.log.csv"))
+    texts = [x["line"] for x in log]
+    check(texts[:40] == ['line %d, "quoted"' % i for i in range(40)], "lines: 40 lines in order")
+    check(texts[40:] == ["nul\0byte", "progress", "last-without-newline"], "lines: CR, CRLF, no final newline")
+    check([x["stream"] for x in log[:4]] == ["stdout", "stderr", "stdout", "stderr"], "lines: streams recorded")
+    el = [float(x["elapsed_s"]) for x in log]
+    check(all(b >= a for a, b in zip(el, el[1:])) and el[39] - el[0] > 0.15, "lines: timestamps in order")
+
+    # 5. --mark from another process while recording.
+    out = os.path.join(d, "mark.csv")
+    proc = subprocess.Popen([MEMTK, "memlog", "-q", "-o", out, "--", MEMHOG, "sleep", "1200"])
+    time.sleep(0.6)
+    m = subprocess.run([MEMTK, "memlog", "--mark", "epoch 2, \"warm\"", "--into", out], capture_output=True)
+    check(m.returncode == 0, "mark: exit 0")
+    check(proc.wait(timeout=10) == 0, "mark: recording ends normally")
+    log = rows(os.path.join(d, "mark.log.csv"))
+    marks = [x for x in log if x["stream"] == "mark"]
+    check(len(marks) == 1 and marks[0]["line"] == 'epoch 2, "warm"', "mark: one mark row with the text")
+    check(marks and 0.4 < float(marks[0]["elapsed_s"]) < 1.2, "mark: elapsed on the recording's clock")
+    check(stats_json(out)["marks_total"] == 1, "mark: stats counts it")
+    m = subprocess.run([MEMTK, "memlog", "--mark", "x", "--into", os.path.join(d, "none.csv")], capture_output=True,
+                       text=True)
+    check(m.returncode == 1 and m.stderr == "memtk memlog: %s: No such file or directory\n" % os.path.join(d, "none.csv"),
+          "mark: into a missing recording is one error line")
+
+    # 6. --pid: attach to a running process; stop when it exits.
+    out = os.path.join(d, "pid.csv")
+    target = subprocess.Popen([MEMHOG, "alloc", "50", "300", "100"], stdout=subprocess.DEVNULL)
+    p = memlog(out, "--pid", str(target.pid), "--interval", "10ms")
+    target.wait()
+    check(p.returncode == 0, "pid: exit 0 when the process ends")
+    check(max(int(x["rss_bytes"]) for x in rows(out)) >= 50 * MIB, "pid: its 50 MiB seen")
+
+    # 7. The machine, for a fixed duration.
+    out = os.path.join(d, "machine.csv")
+    t0 = time.time()
+    p = memlog(out, "--interval", "50ms", "--duration", "0.5s")
+    r = rows(out)
+    check(p.returncode == 0 and 0.4 < time.time() - t0 < 5, "machine: --duration stops it")
+    check("used_bytes" in r[0] and len(r) >= 8 and int(r[0]["used_bytes"]) > 0, "machine: used_bytes sampled")
+
+    # 8. kill -9 of memtk loses at most the row being written.
+    out = os.path.join(d, "k9.csv")
+    proc = subprocess.Popen([MEMTK, "memlog", "-q", "-o", out, "--interval", "1ms", "--", MEMHOG, "sleep", "5000"])
+    time.sleep(0.5)
+    proc.kill()
+    proc.wait()
+    s = subprocess.run([MEMTK, "stats", out, "--json"], capture_output=True, text=True)
+    check(s.returncode == 0 and json.loads(s.stdout)["samples"] > 100, "kill -9: the CSV still reads")
+
+if failures:
+    print("%d failed" % len(failures))
+    sys.exit(1)
+print("all passed")
