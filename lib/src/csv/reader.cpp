@@ -10,6 +10,10 @@
 #include <charconv>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "memtk/base/scoped.h"
 
 namespace memtk::csv {
@@ -42,7 +46,7 @@ std::string Position(const std::string& name, const char* from, const char* at, 
 
 }  // namespace
 
-std::string Row::Where(size_t i) const { return Position(*name_, raw_, raw_ + (*starts_)[i], line_); }
+std::string Row::Where(size_t i) const { return Position(*name_, raw_, raw_ + starts_[i], line_); }
 
 Reader::Reader(std::string name, RowSink* sink, size_t max_row_bytes)
     : name_(std::move(name)), sink_(sink), max_row_bytes_(max_row_bytes), buf_(kInitialBuffer), scratch_() {
@@ -53,16 +57,66 @@ Status Reader::Error(const char* at, std::string_view what) const {
   return InvalidInput(fmt::format("{}: {}", Position(name_, buf_.data() + begin_, at, line_), what));
 }
 
+bool Reader::ParsePlainRow(size_t* row_len) {
+  // The common row has no quotes and ends in '\n' (or "\r\n") inside the
+  // buffer: find its commas and its end 16 bytes at a time. Anything else
+  // (a quote, a lone CR, a row cut by the buffer end) returns false and the
+  // general parser below starts the row again.
+  const char* const start = buf_.data() + begin_;
+  const char* const end = buf_.data() + end_;
+  const char* field = start;
+  const char* q = start;
+  nfields_ = 0;
+  auto emit = [&](const char* field_end) { AddField({field, static_cast<size_t>(field_end - field)}, field - start); };
+  auto finish = [&](const char* at) {  // `at` is the '\n' or the '\r' of "\r\n"
+    if (*at == '\r' && (at + 1 == end || at[1] != '\n')) return false;
+    emit(at);
+    *row_len = at + (*at == '\r' ? 2 : 1) - start;
+    return true;
+  };
+#if defined(__SSE2__)
+  const __m128i comma = _mm_set1_epi8(','), lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                quote = _mm_set1_epi8('"');
+  for (; q + 16 <= end; q += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    uint32_t commas = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)));
+    const uint32_t special = static_cast<uint32_t>(_mm_movemask_epi8(
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)), _mm_cmpeq_epi8(v, quote))));
+    if (special != 0) commas &= (1u << __builtin_ctz(special)) - 1;
+    for (; commas != 0; commas &= commas - 1) {
+      const char* c = q + __builtin_ctz(commas);
+      emit(c);
+      field = c + 1;
+    }
+    if (special != 0) {
+      const char* s = q + __builtin_ctz(special);
+      return *s != '"' && finish(s);
+    }
+  }
+#endif
+  for (; q < end; ++q) {
+    if (*q == ',') {
+      emit(q);
+      field = q + 1;
+    } else if (*q == '\n' || *q == '\r') {
+      return finish(q);
+    } else if (*q == '"') {
+      return false;
+    }
+  }
+  return false;
+}
+
 Reader::Parse Reader::ParseRow(bool at_eof, size_t* row_len, uint64_t* newlines) {
+  *newlines = 0;
+  if (ParsePlainRow(row_len)) return Parse::kRow;
   const char* const start = buf_.data() + begin_;
   const char* const end = buf_.data() + end_;
   const char* p = start;
   char* scratch = scratch_.data();  // sized to the buffer: never reallocates mid-row
-  fields_.clear();
-  starts_.clear();
-  *newlines = 0;
+  nfields_ = 0;
   for (;;) {
-    starts_.push_back(static_cast<uint32_t>(p - start));
+    const size_t field_start = p - start;
     if (p < end && *p == '"') {
       // Quoted: runs between doubled quotes are copied into scratch only when
       // there is a doubled quote at all; the common case is a plain view.
@@ -85,11 +139,11 @@ Reader::Parse Reader::ParseRow(bool at_eof, size_t* row_len, uint64_t* newlines)
         }
         for (const char* c = p; c < quote; ++c) *newlines += *c == '\n';
         if (out == nullptr) {
-          fields_.emplace_back(p + 1, quote - p - 1);
+          AddField({p + 1, static_cast<size_t>(quote - p - 1)}, field_start);
         } else {
           std::memcpy(out, seg, quote - seg);
           out += quote - seg;
-          fields_.emplace_back(scratch, out - scratch);
+          AddField({scratch, static_cast<size_t>(out - scratch)}, field_start);
           scratch = out;
         }
         p = quote + 1;
@@ -106,7 +160,7 @@ Reader::Parse Reader::ParseRow(bool at_eof, size_t* row_len, uint64_t* newlines)
         error_ = Error(q, "quote inside an unquoted field");
         return Parse::kError;
       }
-      fields_.emplace_back(p, q - p);
+      AddField({p, static_cast<size_t>(q - p)}, field_start);
       p = q;
     }
     if (p == end) {
@@ -146,11 +200,12 @@ Status Reader::ParseAvailable(bool at_eof) {
     if (r == Parse::kError) return error_;
     const char* raw = buf_.data() + begin_;
     const bool terminated = raw[len - 1] == '\n' || raw[len - 1] == '\r';
-    const bool blank = fields_.size() == 1 && fields_[0].empty() && raw[0] != '"';
+    const bool blank = nfields_ == 1 && fields_[0].empty() && raw[0] != '"';
     if (!blank) {
       Row row;
-      row.fields_ = &fields_;
-      row.starts_ = &starts_;
+      row.fields_ = fields_.data();
+      row.starts_ = starts_.data();
+      row.size_ = nfields_;
       row.raw_ = raw;
       row.name_ = &name_;
       row.line_ = line_;
@@ -238,60 +293,6 @@ Status ReadFile(const std::string& path, Reader& reader) {
     RETURN_IF_ERROR(reader.Commit(static_cast<size_t>(n)));
   }
   return reader.Finish();
-}
-
-bool ParseInt64(std::string_view s, int64_t* out) {
-  const char* p = s.data();
-  const char* end = p + s.size();
-  const bool neg = p < end && *p == '-';
-  if (neg) ++p;
-  if (p == end || end - p > 18) {
-    // Empty, or long enough to overflow the fast loop: let from_chars judge.
-    auto r = std::from_chars(s.data(), end, *out);
-    return r.ec == std::errc() && r.ptr == end;
-  }
-  int64_t v = 0;
-  for (; p < end; ++p) {
-    const unsigned d = static_cast<unsigned>(*p - '0');
-    if (d > 9) return false;
-    v = v * 10 + d;
-  }
-  *out = neg ? -v : v;
-  return true;
-}
-
-bool ParseDouble(std::string_view s, double* out) {
-  // Fast path for what memtk writes: [-]digits[.digits], at most 15 digits.
-  // Mantissa (< 2^53) and power of ten are both exact doubles, so one division gives
-  // the correctly rounded result.
-  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
-                                      1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
-  const char* p = s.data();
-  const char* end = p + s.size();
-  const bool neg = p < end && *p == '-';
-  if (neg) ++p;
-  uint64_t m = 0;
-  int digits = 0, frac = 0;
-  bool dot = false;
-  for (; p < end; ++p) {
-    if (*p == '.' && !dot) {
-      dot = true;
-      continue;
-    }
-    const unsigned d = static_cast<unsigned>(*p - '0');
-    if (d > 9) break;
-    m = m * 10 + d;
-    ++digits;
-    frac += dot;
-  }
-  if (p == end && digits > 0 && digits <= 15) {
-    const double v = static_cast<double>(m) / kPow10[frac];
-    *out = neg ? -v : v;
-    return true;
-  }
-  if (s.empty()) return false;
-  auto r = std::from_chars(s.data(), end, *out);
-  return r.ec == std::errc() && r.ptr == end;
 }
 
 }  // namespace memtk::csv

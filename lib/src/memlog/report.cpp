@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
+#include <functional>
 #include <iterator>
 
 #include "memtk/base/format.h"
@@ -58,7 +60,14 @@ struct Bucket {
     t_last = t;
     v_min = std::min(v_min, v);
     v_max = std::max(v_max, v);
-    m.Merge(Moments{1, t, v_rel, 0, 0, 0});
+    // Welford's update: one division per sample instead of a general merge.
+    m.n += 1;
+    const double inv = 1.0 / m.n, dt = t - m.mt, dv = v_rel - m.mv;
+    m.mt += dt * inv;
+    m.mv += dv * inv;
+    m.ctt += dt * (t - m.mt);
+    m.cvv += dv * (v_rel - m.mv);
+    m.ctv += dt * (v_rel - m.mv);
   }
   void Merge(const Bucket& b) {
     if (b.m.n == 0) return;
@@ -193,8 +202,9 @@ class MemlogSink : public csv::RowSink {
         ++r_->truncated_rows;
         return OkStatus();
       }
+      // Point at the first extra field, or at the last one present.
       return InvalidInput(fmt::format("{}: expected {} fields as in the header, found {}",
-                                      row.Where(std::min(row.size(), header_.size()) - 1), header_.size(), row.size()));
+                                      row.Where(std::min(row.size() - 1, header_.size())), header_.size(), row.size()));
     }
     double unix_s = 0, elapsed = 0;
     if (!csv::ParseDouble(row[1], &unix_s)) return NotANumber(row, 1);
@@ -216,7 +226,9 @@ class MemlogSink : public csv::RowSink {
     }
     prev_elapsed_ = elapsed;
     last_unix_ = unix_s;
-    r_->end_utc.assign(row[0]);  // capacity reused: no allocation per row
+    // The last row's time, kept without a string assignment per row.
+    last_utc_len_ = std::min(row[0].size(), sizeof last_utc_);
+    std::memcpy(last_utc_, row[0].data(), last_utc_len_);
     for (size_t i = 3; i < row.size(); ++i) {
       if (row[i].empty()) continue;
       int64_t v = 0;
@@ -247,6 +259,7 @@ class MemlogSink : public csv::RowSink {
     if (series_.n() == 0)
       return InvalidInput(fmt::format("{}: no samples with a value in {}", path, header_[primary_]));
     series_.Finish();
+    r_->end_utc.assign(last_utc_, last_utc_len_);
     r_->samples = samples_;
     r_->duration_s = prev_elapsed_ - elapsed0_;
     r_->mean_interval_s = samples_ > 1 ? r_->duration_s / static_cast<double>(samples_ - 1) : 0;
@@ -303,6 +316,8 @@ class MemlogSink : public csv::RowSink {
   size_t primary_ = 0;
   uint64_t samples_ = 0;
   double unix0_ = 0, elapsed0_ = 0, prev_elapsed_ = 0, last_unix_ = 0;
+  char last_utc_[40] = {};
+  size_t last_utc_len_ = 0;
 };
 
 // The log CSV, streamed after the samples: keeps the few lines near each jump
@@ -469,13 +484,19 @@ bool IsMemlogCsv(const std::string& path) {
          std::string_view(head, static_cast<size_t>(n)).starts_with(kTimeHeader);
 }
 
-StatusOr<MemlogReport> BuildMemlogReport(const std::string& csv_path, const MemlogReportOptions& options) {
+namespace {
+
+using Feed = std::function<Status(csv::Reader&)>;
+
+// The whole report, with the two inputs coming from files or from memory.
+StatusOr<MemlogReport> Build(const std::string& csv_name, const Feed& feed_csv, const std::string& log_name,
+                             const Feed& feed_log, const MemlogReportOptions& options) {
   MemlogReport r;
-  r.path = csv_path;
+  r.path = csv_name;
   MemlogSink sink(options, &r);
-  csv::Reader reader(csv_path, &sink);
-  RETURN_IF_ERROR(csv::ReadFile(csv_path, reader));
-  RETURN_IF_ERROR(sink.Finish(csv_path));
+  csv::Reader reader(csv_name, &sink);
+  RETURN_IF_ERROR(feed_csv(reader));
+  RETURN_IF_ERROR(sink.Finish(csv_name));
   const SeriesAnalyzer& s = sink.series();
   r.start_bytes = s.v0();
   r.end_bytes = s.last();
@@ -500,19 +521,40 @@ StatusOr<MemlogReport> BuildMemlogReport(const std::string& csv_path, const Meml
     windows.push_back({rise.from_unix - r.mean_interval_s, rise.to_unix, nullptr});
   }
   for (size_t i = 0; i < windows.size(); ++i) windows[i].jump = &r.jumps[i];
+  if (feed_log) {
+    r.log_path = log_name;
+    LogSink log(&r, std::move(windows), s.peak_unix(), sink.unix0(), sink.elapsed0(), options.lines_per_jump);
+    csv::Reader log_reader(log_name, &log);
+    RETURN_IF_ERROR(feed_log(log_reader));
+  }
+  return r;
+}
 
+}  // namespace
+
+StatusOr<MemlogReport> BuildMemlogReport(const std::string& csv_path, const MemlogReportOptions& options) {
   std::string log_path = options.log_path;
   if (log_path.empty()) {
     log_path = DefaultLogPath(csv_path);
     if (::access(log_path.c_str(), R_OK) != 0) log_path.clear();
   }
-  if (!log_path.empty()) {
-    r.log_path = log_path;
-    LogSink log(&r, std::move(windows), s.peak_unix(), sink.unix0(), sink.elapsed0(), options.lines_per_jump);
-    csv::Reader log_reader(log_path, &log);
-    RETURN_IF_ERROR(csv::ReadFile(log_path, log_reader));
-  }
-  return r;
+  Feed feed_log;
+  if (!log_path.empty()) feed_log = [&](csv::Reader& r) { return csv::ReadFile(log_path, r); };
+  return Build(
+      csv_path, [&](csv::Reader& r) { return csv::ReadFile(csv_path, r); }, log_path, feed_log, options);
+}
+
+StatusOr<MemlogReport> BuildMemlogReportFromMemory(std::string_view csv, std::string_view log,
+                                                   const MemlogReportOptions& options) {
+  auto feed = [](std::string_view text) {
+    return [text](csv::Reader& r) {
+      RETURN_IF_ERROR(r.Feed(text));
+      return r.Finish();
+    };
+  };
+  Feed feed_log;
+  if (!log.empty()) feed_log = feed(log);
+  return Build("memlog.csv", feed(csv), "memlog.log.csv", feed_log, options);
 }
 
 namespace {
@@ -534,12 +576,14 @@ std::string FormatMemlogReport(const MemlogReport& r) {
   fmt::format_to(out, "memlog {}: {} samples over {} (every {} on average, longest gap {})\n", r.path, r.samples,
                  FormatDuration(r.duration_s), FormatDuration(r.mean_interval_s), FormatDuration(r.max_gap_s));
   fmt::format_to(out, "  from {} to {}; analysed column: {}\n", r.start_utc, r.end_utc, r.column);
-  if (!r.log_path.empty()) fmt::format_to(out, "  log {}: {} lines, {} marks\n", r.log_path, r.log_lines, r.mark_count);
+  if (!r.log_path.empty())
+    fmt::format_to(out, "  log {}: {} lines, {} mark{}\n", r.log_path, r.log_lines, r.mark_count,
+                   r.mark_count == 1 ? "" : "s");
   if (r.truncated_rows > 0)
     fmt::format_to(out, "  {} last row cut short (recording killed mid-write), skipped\n", r.truncated_rows);
   fmt::format_to(out, "peak: {} at {} ({}); start {}, end {}, lowest {}\n", FormatBytes(r.peak_bytes), At(r, r.peak_s),
                  r.peak_utc, FormatBytes(r.start_bytes), FormatBytes(r.end_bytes), FormatBytes(r.min_bytes));
-  if (r.hwm_max && *r.hwm_max > r.peak_bytes)
+  if (r.hwm_max && *r.hwm_max > r.peak_bytes && r.column == "rss_bytes")
     fmt::format_to(out, "  high-water mark (VmHWM): {}, {} above the sampled peak (a spike between samples)\n",
                    FormatBytes(*r.hwm_max), FormatBytes(*r.hwm_max - r.peak_bytes));
   if (r.before_peak) fmt::format_to(out, "  last log line before the peak: {}\n", Line(*r.before_peak, r));
@@ -548,7 +592,7 @@ std::string FormatMemlogReport(const MemlogReport& r) {
   } else if (r.startup_s == 0) {
     fmt::format_to(out, "start-up: none (flat from the first sample)\n");
   } else {
-    fmt::format_to(out, "start-up: {} in {} (then a plateau at {})\n", Signed(r.startup_bytes),
+    fmt::format_to(out, "start-up: {} over {} (then a plateau at {})\n", Signed(r.startup_bytes),
                    FormatDuration(r.startup_s), FormatBytes(r.start_bytes + r.startup_bytes));
   }
   if (r.steady) {
@@ -557,7 +601,7 @@ std::string FormatMemlogReport(const MemlogReport& r) {
                    FormatBytes(static_cast<int64_t>(r.residual_rms_bytes)));
   }
   if (r.drop) {
-    fmt::format_to(out, "final drop: {} in {} (from {} to {}, ending at {})\n",
+    fmt::format_to(out, "final drop: {} over {} (from {} to {}, ending at {})\n",
                    Signed(r.drop_to_bytes - r.drop_from_bytes), FormatDuration(r.drop_to_s - r.drop_from_s),
                    FormatBytes(r.drop_from_bytes), FormatBytes(r.drop_to_bytes), At(r, r.drop_to_s));
   } else {
@@ -567,7 +611,7 @@ std::string FormatMemlogReport(const MemlogReport& r) {
     fmt::format_to(out, "largest jumps:\n");
     for (size_t i = 0; i < r.jumps.size(); ++i) {
       const Jump& j = r.jumps[i];
-      fmt::format_to(out, "  {}. {} in {}, {} -> {} (from {} to {})\n", i + 1, Signed(j.rise()),
+      fmt::format_to(out, "  {}. {} over {}, {} -> {} (from {} to {})\n", i + 1, Signed(j.rise()),
                      FormatDuration(j.to_s - j.from_s), At(r, j.from_s), At(r, j.to_s), FormatBytes(j.from_bytes),
                      FormatBytes(j.to_bytes));
       for (const LogLine& l : j.lines) fmt::format_to(out, "     {}\n", Line(l, r));

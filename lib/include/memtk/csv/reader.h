@@ -31,14 +31,15 @@
 #include <vector>
 
 #include "memtk/base/status.h"
+#include "memtk/csv/number.h"
 
 namespace memtk::csv {
 
 /// One row, valid only during RowSink::OnRow.
 class Row {
  public:
-  size_t size() const { return fields_->size(); }
-  std::string_view operator[](size_t i) const { return (*fields_)[i]; }
+  size_t size() const { return size_; }
+  std::string_view operator[](size_t i) const { return fields_[i]; }
   /// 1-based line on which the row starts.
   uint64_t line() const { return line_; }
   /// False for a last row that ended at end of input without a newline (a
@@ -49,8 +50,9 @@ class Row {
 
  private:
   friend class Reader;
-  const std::vector<std::string_view>* fields_ = nullptr;
-  const std::vector<uint32_t>* starts_ = nullptr;  // raw offset of each field from the row start
+  const std::string_view* fields_ = nullptr;
+  const uint32_t* starts_ = nullptr;  // raw offset of each field from the row start
+  size_t size_ = 0;
   const char* raw_ = nullptr;                      // the row's bytes as read (quotes not removed)
   const std::string* name_ = nullptr;
   uint64_t line_ = 0;
@@ -89,6 +91,7 @@ class Reader {
 
  private:
   enum class Parse { kRow, kNeedMore, kError };
+  bool ParsePlainRow(size_t* row_len);
   Parse ParseRow(bool at_eof, size_t* row_len, uint64_t* newlines);
   Status ParseAvailable(bool at_eof);
   Status Error(const char* at, std::string_view what) const;
@@ -101,8 +104,18 @@ class Reader {
   uint64_t consumed_ = 0;       // bytes before buf_[0]
   uint64_t line_ = 1;           // line of buf_[begin_]
   uint64_t rows_ = 0;
-  std::vector<std::string_view> fields_;
+  void AddField(std::string_view text, size_t start) {
+    if (nfields_ == fields_.size()) {  // a row with more fields than ever before
+      fields_.resize(fields_.size() * 2 + 16);
+      starts_.resize(fields_.size());
+    }
+    fields_[nfields_] = text;
+    starts_[nfields_++] = static_cast<uint32_t>(start);
+  }
+
+  std::vector<std::string_view> fields_;  // [0, nfields_) is the current row
   std::vector<uint32_t> starts_;
+  size_t nfields_ = 0;
   std::string scratch_;  // unescaped quoted fields of the current row
   Status error_;         // sticky
 };
@@ -110,10 +123,5 @@ class Reader {
 /// Reads the file at `path` ("-" is stdin) through `reader` in 1 MiB reads,
 /// then calls Finish().
 Status ReadFile(const std::string& path, Reader& reader);
-
-/// Strict number parsing for CSV fields (no spaces, no trailing junk).
-bool ParseInt64(std::string_view s, int64_t* out);
-/// Decimal numbers as written by memtk ("12.345", "-1", "1e3" via fallback).
-bool ParseDouble(std::string_view s, double* out);
 
 }  // namespace memtk::csv

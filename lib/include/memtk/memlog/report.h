@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "memtk/base/status.h"
@@ -107,6 +108,11 @@ bool IsMemlogCsv(const std::string& path);
 
 /// Streams the CSV (and its log CSV) once each. Errors name file:line:col.
 StatusOr<MemlogReport> BuildMemlogReport(const std::string& csv_path, const MemlogReportOptions& options);
+
+/// The same from memory (tests, fuzzing): inputs are named memlog.csv and
+/// memlog.log.csv in errors; an empty `log` means no log CSV.
+StatusOr<MemlogReport> BuildMemlogReportFromMemory(std::string_view csv, std::string_view log,
+                                                   const MemlogReportOptions& options);
 
 std::string FormatMemlogReport(const MemlogReport& r);
 /// One JSON object; keys in docs/MEMLOG.md.
