@@ -150,6 +150,10 @@ TEST_CASE("memlog report errors name file, line and column", "[memlog]") {
         dir.path + "/c.csv:1:1: not a memtk memlog CSV (the header must start with time_utc,unix_s,elapsed_s)");
   CHECK(ReportError(dir.File("d.csv", h + ok + "2026-11-22T00:00:00.100Z,1795300000.1,-1.0,5\n")) ==
         dir.path + "/d.csv:3:39: elapsed_s goes backwards (-1.0 after 0)");
+  CHECK(ReportError(dir.File("h.csv", h + ok + "2026-11-22T00:00:00.100Z,1795300000.1,0.1,-9223372036854775808\n")) ==
+        dir.path + "/h.csv:3:43: rss_bytes: -9223372036854775808 is out of range (more than 2^53)");
+  CHECK(ReportError(dir.File("i.csv", h + ok + "2026-11-22T00:00:00.100Z,inf,0.1,5\n")) ==
+        dir.path + "/i.csv:3:26: unix_s: expected a number, found \"inf\"");
   CHECK(ReportError(dir.File("e.csv", "")) == dir.path + "/e.csv: empty file (no memlog header)");
   CHECK(ReportError(dir.File("f.csv", h + "2026-11-22T00:00:00.000Z,\"1795300000.0,0.0,100\n")) ==
         dir.path + "/f.csv:2:26: unterminated quoted field");

@@ -27,6 +27,8 @@ namespace {
 
 constexpr size_t kBuckets = 1024;
 constexpr int64_t kMiB = 1 << 20;
+constexpr int64_t kMaxValue = int64_t{1} << 53;
+constexpr double kMaxUnix = 1e12;  // year 33658: anything beyond is not a time
 
 // Count, means and co-moments of (t, v), mergeable exactly (Chan et al.):
 // a least-squares fit over any run of buckets costs one merge per bucket.
@@ -207,10 +209,10 @@ class MemlogSink : public csv::RowSink {
                                       row.Where(std::min(row.size() - 1, header_.size())), header_.size(), row.size()));
     }
     double unix_s = 0, elapsed = 0;
-    if (!csv::ParseDouble(row[1], &unix_s)) return NotANumber(row, 1);
+    if (!csv::ParseDouble(row[1], &unix_s) || !(std::fabs(unix_s) < kMaxUnix)) return NotANumber(row, 1);
     if (row[2].empty()) {
       elapsed = samples_ == 0 ? 0 : unix_s - unix0_ + elapsed0_;  // a --mark-style row without elapsed
-    } else if (!csv::ParseDouble(row[2], &elapsed)) {
+    } else if (!csv::ParseDouble(row[2], &elapsed) || !(std::fabs(elapsed) < kMaxUnix)) {
       return NotANumber(row, 2);
     }
     if (samples_ == 0) {
@@ -235,8 +237,12 @@ class MemlogSink : public csv::RowSink {
       if (!csv::ParseInt64(row[i], &v)) {
         double d = 0;
         if (!csv::ParseDouble(row[i], &d)) return NotANumber(row, i);
+        if (!(std::fabs(d) <= kMaxValue)) return OutOfRange(row, i);
         v = static_cast<int64_t>(std::llround(d));
       }
+      // Beyond 2^53 (8 PiB) a value is not memory; and sums/differences of
+      // values within it can neither overflow nor lose precision as doubles.
+      if (v > kMaxValue || v < -kMaxValue) return OutOfRange(row, i);
       ColumnSummary& c = r_->columns[i - 3];
       if (c.present == 0) {
         c.min = c.max = c.first = v;
@@ -304,6 +310,10 @@ class MemlogSink : public csv::RowSink {
     for (size_t i = 3; i < header_.size(); ++i) r_->columns.push_back(ColumnSummary{header_[i]});
     return OkStatus();
   }
+  Status OutOfRange(const csv::Row& row, size_t i) const {
+    return InvalidInput(
+        fmt::format("{}: {}: {} is out of range (more than 2^53)", row.Where(i), header_[i], row[i].substr(0, 40)));
+  }
   Status NotANumber(const csv::Row& row, size_t i) const {
     return InvalidInput(
         fmt::format("{}: {}: expected a number, found \"{}\"", row.Where(i), header_[i], row[i].substr(0, 40)));
@@ -351,7 +361,7 @@ class LogSink : public csv::RowSink {
                                       row.Where(std::min<size_t>(row.size(), 5) - 1), row.size()));
     }
     double unix_s = 0;
-    if (!csv::ParseDouble(row[1], &unix_s))
+    if (!csv::ParseDouble(row[1], &unix_s) || !(std::fabs(unix_s) < kMaxUnix))
       return InvalidInput(fmt::format("{}: unix_s: expected a number, found \"{}\"", row.Where(1), row[1]));
     ++r_->log_lines;
     if (row[3] == "mark") {
@@ -384,7 +394,8 @@ class LogSink : public csv::RowSink {
  private:
   void Fill(LogLine* l, const csv::Row& row, double unix_s) const {
     double e = 0;
-    l->elapsed_s = !row[2].empty() && csv::ParseDouble(row[2], &e) ? e : unix_s - unix0_ + elapsed0_;
+    l->elapsed_s =
+        !row[2].empty() && csv::ParseDouble(row[2], &e) && std::fabs(e) < kMaxUnix ? e : unix_s - unix0_ + elapsed0_;
     l->time_utc.assign(row[0]);
     l->stream.assign(row[3]);
     l->text.assign(row[4]);

@@ -91,6 +91,7 @@ void AppendQuoted(std::string& out, std::string_view text) {
 
 std::string IsoUtc(double unix_s) {
   std::string s;
+  if (!(std::fabs(unix_s) < 1e15)) return "(not a time)";  // keeps the arithmetic below in range
   AppendIso(s, static_cast<int64_t>(std::floor(unix_s * 1000.0 + 0.5)));
   return s;
 }
