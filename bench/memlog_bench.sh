@@ -28,10 +28,12 @@ TREE=$!
 sleep 0.5
 for detail in "" "--detail"; do
   /usr/bin/time -f "%e %U %S" -o "$TMP/time.txt" \
-    "$MEMTK" memlog -q --no-gpu -o "$TMP/cpu.csv" --pid "$TREE" --interval 10ms --duration "${CPU_SECONDS}s" $detail
+    "$MEMTK" memlog -q --no-gpu -o "$TMP/cpu.csv" --pid "$TREE" --children --interval 10ms \
+    --duration "${CPU_SECONDS}s" $detail
   read -r wall user sys < "$TMP/time.txt"
   rows=$(($(wc -l < "$TMP/cpu.csv") - 1))
-  procs=$(tail -1 "$TMP/cpu.csv" | cut -d, -f7)
+  col=$(head -1 "$TMP/cpu.csv" | tr , '\n' | grep -n '^procs$' | cut -d: -f1)
+  procs=$(tail -1 "$TMP/cpu.csv" | cut -d, -f"$col")
   awk -v w="$wall" -v u="$user" -v s="$sys" -v r="$rows" -v p="$procs" -v d="${detail:-(default)}" 'BEGIN {
     printf "  %-10s %d rows, %s processes: wall %.1f s, user %.2f s, sys %.2f s = %.2f%% of one core\n",
       d, r, p, w, u, s, 100 * (u + s) / w }'
@@ -42,15 +44,15 @@ kill "$TREE" 2>/dev/null || true
 if [ -z "${SKIP_HEAPTRACK:-}" ] && command -v heaptrack > /dev/null; then
   echo "== 2. heap allocations (heaptrack)"
   allocs() {  # heaptrack CMD... -> number of calls to allocation functions
-    rm -f "$TMP"/ht.*
-    heaptrack -o "$TMP/ht" "$@" > /dev/null 2>&1 || true
-    heaptrack_print -f "$TMP"/ht.* 2>/dev/null | awk '/^calls to allocation functions:/ {print $5}'
+    rm -f "$TMP"/heap.*
+    heaptrack -o "$TMP/heap" "$@" > /dev/null 2>&1 || true
+    heaptrack_print -f "$TMP"/heap.* 2>/dev/null | awk '/^calls to allocation functions:/ {print $5}'
   }
   sleep 100000 &
   TARGET=$!
   for secs in 1 10; do
-    n=$(allocs "$MEMTK" memlog -q --no-gpu -o "$TMP/ht.csv" --pid "$TARGET" --interval 1ms --duration "${secs}s")
-    echo "  memlog sampling ${secs} s at 1 ms: $(($(wc -l < "$TMP/ht.csv") - 1)) rows, $n allocations"
+    n=$(allocs "$MEMTK" memlog -q --no-gpu -o "$TMP/sampled.csv" --pid "$TARGET" --interval 1ms --duration "${secs}s")
+    echo "  memlog sampling ${secs} s at 1 ms: $(($(wc -l < "$TMP/sampled.csv") - 1)) rows, $n allocations"
   done
   kill "$TARGET"
   for rows in 10000 10000000; do

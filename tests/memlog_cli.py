@@ -141,6 +141,13 @@ with tempfile.TemporaryDirectory() as d:
     target.wait()
     check(p.returncode == 0, "pid: exit 0 when the process ends")
     check(max(int(x["rss_bytes"]) for x in rows(out)) >= 50 * MIB, "pid: its 50 MiB seen")
+    target = subprocess.Popen([MEMHOG, "tree", "2", "20", "600"])
+    p = memlog(out, "--pid", str(target.pid), "--children", "--interval", "10ms")
+    target.wait()
+    r = rows(out)
+    check(p.returncode == 0 and max(int(x["procs"]) for x in r) >= 5, "pid --children: its descendants counted")
+    hwm_ok = all(int(x["hwm_bytes"]) >= int(x["rss_bytes"]) for x in r)
+    check(hwm_ok, "pid --children: hwm_bytes never below rss_bytes")
 
     # 7. The machine, for a fixed duration.
     out = os.path.join(d, "machine.csv")

@@ -21,6 +21,7 @@ struct MemlogFlags {
   int64_t pid = 0;
   std::string interval = "100ms";
   std::string duration;
+  bool children = false;
   bool no_children = false;
   bool detail = false;
   bool no_gpu = false;
@@ -53,7 +54,8 @@ int Run(const MemlogFlags& f) {
   o.log_path = f.log;
   o.command = f.command;
   o.pid = static_cast<pid_t>(f.pid);
-  o.children = !f.no_children;
+  // Descendants count by default for a command, on request for --pid.
+  o.children = f.command.empty() ? f.children : !f.no_children;
   o.detail = f.detail;
   o.gpu = !f.no_gpu;
   const bool quiet = f.quiet;
@@ -82,7 +84,8 @@ void RegisterMemlog(CLI::App& app) {
   sub->add_option("--interval", flags->interval, "Time between samples: 10ms, 0.5s, ... (at least 1ms)")
       ->capture_default_str();
   sub->add_option("--duration", flags->duration, "Stop after this long (--pid and machine only)");
-  sub->add_flag("--no-children", flags->no_children, "Only the process itself, not its descendants");
+  sub->add_flag("--children", flags->children, "With --pid: add its descendants (found afresh at each sample)");
+  sub->add_flag("--no-children", flags->no_children, "With a command: only the command itself, not its children");
   sub->add_flag("--detail", flags->detail, "Add PSS, USS and anon/file/shmem columns (smaps_rollup; costs more)");
   sub->add_flag("--no-gpu", flags->no_gpu, "Do not load NVML for GPU columns");
   sub->add_option("--log", flags->log, "Log CSV of the command's output lines (default: OUT.log.csv)");
@@ -91,7 +94,9 @@ void RegisterMemlog(CLI::App& app) {
   sub->add_flag("-q,--quiet", flags->quiet, "No notices");
   sub->footer(R"(Targets: a command (launched, its stdin/stdout/stderr passed through unchanged; memtk
 exits with its exit status, or 128+signal), --pid PID, or nothing: the whole machine.
-The process tree is found afresh at each sample, so short-lived children count.
+A command's whole process tree is sampled (--no-children: the command alone), found
+afresh at each sample, so short-lived children count; --pid samples that process alone
+unless --children is given.
 
 Columns (units in the names): time_utc (ISO 8601, ms), unix_s, elapsed_s (monotonic),
 then for a process tree rss_bytes, hwm_bytes (VmHWM: spikes between samples),
@@ -111,7 +116,7 @@ Examples:
   memtk memlog -o train.csv -- python3 train.py --epochs 3
   memtk memlog -o train.csv --interval 10ms --detail -- ./import.sh big.json
   memtk memlog --mark "epoch 2" --into train.csv        # from another shell
-  memtk memlog -o server.csv --pid 4242 --duration 10m
+  memtk memlog -o server.csv --pid 4242 --children --duration 10m
   memtk memlog -o machine.csv --interval 1s             # the machine, until Ctrl-C
   memtk stats train.csv
 

@@ -209,6 +209,11 @@ TEST_CASE("sampler reads this process and its children", "[memlog]") {
   auto desc = Sampler::Create(o, &notices);
   REQUIRE(desc.ok());
   CHECK(value(**desc, Col::kProcs) == 1);
+  o.children = false;  // direct children only: still the one child
+  auto direct = Sampler::Create(o, &notices);
+  REQUIRE(direct.ok());
+  CHECK(value(**direct, Col::kProcs) == 1);
+  o.children = true;
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
   CHECK(value(**desc, Col::kProcs) == 0);

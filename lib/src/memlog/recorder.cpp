@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -286,6 +287,8 @@ StatusOr<RecordResult> Recorder::Run() {
   so.detail = o_.detail;
   so.gpu = o_.gpu;
   so.proc_root = o_.proc_root;
+  // VmHWM/VmSwap/PPid from status at most every 50 ms: it costs 7x statm.
+  so.status_every = static_cast<uint64_t>(std::max<int64_t>(1, 50'000'000 / o_.interval_ns));
   std::vector<std::string> notices;
   auto sampler = Sampler::Create(so, &notices);
   if (!sampler.ok()) {
@@ -314,7 +317,7 @@ StatusOr<RecordResult> Recorder::Run() {
   if (launch) {
     // Orphans of the command's tree are re-parented to us, not to init, so
     // double-forked daemons stay in the tree.
-    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    if (o_.children) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     RETURN_IF_ERROR(Spawn());
     if (child_ < 0) {
       ::unlink(o_.csv_path.c_str());
@@ -394,7 +397,7 @@ StatusOr<RecordResult> Recorder::Run() {
   if (err_.len > 0 || err_.cut) EmitLine(err_);
   FlushLog();
   if (launch) {
-    ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+    if (o_.children) ::prctl(PR_SET_CHILD_SUBREAPER, 0);
     ReapChildren();
   }
   if (result_.late_samples > 0)

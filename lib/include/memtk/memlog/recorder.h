@@ -37,6 +37,7 @@ struct RecordOptions {
   std::vector<std::string> command;
   /// Without a command: watch this PID (and descendants); 0 = the machine.
   pid_t pid = 0;
+  /// Include descendants (of the command; of --pid). Off: the process alone.
   bool children = true;
   bool detail = false;
   bool gpu = true;

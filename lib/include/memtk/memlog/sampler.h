@@ -29,13 +29,17 @@ struct SamplerOptions {
   enum class Target {
     kMachine,      ///< /proc/meminfo (and NVML device totals).
     kTree,         ///< `pid` and, with `children`, its descendants.
-    kDescendants,  ///< Every descendant of `pid` but not `pid` itself (memtk's launched command).
+    kDescendants,  ///< Every descendant of `pid` but not `pid` itself (memtk's launched command);
+                   ///< without `children` only its direct children.
   };
   Target target = Target::kMachine;
   pid_t pid = 0;
   bool children = true;
   bool detail = false;  ///< smaps_rollup columns (costs ~13 us per process per sample).
   bool gpu = true;      ///< Try NVML (libnvidia-ml.so.1, loaded at run time).
+  /// Read /proc/PID/status (VmHWM, VmSwap, PPid) every this many samples;
+  /// RSS (statm) is read at every sample.
+  uint64_t status_every = 1;
   std::string proc_root = "/proc";
 };
 
