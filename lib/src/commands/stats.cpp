@@ -11,6 +11,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "base/json_put.h"
 #include "memtk/base/wrap.h"
 #include "memtk/snapshot/call_site.h"
 #include "memtk/store/snapshot_db_reader.h"
@@ -476,41 +477,9 @@ namespace memtk::commands {
 
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Key(JsonWriter& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
-
-template <class T>
-struct IsOptional : std::false_type {};
-template <class T>
-struct IsOptional<std::optional<T>> : std::true_type {};
-
-// One JSON value of any type the report uses; optionals absent are null.
-template <class T>
-void Value(JsonWriter& w, const T& v) {
-  if constexpr (IsOptional<T>::value) {
-    if (v) {
-      Value(w, *v);
-    } else {
-      w.Null();
-    }
-  } else if constexpr (std::is_same_v<T, bool>) {
-    w.Bool(v);
-  } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
-    w.Int64(v);
-  } else if constexpr (std::is_integral_v<T>) {
-    w.Uint64(v);
-  } else {
-    std::string_view s(v);
-    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  }
-}
-
-template <class T>
-void Put(JsonWriter& w, std::string_view key, const T& v) {
-  Key(w, key);
-  Value(w, v);
-}
+using JsonWriter = json::Writer;
+using json::Key;
+using json::Put;
 
 void Point(JsonWriter& w, std::string_view key, const timeline::PeakPoint& p) {
   Key(w, key);

@@ -14,6 +14,7 @@
 #include <functional>
 #include <iterator>
 
+#include "base/json_put.h"
 #include "memtk/base/format.h"
 #include "memtk/base/scoped.h"
 #include "memtk/csv/reader.h"
@@ -650,27 +651,16 @@ std::string FormatMemlogReport(const MemlogReport& r) {
 
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+using JsonWriter = json::Writer;
+using json::Key;
+using json::Put;
 
-void Key(JsonWriter& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
-void Str(JsonWriter& w, std::string_view k, std::string_view v) {
-  Key(w, k);
-  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-}
-void Num(JsonWriter& w, std::string_view k, double v) {
-  Key(w, k);
-  w.Double(std::isfinite(v) ? v : 0.0);
-}
-void Int(JsonWriter& w, std::string_view k, int64_t v) {
-  Key(w, k);
-  w.Int64(v);
-}
 void WriteLine(JsonWriter& w, const LogLine& l) {
   w.StartObject();
-  Num(w, "elapsed_s", l.elapsed_s);
-  Str(w, "time_utc", l.time_utc);
-  Str(w, "stream", l.stream);
-  Str(w, "line", l.text);
+  Put(w, "elapsed_s", l.elapsed_s);
+  Put(w, "time_utc", l.time_utc);
+  Put(w, "stream", l.stream);
+  Put(w, "line", l.text);
   w.EndObject();
 }
 
@@ -680,26 +670,26 @@ std::string MemlogReportJson(const MemlogReport& r) {
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
   w.StartObject();
-  Str(w, "kind", "memlog");
-  Str(w, "file", r.path);
+  Put(w, "kind", std::string_view("memlog"));
+  Put(w, "file", r.path);
   Key(w, "log_file");
   r.log_path.empty() ? w.Null() : w.String(r.log_path.c_str());
-  Str(w, "column", r.column);
-  Int(w, "samples", static_cast<int64_t>(r.samples));
-  Int(w, "truncated_rows", static_cast<int64_t>(r.truncated_rows));
-  Num(w, "duration_s", r.duration_s);
-  Num(w, "mean_interval_s", r.mean_interval_s);
-  Num(w, "max_gap_s", r.max_gap_s);
-  Str(w, "start_utc", r.start_utc);
-  Str(w, "end_utc", r.end_utc);
-  Int(w, "start_bytes", r.start_bytes);
-  Int(w, "end_bytes", r.end_bytes);
-  Int(w, "min_bytes", r.min_bytes);
+  Put(w, "column", r.column);
+  Put(w, "samples", r.samples);
+  Put(w, "truncated_rows", r.truncated_rows);
+  Put(w, "duration_s", r.duration_s);
+  Put(w, "mean_interval_s", r.mean_interval_s);
+  Put(w, "max_gap_s", r.max_gap_s);
+  Put(w, "start_utc", r.start_utc);
+  Put(w, "end_utc", r.end_utc);
+  Put(w, "start_bytes", r.start_bytes);
+  Put(w, "end_bytes", r.end_bytes);
+  Put(w, "min_bytes", r.min_bytes);
   Key(w, "peak");
   w.StartObject();
-  Int(w, "bytes", r.peak_bytes);
-  Num(w, "elapsed_s", r.peak_s - r.start_elapsed_s);
-  Str(w, "time_utc", r.peak_utc);
+  Put(w, "bytes", r.peak_bytes);
+  Put(w, "elapsed_s", r.peak_s - r.start_elapsed_s);
+  Put(w, "time_utc", r.peak_utc);
   Key(w, "hwm_bytes");
   r.hwm_max ? w.Int64(*r.hwm_max) : w.Null();
   Key(w, "last_log_line");
@@ -708,8 +698,8 @@ std::string MemlogReportJson(const MemlogReport& r) {
   Key(w, "startup");
   if (r.plateau) {
     w.StartObject();
-    Num(w, "seconds", r.startup_s);
-    Int(w, "bytes", r.startup_bytes);
+    Put(w, "seconds", r.startup_s);
+    Put(w, "bytes", r.startup_bytes);
     w.EndObject();
   } else {
     w.Null();
@@ -717,11 +707,11 @@ std::string MemlogReportJson(const MemlogReport& r) {
   Key(w, "steady");
   if (r.steady) {
     w.StartObject();
-    Num(w, "from_s", r.steady_from_s - r.start_elapsed_s);
-    Num(w, "to_s", r.steady_to_s - r.start_elapsed_s);
-    Num(w, "growth_mib_per_hour", r.growth_bytes_per_hour / kMiB);
-    Num(w, "r_squared", r.r_squared);
-    Num(w, "residual_rms_bytes", r.residual_rms_bytes);
+    Put(w, "from_s", r.steady_from_s - r.start_elapsed_s);
+    Put(w, "to_s", r.steady_to_s - r.start_elapsed_s);
+    Put(w, "growth_mib_per_hour", r.growth_bytes_per_hour / kMiB);
+    Put(w, "r_squared", r.r_squared);
+    Put(w, "residual_rms_bytes", r.residual_rms_bytes);
     w.EndObject();
   } else {
     w.Null();
@@ -729,11 +719,11 @@ std::string MemlogReportJson(const MemlogReport& r) {
   Key(w, "final_drop");
   if (r.drop) {
     w.StartObject();
-    Num(w, "from_s", r.drop_from_s - r.start_elapsed_s);
-    Num(w, "to_s", r.drop_to_s - r.start_elapsed_s);
-    Int(w, "from_bytes", r.drop_from_bytes);
-    Int(w, "to_bytes", r.drop_to_bytes);
-    Int(w, "bytes", r.drop_from_bytes - r.drop_to_bytes);
+    Put(w, "from_s", r.drop_from_s - r.start_elapsed_s);
+    Put(w, "to_s", r.drop_to_s - r.start_elapsed_s);
+    Put(w, "from_bytes", r.drop_from_bytes);
+    Put(w, "to_bytes", r.drop_to_bytes);
+    Put(w, "bytes", r.drop_from_bytes - r.drop_to_bytes);
     w.EndObject();
   } else {
     w.Null();
@@ -742,12 +732,12 @@ std::string MemlogReportJson(const MemlogReport& r) {
   w.StartArray();
   for (const Jump& j : r.jumps) {
     w.StartObject();
-    Int(w, "bytes", j.rise());
-    Num(w, "from_s", j.from_s - r.start_elapsed_s);
-    Num(w, "to_s", j.to_s - r.start_elapsed_s);
-    Str(w, "to_utc", j.to_utc);
-    Int(w, "from_bytes", j.from_bytes);
-    Int(w, "to_bytes", j.to_bytes);
+    Put(w, "bytes", j.rise());
+    Put(w, "from_s", j.from_s - r.start_elapsed_s);
+    Put(w, "to_s", j.to_s - r.start_elapsed_s);
+    Put(w, "to_utc", j.to_utc);
+    Put(w, "from_bytes", j.from_bytes);
+    Put(w, "to_bytes", j.to_bytes);
     Key(w, "log_lines");
     w.StartArray();
     for (const LogLine& l : j.lines) WriteLine(w, l);
@@ -757,8 +747,8 @@ std::string MemlogReportJson(const MemlogReport& r) {
     w.EndObject();
   }
   w.EndArray();
-  Int(w, "log_lines", static_cast<int64_t>(r.log_lines));
-  Int(w, "marks_total", static_cast<int64_t>(r.mark_count));
+  Put(w, "log_lines", r.log_lines);
+  Put(w, "marks_total", r.mark_count);
   Key(w, "marks");
   w.StartArray();
   for (const LogLine& m : r.marks) WriteLine(w, m);
@@ -767,14 +757,14 @@ std::string MemlogReportJson(const MemlogReport& r) {
   w.StartArray();
   for (const ColumnSummary& c : r.columns) {
     w.StartObject();
-    Str(w, "name", c.name);
-    Int(w, "samples", static_cast<int64_t>(c.present));
+    Put(w, "name", c.name);
+    Put(w, "samples", c.present);
     if (c.present > 0) {
-      Int(w, "min", c.min);
-      Int(w, "max", c.max);
-      Num(w, "max_at_s", c.max_s - r.start_elapsed_s);
-      Int(w, "first", c.first);
-      Int(w, "last", c.last);
+      Put(w, "min", c.min);
+      Put(w, "max", c.max);
+      Put(w, "max_at_s", c.max_s - r.start_elapsed_s);
+      Put(w, "first", c.first);
+      Put(w, "last", c.last);
     }
     w.EndObject();
   }

@@ -1,0 +1,53 @@
+// Put(writer, key, value): one JSON member of any type the reports use, for
+// RapidJSON's streaming writer. Optionals that are empty become null, doubles
+// that are not finite become 0 (JSON has no NaN).
+#pragma once
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cmath>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+
+namespace memtk::json {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+inline void Key(Writer& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
+
+template <class T>
+struct IsOptional : std::false_type {};
+template <class T>
+struct IsOptional<std::optional<T>> : std::true_type {};
+
+template <class T>
+void Value(Writer& w, const T& v) {
+  if constexpr (IsOptional<T>::value) {
+    if (v) {
+      Value(w, *v);
+    } else {
+      w.Null();
+    }
+  } else if constexpr (std::is_same_v<T, bool>) {
+    w.Bool(v);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    w.Double(std::isfinite(v) ? static_cast<double>(v) : 0.0);
+  } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+    w.Int64(v);
+  } else if constexpr (std::is_integral_v<T>) {
+    w.Uint64(v);
+  } else {
+    std::string_view s(v);
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  }
+}
+
+template <class T>
+void Put(Writer& w, std::string_view key, const T& v) {
+  Key(w, key);
+  Value(w, v);
+}
+
+}  // namespace memtk::json
