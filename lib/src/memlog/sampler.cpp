@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -103,6 +104,7 @@ class ProcSampler final : public Sampler {
 
  private:
   bool tree() const { return o_.target != SamplerOptions::Target::kMachine; }
+  ScopedFd OpenPidFile(pid_t pid, const char* file) const;
   bool ReadStat(pid_t pid, int32_t* ppid, uint64_t* start);
   Status Scan();
   bool IsMember(int32_t pid);
@@ -128,10 +130,14 @@ class ProcSampler final : public Sampler {
   bool root_alive_ = true;
 };
 
+ScopedFd ProcSampler::OpenPidFile(pid_t pid, const char* file) const {
+  char path[48];
+  fmt::format_to_n(path, sizeof path - 1, "{}/{}", pid, file).out[0] = '\0';
+  return ScopedFd(::openat(proc_.get(), path, O_RDONLY | O_CLOEXEC));
+}
+
 bool ProcSampler::ReadStat(pid_t pid, int32_t* ppid, uint64_t* start) {
-  char path[32];
-  fmt::format_to_n(path, sizeof path - 1, "{}/stat", pid).out[0] = '\0';
-  ScopedFd fd(::openat(proc_.get(), path, O_RDONLY | O_CLOEXEC));
+  ScopedFd fd = OpenPidFile(pid, "stat");
   if (!fd) return false;
   ssize_t n = PreadAll(fd.get(), buf_.get(), kFileBuffer);
   if (n <= 0) return false;
@@ -151,9 +157,7 @@ bool ProcSampler::ReadStat(pid_t pid, int32_t* ppid, uint64_t* start) {
 }
 
 void ProcSampler::OpenCgroup(pid_t pid) {
-  char path[48];
-  fmt::format_to_n(path, sizeof path - 1, "{}/cgroup", pid).out[0] = '\0';
-  ScopedFd fd(::openat(proc_.get(), path, O_RDONLY | O_CLOEXEC));
+  ScopedFd fd = OpenPidFile(pid, "cgroup");
   if (!fd || PreadAll(fd.get(), buf_.get(), kFileBuffer) <= 0) return;
   std::string_view text(buf_.get());
   std::string v2, v1;
@@ -297,7 +301,11 @@ Status ProcSampler::Scan() {
   for (int32_t pid : scratch_) procs_.Erase(static_cast<uint64_t>(pid));
   members_.clear();
   procs_.ForEach([&](uint64_t pid, Proc& p) {
-    if (IsMember(static_cast<int32_t>(pid))) {
+    // Recorded for every process, whichever rule decided it: gpu_bytes
+    // matches NVML's PIDs against it.
+    p.member = IsMember(static_cast<int32_t>(pid));
+    p.memo_gen = generation_;
+    if (p.member) {
       members_.push_back(static_cast<int32_t>(pid));
     } else {
       p.statm.reset();
@@ -364,16 +372,12 @@ Status ProcSampler::SampleTree(int64_t* rss, int64_t* hwm, int64_t* swap, int64_
     need_scan_ = true;
   }
   if (need_scan_) RETURN_IF_ERROR(Scan());
-  char path[48];
   const bool refresh = sample_count_++ % status_every_ == 0;
   for (int32_t pid : members_) {
     Proc* p = procs_.Find(static_cast<uint64_t>(pid));
     if (p == nullptr) continue;
     const bool is_root = pid == o_.pid && o_.target == SamplerOptions::Target::kTree;
-    if (!p->statm) {
-      fmt::format_to_n(path, sizeof path - 1, "{}/statm", pid).out[0] = '\0';
-      p->statm.reset(::openat(proc_.get(), path, O_RDONLY | O_CLOEXEC));
-    }
+    if (!p->statm) p->statm = OpenPidFile(pid, "statm");
     // statm ("size resident ..." in pages) is the cheapest RSS there is
     // (0.6 us against 4.4 us for status). A kept-open /proc file of an
     // exited process reads as an error (ESRCH), even if the PID has been
@@ -401,10 +405,7 @@ Status ProcSampler::SampleTree(int64_t* rss, int64_t* hwm, int64_t* swap, int64_
     // of statm) is read at most every 50 ms, and the high-water mark is kept
     // at least as high as the RSS seen in between.
     if (refresh || !p->status_read) {
-      if (!p->status) {
-        fmt::format_to_n(path, sizeof path - 1, "{}/status", pid).out[0] = '\0';
-        p->status.reset(::openat(proc_.get(), path, O_RDONLY | O_CLOEXEC));
-      }
+      if (!p->status) p->status = OpenPidFile(pid, "status");
       if (p->status && PreadAll(p->status.get(), buf_.get(), kFileBuffer) > 0) {
         std::string_view text(buf_.get());
         p->hwm = p->swap = 0;
@@ -429,10 +430,7 @@ Status ProcSampler::SampleTree(int64_t* rss, int64_t* hwm, int64_t* swap, int64_
     *swap += p->swap;
     ++*procs;
     if (o_.detail) {
-      if (!p->smaps) {
-        fmt::format_to_n(path, sizeof path - 1, "{}/smaps_rollup", pid).out[0] = '\0';
-        p->smaps.reset(::openat(proc_.get(), path, O_RDONLY | O_CLOEXEC));
-      }
+      if (!p->smaps) p->smaps = OpenPidFile(pid, "smaps_rollup");
       if (p->smaps && PreadAll(p->smaps.get(), buf_.get(), kFileBuffer) > 0) {
         int64_t priv = 0;
         AddKeyedKb(buf_.get(), {{"Pss", &detail[0]},
@@ -449,11 +447,19 @@ Status ProcSampler::SampleTree(int64_t* rss, int64_t* hwm, int64_t* swap, int64_
 }
 
 Status ProcSampler::Sample(std::span<int64_t> values) {
-  int64_t rss = 0, hwm = 0, swap = 0, procs = 0, detail[5] = {0, 0, 0, 0, 0};
-  if (tree()) RETURN_IF_ERROR(SampleTree(&rss, &hwm, &swap, detail, &procs));
-  int64_t total = 0, free = 0, avail = 0, buffers = 0, cached = 0, sreclaim = 0, swap_total = 0, swap_free = 0;
-  bool mem_ok = PreadAll(meminfo_.get(), buf_.get(), kFileBuffer) > 0;
-  if (mem_ok) {
+  // Every value this sampler can produce, indexed by column; columns() picks.
+  std::array<int64_t, static_cast<size_t>(Col::kCount)> v;
+  v.fill(kMissing);
+  auto at = [&](Col c) -> int64_t& { return v[static_cast<size_t>(c)]; };
+  if (tree()) {
+    int64_t detail[5] = {0, 0, 0, 0, 0};
+    at(Col::kRss) = at(Col::kHwm) = at(Col::kSwap) = at(Col::kProcs) = 0;
+    RETURN_IF_ERROR(SampleTree(&at(Col::kRss), &at(Col::kHwm), &at(Col::kSwap), detail, &at(Col::kProcs)));
+    const Col kDetail[] = {Col::kPss, Col::kUss, Col::kPssAnon, Col::kPssFile, Col::kPssShmem};
+    for (size_t i = 0; i < 5; ++i) at(kDetail[i]) = detail[i];
+  }
+  if (PreadAll(meminfo_.get(), buf_.get(), kFileBuffer) > 0) {
+    int64_t total = 0, free = 0, avail = 0, buffers = 0, cached = 0, sreclaim = 0, swap_total = 0, swap_free = 0;
     AddKeyedKb(buf_.get(), {{"MemTotal", &total},
                             {"MemFree", &free},
                             {"MemAvailable", &avail},
@@ -462,74 +468,23 @@ Status ProcSampler::Sample(std::span<int64_t> values) {
                             {"SReclaimable", &sreclaim},
                             {"SwapTotal", &swap_total},
                             {"SwapFree", &swap_free}});
+    at(Col::kUsed) = total - avail;
+    at(Col::kMemFree) = free;
+    at(Col::kBuffCache) = buffers + cached + sreclaim;
+    at(Col::kSwapUsed) = swap_total - swap_free;
+    at(Col::kMemAvailable) = avail;
   }
-  int64_t cgroup = kMissing;
-  if (cgroup_ && PreadAll(cgroup_.get(), buf_.get(), kFileBuffer) > 0) cgroup = ParseLeadingInt(buf_.get());
-  for (size_t i = 0; i < columns_.size(); ++i) {
-    int64_t v = kMissing;
-    switch (columns_[i]) {
-      case Col::kRss:
-        v = rss;
-        break;
-      case Col::kHwm:
-        v = hwm;
-        break;
-      case Col::kSwap:
-        v = swap;
-        break;
-      case Col::kPss:
-        v = detail[0];
-        break;
-      case Col::kUss:
-        v = detail[1];
-        break;
-      case Col::kPssAnon:
-        v = detail[2];
-        break;
-      case Col::kPssFile:
-        v = detail[3];
-        break;
-      case Col::kPssShmem:
-        v = detail[4];
-        break;
-      case Col::kProcs:
-        v = procs;
-        break;
-      case Col::kGpu:
-        if (!nvml_->ProcessBytes(
-                [&](pid_t pid) {
-                  const Proc* p = procs_.Find(static_cast<uint64_t>(pid));
-                  return p != nullptr && p->member && p->memo_gen == generation_;
-                },
-                &v))
-          v = kMissing;
-        break;
-      case Col::kUsed:
-        v = mem_ok ? total - avail : kMissing;
-        break;
-      case Col::kMemFree:
-        v = mem_ok ? free : kMissing;
-        break;
-      case Col::kBuffCache:
-        v = mem_ok ? buffers + cached + sreclaim : kMissing;
-        break;
-      case Col::kSwapUsed:
-        v = mem_ok ? swap_total - swap_free : kMissing;
-        break;
-      case Col::kGpuUsed:
-        if (!nvml_->DeviceUsedBytes(&v)) v = kMissing;
-        break;
-      case Col::kMemAvailable:
-        v = mem_ok ? avail : kMissing;
-        break;
-      case Col::kCgroup:
-        v = cgroup;
-        break;
-      case Col::kCount:
-        break;
-    }
-    values[i] = v;
+  if (cgroup_ && PreadAll(cgroup_.get(), buf_.get(), kFileBuffer) > 0) at(Col::kCgroup) = ParseLeadingInt(buf_.get());
+  if (nvml_ && tree()) {
+    auto in_tree = [&](pid_t pid) {
+      const Proc* p = procs_.Find(static_cast<uint64_t>(pid));
+      return p != nullptr && p->member && p->memo_gen == generation_;
+    };
+    if (!nvml_->ProcessBytes(in_tree, &at(Col::kGpu))) at(Col::kGpu) = kMissing;
+  } else if (nvml_) {
+    if (!nvml_->DeviceUsedBytes(&at(Col::kGpuUsed))) at(Col::kGpuUsed) = kMissing;
   }
+  for (size_t i = 0; i < columns_.size(); ++i) values[i] = at(columns_[i]);
   return OkStatus();
 }
 
