@@ -79,6 +79,7 @@ struct LineSplitter {
   bool cut = false;       // the line was longer than kMaxLogLine
   bool after_cr = false;  // a '\n' right after '\r' ends no new line
   bool eof = false;
+  bool pass = true;  // false once the reader of memtk's stdout/stderr went away
 };
 
 class Recorder {
@@ -110,7 +111,6 @@ class Recorder {
   pid_t child_ = -1;
   bool child_done_ = false;
   bool writing_ = true;
-  bool pass_out_ = true, pass_err_ = true;  // false once that reader went away
   int64_t start_mono_ = 0, start_wall_ = 0;
   int64_t now_mono_ = 0, now_wall_ = 0;  // time of the current loop iteration
 };
@@ -228,7 +228,6 @@ void Recorder::FlushLog() {
 }
 
 void Recorder::OnOutput(LineSplitter& s, int fd, int pass_fd) {
-  bool& pass = &s == &out_ ? pass_out_ : pass_err_;
   for (;;) {
     ssize_t n = ::read(fd, chunk_.get(), kReadChunk);
     if (n < 0 && errno == EINTR) continue;
@@ -242,7 +241,7 @@ void Recorder::OnOutput(LineSplitter& s, int fd, int pass_fd) {
     now_mono_ = Now(CLOCK_MONOTONIC);
     now_wall_ = Now(CLOCK_REALTIME);
     // Pass the bytes on first: the user's terminal must not wait for our log.
-    if (pass && !WriteAll(pass_fd, chunk_.get(), static_cast<size_t>(n), "").ok()) pass = false;
+    if (s.pass && !WriteAll(pass_fd, chunk_.get(), static_cast<size_t>(n), "").ok()) s.pass = false;
     for (const char* p = chunk_.get(); p < chunk_.get() + n; ++p) {
       const char c = *p;
       if (c == '\n' || c == '\r') {

@@ -193,6 +193,18 @@ class SeriesAnalyzer {
   size_t used_ = 0;
 };
 
+// A row whose field count differs from its header's. Points at the first
+// extra field, or at the last one present.
+Status FieldCountError(const csv::Row& row, size_t expected) {
+  return InvalidInput(fmt::format("{}: expected {} fields as in the header, found {}",
+                                  row.Where(std::min(row.size() - 1, expected)), expected, row.size()));
+}
+
+Status NotANumber(const csv::Row& row, size_t i, std::string_view column) {
+  return InvalidInput(
+      fmt::format("{}: {}: expected a number, found \"{}\"", row.Where(i), column, row[i].substr(0, 40)));
+}
+
 class MemlogSink : public csv::RowSink {
  public:
   MemlogSink(const MemlogReportOptions& o, MemlogReport* r) : o_(o), r_(r), series_(o.jumps) {}
@@ -205,16 +217,14 @@ class MemlogSink : public csv::RowSink {
         ++r_->truncated_rows;
         return OkStatus();
       }
-      // Point at the first extra field, or at the last one present.
-      return InvalidInput(fmt::format("{}: expected {} fields as in the header, found {}",
-                                      row.Where(std::min(row.size() - 1, header_.size())), header_.size(), row.size()));
+      return FieldCountError(row, header_.size());
     }
     double unix_s = 0, elapsed = 0;
-    if (!csv::ParseDouble(row[1], &unix_s) || !(std::fabs(unix_s) < kMaxUnix)) return NotANumber(row, 1);
+    if (!csv::ParseDouble(row[1], &unix_s) || !(std::fabs(unix_s) < kMaxUnix)) return NotANumber(row, 1, header_[1]);
     if (row[2].empty()) {
       elapsed = samples_ == 0 ? 0 : unix_s - unix0_ + elapsed0_;  // a --mark-style row without elapsed
     } else if (!csv::ParseDouble(row[2], &elapsed) || !(std::fabs(elapsed) < kMaxUnix)) {
-      return NotANumber(row, 2);
+      return NotANumber(row, 2, header_[2]);
     }
     if (samples_ == 0) {
       unix0_ = unix_s;
@@ -237,7 +247,7 @@ class MemlogSink : public csv::RowSink {
       int64_t v = 0;
       if (!csv::ParseInt64(row[i], &v)) {
         double d = 0;
-        if (!csv::ParseDouble(row[i], &d)) return NotANumber(row, i);
+        if (!csv::ParseDouble(row[i], &d)) return NotANumber(row, i, header_[i]);
         if (!(std::fabs(d) <= kMaxValue)) return OutOfRange(row, i);
         v = static_cast<int64_t>(std::llround(d));
       }
@@ -315,10 +325,6 @@ class MemlogSink : public csv::RowSink {
     return InvalidInput(
         fmt::format("{}: {}: {} is out of range (more than 2^53)", row.Where(i), header_[i], row[i].substr(0, 40)));
   }
-  Status NotANumber(const csv::Row& row, size_t i) const {
-    return InvalidInput(
-        fmt::format("{}: {}: expected a number, found \"{}\"", row.Where(i), header_[i], row[i].substr(0, 40)));
-  }
 
   const MemlogReportOptions& o_;
   MemlogReport* r_;
@@ -358,12 +364,10 @@ class LogSink : public csv::RowSink {
     }
     if (row.size() != 5) {
       if (!row.terminated()) return OkStatus();  // cut by a kill mid-write
-      return InvalidInput(fmt::format("{}: expected 5 fields as in the header, found {}",
-                                      row.Where(std::min<size_t>(row.size(), 5) - 1), row.size()));
+      return FieldCountError(row, 5);
     }
     double unix_s = 0;
-    if (!csv::ParseDouble(row[1], &unix_s) || !(std::fabs(unix_s) < kMaxUnix))
-      return InvalidInput(fmt::format("{}: unix_s: expected a number, found \"{}\"", row.Where(1), row[1]));
+    if (!csv::ParseDouble(row[1], &unix_s) || !(std::fabs(unix_s) < kMaxUnix)) return NotANumber(row, 1, "unix_s");
     ++r_->log_lines;
     if (row[3] == "mark") {
       ++r_->mark_count;
