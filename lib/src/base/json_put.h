@@ -1,5 +1,5 @@
 // Put(writer, key, value): one JSON member of any type the reports use, for
-// RapidJSON's streaming writer. Optionals that are empty become null, doubles
+// RapidJSON's streaming writer; PutArray/PutObjects for arrays of them. Optionals that are empty become null, doubles
 // that are not finite become 0 (JSON has no NaN).
 #pragma once
 
@@ -48,6 +48,25 @@ template <class T>
 void Put(Writer& w, std::string_view key, const T& v) {
   Key(w, key);
   Value(w, v);
+}
+
+/// `key: [...]`, write(w, item) writing each element.
+template <class Range, class F>
+void PutArray(Writer& w, std::string_view key, const Range& items, F&& write) {
+  Key(w, key);
+  w.StartArray();
+  for (const auto& item : items) write(w, item);
+  w.EndArray();
+}
+
+/// `key: [{...}, ...]`, fill(w, item) writing the members of each object.
+template <class Range, class F>
+void PutObjects(Writer& w, std::string_view key, const Range& items, F&& fill) {
+  PutArray(w, key, items, [&](Writer& ww, const auto& item) {
+    ww.StartObject();
+    fill(ww, item);
+    ww.EndObject();
+  });
 }
 
 }  // namespace memtk::json

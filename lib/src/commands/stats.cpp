@@ -480,6 +480,8 @@ namespace {
 using JsonWriter = json::Writer;
 using json::Key;
 using json::Put;
+using json::PutArray;
+using json::PutObjects;
 
 void Point(JsonWriter& w, std::string_view key, const timeline::PeakPoint& p) {
   Key(w, key);
@@ -492,34 +494,24 @@ void Point(JsonWriter& w, std::string_view key, const timeline::PeakPoint& p) {
 }
 
 void Usage(JsonWriter& w, std::string_view key, const std::vector<SiteUsage>& v, bool stack) {
-  Key(w, key);
-  w.StartArray();
-  for (const SiteUsage& u : v) {
-    w.StartObject();
-    Put(w, "site", u.site);
-    Put(w, stack ? "stack_id" : "frame_id", stack ? u.stack_id : u.frame_id);
-    Put(w, "bytes", u.bytes);
-    Put(w, "count", u.count);
-    w.EndObject();
-  }
-  w.EndArray();
+  PutObjects(w, key, v, [&](JsonWriter& o, const SiteUsage& u) {
+    Put(o, "site", u.site);
+    Put(o, stack ? "stack_id" : "frame_id", stack ? u.stack_id : u.frame_id);
+    Put(o, "bytes", u.bytes);
+    Put(o, "count", u.count);
+  });
 }
 
 void Events(JsonWriter& w, std::string_view key, const std::vector<EventRef>& v, bool oom) {
-  Key(w, key);
-  w.StartArray();
-  for (const EventRef& e : v) {
-    w.StartObject();
-    Put(w, "event_idx", e.event_idx);
-    Put(w, "event_id", e.event_id);
-    Put(w, "time_us", e.time_us);
+  PutObjects(w, key, v, [&](JsonWriter& o, const EventRef& e) {
+    Put(o, "event_idx", e.event_idx);
+    Put(o, "event_id", e.event_id);
+    Put(o, "time_us", e.time_us);
     if (oom) {
-      Put(w, "requested_bytes", e.size);
-      Put(w, "device_free", e.device_free);
+      Put(o, "requested_bytes", e.size);
+      Put(o, "device_free", e.device_free);
     }
-    w.EndObject();
-  }
-  w.EndArray();
+  });
 }
 
 void Group(JsonWriter& w, const SegmentGroup& g, bool with_key) {
@@ -538,10 +530,7 @@ void Group(JsonWriter& w, const SegmentGroup& g, bool with_key) {
 }
 
 void Groups(JsonWriter& w, std::string_view key, const std::vector<SegmentGroup>& v) {
-  Key(w, key);
-  w.StartArray();
-  for (const SegmentGroup& g : v) Group(w, g, true);
-  w.EndArray();
+  PutArray(w, key, v, [](JsonWriter& o, const SegmentGroup& g) { Group(o, g, true); });
 }
 
 void Device(JsonWriter& w, const DeviceReport& r) {
@@ -573,44 +562,30 @@ void Device(JsonWriter& w, const DeviceReport& r) {
   Put(w, "last_time_us", r.last_time_us);
   Usage(w, "peak_by_site", r.peak_by_site, false);
   Usage(w, "peak_by_stack", r.peak_by_stack, true);
-  Key(w, "largest_allocations");
-  w.StartArray();
-  for (const AllocationRef& a : r.largest) {
-    w.StartObject();
-    Put(w, "event_idx", a.event_idx);
-    Put(w, "event_id", a.event_id);
-    Put(w, "addr", a.addr);
-    Put(w, "size", a.size);
-    Put(w, "time_us", a.time_us);
-    Put(w, "site", a.site);
-    w.EndObject();
-  }
-  w.EndArray();
-  Key(w, "size_histogram");
-  w.StartArray();
-  for (const auto& [k, v] : r.size_histogram) {
-    w.StartObject();
-    Put(w, "min_bytes", k < 0 ? 0 : int64_t{1} << k);
-    Put(w, "count", v.first);
-    Put(w, "bytes", v.second);
-    w.EndObject();
-  }
-  w.EndArray();
+  PutObjects(w, "largest_allocations", r.largest, [](JsonWriter& o, const AllocationRef& a) {
+    Put(o, "event_idx", a.event_idx);
+    Put(o, "event_id", a.event_id);
+    Put(o, "addr", a.addr);
+    Put(o, "size", a.size);
+    Put(o, "time_us", a.time_us);
+    Put(o, "site", a.site);
+  });
+  PutObjects(w, "size_histogram", r.size_histogram, [](JsonWriter& o, const auto& bucket) {
+    const auto& [k, v] = bucket;
+    Put(o, "min_bytes", k < 0 ? 0 : int64_t{1} << k);
+    Put(o, "count", v.first);
+    Put(o, "bytes", v.second);
+  });
   Events(w, "ooms", r.ooms, true);
   Events(w, "snapshots", r.snapshots, false);
   Put(w, "annotate_events", r.annotate_events);
   Key(w, "annotations");
   w.StartObject();
   Put(w, "total", r.annotations_total);
-  Key(w, "first");
-  w.StartArray();
-  for (const auto& [text, t] : r.annotations) {
-    w.StartObject();
-    Put(w, "text", text);
-    Put(w, "time_us", t);
-    w.EndObject();
-  }
-  w.EndArray();
+  PutObjects(w, "first", r.annotations, [](JsonWriter& o, const auto& annotation) {
+    Put(o, "text", annotation.first);
+    Put(o, "time_us", annotation.second);
+  });
   w.EndObject();
   Key(w, "segments");
   Group(w, r.segments, false);
@@ -626,20 +601,15 @@ void Device(JsonWriter& w, const DeviceReport& r) {
   Groups(w, "segments_by_stream", r.by_stream);
   Groups(w, "segments_by_type", r.by_type);
   Groups(w, "segments_by_pool", r.by_pool);
-  Key(w, "most_free_segments");
-  w.StartArray();
-  for (const SegmentRef& g : r.most_free) {
-    w.StartObject();
-    Put(w, "segment_id", g.id);
-    Put(w, "address", g.address);
-    Put(w, "reserved", g.total);
-    Put(w, "allocated", g.allocated);
-    Put(w, "largest_free_block", g.largest_free_block);
-    Put(w, "segment_type", g.segment_type);
-    Put(w, "stream", g.stream);
-    w.EndObject();
-  }
-  w.EndArray();
+  PutObjects(w, "most_free_segments", r.most_free, [](JsonWriter& o, const SegmentRef& g) {
+    Put(o, "segment_id", g.id);
+    Put(o, "address", g.address);
+    Put(o, "reserved", g.total);
+    Put(o, "allocated", g.allocated);
+    Put(o, "largest_free_block", g.largest_free_block);
+    Put(o, "segment_type", g.segment_type);
+    Put(o, "stream", g.stream);
+  });
   w.EndObject();
 }
 
@@ -656,10 +626,7 @@ std::string SnapshotReportJson(const SnapshotReport& r) {
   Put(w, "host_events", r.host_events);
   Put(w, "segments", r.segments);
   Put(w, "blocks", r.blocks);
-  Key(w, "devices");
-  w.StartArray();
-  for (const DeviceReport& d : r.devices) Device(w, d);
-  w.EndArray();
+  PutArray(w, "devices", r.devices, Device);
   Key(w, "data_problems");
   w.StartObject();
   for (size_t i = 0; i < static_cast<size_t>(Stat::kCount); ++i) {

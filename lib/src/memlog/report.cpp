@@ -658,6 +658,8 @@ namespace {
 using JsonWriter = json::Writer;
 using json::Key;
 using json::Put;
+using json::PutArray;
+using json::PutObjects;
 
 void WriteLine(JsonWriter& w, const LogLine& l) {
   w.StartObject();
@@ -732,47 +734,31 @@ std::string MemlogReportJson(const MemlogReport& r) {
   } else {
     w.Null();
   }
-  Key(w, "jumps");
-  w.StartArray();
-  for (const Jump& j : r.jumps) {
-    w.StartObject();
-    Put(w, "bytes", j.rise());
-    Put(w, "from_s", j.from_s - r.start_elapsed_s);
-    Put(w, "to_s", j.to_s - r.start_elapsed_s);
-    Put(w, "to_utc", j.to_utc);
-    Put(w, "from_bytes", j.from_bytes);
-    Put(w, "to_bytes", j.to_bytes);
-    Key(w, "log_lines");
-    w.StartArray();
-    for (const LogLine& l : j.lines) WriteLine(w, l);
-    w.EndArray();
-    Key(w, "last_line_before");
-    j.before&& j.lines.empty() ? WriteLine(w, *j.before) : void(w.Null());
-    w.EndObject();
-  }
-  w.EndArray();
+  PutObjects(w, "jumps", r.jumps, [&](JsonWriter& o, const Jump& j) {
+    Put(o, "bytes", j.rise());
+    Put(o, "from_s", j.from_s - r.start_elapsed_s);
+    Put(o, "to_s", j.to_s - r.start_elapsed_s);
+    Put(o, "to_utc", j.to_utc);
+    Put(o, "from_bytes", j.from_bytes);
+    Put(o, "to_bytes", j.to_bytes);
+    PutArray(o, "log_lines", j.lines, WriteLine);
+    Key(o, "last_line_before");
+    j.before&& j.lines.empty() ? WriteLine(o, *j.before) : void(o.Null());
+  });
   Put(w, "log_lines", r.log_lines);
   Put(w, "marks_total", r.mark_count);
-  Key(w, "marks");
-  w.StartArray();
-  for (const LogLine& m : r.marks) WriteLine(w, m);
-  w.EndArray();
-  Key(w, "columns");
-  w.StartArray();
-  for (const ColumnSummary& c : r.columns) {
-    w.StartObject();
-    Put(w, "name", c.name);
-    Put(w, "samples", c.present);
+  PutArray(w, "marks", r.marks, WriteLine);
+  PutObjects(w, "columns", r.columns, [&](JsonWriter& o, const ColumnSummary& c) {
+    Put(o, "name", c.name);
+    Put(o, "samples", c.present);
     if (c.present > 0) {
-      Put(w, "min", c.min);
-      Put(w, "max", c.max);
-      Put(w, "max_at_s", c.max_s - r.start_elapsed_s);
-      Put(w, "first", c.first);
-      Put(w, "last", c.last);
+      Put(o, "min", c.min);
+      Put(o, "max", c.max);
+      Put(o, "max_at_s", c.max_s - r.start_elapsed_s);
+      Put(o, "first", c.first);
+      Put(o, "last", c.last);
     }
-    w.EndObject();
-  }
-  w.EndArray();
+  });
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize()) + "\n";
 }
