@@ -86,6 +86,13 @@ class Recorder {
  public:
   Recorder(const RecordOptions& o, const NoticeFn& notice) : o_(o), notice_(notice) {}
   StatusOr<RecordResult> Run();
+  /// Removes what OpenOutputs created, unless recording has started: a
+  /// run that fails before its first sample leaves no files.
+  void RemoveUnstartedOutputs() const {
+    if (started_) return;
+    if (csv_) ::unlink(o_.csv_path.c_str());
+    if (log_) ::unlink(log_path_.c_str());
+  }
 
  private:
   Status OpenOutputs();
@@ -111,7 +118,8 @@ class Recorder {
   pid_t child_ = -1;
   bool child_done_ = false;
   bool writing_ = true;
-  int64_t start_mono_ = 0, start_wall_ = 0;
+  int64_t start_mono_ = 0;
+  bool started_ = false;                 // the first sample is taken: from here on the CSV is a recording
   int64_t now_mono_ = 0, now_wall_ = 0;  // time of the current loop iteration
 };
 
@@ -290,10 +298,7 @@ StatusOr<RecordResult> Recorder::Run() {
   so.status_every = static_cast<uint64_t>(std::max<int64_t>(1, 50'000'000 / o_.interval_ns));
   std::vector<std::string> notices;
   auto sampler = Sampler::Create(so, &notices);
-  if (!sampler.ok()) {
-    ::unlink(o_.csv_path.c_str());
-    return sampler.status();
-  }
+  if (!sampler.ok()) return sampler.status();
   sampler_ = std::move(sampler).value();
   for (const std::string& n : notices) notice_(n);
   values_.assign(sampler_->columns().size(), 0);
@@ -318,14 +323,10 @@ StatusOr<RecordResult> Recorder::Run() {
     // double-forked daemons stay in the tree.
     if (o_.children) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     RETURN_IF_ERROR(Spawn());
-    if (child_ < 0) {
-      ::unlink(o_.csv_path.c_str());
-      ::unlink(log_path_.c_str());
-      return result_;
-    }
+    if (child_ < 0) return result_;
   }
   start_mono_ = Now(CLOCK_MONOTONIC);
-  start_wall_ = Now(CLOCK_REALTIME);
+  started_ = true;
   RETURN_IF_ERROR(TakeSample());
 
   // Absolute schedule: deadlines are start + k * interval whatever a sample cost.
@@ -411,7 +412,9 @@ StatusOr<RecordResult> Recorder::Run() {
 StatusOr<RecordResult> Record(const RecordOptions& options, const NoticeFn& notice) {
   if (options.interval_ns < 1'000'000) return UsageError("--interval must be at least 1ms");
   Recorder r(options, notice);
-  return r.Run();
+  StatusOr<RecordResult> result = r.Run();
+  r.RemoveUnstartedOutputs();  // a spawn failure, or an error before the first sample
+  return result;
 }
 
 std::string DefaultLogPath(const std::string& csv_path) {
