@@ -1,20 +1,16 @@
 // The CSV reader: one buffer, string_views into it, no per-row allocation.
 #include "memtk/csv/reader.h"
 
-#include <fcntl.h>
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <array>
-#include <cerrno>
-#include <charconv>
 #include <cstring>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
-#include "memtk/base/scoped.h"
+#include "memtk/io/input_file.h"
 
 namespace memtk::csv {
 
@@ -273,24 +269,14 @@ Status Reader::Finish() {
 }
 
 Status ReadFile(const std::string& path, Reader& reader) {
-  ScopedFd owned;
-  int fd = 0;
-  if (path != "-") {
-    owned.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!owned) return IoError(fmt::format("{}: {}", path, std::strerror(errno)));
-    fd = owned.get();
-    // Tell the kernel we read front to back: larger readahead.
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  }
+  // io::InputFile does the opening, the read loop and gzip.
+  ASSIGN_OR_RETURN(std::unique_ptr<io::InputFile> in, io::InputFile::Open(path));
   for (;;) {
     std::span<char> space = reader.Space();
-    ssize_t n = ::read(fd, space.data(), space.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return IoError(fmt::format("{}: {}", path, std::strerror(errno)));
-    }
+    size_t n = 0;
+    RETURN_IF_ERROR(in->Read(reinterpret_cast<uint8_t*>(space.data()), space.size(), &n));
     if (n == 0) break;
-    RETURN_IF_ERROR(reader.Commit(static_cast<size_t>(n)));
+    RETURN_IF_ERROR(reader.Commit(n));
   }
   return reader.Finish();
 }
