@@ -6,6 +6,7 @@
 #include "cmd_convert.h"
 #include "cmd_memlog.h"
 #include "cmd_query.h"
+#include "cmd_render_png.h"
 #include "cmd_stats.h"
 #include "memtk/version.h"
 
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   memtk::cli::RegisterMemlog(app);
   memtk::cli::RegisterStats(app);
   memtk::cli::RegisterQuery(app);
+  memtk::cli::RegisterRenderPng(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

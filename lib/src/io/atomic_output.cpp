@@ -1,6 +1,7 @@
 #include "memtk/io/atomic_output.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,7 +10,7 @@
 #include <cstring>
 #include <vector>
 
-#include <fmt/format.h>
+#include "memtk/base/scoped.h"
 
 namespace memtk::io {
 
@@ -46,6 +47,29 @@ Status AtomicOutput::Commit() {
     return IoError(fmt::format("{}: cannot rename output into place: {}", target_, std::strerror(errno)));
   done_ = true;
   return OkStatus();
+}
+
+Status WriteAll(int fd, std::string_view data, const std::string& name) {
+  while (!data.empty()) {
+    ssize_t w = ::write(fd, data.data(), data.size());
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return IoError(fmt::format("{}: {}", name, std::strerror(errno)));
+    }
+    data.remove_prefix(static_cast<size_t>(w));
+  }
+  return OkStatus();
+}
+
+Status WriteFileAtomically(const std::string& path, std::string_view data) {
+  if (path == "-") return WriteAll(STDOUT_FILENO, data, "<stdout>");
+  ASSIGN_OR_RETURN(AtomicOutput out, AtomicOutput::Create(path));
+  {
+    ScopedFd fd(::open(out.temp_path().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+    if (fd.get() < 0) return IoError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+    RETURN_IF_ERROR(WriteAll(fd.get(), data, path));
+  }
+  return out.Commit();
 }
 
 }  // namespace memtk::io

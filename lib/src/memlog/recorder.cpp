@@ -24,6 +24,7 @@
 
 #include "memtk/base/scoped.h"
 #include "memtk/csv/reader.h"
+#include "memtk/io/atomic_output.h"
 #include "memtk/memlog/columns.h"
 #include "memtk/memlog/sampler.h"
 #include "time_format.h"
@@ -43,19 +44,6 @@ int64_t Now(clockid_t clock) {
   timespec ts;
   ::clock_gettime(clock, &ts);
   return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
-}
-
-Status WriteAll(int fd, const char* data, size_t n, const std::string& name) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, data, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return IoError(fmt::format("{}: {}", name, std::strerror(errno)));
-    }
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-  return OkStatus();
 }
 
 // Restores the signal mask memtk had before recording.
@@ -132,7 +120,7 @@ Status Recorder::OpenOutputs() {
   log_.reset(::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644));
   if (!log_) return IoError(fmt::format("{}: {}", log_path_, std::strerror(errno)));
   std::string header = fmt::format("{}\n", kLogHeader);
-  return WriteAll(log_.get(), header.data(), header.size(), log_path_);
+  return io::WriteAll(log_.get(), header, log_path_);
 }
 
 Status Recorder::Spawn() {
@@ -206,7 +194,7 @@ Status Recorder::TakeSample() {
   }
   row_.push_back('\n');
   ++result_.samples;
-  Status s = WriteAll(csv_.get(), row_.data(), row_.size(), o_.csv_path);
+  Status s = io::WriteAll(csv_.get(), row_, o_.csv_path);
   if (!s.ok()) StopWriting(std::move(s));
   return OkStatus();
 }
@@ -229,7 +217,7 @@ void Recorder::EmitLine(LineSplitter& s) {
 void Recorder::FlushLog() {
   if (log_buf_.empty()) return;
   if (writing_) {
-    Status st = WriteAll(log_.get(), log_buf_.data(), log_buf_.size(), log_path_);
+    Status st = io::WriteAll(log_.get(), log_buf_, log_path_);
     if (!st.ok()) StopWriting(std::move(st));
   }
   log_buf_.clear();
@@ -249,7 +237,7 @@ void Recorder::OnOutput(LineSplitter& s, int fd, int pass_fd) {
     now_mono_ = Now(CLOCK_MONOTONIC);
     now_wall_ = Now(CLOCK_REALTIME);
     // Pass the bytes on first: the user's terminal must not wait for our log.
-    if (s.pass && !WriteAll(pass_fd, chunk_.get(), static_cast<size_t>(n), "").ok()) s.pass = false;
+    if (s.pass && !io::WriteAll(pass_fd, std::string_view(chunk_.get(), static_cast<size_t>(n)), "").ok()) s.pass = false;
     for (const char* p = chunk_.get(); p < chunk_.get() + n; ++p) {
       const char c = *p;
       if (c == '\n' || c == '\r') {
@@ -316,7 +304,7 @@ StatusOr<RecordResult> Recorder::Run() {
   std::string header(kTimeHeader);
   for (Col c : sampler_->columns()) fmt::format_to(std::back_inserter(header), ",{}", GetColumnInfo(c).name);
   header.push_back('\n');
-  RETURN_IF_ERROR(WriteAll(csv_.get(), header.data(), header.size(), o_.csv_path));
+  RETURN_IF_ERROR(io::WriteAll(csv_.get(), header, o_.csv_path));
 
   if (launch) {
     // Orphans of the command's tree are re-parented to us, not to init, so
@@ -464,7 +452,7 @@ Status AppendMark(const std::string& csv_path, const std::string& log_path_in, s
   AppendQuoted(row, one_line);
   row.push_back('\n');
   // One write(2) with O_APPEND: atomic with respect to memlog's own rows.
-  return WriteAll(log.get(), row.data(), row.size(), log_path);
+  return io::WriteAll(log.get(), row, log_path);
 }
 
 bool ParseDuration(std::string_view text, int64_t* ns) {

@@ -38,6 +38,19 @@ std::string_view ActionName(Action a) {
   return i < kNumActions - 1 ? kActionNames[i] : "unknown";
 }
 
+Action ActionFromName(std::string_view name) {
+  for (int a = 0; a < kNumActions - 1; ++a)
+    if (kActionNames[a] == name) return static_cast<Action>(a);
+  return Action::kUnknown;
+}
+
+BlockState BlockStateFromName(std::string_view s) {
+  if (s == "active_allocated") return BlockState::kActiveAllocated;
+  if (s == "active_pending_free" || s == "active_awaiting_free") return BlockState::kActivePendingFree;
+  if (s == "inactive") return BlockState::kInactive;
+  return BlockState::kUnknown;
+}
+
 std::span<const FrameId> Tables::GetStack(StackId id) const {
   uint64_t begin = stack_offsets[id.value];
   uint64_t end = id.value + 1 < stack_offsets.size() ? stack_offsets[id.value + 1] : stack_frames.size();

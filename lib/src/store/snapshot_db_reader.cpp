@@ -16,21 +16,11 @@ using namespace memtk::snapshot;  // NOLINT: record types only
 
 namespace {
 
-std::optional<int64_t> OptInt(sqlite3_stmt* s, int col) {
-  if (sqlite3_column_type(s, col) == SQLITE_NULL) return std::nullopt;
-  return sqlite3_column_int64(s, col);
-}
-
-std::string_view Text(sqlite3_stmt* s, int col) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
-  return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(s, col))) : std::string_view();
-}
-
 // A stack id column; ids outside the stacks table (a damaged or foreign
 // database) are an error, not an out-of-bounds read later.
 Status ReadStack(sqlite3_stmt* s, int col, int64_t num_stacks, const std::string& path, std::string_view table,
                  std::optional<StackId>* out) {
-  auto v = OptInt(s, col);
+  auto v = ColumnOptInt(s, col);
   if (!v) {
     *out = std::nullopt;
     return OkStatus();
@@ -40,29 +30,6 @@ Status ReadStack(sqlite3_stmt* s, int col, int64_t num_stacks, const std::string
                                     sqlite3_column_int64(s, 0), *v));
   *out = StackId{static_cast<uint32_t>(*v)};
   return OkStatus();
-}
-
-// Runs `sql` and calls row(stmt) per row; stops at the first error.
-template <class F>
-Status ForEachRow(sqlite3* db, const std::string& path, std::string_view sql, F&& row) {
-  ASSIGN_OR_RETURN(ScopedStmt st, Prepare(db, sql));
-  int rc;
-  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) RETURN_IF_ERROR(row(st.get()));
-  if (rc != SQLITE_DONE) return InvalidInput(fmt::format("{}: reading database: {}", path, sqlite3_errmsg(db)));
-  return OkStatus();
-}
-
-Action ParseAction(std::string_view name) {
-  for (int a = 0; a < kNumActions - 1; ++a)
-    if (ActionName(static_cast<Action>(a)) == name) return static_cast<Action>(a);
-  return Action::kUnknown;
-}
-
-BlockState ParseState(std::string_view s) {
-  if (s == "active_allocated") return BlockState::kActiveAllocated;
-  if (s == "active_pending_free" || s == "active_awaiting_free") return BlockState::kActivePendingFree;
-  if (s == "inactive") return BlockState::kInactive;
-  return BlockState::kUnknown;
 }
 
 }  // namespace
@@ -82,7 +49,7 @@ Status ReplayDb(const std::string& path, SnapshotSink* sink) {
   bool have_meta = false;
   Status meta = ForEachRow(d, path, "SELECT key, value FROM meta", [&](sqlite3_stmt* s) {
     have_meta = true;
-    std::string_view k = Text(s, 0), v = Text(s, 1);
+    std::string_view k = ColumnText(s, 0), v = ColumnText(s, 1);
     if (k == "format") summary.format = std::string(v);
     if (k == "bare_segment_list") summary.bare_segment_list = v == "1" || v == "true";
     if (k == "bytes_decoded") summary.bytes = std::strtoull(std::string(v).c_str(), nullptr, 10);
@@ -93,7 +60,7 @@ Status ReplayDb(const std::string& path, SnapshotSink* sink) {
   // The reader's data-problem counters, as convert counted them.
   RETURN_IF_ERROR(ForEachRow(d, path, "SELECT name, value FROM stats", [&](sqlite3_stmt* s) {
     for (size_t i = 0; i < static_cast<size_t>(Stat::kCount); ++i)
-      if (GetStatInfo(static_cast<Stat>(i)).name == Text(s, 0))
+      if (GetStatInfo(static_cast<Stat>(i)).name == ColumnText(s, 0))
         summary.stats.Increment(static_cast<Stat>(i), static_cast<uint64_t>(sqlite3_column_int64(s, 1)));
     return OkStatus();
   }));
@@ -105,10 +72,10 @@ Status ReplayDb(const std::string& path, SnapshotSink* sink) {
         if (sqlite3_column_int64(s, 0) != static_cast<int64_t>(t.frames.size()))
           return InvalidInput(fmt::format("{}: frames ids are not dense", path));
         Frame f;
-        f.filename = t.strings.Intern(Text(s, 1));
+        f.filename = t.strings.Intern(ColumnText(s, 1));
         f.line = sqlite3_column_int64(s, 2);
-        f.name = t.strings.Intern(Text(s, 3));
-        f.extra = sqlite3_column_type(s, 4) == SQLITE_NULL ? kNoString : t.strings.Intern(Text(s, 4));
+        f.name = t.strings.Intern(ColumnText(s, 3));
+        f.extra = sqlite3_column_type(s, 4) == SQLITE_NULL ? kNoString : t.strings.Intern(ColumnText(s, 4));
         FrameId id{static_cast<uint32_t>(t.frames.size())};
         t.frames.push_back(f);
         return sink->OnFrame(id, f);
@@ -158,9 +125,9 @@ Status ReplayDb(const std::string& path, SnapshotSink* sink) {
                    g.active_size = sqlite3_column_int64(s, 6);
                    g.requested_size = sqlite3_column_int64(s, 7);
                    g.stream = sqlite3_column_int64(s, 8);
-                   if (sqlite3_column_type(s, 9) != SQLITE_NULL) g.segment_type = t.strings.Intern(Text(s, 9));
-                   g.pool_id = Text(s, 10);
-                   if (auto e = OptInt(s, 11)) g.is_expandable = *e != 0;
+                   if (sqlite3_column_type(s, 9) != SQLITE_NULL) g.segment_type = t.strings.Intern(ColumnText(s, 9));
+                   g.pool_id = ColumnText(s, 10);
+                   if (auto e = ColumnOptInt(s, 11)) g.is_expandable = *e != 0;
                    RETURN_IF_ERROR(ReadStack(s, 12, num_stacks, path, "segments", &g.stack));
                    g.num_blocks = static_cast<uint32_t>(sqlite3_column_int64(s, 13));
                    ++summary.segments;
@@ -178,8 +145,8 @@ Status ReplayDb(const std::string& path, SnapshotSink* sink) {
                                b.address = static_cast<uint64_t>(sqlite3_column_int64(s, 3));
                                b.size = sqlite3_column_int64(s, 4);
                                b.requested_size = sqlite3_column_int64(s, 5);
-                               std::string_view state = Text(s, 6);
-                               b.state = ParseState(state);
+                               std::string_view state = ColumnText(s, 6);
+                               b.state = BlockStateFromName(state);
                                b.state_name = t.strings.Intern(state);
                                b.address_derived = sqlite3_column_int64(s, 7) != 0;
                                RETURN_IF_ERROR(ReadStack(s, 8, num_stacks, path, "blocks", &b.stack));
@@ -196,21 +163,21 @@ Status ReplayDb(const std::string& path, SnapshotSink* sink) {
                                e.device = static_cast<uint32_t>(sqlite3_column_int64(s, 1));
                                e.index = static_cast<uint64_t>(sqlite3_column_int64(s, 2));
                                e.host = sqlite3_column_int64(s, 3) != 0;
-                               std::string_view action = Text(s, 4);
-                               e.action = ParseAction(action);
+                               std::string_view action = ColumnText(s, 4);
+                               e.action = ActionFromName(action);
                                e.action_name = t.strings.Intern(action);
-                               if (auto a = OptInt(s, 5)) {
+                               if (auto a = ColumnOptInt(s, 5)) {
                                  e.addr = static_cast<uint64_t>(*a);
                                  e.has_addr = true;
                                }
                                e.size = sqlite3_column_int64(s, 6);
                                e.stream = sqlite3_column_int64(s, 7);
-                               e.time_us = OptInt(s, 8);
+                               e.time_us = ColumnOptInt(s, 8);
                                RETURN_IF_ERROR(ReadStack(s, 9, num_stacks, path, "events", &e.stack));
                                RETURN_IF_ERROR(ReadStack(s, 10, num_stacks, path, "events", &e.forward_stack));
-                               e.device_free = OptInt(s, 11);
+                               e.device_free = ColumnOptInt(s, 11);
                                if (sqlite3_column_type(s, 12) != SQLITE_NULL)
-                                 e.compile_context = t.strings.Intern(Text(s, 12));
+                                 e.compile_context = t.strings.Intern(ColumnText(s, 12));
                                ++summary.events;
                                return sink->OnEvent(e);
                              }));
@@ -218,10 +185,10 @@ Status ReplayDb(const std::string& path, SnapshotSink* sink) {
       ForEachRow(d, path, "SELECT id, device, stage, name, time_us FROM annotations ORDER BY id", [&](sqlite3_stmt* s) {
         Annotation a;
         a.id = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
-        a.device = OptInt(s, 1);
-        if (sqlite3_column_type(s, 2) != SQLITE_NULL) a.stage = t.strings.Intern(Text(s, 2));
-        if (sqlite3_column_type(s, 3) != SQLITE_NULL) a.name = t.strings.Intern(Text(s, 3));
-        a.time_us = OptInt(s, 4);
+        a.device = ColumnOptInt(s, 1);
+        if (sqlite3_column_type(s, 2) != SQLITE_NULL) a.stage = t.strings.Intern(ColumnText(s, 2));
+        if (sqlite3_column_type(s, 3) != SQLITE_NULL) a.name = t.strings.Intern(ColumnText(s, 3));
+        a.time_us = ColumnOptInt(s, 4);
         ++summary.annotations;
         return sink->OnAnnotation(a);
       }));

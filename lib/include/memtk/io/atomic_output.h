@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "memtk/base/status.h"
 
@@ -28,5 +29,12 @@ class AtomicOutput {
   std::string temp_;
   bool done_ = false;
 };
+
+/// Writes all of `data` to `fd`, retrying short writes and EINTR; errors read
+/// "<name>: <strerror>".
+Status WriteAll(int fd, std::string_view data, const std::string& name);
+
+/// Writes `data` to `path` through an AtomicOutput ("-" writes to stdout).
+Status WriteFileAtomically(const std::string& path, std::string_view data);
 
 }  // namespace memtk::io

@@ -52,6 +52,8 @@ enum class Action : uint8_t {
 };
 constexpr int kNumActions = 12;
 std::string_view ActionName(Action a);
+/// The Action an action string names; kUnknown for any other string.
+Action ActionFromName(std::string_view name);
 
 /// One distinct frame. `extra` names a JSON object of keys beyond the three
 /// (fx_node_*, fx_original_trace, ...), or is kNoString.
@@ -106,6 +108,8 @@ struct Segment {
 /// Block states as PyTorch spells them; `active_awaiting_free` is read as
 /// kActivePendingFree.
 enum class BlockState : uint8_t { kActiveAllocated, kActivePendingFree, kInactive, kUnknown };
+/// The state a block state string names (either pending spelling); kUnknown otherwise.
+BlockState BlockStateFromName(std::string_view name);
 
 struct Block {
   uint64_t id = 0;

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,5 +24,28 @@ StatusOr<ScopedDb> OpenDb(const std::string& path, bool create, bool read_only);
 /// Runs one or more statements that return no rows.
 Status Exec(sqlite3* db, std::string_view sql);
 StatusOr<ScopedStmt> Prepare(sqlite3* db, std::string_view sql);
+
+/// Column `col` of the current row as text (empty for NULL); valid until the
+/// next step.
+inline std::string_view ColumnText(sqlite3_stmt* s, int col) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+  return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(s, col))) : std::string_view();
+}
+/// Column `col` as an integer, or nullopt for NULL.
+inline std::optional<int64_t> ColumnOptInt(sqlite3_stmt* s, int col) {
+  if (sqlite3_column_type(s, col) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_int64(s, col);
+}
+
+/// Runs `sql` and calls row(stmt) -> Status per row; stops at the first
+/// error. A failing step reads "<path>: reading database: <sqlite message>".
+template <class F>
+Status ForEachRow(sqlite3* db, const std::string& path, std::string_view sql, F&& row) {
+  ASSIGN_OR_RETURN(ScopedStmt st, Prepare(db, sql));
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) RETURN_IF_ERROR(row(st.get()));
+  if (rc != SQLITE_DONE) return InvalidInput(std::string(path) + ": reading database: " + sqlite3_errmsg(db));
+  return OkStatus();
+}
 
 }  // namespace memtk::store

@@ -1,0 +1,109 @@
+// memtk render-png: flags in, commands::RenderPng, one summary line out.
+#include "cmd_render_png.h"
+
+#include <fmt/core.h>
+
+#include <memory>
+
+#include "cli_common.h"
+#include "memtk/base/format.h"
+#include "memtk/commands/render.h"
+
+namespace memtk::cli {
+
+namespace {
+
+struct RenderFlags {
+  commands::RenderOptions o;
+  int64_t device = -1;
+  std::string x = "event", view = "timeline";
+  double from = 0, to = 0;
+  bool quiet = false;
+};
+
+int Run(RenderFlags& f, const CLI::App& sub) {
+  commands::RenderOptions& o = f.o;
+  if (f.device >= 0) o.device = static_cast<uint32_t>(f.device);
+  o.x = f.x == "time" ? timeline::XAxis::kTime : timeline::XAxis::kEvent;
+  o.view = f.view == "segments" ? timeline::View::kSegments : timeline::View::kActive;
+  if (sub.count("--from")) o.from = f.from;
+  if (sub.count("--to")) o.to = f.to;
+  if (o.output == "-" && StderrIsTty()) f.quiet = true;
+  commands::RenderSummary summary;
+  Status s = commands::RenderPng(o, &summary);
+  if (!s.ok()) return Fail("render-png", s);
+  if (!f.quiet && o.output != "-") {
+    if (summary.kind == "memlog")
+      fmt::print(stderr, "memtk render-png: {}: {} samples, peak {}\n", o.output, summary.steps,
+                 FormatBytes(summary.peak_bytes));
+    else
+      fmt::print(stderr, "memtk render-png: {}: {} of device {}, {} steps, peak {}\n", o.output, summary.kind,
+                 summary.device, summary.steps, FormatBytes(summary.peak_bytes));
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterRenderPng(CLI::App& app) {
+  auto flags = std::make_shared<RenderFlags>();
+  commands::RenderOptions& o = flags->o;
+  CLI::App* sub = app.add_subcommand("render-png", "Draw the allocation timeline, segments or a memlog CSV as a PNG");
+  sub->add_option("input", o.input,
+                  "Snapshot (pickle or JSON, gzip'd or not; '-' = stdin), memtk database, or memlog CSV")
+      ->required();
+  sub->add_option("-o,--output", o.output, "PNG to write ('-' = stdout)")->required();
+  sub->add_option("--device", flags->device, "CUDA device (default: the lowest with trace events)")
+      ->check(CLI::Range(0, 1 << 20));
+  sub->add_option("--width", o.width, "Image width in pixels")->check(CLI::Range(200, 16384));
+  sub->add_option("--height", o.height, "Image height in pixels")->check(CLI::Range(150, 16384));
+  sub->add_option("--x", flags->x, "x axis: event (trace event index) or time (seconds)")
+      ->check(CLI::IsMember({"event", "time"}));
+  sub->add_option("--view", flags->view, "timeline (live allocations) or segments (reserved memory per segment)")
+      ->check(CLI::IsMember({"timeline", "segments"}));
+  sub->add_option("--from", flags->from, "Window start, in x-axis units (event index or seconds)");
+  sub->add_option("--to", flags->to, "Window end, in x-axis units");
+  sub->add_option("--title", o.title, "First title line (default: file, device and peak)");
+  sub->add_option("--legend", o.legend, "Call sites listed at the peak (memlog: jumps labelled)")
+      ->check(CLI::Range(0, 40));
+  sub->add_option("--columns", o.columns, "memlog CSV: columns to draw (default rss_bytes, else used_bytes)")
+      ->delimiter(',');
+  sub->add_option("--log", o.log_path, "memlog CSV: its log CSV (default OUT.log.csv beside it, if present)");
+  sub->add_flag("-q,--quiet", flags->quiet, "No summary line on stderr");
+  sub->footer(R"(Draws PyTorch's "Active Memory Timeline" headless: every allocation is a band
+stacked on the ones allocated before it, coloured by its call site (the innermost
+Python frame; the same site gets the same colour in every picture), and when one is
+freed the bands above slide down. Nothing is summarised or capped: each pixel
+column is drawn at the instant with the most live bytes in its span (so no spike
+falls between pixels and the peak column shows the peak), and each pixel's colour
+is the bytes-weighted blend of every band crossing it, so allocations thinner than
+a pixel still count and a column's height is its live bytes to within a pixel.
+Memory from before recording began and untraced active blocks are included, as
+the viewer does. Marked: the peak (value, event and time in the title), OOMs
+(red), snapshot events (grey) and annotations (purple). The legend lists the
+--legend call sites holding the most bytes at the peak.
+
+--view segments draws reserved memory instead: one band per cudaMalloc'd segment.
+--x time puts seconds since the first event on the x axis; --from/--to zoom in.
+
+A memlog CSV (from `memtk memlog`) is drawn as memory over time, one line per
+--columns entry; each pixel column spans the min..max of the samples it covers.
+Log lines of the recording are ticks along the bottom; marks and the largest
+jumps are labelled with the log line written just before them.
+
+Output is a PNG written through a temp file (nothing is left on failure); the
+same input and options give the same bytes.
+
+Examples:
+  memtk render-png snapshot.pickle -o timeline.png
+  memtk render-png snapshot.db -o t.png --device 1 --width 1920 --height 1080
+  memtk render-png snapshot.pickle -o seg.png --view segments --x time
+  memtk render-png snapshot.pickle -o zoom.png --from 120000 --to 180000 --legend 20
+  memtk render-png train.csv -o memory.png --columns rss_bytes,pss_bytes
+  memtk render-png snapshot.pickle.gz -o - | display -    # to stdout
+
+Exit status: 0 ok, 1 unreadable input or nothing to draw, 2 usage error.)");
+  sub->callback([flags, sub] { throw CLI::RuntimeError(Run(*flags, *sub)); });
+}
+
+}  // namespace memtk::cli

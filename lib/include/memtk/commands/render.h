@@ -1,0 +1,50 @@
+// `memtk render-png`: pictures of a snapshot (the Active Memory Timeline or
+// reserved memory per segment) or of a memlog CSV (memory over time).
+//
+// A snapshot is streamed once into a timeline::TimelineBuilder (pickle or
+// JSON through the snapshot reader; a memtk database through a few queries
+// that read only the chosen device's rows), rasterized (timeline/layout.h),
+// framed with axes, markers and a legend, and written as a PNG through a
+// temp file. A memlog CSV is read twice (report, then per-pixel min/max)
+// and its log CSV once. Output bytes depend only on the input and options.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "memtk/base/status.h"
+#include "memtk/render/image.h"
+#include "memtk/timeline/layout.h"
+
+namespace memtk::commands {
+
+struct RenderOptions {
+  std::string input;
+  std::string output;  ///< PNG path; "-" = stdout
+  std::optional<uint32_t> device;
+  int width = 1600, height = 900;
+  timeline::XAxis x = timeline::XAxis::kEvent;
+  timeline::View view = timeline::View::kActive;
+  std::optional<double> from, to;  ///< window in x-axis units
+  std::string title;               ///< replaces the default first line
+  size_t legend = 10;
+  std::vector<std::string> columns;  ///< memlog: series to draw (default rss_bytes or used_bytes)
+  std::string log_path;              ///< memlog: log CSV (default beside the CSV)
+};
+
+/// What was drawn, for the one-line summary the CLI prints.
+struct RenderSummary {
+  std::string kind;  ///< "timeline", "segments" or "memlog"
+  uint32_t device = 0;
+  int64_t peak_bytes = 0;
+  uint64_t steps = 0;  ///< allocations + frees (or samples) inside the window
+};
+
+/// Draws the picture into an Image (no file written).
+StatusOr<render::Image> RenderImage(const RenderOptions& options, RenderSummary* summary);
+/// RenderImage, then the PNG to options.output.
+Status RenderPng(const RenderOptions& options, RenderSummary* summary);
+
+}  // namespace memtk::commands
