@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "cli_common.h"
@@ -19,6 +20,7 @@ struct RenderFlags {
   std::string x = "event", view = "timeline";
   double from = 0, to = 0;
   bool quiet = false;
+  std::string columns;
 };
 
 int Run(RenderFlags& f, const CLI::App& sub) {
@@ -28,6 +30,12 @@ int Run(RenderFlags& f, const CLI::App& sub) {
   o.view = f.view == "segments" ? timeline::View::kSegments : timeline::View::kActive;
   if (sub.count("--from")) o.from = f.from;
   if (sub.count("--to")) o.to = f.to;
+  o.columns.clear();
+  for (size_t start = 0; start < f.columns.size();) {
+    size_t comma = std::min(f.columns.find(',', start), f.columns.size());
+    if (comma > start) o.columns.push_back(f.columns.substr(start, comma - start));
+    start = comma + 1;
+  }
   if (o.output == "-" && StderrIsTty()) f.quiet = true;
   commands::RenderSummary summary;
   Status s = commands::RenderPng(o, &summary);
@@ -37,8 +45,8 @@ int Run(RenderFlags& f, const CLI::App& sub) {
       fmt::print(stderr, "memtk render-png: {}: {} samples, peak {}\n", o.output, summary.steps,
                  FormatBytes(summary.peak_bytes));
     else
-      fmt::print(stderr, "memtk render-png: {}: {} of device {}, {} steps, peak {}\n", o.output, summary.kind,
-                 summary.device, summary.steps, FormatBytes(summary.peak_bytes));
+      fmt::print(stderr, "memtk render-png: {}: {} of device {}, {} steps, peak {} ({} bytes)\n", o.output,
+                 summary.kind, summary.device, summary.steps, FormatBytes(summary.peak_bytes), summary.peak_bytes);
   }
   return 0;
 }
@@ -66,8 +74,9 @@ void RegisterRenderPng(CLI::App& app) {
   sub->add_option("--title", o.title, "First title line (default: file, device and peak)");
   sub->add_option("--legend", o.legend, "Call sites listed at the peak (memlog: jumps labelled)")
       ->check(CLI::Range(0, 40));
-  sub->add_option("--columns", o.columns, "memlog CSV: columns to draw (default rss_bytes, else used_bytes)")
-      ->delimiter(',');
+  // One comma-separated string, split here: with CLI11's vector options the
+  // input file after --columns would be taken as another column.
+  sub->add_option("--columns", flags->columns, "memlog CSV: columns to draw, comma-separated (default rss_bytes)");
   sub->add_option("--log", o.log_path, "memlog CSV: its log CSV (default OUT.log.csv beside it, if present)");
   sub->add_flag("-q,--quiet", flags->quiet, "No summary line on stderr");
   sub->footer(R"(Draws PyTorch's "Active Memory Timeline" headless: every allocation is a band

@@ -182,8 +182,13 @@ uint32_t TimelineBuilder::StackSite(const std::optional<StackId>& stack) const {
   return stack_site_[stack->value];
 }
 
-TimelineBuilder::Device* TimelineBuilder::Get(uint32_t device) {
-  if (only_ && *only_ != device) return nullptr;
+TimelineBuilder::Device* TimelineBuilder::Get(uint32_t device, bool data) {
+  if (only_ && *only_ != device) {
+    // Remembered for the error message when only_device has no data.
+    if (data && std::find(filtered_out_.begin(), filtered_out_.end(), device) == filtered_out_.end())
+      filtered_out_.push_back(device);
+    return nullptr;
+  }
   // Consecutive events almost always belong to the same device.
   if (last_ && last_device_ == device) return last_;
   auto& d = devices_[device];
@@ -199,7 +204,7 @@ TimelineBuilder::Device* TimelineBuilder::Get(uint32_t device) {
 Status TimelineBuilder::OnEvent(const snapshot::TraceEvent& e) {
   using snapshot::Action;
   if (e.host) return OkStatus();
-  Device* d = Get(e.device);
+  Device* d = Get(e.device, true);
   if (!d) return OkStatus();
   Timeline& t = d->t;
   d->has_events = true;
@@ -265,7 +270,7 @@ Status TimelineBuilder::OnEvent(const snapshot::TraceEvent& e) {
 
 void TimelineBuilder::OnSegment(const snapshot::Segment& s) {
   if (s.host || s.device < 0 || s.device > UINT32_MAX) return;
-  Device* d = Get(static_cast<uint32_t>(s.device));
+  Device* d = Get(static_cast<uint32_t>(s.device), true);
   if (!d) return;
   d->has_segments = true;
   if (view_ == View::kSegments) d->candidates.push_back({s.address, s.total_size, StackSite(s.stack)});
@@ -274,7 +279,7 @@ void TimelineBuilder::OnSegment(const snapshot::Segment& s) {
 void TimelineBuilder::OnBlock(const snapshot::Block& b) {
   if (b.host || view_ != View::kActive || b.device < 0 || b.device > UINT32_MAX) return;
   if (b.state != snapshot::BlockState::kActiveAllocated) return;
-  Device* d = Get(static_cast<uint32_t>(b.device));
+  Device* d = Get(static_cast<uint32_t>(b.device), false);
   // The viewer draws an untraced active block at its requested size.
   if (d) d->candidates.push_back({b.address, b.requested_size, StackSite(b.stack)});
 }
@@ -286,7 +291,7 @@ void TimelineBuilder::OnAnnotation(const snapshot::Annotation& a, std::string_vi
   if (!a.device) {
     all_device_markers_.push_back(std::move(m));
   } else if (*a.device >= 0 && *a.device <= UINT32_MAX) {
-    if (Device* d = Get(static_cast<uint32_t>(*a.device))) d->t.markers.push_back(std::move(m));
+    if (Device* d = Get(static_cast<uint32_t>(*a.device), false)) d->t.markers.push_back(std::move(m));
   }
 }
 
@@ -298,6 +303,8 @@ StatusOr<Timeline> TimelineBuilder::Finish(std::optional<uint32_t> device) {
     have += fmt::format("{}{}", have.empty() ? "" : ", ", id);
     if (device ? id == *device : (!d || (dev->has_events && !d->has_events))) d = dev.get();
   }
+  std::sort(filtered_out_.begin(), filtered_out_.end());
+  for (uint32_t id : filtered_out_) have += fmt::format("{}{}", have.empty() ? "" : ", ", id);
   if (have.empty()) return InvalidInput("no trace events or segments to draw");
   if (!d || (device && d->t.device != *device))
     return InvalidInput(fmt::format("device {} has no trace events or segments (devices: {})", *device, have));

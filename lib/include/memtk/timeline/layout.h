@@ -175,7 +175,7 @@ class TimelineBuilder {
 
  private:
   struct Device;
-  Device* Get(uint32_t device);
+  Device* Get(uint32_t device, bool data);
   uint32_t StackSite(const std::optional<StackId>& stack) const;
 
   View view_;
@@ -188,6 +188,7 @@ class TimelineBuilder {
   std::vector<uint32_t> stack_site_;
   std::unordered_map<std::string, uint32_t> site_ids_;
   std::vector<Marker> all_device_markers_;
+  std::vector<uint32_t> filtered_out_;  // devices with data that only_device excluded
 };
 
 struct RasterOptions {
