@@ -88,12 +88,7 @@ class TimelineSink : public snapshot::SnapshotSink {
 Status FeedFromDb(const std::string& path, std::optional<uint32_t> device, TimelineBuilder* b) {
   ASSIGN_OR_RETURN(store::ScopedDb db, store::OpenDb(path, false, true));
   sqlite3* d = db.get();
-  bool has_meta = false;
-  Status meta = store::ForEachRow(d, path, "SELECT 1 FROM meta LIMIT 1", [&](sqlite3_stmt*) {
-    has_meta = true;
-    return OkStatus();
-  });
-  if (!meta.ok() || !has_meta) return InvalidInput(fmt::format("{}: not a memtk database (no meta table)", path));
+  RETURN_IF_ERROR(store::CheckMemtkDb(d, path));
 
   RETURN_IF_ERROR(store::ForEachRow(
       d, path, "SELECT s.id, f.filename, f.line, f.name FROM stacks s JOIN frames f ON f.id = s.site_frame_id",

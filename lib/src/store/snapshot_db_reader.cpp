@@ -42,20 +42,28 @@ bool IsSqliteFile(const std::string& path) {
   return n == 16 && std::memcmp(head, "SQLite format 3", 16) == 0;
 }
 
+Status CheckMemtkDb(sqlite3* db, const std::string& path) {
+  bool has_meta = false;
+  Status meta = ForEachRow(db, path, "SELECT 1 FROM meta LIMIT 1", [&](sqlite3_stmt*) {
+    has_meta = true;
+    return OkStatus();
+  });
+  if (!meta.ok() || !has_meta) return InvalidInput(fmt::format("{}: not a memtk database (no meta table)", path));
+  return OkStatus();
+}
+
 Status ReplayDb(const std::string& path, SnapshotSink* sink) {
   ASSIGN_OR_RETURN(ScopedDb db, OpenDb(path, false, true));
   sqlite3* d = db.get();
+  RETURN_IF_ERROR(CheckMemtkDb(d, path));
   ReadSummary summary;
-  bool have_meta = false;
-  Status meta = ForEachRow(d, path, "SELECT key, value FROM meta", [&](sqlite3_stmt* s) {
-    have_meta = true;
+  RETURN_IF_ERROR(ForEachRow(d, path, "SELECT key, value FROM meta", [&](sqlite3_stmt* s) {
     std::string_view k = ColumnText(s, 0), v = ColumnText(s, 1);
     if (k == "format") summary.format = std::string(v);
     if (k == "bare_segment_list") summary.bare_segment_list = v == "1" || v == "true";
     if (k == "bytes_decoded") summary.bytes = std::strtoull(std::string(v).c_str(), nullptr, 10);
     return OkStatus();
-  });
-  if (!meta.ok() || !have_meta) return InvalidInput(fmt::format("{}: not a memtk database (no meta table)", path));
+  }));
   summary.format = fmt::format("memtk database ({})", summary.format);
   // The reader's data-problem counters, as convert counted them.
   RETURN_IF_ERROR(ForEachRow(d, path, "SELECT name, value FROM stats", [&](sqlite3_stmt* s) {

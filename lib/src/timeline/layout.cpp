@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "memtk/io/atomic_output.h"
+
 namespace memtk::timeline {
 
 // ---------------------------------------------------------------- StepLog
@@ -17,47 +19,22 @@ namespace memtk::timeline {
 StepLog::StepLog(size_t memory_budget_bytes)
     : budget_steps_(std::max<size_t>(1024, memory_budget_bytes / sizeof(Step))) {}
 
-StepLog::StepLog(StepLog&& o) noexcept
-    : tail_(std::move(o.tail_)), budget_steps_(o.budget_steps_), spilled_(o.spilled_), fd_(o.fd_) {
-  o.fd_ = -1;
-  o.spilled_ = 0;
-}
-
-StepLog& StepLog::operator=(StepLog&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    tail_ = std::move(o.tail_);
-    budget_steps_ = o.budget_steps_;
-    spilled_ = o.spilled_;
-    fd_ = o.fd_;
-    o.fd_ = -1;
-    o.spilled_ = 0;
-  }
-  return *this;
-}
-
-StepLog::~StepLog() {
-  if (fd_ >= 0) ::close(fd_);
-}
+StepLog::StepLog(StepLog&&) noexcept = default;
+StepLog& StepLog::operator=(StepLog&&) noexcept = default;
+StepLog::~StepLog() = default;
 
 Status StepLog::Spill() {
-  if (fd_ < 0) {
+  if (fd_.get() < 0) {
     // Unlinked at once: the file vanishes with the process, even on kill -9.
     const char* dir = std::getenv("TMPDIR");
     std::string templ = fmt::format("{}/memtk-steps-XXXXXX", dir && *dir ? dir : "/tmp");
-    fd_ = ::mkostemp(templ.data(), O_CLOEXEC);
-    if (fd_ < 0) return IoError(fmt::format("{}: cannot create temp file: {}", templ, std::strerror(errno)));
+    fd_.reset(::mkostemp(templ.data(), O_CLOEXEC));
+    if (fd_.get() < 0) return IoError(fmt::format("{}: cannot create temp file: {}", templ, std::strerror(errno)));
     ::unlink(templ.c_str());
   }
-  const char* p = reinterpret_cast<const char*>(tail_.data());
-  size_t n = tail_.size() * sizeof(Step);
-  while (n > 0) {
-    ssize_t w = ::write(fd_, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return IoError(fmt::format("timeline temp file: write failed: {}", std::strerror(errno)));
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
+  RETURN_IF_ERROR(io::WriteAll(
+      fd_.get(), std::string_view(reinterpret_cast<const char*>(tail_.data()), tail_.size() * sizeof(Step)),
+      "timeline temp file"));
   spilled_ += tail_.size();
   tail_.clear();
   return OkStatus();
@@ -75,7 +52,7 @@ bool StepLog::Cursor::Next(Step* s) {
     size_t want = n * sizeof(Step);
     off_t off = static_cast<off_t>(file_next_ * sizeof(Step));
     while (want > 0) {
-      ssize_t r = ::pread(log_->fd_, p, want, off);
+      ssize_t r = ::pread(log_->fd_.get(), p, want, off);
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) {
         status_ =

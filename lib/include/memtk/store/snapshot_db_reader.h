@@ -6,6 +6,8 @@
 // SnapshotSink (stats, render-png) accepts a database as well as a pickle.
 #pragma once
 
+#include <sqlite3.h>
+
 #include <string>
 
 #include "memtk/base/status.h"
@@ -15,6 +17,10 @@ namespace memtk::store {
 
 /// True if the file starts with SQLite's 16-byte header.
 bool IsSqliteFile(const std::string& path);
+
+/// Ok if `db` (opened from `path`) has memtk's `meta` table with a row;
+/// else "<path>: not a memtk database (no meta table)".
+Status CheckMemtkDb(sqlite3* db, const std::string& path);
 
 /// Replays the database at `path`; an SQLite file without memtk's `meta`
 /// table is an error ("not a memtk database").

@@ -29,7 +29,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <limits>
 #include <map>
 #include <memory>
@@ -40,6 +39,7 @@
 #include <vector>
 
 #include "memtk/base/flat_map.h"
+#include "memtk/base/scoped.h"
 #include "memtk/base/status.h"
 #include "memtk/render/image.h"
 #include "memtk/snapshot/snapshot.h"
@@ -106,7 +106,7 @@ class StepLog {
   std::vector<Step> tail_;
   size_t budget_steps_;
   uint64_t spilled_ = 0;
-  int fd_ = -1;
+  ScopedFd fd_;
 };
 
 /// A call site: what bands are coloured and the legend is grouped by.
