@@ -4,9 +4,13 @@
 Each case is a folder tests/golden/<subcommand>/<case>/ with
   cmd              memtk arguments, one line, shell-quoted; {data} is the data/
                    folder, {out} a fresh temporary folder
-  query            optional SQL run on {out}/out.db after the command; its rows
-                   are appended to stdout as CSV (the perfetto input -> query
-                   -> CSV pattern, instead of comparing binary databases)
+  query            optional SQL run on {out}/out.db (or on the database the
+                   optional file `db` names, relative to {out}) after the
+                   command; its rows are appended to stdout as CSV (the
+                   perfetto input -> query -> CSV pattern, instead of
+                   comparing binary databases)
+  show             optional list of text files (relative to {out}) whose
+                   contents are appended to stdout, for outputs that are files
   expected.stdout  expected.stderr  expected.exit
 Volatile text (timings, temp paths, the version) is normalised. On mismatch
 the actual output is written beside the expected as *.actual.
@@ -44,11 +48,18 @@ def run_case(memtk, case_dir):
         env = dict(os.environ, LC_ALL="C", COLUMNS="100")
         p = subprocess.run([memtk] + args, capture_output=True, text=True, env=env, timeout=120)
         stdout = p.stdout
+        spath = os.path.join(case_dir, "show")
+        if os.path.exists(spath) and p.returncode == 0:
+            for name in open(spath).read().split():
+                with open(os.path.join(out, name)) as f:
+                    stdout += "== %s\n%s\n" % (name, f.read())
         qpath = os.path.join(case_dir, "query")
         if os.path.exists(qpath) and p.returncode == 0:
             with open(qpath) as f:
                 sql = f.read()
-            db = sqlite3.connect(os.path.join(out, "out.db"))
+            dbpath = os.path.join(case_dir, "db")
+            dbname = open(dbpath).read().strip() if os.path.exists(dbpath) else "out.db"
+            db = sqlite3.connect(os.path.join(out, dbname))
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
             for stmt in [s.strip() for s in sql.split(";") if s.strip()]:

@@ -1,10 +1,10 @@
 // memtk convert: flags in, commands::RunConvert, one line per input out.
 #include "cmd_convert.h"
 
+#include <fmt/core.h>
+
 #include <memory>
 #include <mutex>
-
-#include <fmt/core.h>
 
 #include "cli_common.h"
 #include "memtk/commands/convert.h"
@@ -15,11 +15,21 @@ namespace {
 
 struct ConvertFlags {
   commands::ConvertOptions opts;
+  std::string to = "db";
+  int64_t device = -1;
   bool quiet = false;
 };
 
 int Run(const ConvertFlags& f) {
   commands::ConvertOptions opts = f.opts;
+  opts.to = *commands::OutputFormatFromName(f.to);  // CLI11 checked the name
+  if (f.device >= 0) {
+    if (opts.to != commands::OutputFormat::kSnapViewer && opts.to != commands::OutputFormat::kChromeTrace)
+      return Fail("convert", UsageError("--device works with --to snapviewer and --to chrome-trace"));
+    opts.device = f.device;
+  }
+  if (opts.with_stacks && opts.to != commands::OutputFormat::kChromeTrace)
+    return Fail("convert", UsageError("--with-stacks works with --to chrome-trace"));
   std::mutex mu;
   if (!f.quiet && StderrIsTty()) {
     opts.progress = [&mu](const std::string& in, uint64_t done, uint64_t total) {
@@ -38,7 +48,10 @@ int Run(const ConvertFlags& f) {
       continue;
     }
     PrintStatsWarnings("convert", r.input, r.stats);
-    if (!f.quiet)
+    if (!f.quiet && !r.detail.empty())
+      fmt::print("{} -> {}: {} events; {} ({}) in {:.2f} s\n", r.input, r.output, r.summary.events, r.detail,
+                 r.summary.format, r.seconds);
+    else if (!f.quiet)
       fmt::print("{} -> {}: {} events, {} allocations, {} segments, {} blocks ({}) in {:.2f} s\n", r.input, r.output,
                  r.summary.events, r.allocations, r.summary.segments, r.summary.blocks, r.summary.format, r.seconds);
   }
@@ -49,23 +62,48 @@ int Run(const ConvertFlags& f) {
 
 void RegisterConvert(CLI::App& app) {
   auto flags = std::make_shared<ConvertFlags>();
-  CLI::App* sub = app.add_subcommand("convert", "Convert PyTorch CUDA memory snapshots into SQLite databases");
+  CLI::App* sub = app.add_subcommand(
+      "convert",
+      "Convert PyTorch CUDA memory snapshots into SQLite databases, SnapViewer bundles, JSON or Chrome traces");
   sub->add_option("inputs", flags->opts.inputs, "Snapshot files: pickle or JSON, optionally gzip'd ('-' = stdin)")
       ->required();
   sub->add_option("-o,--output", flags->opts.output,
-                  "Output database (one input; default: INPUT with .db) or directory (several inputs)");
+                  "Output file (one input; default: INPUT with the format's extension) or directory (several "
+                  "inputs); '-' = stdout for json and chrome-trace");
+  sub->add_option("--to", flags->to, "Output format: db (default), snapviewer, json, chrome-trace")
+      ->check(CLI::IsMember({"db", "snapviewer", "json", "chrome-trace"}));
+  sub->add_option("--device", flags->device,
+                  "snapviewer: device_traces index to lay out (default 0); chrome-trace: only this device")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  sub->add_flag("--with-stacks", flags->opts.with_stacks,
+                "chrome-trace: each alloc/free's call site as a 'site' arg of its counter event");
   sub->add_option("-j,--jobs", flags->opts.jobs, "Convert this many inputs in parallel")->check(CLI::Range(1, 256));
   sub->add_flag("--strict", flags->opts.strict, "Fail an input if any record had to be skipped");
   sub->add_flag("-q,--quiet", flags->quiet, "Print nothing but errors");
-  sub->footer(R"(The format (pickle protocol 2-5, JSON, gzip'd or not) is detected from the content,
-not the file name. Nothing in a pickle is ever executed: code-carrying opcodes are
-an error. Output goes to a temporary file renamed into place on success.
+  sub->footer(R"(The input format (pickle protocol 2-5, JSON, gzip'd or not) is detected from the
+content, not the file name. Nothing in a pickle is ever executed: code-carrying
+opcodes are an error. Output goes to temporary files renamed into place on success.
+
+Output formats (--to):
+  db            memtk's SQLite database (schema in the README)           NAME.db
+  snapviewer    SnapViewer's bundle: allocations.json + elements.db, as  NAME.zip
+                a .zip or, for any other -o, a directory; --device N
+                picks the device_traces index (default 0)
+  json          the snapshot's structure as JSON (gzip'd if -o ends in   NAME.snapshot.json.gz
+                .gz), readable by jq and by memtk convert
+  chrome-trace  Perfetto UI / chrome://tracing: allocated and reserved   NAME.trace.json
+                counters per device, oom/snapshot instants, annotation
+                slices; --with-stacks adds call sites (reads the input twice)
 
 Examples:
   memtk convert snapshot.pickle                  # writes snapshot.db next to it
   memtk convert snapshot.pickle -o /tmp/run1.db
   memtk convert rank*.pickle -o dbs/ -j 4        # one database per rank
   sqlite3 snapshot.db 'SELECT action, count(*) FROM events GROUP BY action'
+  memtk convert snapshot.pickle --to snapviewer -o snap.zip   # then: SnapViewer snap.zip
+  memtk convert snapshot.pickle --to snapviewer --device 1 -o bundle/
+  memtk convert snapshot.pickle --to json -o - | jq '.device_traces[0] | length'
+  memtk convert snapshot.pickle --to chrome-trace -o trace.json.gz  # open in ui.perfetto.dev
 
 Exit status: 0 all converted, 1 an input could not be converted, 2 usage error.)");
   sub->callback([flags] { throw CLI::RuntimeError(Run(*flags)); });

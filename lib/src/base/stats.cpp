@@ -1,5 +1,7 @@
 #include "memtk/base/stats.h"
 
+#include <fmt/format.h>
+
 namespace memtk {
 
 namespace {
@@ -14,9 +16,12 @@ const StatInfo& GetStatInfo(Stat s) { return kInfos[static_cast<size_t>(s)]; }
 
 std::string_view SeverityName(Severity s) {
   switch (s) {
-    case Severity::kInfo: return "info";
-    case Severity::kWarning: return "warning";
-    case Severity::kError: return "error";
+    case Severity::kInfo:
+      return "info";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kError:
+      return "error";
   }
   return "?";
 }
@@ -25,6 +30,16 @@ bool Stats::HasErrors() const {
   for (size_t i = 0; i < values_.size(); ++i)
     if (values_[i] != 0 && kInfos[i].severity == Severity::kError) return true;
   return false;
+}
+
+Status CheckStrict(std::string_view input, const Stats& stats) {
+  for (size_t i = 0; i < static_cast<size_t>(Stat::kCount); ++i) {
+    const StatInfo& info = GetStatInfo(static_cast<Stat>(i));
+    if (info.severity == Severity::kError && stats.Get(static_cast<Stat>(i)))
+      return InvalidInput(fmt::format("{}: --strict: {} × {}: {}", input, stats.Get(static_cast<Stat>(i)), info.name,
+                                      info.description));
+  }
+  return OkStatus();
 }
 
 }  // namespace memtk

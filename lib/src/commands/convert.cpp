@@ -1,14 +1,18 @@
 #include "memtk/commands/convert.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <set>
 #include <thread>
 
-#include <fmt/format.h>
-
+#include "memtk/base/format.h"
+#include "memtk/export/chrome_trace.h"
+#include "memtk/export/snapshot_json.h"
+#include "memtk/export/snapviewer.h"
 #include "memtk/io/atomic_output.h"
 #include "memtk/store/snapshot_db.h"
 
@@ -32,39 +36,107 @@ bool IsDir(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// Same file, so writing the output would destroy the input.
+bool SameFile(const std::string& a, const std::string& b) {
+  struct stat sa {
+  }, sb{};
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+const char* Extension(OutputFormat f) {
+  switch (f) {
+    case OutputFormat::kDb:
+      return ".db";
+    case OutputFormat::kSnapViewer:
+      return ".zip";
+    case OutputFormat::kJson:
+      return ".snapshot.json.gz";  // not .json.gz: that may be the input's own name
+    case OutputFormat::kChromeTrace:
+      return ".trace.json";
+  }
+  return "";
+}
+
+std::string Describe(const exports::SnapViewerSummary& s, int64_t device) {
+  return fmt::format("device {}: {} elements, {} points, allocations.json {}", device, s.elements, s.points,
+                     FormatBytes(s.json_bytes));
+}
+
 }  // namespace
 
-std::string DefaultDbPath(const std::string& input) {
+std::optional<OutputFormat> OutputFormatFromName(std::string_view name) {
+  if (name == "db") return OutputFormat::kDb;
+  if (name == "snapviewer") return OutputFormat::kSnapViewer;
+  if (name == "json") return OutputFormat::kJson;
+  if (name == "chrome-trace") return OutputFormat::kChromeTrace;
+  return std::nullopt;
+}
+
+std::string DefaultOutputPath(const std::string& input, OutputFormat format) {
   auto slash = input.rfind('/');
   std::string dir = slash == std::string::npos ? "" : input.substr(0, slash + 1);
-  return dir + Stem(input) + ".db";
+  return dir + Stem(input) + Extension(format);
 }
+
+std::string DefaultDbPath(const std::string& input) { return DefaultOutputPath(input, OutputFormat::kDb); }
 
 ConvertResult ConvertOne(const std::string& input, const std::string& output, const ConvertOptions& options) {
   ConvertResult r;
   r.input = input;
   r.output = output;
   auto start = std::chrono::steady_clock::now();
+  snapshot::ReadOptions ro;
+  if (options.progress) ro.progress = [&](uint64_t done, uint64_t total) { options.progress(input, done, total); };
   r.status = [&]() -> Status {
+    switch (options.to) {
+      case OutputFormat::kDb:
+        break;
+      case OutputFormat::kSnapViewer: {
+        exports::SnapViewerOptions so;
+        so.device = options.device.value_or(0);
+        so.strict = options.strict;
+        exports::SnapViewerSummary sum;
+        RETURN_IF_ERROR(exports::WriteSnapViewerBundle(input, output, so, ro, &sum));
+        r.summary = sum.read;
+        r.stats = sum.read.stats;
+        r.detail = Describe(sum, so.device);
+        return OkStatus();
+      }
+      case OutputFormat::kJson: {
+        exports::JsonExportSummary sum;
+        RETURN_IF_ERROR(exports::WriteSnapshotJson(input, output, options.strict, ro, &sum));
+        r.summary = sum.read;
+        r.stats = sum.read.stats;
+        r.detail = fmt::format("{} of JSON{}", FormatBytes(sum.json_bytes),
+                               sum.gzip ? fmt::format(", {} gzip'd", FormatBytes(sum.file_bytes)) : "");
+        return OkStatus();
+      }
+      case OutputFormat::kChromeTrace: {
+        exports::ChromeTraceOptions co;
+        co.device = options.device;
+        co.with_stacks = options.with_stacks;
+        co.strict = options.strict;
+        exports::ChromeTraceSummary sum;
+        RETURN_IF_ERROR(exports::WriteChromeTrace(input, output, co, ro, &sum));
+        r.summary = sum.read;
+        r.stats = sum.read.stats;
+        r.detail = fmt::format("{} devices, {} counter events, {} instants, {} slices{}", sum.devices,
+                               sum.counter_events, sum.instant_events, sum.slices,
+                               sum.time_from_index ? " (no time_us: ts is the event index)" : "");
+        return OkStatus();
+      }
+    }
     ASSIGN_OR_RETURN(io::AtomicOutput out, io::AtomicOutput::Create(output));
     ASSIGN_OR_RETURN(auto writer, store::SnapshotDbWriter::Create(out.temp_path(), input));
-    snapshot::ReadOptions ro;
-    if (options.progress) ro.progress = [&](uint64_t done, uint64_t total) { options.progress(input, done, total); };
     RETURN_IF_ERROR(snapshot::ReadSnapshot(input, writer.get(), ro));
     RETURN_IF_ERROR(writer->Close());
     r.summary = writer->summary();
     r.stats = writer->stats();
     r.allocations = writer->allocations();
-    if (options.strict && r.stats.HasErrors()) {
-      for (size_t i = 0; i < static_cast<size_t>(Stat::kCount); ++i) {
-        const StatInfo& info = GetStatInfo(static_cast<Stat>(i));
-        if (info.severity == Severity::kError && r.stats.Get(static_cast<Stat>(i)))
-          return InvalidInput(fmt::format("{}: --strict: {} × {}: {}", input, r.stats.Get(static_cast<Stat>(i)),
-                                          info.name, info.description));
-      }
-    }
+    if (options.strict) RETURN_IF_ERROR(CheckStrict(input, r.stats));
     return out.Commit();
   }();
+
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }
@@ -81,15 +153,23 @@ StatusOr<std::vector<ConvertResult>> RunConvert(const ConvertOptions& options) {
   }
   std::set<std::string> seen;
   for (const std::string& in : options.inputs) {
-    if (in == "-" && options.output.empty()) return UsageError("reading stdin needs -o OUT.db");
+    if (in == "-" && options.output.empty())
+      return UsageError(fmt::format("reading stdin needs -o OUT{}", Extension(options.to)));
     std::string out;
-    if (several || (!options.output.empty() && IsDir(options.output))) {
-      out = options.output + (options.output.back() == '/' ? "" : "/") + Stem(in == "-" ? "stdin" : in) + ".db";
+    // A SnapViewer bundle may itself be a directory: -o DIR names it
+    // unless there are several inputs.
+    bool into_dir =
+        several || (!options.output.empty() && IsDir(options.output) && options.to != OutputFormat::kSnapViewer);
+    if (into_dir) {
+      out = options.output + (options.output.back() == '/' ? "" : "/") + Stem(in == "-" ? "stdin" : in) +
+            Extension(options.to);
     } else {
-      out = options.output.empty() ? DefaultDbPath(in) : options.output;
+      out = options.output.empty() ? DefaultOutputPath(in, options.to) : options.output;
     }
-    if (!seen.insert(out).second)
-      return UsageError(fmt::format("two inputs would both be written to {}", out));
+    if (out == "-" && (options.to == OutputFormat::kDb || options.to == OutputFormat::kSnapViewer))
+      return UsageError("-o - (stdout) works for --to json and --to chrome-trace only");
+    if (!seen.insert(out).second) return UsageError(fmt::format("two inputs would both be written to {}", out));
+    if (in != "-" && SameFile(in, out)) return UsageError(fmt::format("{}: the output would overwrite the input", out));
     outputs.push_back(out);
   }
   std::vector<ConvertResult> results(options.inputs.size());

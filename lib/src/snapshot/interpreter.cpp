@@ -100,7 +100,7 @@ Interpreter::Interpreter(std::string name, Tables* tables, SnapshotSink* sink)
   s_inactive_ = k("inactive");
 }
 
-uint16_t Interpreter::RoleOf(const Node* parent, const Value* key, uint64_t /*index*/, Kind kind) {
+uint16_t Interpreter::RoleOf(const Node* parent, const Value* key, uint64_t index, Kind kind) {
   if (parent == nullptr) {
     if (saw_root_) return kGeneric;
     saw_root_ = true;
@@ -121,9 +121,13 @@ uint16_t Interpreter::RoleOf(const Node* parent, const Value* key, uint64_t /*in
       if (key->id == k_host_traces_) return kHostTraces;
       return kGeneric;
     case kTraces:
-      return kind == Kind::kList ? kTrace : kGeneric;
     case kHostTraces:
-      return kind == Kind::kList ? kHostTrace : kGeneric;
+      if (kind != Kind::kList) return kGeneric;
+      // Told now, as the list opens: an empty one never reaches OnItem.
+      if (Status st = sink_->OnDeviceTrace(static_cast<uint32_t>(index), parent->role == kHostTraces);
+          !st.ok() && sink_error_.ok())
+        sink_error_ = st;
+      return parent->role == kHostTraces ? kHostTrace : kTrace;
     default:
       return kGeneric;
   }

@@ -4,7 +4,9 @@
 // counts memo references (2 bits per memo slot), the second decodes and
 // drops each memo entry after its last use. JSON is parsed with RapidJSON's
 // SAX reader over the same chunked input and builds the same values.
+#include <charconv>
 #include <cstring>
+#include <limits>
 
 #include <fmt/format.h>
 #include <rapidjson/error/en.h>
@@ -202,6 +204,26 @@ class JsonBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonB
     v.d = d;
     return Add(v);
   }
+  // Numbers arrive as text (kParseNumbersAsStringsFlag) so that integers
+  // beyond 64 bits stay exact, as they do from a pickle's LONG opcodes.
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    std::string_view text(s, n);
+    if (text.find_first_of(".eEIN") == std::string_view::npos) {
+      int64_t i = 0;
+      auto [end, ec] = std::from_chars(s, s + n, i);
+      if (ec == std::errc() && end == s + n) return Int64(i);
+      Value v;
+      v.kind = Kind::kBigInt;
+      v.id = t_->strings.Intern(text).value;
+      return Add(v);
+    }
+    if (text == "NaN") return Double(std::numeric_limits<double>::quiet_NaN());
+    if (text == "Infinity" || text == "-Infinity")
+      return Double(text[0] == '-' ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity());
+    double d = 0;
+    std::from_chars(s, s + n, d);
+    return Double(d);
+  }
   bool String(const char* s, rapidjson::SizeType n, bool) {
     Value v;
     v.kind = Kind::kStr;
@@ -318,7 +340,8 @@ Status ReadJson(const std::string& name, Source* src, bool gzip, SnapshotSink* s
     JsonBuilder builder(&tables, &arena, &interp);
     rapidjson::Reader reader;
     rapidjson::ParseResult ok =
-        reader.Parse<rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseNanAndInfFlag>(stream, builder);
+        reader.Parse<rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseNanAndInfFlag |
+                     rapidjson::kParseNumbersAsStringsFlag>(stream, builder);
     RETURN_IF_ERROR(stream.status());
     if (!builder.status().ok()) {
       const std::string& m = builder.status().message();

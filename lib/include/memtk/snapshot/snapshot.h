@@ -171,9 +171,13 @@ class SnapshotSink {
   virtual Status OnStack(StackId, std::span<const FrameId>) { return OkStatus(); }
   virtual Status OnSegment(const Segment&) { return OkStatus(); }
   virtual Status OnBlock(const Block&) { return OkStatus(); }
+  /// Device `device`'s list in device_traces (host_traces if `host`) begins;
+  /// also for devices without events. Its events follow.
+  virtual Status OnDeviceTrace(uint32_t /*device*/, bool /*host*/) { return OkStatus(); }
   virtual Status OnEvent(const TraceEvent&) { return OkStatus(); }
   virtual Status OnAnnotation(const Annotation&) { return OkStatus(); }
   /// A top-level key that is not streamed (allocator_settings, unknown keys).
+  /// Comes after every streamed record, before OnEnd.
   virtual Status OnTopLevel(std::string_view /*key*/, std::string_view /*json*/) { return OkStatus(); }
   virtual Status OnEnd(const ReadSummary&) { return OkStatus(); }
 };

@@ -1,0 +1,54 @@
+// SnapViewer's bundle (github.com/Da1sypetals/SnapViewer): what its
+// convert_snap.py writes, without its minutes and tens of GB.
+//
+//   allocations.json  one object per element of the timeline
+//                     (timeline/snapviewer.h), compact as orjson writes it
+//   elements.db       SQLite: allocs(idx INTEGER PRIMARY KEY, size INTEGER,
+//                     start_time INTEGER, end_time INTEGER, callstack TEXT),
+//                     one row per element in the same order; callstack is
+//                     "(i) filename:line:name" per frame, joined by "\n"
+//
+// as a directory or, when the output ends in ".zip", a zip holding both
+// (deflated, as convert_snap.py stores them). Every file is written to a
+// temporary name and renamed on success.
+//
+// One deliberate difference: convert_snap.py pairs allocations.json entry i
+// with elements[i], which is another element whenever the trace frees
+// blocks allocated before recording began (entries put those first, elements
+// keep trace order). memtk gives row i the call stack of entry i's own event.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "memtk/base/status.h"
+#include "memtk/snapshot/snapshot.h"
+
+namespace memtk::exports {
+
+struct SnapViewerOptions {
+  /// Index into device_traces, as convert_snap.py's --device (default 0).
+  int64_t device = 0;
+  /// Most bytes of timeline points held at once while writing allocations.json.
+  size_t budget_bytes = size_t{64} << 20;
+  /// zlib level for the members of a .zip (1 fastest .. 9 smallest).
+  int zip_level = 1;
+  /// Fail (writing nothing) if the reader had to skip records (CheckStrict).
+  bool strict = false;
+};
+
+struct SnapViewerSummary {
+  uint64_t device_events = 0;  ///< trace events of the chosen device
+  uint64_t elements = 0;       ///< entries of allocations.json = rows of elements.db
+  uint64_t points = 0;         ///< (timestep, offset) pairs written
+  uint64_t json_bytes = 0;     ///< size of allocations.json
+  snapshot::ReadSummary read;
+};
+
+/// Reads snapshot `input` and writes the bundle to `output` (a directory, or
+/// a zip when it ends in ".zip"). Fails, writing nothing, when the device has
+/// no trace events.
+Status WriteSnapViewerBundle(const std::string& input, const std::string& output, const SnapViewerOptions& options,
+                             const snapshot::ReadOptions& read_options, SnapViewerSummary* summary);
+
+}  // namespace memtk::exports

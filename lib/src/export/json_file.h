@@ -1,0 +1,63 @@
+// A JSON output file shared by the JSON exporters: stdout for "-", else a
+// temp file renamed on Commit(); gzip'd when the name ends in ".gz".
+#pragma once
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "memtk/base/scoped.h"
+#include "memtk/io/atomic_output.h"
+#include "memtk/io/output_stream.h"
+
+namespace memtk::exports {
+
+class JsonFile {
+ public:
+  static StatusOr<std::unique_ptr<JsonFile>> Open(const std::string& path) {
+    auto f = std::unique_ptr<JsonFile>(new JsonFile());
+    f->name_ = path == "-" ? "<stdout>" : path;
+    int fd = STDOUT_FILENO;
+    if (path != "-") {
+      ASSIGN_OR_RETURN(io::AtomicOutput out, io::AtomicOutput::Create(path));
+      f->out_.emplace(std::move(out));
+      f->fd_.reset(::open(f->out_->temp_path().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+      if (f->fd_.get() < 0) return IoError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+      fd = f->fd_.get();
+    }
+    f->gzip_ = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+    ASSIGN_OR_RETURN(io::OutputStream s, io::OutputStream::Open(fd, f->name_, f->gzip_));
+    f->stream_.emplace(std::move(s));
+    return f;
+  }
+
+  io::OutputStream& stream() { return *stream_; }
+  bool gzip() const { return gzip_; }
+
+  /// Flushes, then renames the temp file into place. Sizes for the report.
+  Status Commit(uint64_t* json_bytes, uint64_t* file_bytes) {
+    RETURN_IF_ERROR(stream_->Finish());
+    *json_bytes = stream_->bytes();
+    struct stat st {};
+    *file_bytes = fd_.get() >= 0 && ::fstat(fd_.get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+    fd_.reset();
+    return out_ ? out_->Commit() : OkStatus();
+  }
+
+ private:
+  JsonFile() = default;
+  std::string name_;
+  std::optional<io::AtomicOutput> out_;
+  ScopedFd fd_;
+  std::optional<io::OutputStream> stream_;
+  bool gzip_ = false;
+};
+
+}  // namespace memtk::exports
