@@ -75,6 +75,9 @@ void RegisterConvert(CLI::App& app) {
   sub->add_option("--device", flags->device,
                   "snapviewer: device_traces index to lay out (default 0); chrome-trace: only this device")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  sub->add_option("--zip-level", flags->opts.zip_level,
+                  "snapviewer .zip: deflate level 1-9 (default 1), 0 = store uncompressed (fastest)")
+      ->check(CLI::Range(0, 9));
   sub->add_flag("--with-stacks", flags->opts.with_stacks,
                 "chrome-trace: each alloc/free's call site as a 'site' arg of its counter event");
   sub->add_option("-j,--jobs", flags->opts.jobs, "Convert this many inputs in parallel")->check(CLI::Range(1, 256));

@@ -95,6 +95,7 @@ ConvertResult ConvertOne(const std::string& input, const std::string& output, co
         exports::SnapViewerOptions so;
         so.device = options.device.value_or(0);
         so.strict = options.strict;
+        so.zip_level = options.zip_level;
         exports::SnapViewerSummary sum;
         RETURN_IF_ERROR(exports::WriteSnapViewerBundle(input, output, so, ro, &sum));
         r.summary = sum.read;

@@ -7,6 +7,7 @@
 
 #include "export/json_file.h"
 #include "memtk/base/flat_map.h"
+#include "memtk/base/wrap.h"
 #include "memtk/snapshot/call_site.h"
 #include "memtk/version.h"
 
@@ -35,13 +36,13 @@ std::pair<int64_t, int64_t> Delta(const snapshot::TraceEvent& e) {
       return {e.size, 0};
     case Action::kFreeCompleted:
     case Action::kFree:
-      return {-e.size, 0};
+      return {WrapSub(0, e.size), 0};
     case Action::kSegmentAlloc:
     case Action::kSegmentMap:
       return {0, e.size};
     case Action::kSegmentFree:
     case Action::kSegmentUnmap:
-      return {0, -e.size};
+      return {0, WrapSub(0, e.size)};
     default:
       return {0, 0};
   }
@@ -58,8 +59,8 @@ class BaseSink : public snapshot::SnapshotSink {
     if (s.host || s.device < 0 || !Wanted(o_, s.device)) return OkStatus();
     DeviceBase& d = devices_.FindOrInsert(static_cast<uint64_t>(s.device));
     d.has_segments = true;
-    d.final_reserved += s.total_size;
-    d.final_allocated += s.allocated_size;
+    WrapAddTo(&d.final_reserved, s.total_size);
+    WrapAddTo(&d.final_allocated, s.allocated_size);
     return OkStatus();
   }
   Status OnEvent(const snapshot::TraceEvent& e) override {
@@ -68,8 +69,8 @@ class BaseSink : public snapshot::SnapshotSink {
     ++d.events;
     if (e.time_us) has_time_ = true;
     auto [da, dr] = Delta(e);
-    d.net_allocated += da;
-    d.net_reserved += dr;
+    WrapAddTo(&d.net_allocated, da);
+    WrapAddTo(&d.net_reserved, dr);
     d.min_allocated = std::min(d.min_allocated, d.net_allocated);
     d.min_reserved = std::min(d.min_reserved, d.net_reserved);
     return OkStatus();
@@ -132,11 +133,11 @@ class TraceSink : public snapshot::SnapshotSink {
     }
     auto [da, dr] = Delta(e);
     if (da) {
-      s->allocated += da;
+      WrapAddTo(&s->allocated, da);
       Counter("allocated", e.device, ts, s->allocated, o_.with_stacks ? &e : nullptr);
     }
     if (dr) {
-      s->reserved += dr;
+      WrapAddTo(&s->reserved, dr);
       Counter("reserved", e.device, ts, s->reserved, nullptr);
     }
     if (e.action == Action::kOom || e.action == Action::kSnapshot || e.action == Action::kAnnotate) {
@@ -323,8 +324,10 @@ Status WriteChromeTrace(const std::string& input, const std::string& output, con
     if (d.events == 0 && d.annotations == 0) return;
     // Before the trace = at the end minus what the trace changed; and never
     // so low that a running value would go negative.
-    d.start_allocated = std::max(d.has_segments ? d.final_allocated - d.net_allocated : 0, -d.min_allocated);
-    d.start_reserved = std::max(d.has_segments ? d.final_reserved - d.net_reserved : 0, -d.min_reserved);
+    d.start_allocated =
+        std::max(d.has_segments ? WrapSub(d.final_allocated, d.net_allocated) : 0, WrapSub(0, d.min_allocated));
+    d.start_reserved =
+        std::max(d.has_segments ? WrapSub(d.final_reserved, d.net_reserved) : 0, WrapSub(0, d.min_reserved));
     devices.emplace_back(id, d);
   });
   std::sort(devices.begin(), devices.end(), [](const auto& a, const auto& b) { return a.first < b.first; });

@@ -81,8 +81,8 @@ class MemberCopier {
 
 class JsonSink : public snapshot::SnapshotSink {
  public:
-  JsonSink(JsonFile* file, std::string input, bool strict)
-      : file_(file), w_(file->stream()), input_(std::move(input)), strict_(strict) {
+  JsonSink(JsonFile* file, std::string input, bool strict, snapshot::ReadSummary* read)
+      : file_(file), w_(file->stream()), input_(std::move(input)), strict_(strict), read_(read) {
     write_stack_ = [this](uint32_t id) { WriteStack(StackId{id}); };
   }
 
@@ -245,6 +245,7 @@ class JsonSink : public snapshot::SnapshotSink {
   }
 
   Status OnEnd(const snapshot::ReadSummary& read) override {
+    *read_ = read;
     if (strict_) RETURN_IF_ERROR(CheckStrict(input_, read.stats));
     // Lists that were present but empty had no record to open them; the
     // summary's "top" key list says which were there.
@@ -350,6 +351,7 @@ class JsonSink : public snapshot::SnapshotSink {
   Writer w_;
   std::string input_;
   bool strict_;
+  snapshot::ReadSummary* read_;
   const Tables* t_ = nullptr;
   std::function<void(uint32_t)> write_stack_;
   Section section_ = kNone;
@@ -366,7 +368,7 @@ class JsonSink : public snapshot::SnapshotSink {
 Status WriteSnapshotJson(const std::string& input, const std::string& output, bool strict,
                          const snapshot::ReadOptions& read_options, JsonExportSummary* summary) {
   ASSIGN_OR_RETURN(std::unique_ptr<JsonFile> file, JsonFile::Open(output));
-  JsonSink sink(file.get(), input, strict);
+  JsonSink sink(file.get(), input, strict, &summary->read);
   RETURN_IF_ERROR(snapshot::ReadSnapshot(input, &sink, read_options));
   summary->gzip = file->gzip();
   return file->Commit(&summary->json_bytes, &summary->file_bytes);

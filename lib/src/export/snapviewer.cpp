@@ -114,7 +114,7 @@ Status WriteZip(const std::string& zip_path, const std::string& name,
       zip_source_free(src);
       return ZipError(name, z.get());
     }
-    if (zip_set_file_compression(z.get(), static_cast<zip_uint64_t>(idx), ZIP_CM_DEFLATE,
+    if (zip_set_file_compression(z.get(), static_cast<zip_uint64_t>(idx), level > 0 ? ZIP_CM_DEFLATE : ZIP_CM_STORE,
                                  static_cast<zip_uint32_t>(level)) != 0)
       return ZipError(name, z.get());
   }

@@ -23,28 +23,42 @@ StatusOr<OutputStream> OutputStream::Open(int fd, std::string name, bool gzip, i
       return IoError(fmt::format("{}: cannot start gzip compression", out.name_));
     }
     out.zbuf_ = std::make_unique<char[]>(kZBufferSize);
+    out.spare_ = std::make_unique<char[]>(kBufferSize);
   }
   return out;
 }
 
+// The deflate thread works on `o`'s members: it is joined before any of
+// them moves (the first initializer runs first).
 OutputStream::OutputStream(OutputStream&& o) noexcept
-    : fd_(o.fd_),
+    : fd_((o.JoinDeflater(), o.fd_)),
       name_(std::move(o.name_)),
       buf_(std::move(o.buf_)),
       len_(o.len_),
       total_(o.total_),
       zs_(std::move(o.zs_)),
       zbuf_(std::move(o.zbuf_)),
+      spare_(std::move(o.spare_)),
+      deflater_(std::move(o.deflater_)),
       status_(std::move(o.status_)) {}
 
+void OutputStream::JoinDeflater() {
+  if (deflater_.joinable()) deflater_.join();
+}
+
 OutputStream::~OutputStream() {
+  JoinDeflater();
   if (zs_) deflateEnd(zs_.get());
 }
 
 void OutputStream::Drain() {
   total_ += len_;
   if (zs_) {
-    Deflate(buf_.get(), len_, Z_NO_FLUSH);
+    // Wait for the previous buffer, then hand this one over and fill the
+    // other meanwhile.
+    JoinDeflater();
+    buf_.swap(spare_);
+    deflater_ = std::thread([this, n = len_] { Deflate(spare_.get(), n, Z_NO_FLUSH); });
   } else {
     Write(buf_.get(), len_);
   }
@@ -89,6 +103,7 @@ void OutputStream::Deflate(const char* p, size_t n, int flush) {
 
 Status OutputStream::Finish() {
   total_ += len_;
+  JoinDeflater();
   if (zs_) {
     Deflate(buf_.get(), len_, Z_FINISH);
   } else {

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "memtk/base/wrap.h"
+
 namespace memtk::timeline {
 
 namespace {
@@ -136,10 +138,10 @@ void SnapViewerLayout::Step(Cursor* c) const {
   uint32_t a = actions_[c->action++];
   int64_t size = elements_[a & kIndexMask].size;
   if (a & kFreeBit) {
-    c->total -= size;
+    c->total = WrapSub(c->total, size);
     c->t += (a & kShiftBit) ? 4 : 1;
   } else {
-    c->total += size;
+    WrapAddTo(&c->total, size);
     c->t += 1;
   }
 }
@@ -172,7 +174,7 @@ void SnapViewerLayout::Replay(size_t lo, size_t hi, const Cursor& from, Visitor&
   int64_t below = c.init_below;
   for (size_t j = lo; j < hi && j < num_initial_; ++j) {
     v.Create(j - lo, uint64_t{0}, below);
-    below += elements_[j].size;
+    WrapAddTo(&below, elements_[j].size);
     live.push_back(static_cast<uint32_t>(j));
     ++created;
   }
@@ -284,7 +286,7 @@ void SnapViewerLayout::WriteRange(io::OutputStream* out, const Range& r) const {
     AppendInts(out, e.points, [&]() -> int64_t {
       uint64_t p = i++;
       if (p == 0 || p == e.points - 1 || (p & 1)) return off;
-      off -= elements_[actions_[sh[(p - 1) / 2]] & kIndexMask].size;
+      off = WrapSub(off, elements_[actions_[sh[(p - 1) / 2]] & kIndexMask].size);
       return off;
     });
     AppendTail(out, e);
@@ -326,7 +328,7 @@ void SnapViewerLayout::WriteDirect(io::OutputStream* out, size_t j, const Cursor
     void Create(size_t, uint64_t, int64_t o) { Put(off = o); }
     void Shift(size_t, size_t, uint64_t, int64_t size) {
       Put(off);
-      Put(off -= size);
+      Put(off = WrapSub(off, size));
     }
     void End(size_t, uint64_t) { Put(off); }
   } offsets{out};
@@ -350,7 +352,7 @@ Status SnapViewerLayout::WriteJson(io::OutputStream* out, size_t budget_bytes) c
 
   out->Put('[');
   Cursor cursor;  // at the creation of the next range's first element
-  for (size_t j = 0; j < num_initial_; ++j) cursor.total += elements_[j].size;
+  for (size_t j = 0; j < num_initial_; ++j) WrapAddTo(&cursor.total, elements_[j].size);
   std::thread writer;
   auto wait = [&] {
     if (writer.joinable()) writer.join();
@@ -382,7 +384,7 @@ Status SnapViewerLayout::WriteJson(io::OutputStream* out, size_t budget_bytes) c
     }
     // Initial elements share one creation instant: the cursor only tracks
     // how many of their bytes lie below the next range.
-    for (size_t j = lo; j < r.hi && j < num_initial_; ++j) cursor.init_below += elements_[j].size;
+    for (size_t j = lo; j < r.hi && j < num_initial_; ++j) WrapAddTo(&cursor.init_below, elements_[j].size);
     lo = r.hi;
   }
   wait();

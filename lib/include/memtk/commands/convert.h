@@ -30,6 +30,8 @@ struct ConvertOptions {
   std::optional<int64_t> device;
   /// chrome-trace: each allocation's call site in its counter event's args.
   bool with_stacks = false;
+  /// snapviewer .zip: deflate level of the members, 0 = stored (fastest).
+  int zip_level = 1;
   std::vector<std::string> inputs;
   /// One input: the output path (default: the input's name with the
   /// format's extension, next to it: .db, .zip, .json.gz, .trace.json).

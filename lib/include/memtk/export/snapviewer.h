@@ -9,7 +9,7 @@
 //                     "(i) filename:line:name" per frame, joined by "\n"
 //
 // as a directory or, when the output ends in ".zip", a zip holding both
-// (deflated, as convert_snap.py stores them). Every file is written to a
+// (deflated, as convert_snap.py stores them, or stored with zip_level 0). Every file is written to a
 // temporary name and renamed on success.
 //
 // One deliberate difference: convert_snap.py pairs allocations.json entry i
@@ -31,7 +31,8 @@ struct SnapViewerOptions {
   int64_t device = 0;
   /// Most bytes of timeline points held at once while writing allocations.json.
   size_t budget_bytes = size_t{64} << 20;
-  /// zlib level for the members of a .zip (1 fastest .. 9 smallest).
+  /// zlib level for the members of a .zip (1 fastest .. 9 smallest); 0
+  /// stores them uncompressed (the zip is then written at disk speed).
   int zip_level = 1;
   /// Fail (writing nothing) if the reader had to skip records (CheckStrict).
   bool strict = false;

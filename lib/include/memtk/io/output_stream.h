@@ -2,6 +2,8 @@
 // optional gzip. Exporters append text to it record by record, so what they
 // write never has to fit in memory.
 //
+// With gzip, compression runs on a second thread, one buffer behind.
+//
 // Errors are sticky: appends never fail on their own (RapidJSON's writer
 // cannot take a Status back), the first write error is kept and every later
 // write is skipped; Finish() returns it.
@@ -22,6 +24,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "memtk/base/status.h"
 
@@ -78,6 +81,7 @@ class OutputStream {
   static constexpr size_t kBufferSize = 1 << 20;
   OutputStream(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
   void Drain();
+  void JoinDeflater();
   void AppendSlow(std::string_view s);
   void Write(const char* p, size_t n);
   void Deflate(const char* p, size_t n, int flush);
@@ -89,6 +93,10 @@ class OutputStream {
   uint64_t total_ = 0;
   std::unique_ptr<z_stream> zs_;  // set when gzip
   std::unique_ptr<char[]> zbuf_;
+  // gzip: a full buffer is deflated on `deflater_` while the caller fills
+  // `spare_`; deflate is the slow half of writing a .gz.
+  std::unique_ptr<char[]> spare_;
+  std::thread deflater_;
   Status status_;
 };
 
