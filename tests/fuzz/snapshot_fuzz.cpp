@@ -1,18 +1,52 @@
 // libFuzzer target for the snapshot readers (pickle and JSON) and everything
 // `memtk stats` does with what they read (peak tracking, grouping, text and
-// JSON rendering). Built with -DMEMTK_FUZZ=ON and clang; without it,
+// JSON rendering), plus the SnapViewer layout of `convert --to snapviewer`
+// (written to /dev/null with a tiny budget, so ranges and the one-element
+// path are both taken). Built with -DMEMTK_FUZZ=ON and clang; without it,
 // fuzz_replay.cpp supplies a main() that replays the committed corpus under
 // ctest.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
 
 #include "memtk/commands/stats.h"
+#include "memtk/io/output_stream.h"
+#include "memtk/snapshot/snapshot.h"
+#include "memtk/timeline/snapviewer.h"
+
+namespace {
+
+class LayoutSink : public memtk::snapshot::SnapshotSink {
+ public:
+  memtk::Status OnEvent(const memtk::snapshot::TraceEvent& e) override {
+    using memtk::snapshot::Action;
+    if (e.host || e.device != 0) return memtk::OkStatus();
+    uint32_t stack = e.stack ? e.stack->value : memtk::timeline::SnapViewerLayout::kNoStack;
+    if (e.action == Action::kAlloc) layout.Alloc(e.addr, e.size, stack);
+    if (e.action == Action::kFreeCompleted || e.action == Action::kFree) layout.Free(e.addr, e.size, stack);
+    return memtk::OkStatus();
+  }
+  memtk::timeline::SnapViewerLayout layout;
+};
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto report = memtk::commands::BuildSnapshotReportBytes("fuzz", {data, size}, {});
   if (report.ok()) {
     (void)memtk::commands::FormatSnapshotReport(*report);
     (void)memtk::commands::SnapshotReportJson(*report);
+    LayoutSink sink;
+    if (memtk::snapshot::ReadSnapshotBytes("fuzz", {data, size}, &sink, {}).ok() && sink.layout.Finish().ok()) {
+      static int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+      auto out = memtk::io::OutputStream::Open(null_fd, "/dev/null", false);
+      if (out.ok()) {
+        (void)sink.layout.WriteJson(&*out, 64);
+        (void)out->Finish();
+      }
+    }
   }
   return 0;
 }
