@@ -35,6 +35,8 @@ import tempfile
 import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from check_db import load  # noqa: E402  (pickle / JSON, gzip'd or not)
 SNAPSHOTS = os.path.join(ROOT, "..", "shared", "data", "snapshots")
 FIXTURES = ["sample.pickle", "small.pickle", "small.json", "small.pickle.gz", "legacy.pickle", "newest.pickle",
             "no_time.pickle", "protocol5.pickle", "bigint.pickle", "bare_list.pickle", "pickle_named.json"]
@@ -49,16 +51,6 @@ def fail(msg):
 
 def run(memtk, *args):
     return subprocess.run([memtk, *args], capture_output=True, text=True)
-
-
-def load(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    if data[:1] == b"\x80":
-        return pickle.loads(data)
-    return json.loads(data)
 
 
 def snapviewer_model(trace):

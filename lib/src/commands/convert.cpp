@@ -87,6 +87,11 @@ ConvertResult ConvertOne(const std::string& input, const std::string& output, co
   auto start = std::chrono::steady_clock::now();
   snapshot::ReadOptions ro;
   if (options.progress) ro.progress = [&](uint64_t done, uint64_t total) { options.progress(input, done, total); };
+  auto take = [&](const snapshot::ReadSummary& read, std::string detail) {
+    r.summary = read;
+    r.stats = read.stats;
+    r.detail = std::move(detail);
+  };
   r.status = [&]() -> Status {
     switch (options.to) {
       case OutputFormat::kDb:
@@ -98,18 +103,14 @@ ConvertResult ConvertOne(const std::string& input, const std::string& output, co
         so.zip_level = options.zip_level;
         exports::SnapViewerSummary sum;
         RETURN_IF_ERROR(exports::WriteSnapViewerBundle(input, output, so, ro, &sum));
-        r.summary = sum.read;
-        r.stats = sum.read.stats;
-        r.detail = Describe(sum, so.device);
+        take(sum.read, Describe(sum, so.device));
         return OkStatus();
       }
       case OutputFormat::kJson: {
         exports::JsonExportSummary sum;
         RETURN_IF_ERROR(exports::WriteSnapshotJson(input, output, options.strict, ro, &sum));
-        r.summary = sum.read;
-        r.stats = sum.read.stats;
-        r.detail = fmt::format("{} of JSON{}", FormatBytes(sum.json_bytes),
-                               sum.gzip ? fmt::format(", {} gzip'd", FormatBytes(sum.file_bytes)) : "");
+        take(sum.read, fmt::format("{} of JSON{}", FormatBytes(sum.json_bytes),
+                                   sum.gzip ? fmt::format(", {} gzip'd", FormatBytes(sum.file_bytes)) : ""));
         return OkStatus();
       }
       case OutputFormat::kChromeTrace: {
@@ -119,11 +120,9 @@ ConvertResult ConvertOne(const std::string& input, const std::string& output, co
         co.strict = options.strict;
         exports::ChromeTraceSummary sum;
         RETURN_IF_ERROR(exports::WriteChromeTrace(input, output, co, ro, &sum));
-        r.summary = sum.read;
-        r.stats = sum.read.stats;
-        r.detail = fmt::format("{} devices, {} counter events, {} instants, {} slices{}", sum.devices,
-                               sum.counter_events, sum.instant_events, sum.slices,
-                               sum.time_from_index ? " (no time_us: ts is the event index)" : "");
+        take(sum.read, fmt::format("{} devices, {} counter events, {} instants, {} slices{}", sum.devices,
+                                   sum.counter_events, sum.instant_events, sum.slices,
+                                   sum.time_from_index ? " (no time_us: ts is the event index)" : ""));
         return OkStatus();
       }
     }

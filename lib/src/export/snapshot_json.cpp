@@ -96,23 +96,15 @@ class JsonSink : public snapshot::SnapshotSink {
     Enter(s.host ? kHostSegments : kSegments);
     CloseSegment();
     w_.StartObject();
-    w_.Key("device");
-    w_.Int64(s.device);
-    w_.Key("address");
-    w_.Uint64(s.address);
-    w_.Key("total_size");
-    w_.Int64(s.total_size);
-    w_.Key("allocated_size");
-    w_.Int64(s.allocated_size);
-    w_.Key("active_size");
-    w_.Int64(s.active_size);
-    w_.Key("requested_size");
-    w_.Int64(s.requested_size);
-    w_.Key("stream");
-    w_.Int64(s.stream);
+    KeyInt("device", s.device);
+    KeyUint("address", s.address);
+    KeyInt("total_size", s.total_size);
+    KeyInt("allocated_size", s.allocated_size);
+    KeyInt("active_size", s.active_size);
+    KeyInt("requested_size", s.requested_size);
+    KeyInt("stream", s.stream);
     if (s.segment_type != snapshot::kNoString) {
-      w_.Key("segment_type");
-      String(t_->String(s.segment_type));
+      KeyString("segment_type", t_->String(s.segment_type));
     }
     if (!s.pool_id.empty()) {
       w_.Key("segment_pool_id");
@@ -137,16 +129,12 @@ class JsonSink : public snapshot::SnapshotSink {
   Status OnBlock(const snapshot::Block& b) override {
     w_.StartObject();
     if (!b.address_derived) {
-      w_.Key("address");
-      w_.Uint64(b.address);
+      KeyUint("address", b.address);
     }
-    w_.Key("size");
-    w_.Int64(b.size);
-    w_.Key("requested_size");
-    w_.Int64(b.requested_size);
+    KeyInt("size", b.size);
+    KeyInt("requested_size", b.requested_size);
     if (b.state_name != snapshot::kNoString) {
-      w_.Key("state");
-      String(t_->String(b.state_name));
+      KeyString("state", t_->String(b.state_name));
     }
     // With a history, the reader took the block's stack from it; writing it
     // again as "frames" would add a key the input did not have.
@@ -171,27 +159,20 @@ class JsonSink : public snapshot::SnapshotSink {
 
   Status OnEvent(const snapshot::TraceEvent& e) override {
     w_.StartObject();
-    w_.Key("action");
-    String(t_->String(e.action_name));
+    KeyString("action", t_->String(e.action_name));
     if (e.has_addr) {
-      w_.Key("addr");
-      w_.Uint64(e.addr);
+      KeyUint("addr", e.addr);
     }
-    w_.Key("size");
-    w_.Int64(e.size);
-    w_.Key("stream");
-    w_.Int64(e.stream);
+    KeyInt("size", e.size);
+    KeyInt("stream", e.stream);
     if (e.time_us) {
-      w_.Key("time_us");
-      w_.Int64(*e.time_us);
+      KeyInt("time_us", *e.time_us);
     }
     if (e.device_free) {
-      w_.Key("device_free");
-      w_.Int64(*e.device_free);
+      KeyInt("device_free", *e.device_free);
     }
     if (e.compile_context != snapshot::kNoString) {
-      w_.Key("compile_context");
-      String(t_->String(e.compile_context));
+      KeyString("compile_context", t_->String(e.compile_context));
     }
     if (!e.user_metadata.empty()) {
       w_.Key("user_metadata");
@@ -218,20 +199,16 @@ class JsonSink : public snapshot::SnapshotSink {
     Enter(kAnnotations);
     w_.StartObject();
     if (a.device) {
-      w_.Key("device");
-      w_.Int64(*a.device);
+      KeyInt("device", *a.device);
     }
     if (a.stage != snapshot::kNoString) {
-      w_.Key("stage");
-      String(t_->String(a.stage));
+      KeyString("stage", t_->String(a.stage));
     }
     if (a.name != snapshot::kNoString) {
-      w_.Key("name");
-      String(t_->String(a.name));
+      KeyString("name", t_->String(a.name));
     }
     if (a.time_us) {
-      w_.Key("time_us");
-      w_.Int64(*a.time_us);
+      KeyInt("time_us", *a.time_us);
     }
     CopyMembers(a.extra);
     w_.EndObject();
@@ -269,6 +246,18 @@ class JsonSink : public snapshot::SnapshotSink {
       "", "segments", "device_traces", "external_annotations", "host_segments", "host_traces"};
 
   void String(std::string_view s) { w_.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+  void KeyInt(const char* key, int64_t v) {
+    w_.Key(key);
+    w_.Int64(v);
+  }
+  void KeyUint(const char* key, uint64_t v) {
+    w_.Key(key);
+    w_.Uint64(v);
+  }
+  void KeyString(const char* key, std::string_view v) {
+    w_.Key(key);
+    String(v);
+  }
 
   // Records arrive grouped by top-level key; a new group closes the last.
   void Enter(Section s) {
