@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "memtk/pickle/decoder.h"
 #include "memtk/pickle/value.h"
 #include "memtk/snapshot/snapshot.h"
 #include "test_util.h"
@@ -28,6 +29,65 @@ TEST_CASE("every chunk boundary decodes identically", "[pickle]") {
 TEST_CASE("the memo pre-pass changes nothing but memory", "[pickle]") {
   for (const char* fixture : {"sample.pickle", "newest.pickle", "torchscript_p2.pickle"})
     CHECK(Render(fixture, 4096, true) == Render(fixture, 4096, false));
+}
+
+namespace {
+memtk::pickle::ReadAtFn ReaderOf(const std::vector<uint8_t>& bytes) {
+  return [&bytes](uint64_t off, uint8_t* buf, size_t cap, size_t* n) {
+    *n = off < bytes.size() ? std::min<size_t>(cap, bytes.size() - off) : 0;
+    std::copy_n(bytes.begin() + static_cast<ptrdiff_t>(off), *n, buf);
+    return memtk::OkStatus();
+  };
+}
+
+memtk::pickle::MemoRefCounts SerialCounts(const std::vector<uint8_t>& bytes) {
+  memtk::pickle::RefCountPass pass("x");
+  (void)pass.Feed(bytes.data(), bytes.size());
+  return pass.Take();
+}
+}  // namespace
+
+TEST_CASE("the memo pre-pass split at any FRAME gives the serial counts", "[pickle]") {
+  using memtk::pickle::CountMemoRefsSplit;
+  using memtk::pickle::FindFrameCut;
+  for (const char* fixture : {"sample.pickle", "newest.pickle", "protocol5.pickle", "legacy.pickle"}) {
+    INFO(fixture);
+    const auto bytes = ReadFile(memtk::test::DataPath(fixture));
+    const auto read_at = ReaderOf(bytes);
+    const memtk::pickle::MemoRefCounts serial = SerialCounts(bytes);
+    int cuts = 0;
+    for (uint64_t target = 1; target < bytes.size(); target += 997) {
+      const auto cut = FindFrameCut(read_at, bytes.size(), target);
+      if (!cut) continue;
+      INFO("cut at " << *cut);
+      CHECK(*cut >= target);
+      memtk::pickle::MemoRefCounts split;
+      REQUIRE(CountMemoRefsSplit("x", bytes.size(), read_at, 4096, &split, target));
+      CHECK(split == serial);
+      ++cuts;
+    }
+    if (bytes.size() > (128u << 10)) CHECK(cuts > 0);  // more than one frame: something to split
+    CHECK(Render(fixture, 4096, false, /*split=*/true) == Render(fixture, 4096, true));
+  }
+  // Protocol 2 has no frames to walk: the serial pass runs.
+  const auto p2 = ReadFile(memtk::test::DataPath("torchscript_p2.pickle"));
+  CHECK_FALSE(FindFrameCut(ReaderOf(p2), p2.size(), p2.size() / 2));
+}
+
+TEST_CASE("a FRAME that lies about its length cannot mislead the split pre-pass", "[pickle]") {
+  auto bytes = ReadFile(memtk::test::DataPath("sample.pickle"));
+  REQUIRE(bytes[2] == 0x95);  // PROTO 4, then the first FRAME's 8-byte length
+  const memtk::pickle::MemoRefCounts serial = SerialCounts(bytes);
+  for (int delta : {1, 2, 3, 5, 7, 11, -1, -3}) {
+    INFO("length off by " << delta);
+    auto bad = bytes;
+    bad[3] = static_cast<uint8_t>(bad[3] + delta);
+    memtk::pickle::MemoRefCounts split;
+    // Either the first half does not end on the cut and the serial pass is
+    // asked for, or the counts are right anyway.
+    if (memtk::pickle::CountMemoRefsSplit("x", bad.size(), ReaderOf(bad), 4096, &split)) CHECK(split == serial);
+    CHECK(ErrorOf(bad, 4096, /*split=*/true) == ErrorOf(bad, 4096));
+  }
 }
 
 TEST_CASE("JSON, gzip and pickle forms give the same records", "[json]") {
@@ -102,6 +162,7 @@ TEST_CASE("every truncation of a real-shaped snapshot is reported, never accepte
     std::vector<uint8_t> cut(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(n));
     std::string e = ErrorOf(cut, 61);
     INFO("cut at " << n << ": " << e);
+    CHECK(ErrorOf(cut, 61, /*split=*/true) == e);
     CHECK((n == 0 ? e == "in.pickle: empty file" : e.rfind("in.pickle: truncated pickle at byte " + std::to_string(n), 0) == 0));
   }
 }

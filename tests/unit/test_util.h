@@ -74,22 +74,26 @@ class TextSink : public snapshot::SnapshotSink {
   const snapshot::Tables* t_ = nullptr;
 };
 
-inline std::string Render(const std::string& fixture, size_t chunk = 256 * 1024, bool single_pass = false) {
+/// `split` runs the memo pre-pass on two threads however small the input.
+inline std::string Render(const std::string& fixture, size_t chunk = 256 * 1024, bool single_pass = false,
+                          bool split = false) {
   auto bytes = ReadFile(DataPath(fixture));
   TextSink sink;
   snapshot::ReadOptions o;
   o.chunk_size = chunk;
   o.single_pass = single_pass;
+  if (split) o.split_prepass_bytes = 0;
   Status s = snapshot::ReadSnapshotBytes(fixture, bytes, &sink, o);
   if (!s.ok()) return "ERROR " + s.message();
   return sink.text;
 }
 
 /// The error message for reading `bytes`, or "" if it read fine.
-inline std::string ErrorOf(const std::vector<uint8_t>& bytes, size_t chunk = 256 * 1024) {
+inline std::string ErrorOf(const std::vector<uint8_t>& bytes, size_t chunk = 256 * 1024, bool split = false) {
   snapshot::SnapshotSink sink;
   snapshot::ReadOptions o;
   o.chunk_size = chunk;
+  if (split) o.split_prepass_bytes = 0;
   Status s = snapshot::ReadSnapshotBytes("in.pickle", bytes, &sink, o);
   return s.ok() ? "" : s.message();
 }

@@ -187,6 +187,19 @@ Status InputFile::Read(uint8_t* buf, size_t cap, size_t* n) {
   return ReadRaw(buf, cap, n);
 }
 
+Status InputFile::ReadAt(uint64_t offset, uint8_t* buf, size_t cap, size_t* n) const {
+  *n = 0;
+  if (!random_access()) return IoError(fmt::format("{}: no random access to this input", path_));
+  while (*n < cap) {
+    ssize_t r = ::pread(impl_->fd.get(), buf + *n, cap - *n, static_cast<off_t>(offset + *n));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return IoError(fmt::format("{}: read error: {}", path_, std::strerror(errno)));
+    if (r == 0) break;
+    *n += static_cast<size_t>(r);
+  }
+  return OkStatus();
+}
+
 Status InputFile::Rewind() {
   if (!seekable_) return IoError(fmt::format("{}: cannot rewind a pipe", path_));
   Impl& im = *impl_;

@@ -5,12 +5,14 @@
 // by the pass: RefCountPass only notes memo traffic, Decoder builds values.
 #include "memtk/pickle/decoder.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -336,10 +338,11 @@ Status RefCountPass::Execute(const Op& op, uint64_t at) {
       return OkStatus();
     }
     case kBinGet: case kLongBinGet:
-      CountGet(static_cast<uint64_t>(op.i));
+      CountGet(static_cast<uint64_t>(op.i), at);
       return OkStatus();
     case kGet:
-      CountGet(std::strtoull(std::string(reinterpret_cast<const char*>(op.data), op.len).c_str(), nullptr, 10));
+      CountGet(std::strtoull(std::string(reinterpret_cast<const char*>(op.data), op.len).c_str(), nullptr, 10),
+               at);
       return OkStatus();
     case kStop:
       done_ = true;
@@ -375,11 +378,11 @@ size_t RefCountPass::RunFast(const uint8_t* const begin, const uint8_t* end, Sta
     if (avail < 9) break;
     switch (*p) {
       case kBinGet:
-        CountGet(p[1]);
+        CountGet(p[1], 0);  // < 256: always within MemoIndexOk
         p += 2;
         continue;
       case kLongBinGet:
-        CountGet(Load32(p + 1));
+        CountGet(Load32(p + 1), offset() + done());
         p += 5;
         continue;
       case kMemoize:
@@ -434,6 +437,114 @@ size_t RefCountPass::RunFast(const uint8_t* const begin, const uint8_t* end, Sta
     }
   }
   return done();
+}
+
+void RefCountPass::StartAt(uint64_t offset) {
+  set_offset(offset);
+  mid_input_ = true;
+}
+
+void MemoRefCounts::Merge(const MemoRefCounts& other) {
+  if (other.bits_.size() > bits_.size()) bits_.resize(other.bits_.size(), 0);
+  for (size_t i = 0; i < other.bits_.size(); ++i) {
+    const uint8_t b = other.bits_[i];
+    if (b == 0) continue;  // most slots of a merged table are untouched
+    uint8_t& a = bits_[i];
+    uint8_t r = 0;
+    for (unsigned shift = 0; shift < 8; shift += 2) {
+      const unsigned sum = ((a >> shift) & 3u) + ((b >> shift) & 3u);
+      r = static_cast<uint8_t>(r | (std::min(sum, 3u) << shift));
+    }
+    a = r;
+  }
+}
+
+bool MemoRefCounts::operator==(const MemoRefCounts& other) const {
+  const std::vector<uint8_t>& lo = bits_.size() <= other.bits_.size() ? bits_ : other.bits_;
+  const std::vector<uint8_t>& hi = bits_.size() <= other.bits_.size() ? other.bits_ : bits_;
+  return std::equal(lo.begin(), lo.end(), hi.begin()) &&
+         std::all_of(hi.begin() + static_cast<ptrdiff_t>(lo.size()), hi.end(), [](uint8_t b) { return b == 0; });
+}
+
+std::optional<uint64_t> FindFrameCut(const ReadAtFn& read_at, uint64_t size, uint64_t target) {
+  // CPython's pickler (protocol 4+) opens a FRAME of ~64 KiB before each run
+  // of opcodes and writes strings too long for a frame between frames, so
+  // frame headers chain from byte 2 to the end: a few thousand 9-byte reads
+  // find a boundary anywhere without decoding what lies between.
+  uint8_t h[9];
+  size_t n = 0;
+  if (!read_at(0, h, 2, &n).ok() || n < 2 || h[0] != kProto || h[1] < 4) return std::nullopt;
+  uint64_t pos = 2;
+  while (pos < target) {
+    if (!read_at(pos, h, sizeof h, &n).ok() || n < sizeof h) return std::nullopt;
+    uint64_t step;
+    switch (h[0]) {
+      case kFrame: case kBinUnicode8: case kBinBytes8: case kByteArray8:
+        step = 9 + LoadLe(h + 1, 8);
+        break;
+      case kBinUnicode: case kBinBytes:
+        step = 5 + Load32(h + 1);
+        break;
+      default:
+        return std::nullopt;  // an unframed opcode: no safe way on
+    }
+    if (step > size - pos) return std::nullopt;
+    pos += step;
+  }
+  if (pos >= size) return std::nullopt;
+  return pos;
+}
+
+namespace {
+enum class PumpEnd { kReadFailed, kStopped, kReachedEnd };
+
+// Feeds [begin, end) to `pass`. A decode error or STOP ends the pass early
+// (kStopped): pass 2 reaches the same byte and reports or stops there too.
+PumpEnd PumpRange(const ReadAtFn& read_at, RefCountPass* pass, uint64_t begin, uint64_t end, size_t chunk) {
+  std::vector<uint8_t> buf(static_cast<size_t>(std::min<uint64_t>(chunk, end - begin)));
+  for (uint64_t pos = begin; pos < end;) {
+    size_t n = 0;
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - pos));
+    if (!read_at(pos, buf.data(), want, &n).ok() || n == 0) return PumpEnd::kReadFailed;
+    if (!pass->Feed(buf.data(), n).ok() || pass->done()) return PumpEnd::kStopped;
+    pos += n;
+  }
+  return PumpEnd::kReachedEnd;
+}
+}  // namespace
+
+bool CountMemoRefsSplit(const std::string& name, uint64_t size, const ReadAtFn& read_at, size_t chunk,
+                        MemoRefCounts* out, uint64_t target) {
+  const std::optional<uint64_t> cut = FindFrameCut(read_at, size, target ? target : size / 2);
+  if (!cut) return false;
+  RefCountPass first(name), second(name);
+  second.StartAt(*cut);
+  PumpEnd second_end = PumpEnd::kReadFailed;
+  std::thread helper;
+  try {
+    helper = std::thread([&] { second_end = PumpRange(read_at, &second, *cut, size, chunk); });
+  } catch (...) {  // no thread to be had: the serial pass will do
+    return false;
+  }
+  const PumpEnd first_end = PumpRange(read_at, &first, 0, *cut, chunk);
+  helper.join();
+  switch (first_end) {
+    case PumpEnd::kReadFailed:
+      return false;
+    case PumpEnd::kStopped:
+      // Pass 2 stops at the same byte, before the cut: the second half's
+      // counts are never needed.
+      *out = first.Take();
+      return true;
+    case PumpEnd::kReachedEnd:
+      // The second half was counted from the right place only if decoding
+      // from byte 0 puts an opcode boundary exactly at the cut.
+      if (first.offset() != *cut || second_end == PumpEnd::kReadFailed) return false;
+      *out = first.Take();
+      out->Merge(second.Take());
+      return true;
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------

@@ -35,6 +35,11 @@ class InputFile {
   Status Read(uint8_t* buf, size_t cap, size_t* n);
   /// Starts again from byte 0. Only when seekable().
   Status Rewind();
+  /// Reads up to `cap` bytes at `offset` of an uncompressed regular file
+  /// (random_access()), independent of Read()'s position and safe to call
+  /// from several threads; fewer than `cap` only at the end of the file.
+  Status ReadAt(uint64_t offset, uint8_t* buf, size_t cap, size_t* n) const;
+  bool random_access() const { return seekable_ && !gzip_; }
 
   bool seekable() const { return seekable_; }
   bool gzipped() const { return gzip_; }

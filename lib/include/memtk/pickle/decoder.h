@@ -18,7 +18,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,10 @@ class MemoRefCounts {
     if (((b >> shift) & 3) != 3) b = static_cast<uint8_t>(b + (1u << shift));
   }
   size_t MemoryBytes() const { return bits_.capacity(); }
+  /// Adds `other`'s counts slot by slot, saturating at 3 (= many).
+  void Merge(const MemoRefCounts& other);
+  /// Same count for every slot (a shorter table reads as zeros beyond its end).
+  bool operator==(const MemoRefCounts& other) const;
 
  private:
   std::vector<uint8_t> bits_;
@@ -104,6 +110,8 @@ class DecoderBase {
   /// What is open at the end of input, for the truncation message.
   virtual const char* OpenContext() const { return nullptr; }
   Status Error(uint64_t at, std::string_view what, std::string_view why = {}) const;
+  /// Numbers the next byte fed as `offset` (a pass that starts mid-input).
+  void set_offset(uint64_t offset) { offset_ = offset; }
   bool MemoIndexOk(uint64_t idx, uint64_t at) const { return idx <= at + limits_.max_memo_gap; }
   size_t ParseOp(const uint8_t* p, const uint8_t* end, Op* op, size_t* need, Status* err);
 
@@ -123,18 +131,42 @@ class DecoderBase {
 class RefCountPass : public DecoderBase {
  public:
   using DecoderBase::DecoderBase;
+  /// Makes the pass start at byte `offset`, an opcode boundary, without the
+  /// memo state before it: every GET that MemoIndexOk allows is counted.
+  void StartAt(uint64_t offset);
   MemoRefCounts Take() { return std::move(counts_); }
 
  private:
-  // A GET of a slot no PUT has defined is pass 2's error to report.
-  void CountGet(uint64_t idx) {
-    if (idx < memo_next_) counts_.Bump(idx);
+  // A GET of a slot no PUT has defined is pass 2's error to report, so it
+  // is not counted; a pass that started mid-input cannot tell and counts
+  // it (harmless: pass 2 stops at that GET).
+  void CountGet(uint64_t idx, uint64_t at) {
+    if (idx < memo_next_ || (mid_input_ && MemoIndexOk(idx, at))) counts_.Bump(idx);
   }
   Status Execute(const Op& op, uint64_t at) override;
   size_t RunFast(const uint8_t* p, const uint8_t* end, Status* err) override;
   MemoRefCounts counts_;
   uint64_t memo_next_ = 0;
+  bool mid_input_ = false;
 };
+
+/// Random access to the pickle's bytes: fills up to `cap` bytes from
+/// `offset`, fewer only at the end of the input.
+using ReadAtFn = std::function<Status(uint64_t offset, uint8_t* buf, size_t cap, size_t* n)>;
+
+/// The first opcode boundary at or after `target` that can be found without
+/// decoding: steps over protocol 4+ FRAME headers (and the long strings
+/// CPython writes between frames) from the start. nullopt for protocols
+/// without frames, or when the walk meets anything else.
+std::optional<uint64_t> FindFrameCut(const ReadAtFn& read_at, uint64_t size, uint64_t target);
+
+/// RefCountPass on two threads: [0, cut) on this one and [cut, size) on a
+/// second, cut = FindFrameCut(target), counts merged; `target` 0 means
+/// size / 2. Equal to the serial pass wherever pass 2 can use them. Returns
+/// false (nothing stored) when there is no cut, the first half did not end
+/// exactly on it, or a read failed: the caller then runs the serial pass.
+bool CountMemoRefsSplit(const std::string& name, uint64_t size, const ReadAtFn& read_at, size_t chunk,
+                        MemoRefCounts* out, uint64_t target = 0);
 
 /// Second (or only) pass: builds values and drives the Consumer.
 class Decoder : public DecoderBase {

@@ -189,6 +189,9 @@ struct ReadOptions {
   size_t chunk_size = 256 * 1024;
   /// Skip the memo pre-pass (keeps every memo entry). For tests/benchmarks.
   bool single_pass = false;
+  /// Uncompressed files at least this large get the memo pre-pass on two
+  /// threads, split at a FRAME boundary (tests set 0 to split tiny inputs).
+  uint64_t split_prepass_bytes = 16u << 20;
 };
 
 /// Reads a snapshot file (pickle or JSON, gzip or not, detected by content;
