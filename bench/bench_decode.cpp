@@ -1,7 +1,7 @@
 // bench_decode: decode a snapshot with a sink that only counts, to measure
 // the reader alone (no database). Prints MB/s of decompressed input.
 //
-//   bench_decode FILE [--single-pass] [--repeat N]
+//   bench_decode FILE [--single-pass] [--repeat N] [--chunk BYTES]
 #include <chrono>
 #include <cstring>
 
@@ -27,7 +27,7 @@ class CountingSink : public memtk::snapshot::SnapshotSink {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    fmt::print(stderr, "usage: bench_decode FILE [--single-pass] [--repeat N]\n");
+    fmt::print(stderr, "usage: bench_decode FILE [--single-pass] [--repeat N] [--chunk BYTES]\n");
     return 2;
   }
   memtk::snapshot::ReadOptions o;
@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--single-pass")) o.single_pass = true;
     if (!std::strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = std::atoi(argv[++i]);
+    if (!std::strcmp(argv[i], "--chunk") && i + 1 < argc) o.chunk_size = std::strtoull(argv[++i], nullptr, 10);
   }
   for (int r = 0; r < repeat; ++r) {
     CountingSink sink;
