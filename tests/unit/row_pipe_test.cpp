@@ -3,10 +3,13 @@
 // the table must hold exactly the rows recorded.
 #include "store/row_pipe.h"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
+#include "memtk/store/row_ahead.h"
 #include "memtk/store/sqlite.h"
 
 using memtk::store::RowPipe;
@@ -83,4 +86,56 @@ TEST_CASE("row pipe reports a failed insert and stops", "[store]") {
   memtk::Status s = pipe.Finish();
   REQUIRE_FALSE(s.ok());
   CHECK(s.message() == "SQLite write failed: UNIQUE constraint failed: t.id");
+}
+
+// ForEachRowAhead: rows stepped on a second connection and thread, consumed
+// here in order.
+TEST_CASE("rows read ahead arrive in order, and errors from either side stop the query", "[store]") {
+  const std::string path = "/tmp/memtk_row_ahead_test.db";
+  ::unlink(path.c_str());
+  {
+    auto db = memtk::store::OpenDb(path, true, false);
+    REQUIRE(db.ok());
+    REQUIRE(memtk::store::Exec(db.value().get(),
+                               "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);"
+                               "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
+                               "INSERT INTO t SELECT i, CASE WHEN i % 7 = 0 THEN 'x' || i END FROM n;")
+                .ok());
+  }
+  struct Row {
+    int64_t id = 0;
+    std::string v;
+  };
+  auto decode = [](sqlite3_stmt* s, Row* r) {
+    r->id = sqlite3_column_int64(s, 0);
+    r->v = memtk::store::ColumnText(s, 1);
+    return memtk::OkStatus();
+  };
+  // 20,001 rows: several full batches and a partial one.
+  int64_t next = 0;
+  memtk::Status s = memtk::store::ForEachRowAhead<Row>(path, "SELECT id, v FROM t ORDER BY id", decode,
+                                                       [&](const Row& r) {
+                                                         if (r.id != next) return memtk::InvalidInput("out of order");
+                                                         if (r.v != (r.id % 7 ? "" : "x" + std::to_string(r.id)))
+                                                           return memtk::InvalidInput("wrong text");
+                                                         ++next;
+                                                         return memtk::OkStatus();
+                                                       });
+  CHECK(s.ok());
+  CHECK(next == 20001);
+
+  // The consumer stops early: its error comes back, the reader is released.
+  int seen = 0;
+  s = memtk::store::ForEachRowAhead<Row>(path, "SELECT id, v FROM t ORDER BY id", decode, [&](const Row&) {
+    return ++seen == 5000 ? memtk::InvalidInput("enough") : memtk::OkStatus();
+  });
+  CHECK(s.message() == "enough");
+  CHECK(seen == 5000);
+
+  // The reader fails: its error, naming the file, after the rows before it.
+  s = memtk::store::ForEachRowAhead<Row>(path, "SELECT id, v FROM missing", decode,
+                                         [&](const Row&) { return memtk::OkStatus(); });
+  CHECK(!s.ok());
+  CHECK(s.message().find("no such table: missing") != std::string::npos);
+  ::unlink(path.c_str());
 }

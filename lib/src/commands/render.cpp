@@ -15,6 +15,7 @@
 #include "memtk/render/png.h"
 #include "memtk/render/text.h"
 #include "memtk/snapshot/call_site.h"
+#include "memtk/store/row_ahead.h"
 #include "memtk/store/snapshot_db_reader.h"
 #include "memtk/store/sqlite.h"
 
@@ -144,6 +145,16 @@ Status FeedFromDb(const std::string& path, std::optional<uint32_t> device, Timel
         traces.push_back({sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2)});
         return OkStatus();
       }));
+  // The events are most of the rows: SQLite decodes them on a second thread
+  // while this one lays them out.
+  struct EventRow {
+    uint64_t index = 0;
+    snapshot::Action action = snapshot::Action::kUnknown;
+    std::optional<int64_t> addr, time_us;
+    int64_t size = 0;
+    std::optional<StackId> stack;
+    std::string user_metadata;  // annotate events only; empty otherwise
+  };
   for (const auto& [dev, first, count] : traces) {
     std::string sql = fmt::format(
         "SELECT idx, action, addr, size, time_us, stack_id, user_metadata FROM events WHERE id >= {} AND id < {} "
@@ -151,18 +162,29 @@ Status FeedFromDb(const std::string& path, std::optional<uint32_t> device, Timel
         first, first + count, dev);
     snapshot::TraceEvent e;
     e.device = static_cast<uint32_t>(dev);
-    RETURN_IF_ERROR(store::ForEachRow(d, path, sql, [&](sqlite3_stmt* s) {
-      e.index = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
-      e.action = snapshot::ActionFromName(store::ColumnText(s, 1));
-      auto addr = store::ColumnOptInt(s, 2);
-      e.addr = static_cast<uint64_t>(addr.value_or(0));
-      e.has_addr = addr.has_value();
-      e.size = sqlite3_column_int64(s, 3);
-      e.time_us = store::ColumnOptInt(s, 4);
-      e.stack = stack_of(s, 5);
-      e.user_metadata = store::ColumnText(s, 6);
-      return b->OnEvent(e);
-    }));
+    RETURN_IF_ERROR(store::ForEachRowAhead<EventRow>(
+        path, sql,
+        [&](sqlite3_stmt* s, EventRow* r) {
+          r->index = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+          r->action = snapshot::ActionFromName(store::ColumnText(s, 1));
+          r->addr = store::ColumnOptInt(s, 2);
+          r->size = sqlite3_column_int64(s, 3);
+          r->time_us = store::ColumnOptInt(s, 4);
+          r->stack = stack_of(s, 5);
+          r->user_metadata = store::ColumnText(s, 6);
+          return OkStatus();
+        },
+        [&](const EventRow& r) {
+          e.index = r.index;
+          e.action = r.action;
+          e.addr = static_cast<uint64_t>(r.addr.value_or(0));
+          e.has_addr = r.addr.has_value();
+          e.size = r.size;
+          e.time_us = r.time_us;
+          e.stack = r.stack;
+          e.user_metadata = r.user_metadata;
+          return b->OnEvent(e);
+        }));
   }
   return store::ForEachRow(d, path, "SELECT device, stage, name, time_us FROM annotations ORDER BY id",
                            [&](sqlite3_stmt* s) {
