@@ -111,6 +111,63 @@ TEST_CASE("integers wider than 8 bytes keep their exact value", "[pickle]") {
   CHECK(text.find("\"negative\":-1180591620717411303424") != std::string::npos);
 }
 
+TEST_CASE("LONG1 integers of 1 to 8 bytes, either sign, at any chunk boundary", "[pickle]") {
+  // {"device_traces": [[{"action": "alloc", "addr": v, "size": v}, ...]]}
+  // with every v written as LONG1 in CPython's minimal two's complement.
+  const std::vector<int64_t> values = {0,          1,           -1,           127,          128,
+                                       -128,       -129,        255,          -32769,       1LL << 31,
+                                       -(1LL << 31) - 1,        (1LL << 40) + 5,            -(1LL << 47),
+                                       0x7F12345678ABLL,        (1LL << 62) + 3,            INT64_MIN,
+                                       INT64_MAX,  -(1LL << 55) + 1};
+  std::vector<uint8_t> p = {0x80, 4, '}', '('};
+  auto str = [&](const std::string& t) {
+    p.push_back(0x8c);
+    p.push_back(static_cast<uint8_t>(t.size()));
+    p.insert(p.end(), t.begin(), t.end());
+  };
+  auto long1 = [&](int64_t v) {
+    int n = 0;
+    if (v != 0) {
+      n = 1;
+      while (n < 8 && (v < -(1LL << (8 * n - 1)) || v >= (1LL << (8 * n - 1)))) ++n;
+    }
+    p.push_back(0x8a);
+    p.push_back(static_cast<uint8_t>(n));
+    for (int i = 0; i < n; ++i) p.push_back(static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i)));
+  };
+  str("device_traces");
+  p.insert(p.end(), {']', ']', '('});
+  for (int64_t v : values) {
+    p.insert(p.end(), {'}', '('});
+    str("action");
+    str("alloc");
+    str("addr");
+    long1(v);
+    str("size");
+    long1(v);
+    p.push_back('u');
+  }
+  p.insert(p.end(), {'e', 'a', 'u', '.'});
+
+  struct Sizes : memtk::snapshot::SnapshotSink {
+    memtk::Status OnEvent(const memtk::snapshot::TraceEvent& e) override {
+      got.push_back(e.size);
+      addrs.push_back(static_cast<int64_t>(e.addr));
+      return memtk::OkStatus();
+    }
+    std::vector<int64_t> got, addrs;
+  };
+  for (size_t chunk : {1, 3, 9, 10, 11, 64, 4096}) {
+    INFO("chunk " << chunk);
+    Sizes sink;
+    memtk::snapshot::ReadOptions o;
+    o.chunk_size = chunk;
+    REQUIRE(memtk::snapshot::ReadSnapshotBytes("long1.pickle", p, &sink, o).ok());
+    CHECK(sink.got == values);
+    CHECK(sink.addrs == values);
+  }
+}
+
 TEST_CASE("TorchScript protocol 2: type-tag globals are interpreted, not run", "[pickle]") {
   const std::string text = Render("torchscript_p2.pickle");
   CHECK(text.find("E 0 0 0 alloc 8589934592 1024 0 10") != std::string::npos);

@@ -154,7 +154,7 @@ Status Interpreter::OnItem(Node* list, uint64_t index, const Value& item) {
   }
 }
 
-void Interpreter::NoteKey(Rec rec, const Value& key) {
+void Interpreter::NoteNewKey(Rec rec, const Value& key) {
   if (key.kind != Kind::kStr) return;
   if (key.id >= key_seen_.size()) key_seen_.resize(key.id + 1024, 0);
   key_seen_[key.id] |= static_cast<uint8_t>(1u << rec);

@@ -42,7 +42,14 @@ class Interpreter : public pickle::Consumer {
   std::optional<FrameId> InternNewFrame(const pickle::Value& v);
   std::optional<StackId> InternStack(const pickle::Value& v);
   bool GetInt(const pickle::Value& v, int64_t* out);
-  void NoteKey(Rec rec, const pickle::Value& key);
+  /// Records that `key` was seen in a record of kind `rec` (for meta's key lists).
+  void NoteKey(Rec rec, const pickle::Value& key) {
+    if (key.kind == pickle::Kind::kStr && key.id < key_seen_.size())
+      key_seen_[key.id] |= static_cast<uint8_t>(1u << rec);
+    else
+      NoteNewKey(rec, key);
+  }
+  void NoteNewKey(Rec rec, const pickle::Value& key);
   void AddExtra(std::string* extra, const pickle::Value& key, const pickle::Value& value);
   std::string KeysJson() const;
 
