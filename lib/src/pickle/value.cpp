@@ -42,7 +42,7 @@ void NodeArena::Free(Node* root) {
     Node* n = pending_.back();
     pending_.pop_back();
     for (const Value& c : n->items)
-      if (c.is_node() && --c.node->refs == 0) pending_.push_back(c.node);
+      if (c.is_node() && !c.borrowed && --c.node->refs == 0) pending_.push_back(c.node);
     n->items.clear();
     if (n->items.capacity() > kMaxKeptCapacity) n->items.shrink_to_fit();
     free_.push_back(n);

@@ -36,6 +36,9 @@ struct Node;
 
 struct Value {
   Kind kind = Kind::kNone;
+  /// A container reference that holds no count of its own: the decoder's
+  /// memo keeps the node alive until the decoder ends (Decoder::PutMemo).
+  bool borrowed = false;
   uint32_t id = 0;  // StringId for kStr/kBytes/kBigInt
   union {
     int64_t i = 0;
@@ -69,11 +72,11 @@ class NodeArena {
 
   Node* New(Kind kind, uint16_t role, uint64_t index);
   static void Retain(const Value& v) {
-    if (v.is_node()) ++v.node->refs;
+    if (v.is_node() && !v.borrowed) ++v.node->refs;
   }
   /// Drops one reference; frees the node (and releases its children) at zero.
   void Release(const Value& v) {
-    if (v.is_node() && --v.node->refs == 0) Free(v.node);
+    if (v.is_node() && !v.borrowed && --v.node->refs == 0) Free(v.node);
   }
   size_t live_nodes() const { return live_; }
 
