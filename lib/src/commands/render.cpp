@@ -220,10 +220,33 @@ StatusOr<Frame> LayoutFrame(const RenderOptions& o, size_t legend_entries) {
   return f;
 }
 
-void DrawTitle(Image& img, const Frame& f, const std::string& title, const std::string& subtitle) {
-  int max = img.width() - f.plot.x - 10;
-  render::DrawText(img, f.plot.x, 10, render::ElideLeft(title, max, 2), render::kInk, 2);
-  render::DrawText(img, f.plot.x, 10 + 2 * render::kCapHeight + 8, render::ElideLeft(subtitle, max), render::kMutedInk);
+// The title is `custom` (--title) or the input's name followed by `facts`;
+// when it does not fit, the name loses its start (the end says which file),
+// and the facts and the subtitle's opening counts stay whole.
+void DrawTitle(Image& img, const Frame& f, const std::string& custom, const std::string& input,
+               const std::string& facts, const std::string& subtitle) {
+  const int max = img.width() - f.plot.x - 10;
+  std::string title;
+  if (!custom.empty()) {
+    title = render::ElideRight(custom, max, 2);
+  } else {
+    const std::string name = BaseName(input);
+    const int facts_w = render::TextWidth(facts, 2);
+    // Keep the facts whole while the name, or at least 16 characters of it, fits.
+    const int name_min = std::min(render::TextWidth(name, 2), render::TextWidth("0123456789abcdef", 2));
+    title = facts_w + name_min <= max ? render::ElideLeft(name, max - facts_w, 2) + facts
+                                      : render::ElideRight(name + facts, max, 2);
+  }
+  render::DrawText(img, f.plot.x, 10, title, render::kInk, 2);
+  render::DrawText(img, f.plot.x, 10 + 2 * render::kCapHeight + 8, render::ElideRight(subtitle, max),
+                   render::kMutedInk);
+}
+
+// A legend line: the figure stays whole, the label loses its start (the
+// function name at the end is the useful part).
+std::string LegendText(const std::string& figure, const std::string& label, int max_width) {
+  const std::string head = figure + "  ";
+  return head + render::ElideLeft(label, max_width - render::TextWidth(head));
 }
 
 Rgb MarkerColor(Marker::Kind k) {
@@ -335,9 +358,7 @@ StatusOr<Image> RenderTimeline(const RenderOptions& o, RenderSummary* summary) {
     DrawPeak(img, f.plot, r.peak_column,
              render::RowOf(f.plot, static_cast<double>(r.peak_bytes), static_cast<double>(r.y_max)),
              "peak " + FormatBytes(r.peak_bytes));
-  std::string title = !o.title.empty() ? o.title
-                                       : fmt::format("{}  -  device {}  -  peak {} at {}", BaseName(o.input), t->device,
-                                                     FormatBytes(r.peak_bytes), where);
+  const std::string facts = fmt::format("  -  device {}  -  peak {} at {}", t->device, FormatBytes(r.peak_bytes), where);
   std::string subtitle = fmt::format(
       "{}: {} {}, {} frees, {} events{}; each pixel column drawn at its most-live instant",
       segments ? "Reserved memory per segment" : "Active memory timeline", Thousands(t->allocs),
@@ -352,7 +373,7 @@ StatusOr<Image> RenderTimeline(const RenderOptions& o, RenderSummary* summary) {
     subtitle += fmt::format("; markers: {} OOM (red), {} snapshot (grey), {} annotation (purple)", ooms, snapshots,
                             r.markers.size() - ooms - snapshots);
   }
-  DrawTitle(img, f, title, subtitle);
+  DrawTitle(img, f, o.title, o.input, facts, subtitle);
 
   if (o.legend > 0) {
     render::DrawText(img, f.plot.x, f.legend_y,
@@ -364,9 +385,9 @@ StatusOr<Image> RenderTimeline(const RenderOptions& o, RenderSummary* summary) {
     for (size_t i = 0; i < r.peak_sites.size(); ++i) {
       const auto& [site, bytes] = r.peak_sites[i];
       int col = static_cast<int>(i) % f.legend_columns, row = static_cast<int>(i) / f.legend_columns;
-      std::string text = fmt::format("{:>9}  {}", FormatBytes(bytes), t->sites[site].label);
       render::DrawLegendEntry(img, f.plot.x + col * column_w, f.legend_y + (row + 1) * kLegendRow, t->sites[site].color,
-                              render::ElideLeft(text, column_w - 24));
+                              LegendText(fmt::format("{:>9}", FormatBytes(bytes)), t->sites[site].label,
+                                         column_w - 24));
     }
   }
   summary->kind = segments ? "segments" : "timeline";
@@ -556,11 +577,9 @@ StatusOr<Image> RenderMemlog(const RenderOptions& o, RenderSummary* summary) {
              render::RowOf(f.plot, static_cast<double>(report.peak_bytes), static_cast<double>(y_max)),
              "peak " + FormatBytes(report.peak_bytes));
 
-  std::string title = !o.title.empty()
-                          ? o.title
-                          : fmt::format("{}  -  peak {} at {:.1f} s", BaseName(o.input), FormatBytes(report.peak_bytes),
-                                        report.peak_s - report.start_elapsed_s);
-  DrawTitle(img, f, title,
+  DrawTitle(img, f, o.title, o.input,
+            fmt::format("  -  peak {} at {:.1f} s", FormatBytes(report.peak_bytes),
+                        report.peak_s - report.start_elapsed_s),
             fmt::format("memlog: {} samples over {}, {} log lines; each pixel column spans the min..max of its samples",
                         Thousands(report.samples), FormatDuration(report.duration_s), Thousands(report.log_lines)));
   render::DrawText(img, f.plot.x, f.legend_y, "Series (peak):", render::kMutedInk);
