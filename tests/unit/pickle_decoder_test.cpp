@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "memtk/pickle/decoder.h"
 #include "memtk/pickle/value.h"
@@ -72,6 +73,45 @@ TEST_CASE("the memo pre-pass split at any FRAME gives the serial counts", "[pick
   // Protocol 2 has no frames to walk: the serial pass runs.
   const auto p2 = ReadFile(memtk::test::DataPath("torchscript_p2.pickle"));
   CHECK_FALSE(FindFrameCut(ReaderOf(p2), p2.size(), p2.size() / 2));
+}
+
+TEST_CASE("real snapshots: the split pre-pass reads them exactly as one pass does", "[pickle][real]") {
+  // Real files are below the size that splits by default; force it. Skipped
+  // where ../shared/data/snapshots is absent (it is never copied here).
+  const std::filesystem::path dir = std::filesystem::path(MEMTK_DATA_DIR) / ".." / ".." / "shared" / "data" / "snapshots";
+  if (!std::filesystem::is_directory(dir)) {
+    WARN("no real snapshots at " << dir.string() << ": skipped");
+    return;
+  }
+  int files = 0, split_files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find(".pickle") == std::string::npos && name.find(".pkl") == std::string::npos &&
+        name.find(".json") == std::string::npos)
+      continue;
+    INFO(name);
+    const auto bytes = ReadFile(entry.path().string());
+    auto read = [&](bool single_pass, bool split) {
+      memtk::test::TextSink sink;
+      memtk::snapshot::ReadOptions o;
+      o.single_pass = single_pass;
+      if (split) o.split_prepass_bytes = 0;
+      memtk::Status st = memtk::snapshot::ReadSnapshotBytes(name, bytes, &sink, o);
+      return st.ok() ? sink.text : "ERROR " + st.message();
+    };
+    const std::string one_pass = read(true, false);
+    CHECK(read(false, true) == one_pass);
+    CHECK(read(false, false) == one_pass);
+    if (memtk::pickle::FindFrameCut(ReaderOf(bytes), bytes.size(), bytes.size() / 2)) {
+      memtk::pickle::MemoRefCounts split;
+      REQUIRE(memtk::pickle::CountMemoRefsSplit("x", bytes.size(), ReaderOf(bytes), 65536, &split));
+      CHECK(split == SerialCounts(bytes));
+      ++split_files;
+    }
+    ++files;
+  }
+  CHECK(files > 0);
+  CHECK(split_files > 0);
 }
 
 TEST_CASE("a FRAME that lies about its length cannot mislead the split pre-pass", "[pickle]") {
