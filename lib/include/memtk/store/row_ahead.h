@@ -67,15 +67,18 @@ class RowAhead {
   // Reader thread: fills batches, waits while kDepth are queued.
   void Read(const std::string& path, const std::string& sql, const Decode& decode) {
     std::vector<T> batch;
-    auto hand_over = [&](bool last) {
+    // Queues a full batch and takes a drained one back (or a new one).
+    auto hand_over = [&] {
       std::unique_lock<std::mutex> lk(mu_);
       cv_.wait(lk, [&] { return stop_ || ready_.size() < kDepth; });
       if (stop_) return false;
       ready_.push_back(std::move(batch));
-      done_ = last;
-      batch = spare_.empty() ? std::vector<T>() : std::move(spare_.back());
-      if (!spare_.empty()) spare_.pop_back();
       batch.clear();
+      if (!spare_.empty()) {
+        batch = std::move(spare_.back());
+        spare_.pop_back();
+        batch.clear();
+      }
       cv_.notify_all();
       return true;
     };
@@ -85,7 +88,7 @@ class RowAhead {
       return ForEachRow(db.get(), path, sql, [&](sqlite3_stmt* st) -> Status {
         batch.emplace_back();
         RETURN_IF_ERROR(decode(st, &batch.back()));
-        if (batch.size() == kBatch && !hand_over(false)) return UsageError("stopped");  // never seen
+        if (batch.size() == kBatch && !hand_over()) return UsageError("stopped");  // never seen
         return OkStatus();
       });
     }();
@@ -108,7 +111,7 @@ class RowAhead {
       bool last;
       {
         std::unique_lock<std::mutex> lk(mu_);
-        if (!batch.empty() || batch.capacity()) spare_.push_back(std::move(batch));
+        if (batch.capacity()) spare_.push_back(std::move(batch));  // back to the reader
         cv_.wait(lk, [&] { return !ready_.empty(); });
         batch = std::move(ready_.front());
         ready_.pop_front();
