@@ -1,4 +1,4 @@
-// memtk stats: flags in, commands::BuildSnapshotReport, text or JSON out.
+// memtk stats: flags in, commands::RunStats, its text out.
 #include "cmd_stats.h"
 
 #include <fmt/core.h>
@@ -8,45 +8,22 @@
 
 #include "cli_common.h"
 #include "memtk/commands/stats.h"
-#include "memtk/memlog/report.h"
 
 namespace memtk::cli {
 
 namespace {
 
 struct StatsFlags {
-  std::string input;
+  commands::StatsOptions options;
   int64_t device = -1;
-  size_t top = 10;
-  bool json = false;
-  bool top_set = false;
-  std::string column;
-  std::string log;
 };
 
-int RunMemlog(const StatsFlags& f) {
-  if (f.device >= 0) return Fail("stats", UsageError("--device is for snapshots; a memlog CSV has no devices"));
-  memlog::MemlogReportOptions o;
-  o.column = f.column;
-  o.log_path = f.log;
-  if (f.top_set) o.jumps = f.top;
-  auto report = memlog::BuildMemlogReport(f.input, o);
-  if (!report.ok()) return Fail("stats", report.status());
-  return WriteStdout("stats", f.json ? memlog::MemlogReportJson(*report) : memlog::FormatMemlogReport(*report));
-}
-
-int Run(const StatsFlags& f) {
-  if (memlog::IsMemlogCsv(f.input)) return RunMemlog(f);
-  if (!f.column.empty() || !f.log.empty())
-    return Fail("stats", UsageError("--column and --log are for memlog CSVs"));
-  commands::StatsOptions o;
-  if (f.device >= 0) o.device = static_cast<uint32_t>(f.device);
-  o.top = f.top;
-  auto report = commands::BuildSnapshotReport(f.input, o);
-  if (!report.ok()) return Fail("stats", report.status());
-  PrintStatsWarnings("stats", f.input, report->stats);
-  std::string text = f.json ? commands::SnapshotReportJson(*report) : commands::FormatSnapshotReport(*report);
-  return WriteStdout("stats", text);
+int Run(StatsFlags f) {
+  if (f.device >= 0) f.options.device = static_cast<uint32_t>(f.device);
+  auto out = commands::RunStats(f.options);
+  if (!out.ok()) return Fail("stats", out.status());
+  PrintStatsWarnings("stats", f.options.input, out->problems);
+  return WriteStdout("stats", out->text);
 }
 
 }  // namespace
@@ -54,14 +31,17 @@ int Run(const StatsFlags& f) {
 void RegisterStats(CLI::App& app) {
   auto flags = std::make_shared<StatsFlags>();
   CLI::App* sub = app.add_subcommand("stats", "Peak memory, who held it, allocation counts, segments and OOMs");
-  sub->add_option("input", flags->input, "Snapshot (pickle or JSON, gzip'd or not; '-' = stdin) or memtk database")
+  sub->add_option("input", flags->options.input,
+                  "Snapshot (pickle or JSON, gzip'd or not; '-' = stdin) or memtk database")
       ->required();
   sub->add_option("--device", flags->device, "Only this CUDA device")->check(CLI::Range(0, 1 << 20));
-  sub->add_option("--top", flags->top, "How many call sites, stacks, allocations and segments to list")
+  sub->add_option("--top", flags->options.top, "How many call sites, stacks, allocations and segments to list")
       ->check(CLI::Range(0, 1000000));
-  sub->add_flag("--json", flags->json, "One JSON object (keys in docs/STATS_JSON.md, docs/MEMLOG.md)");
-  sub->add_option("--column", flags->column, "memlog CSV: the column to analyse (default rss_bytes or used_bytes)");
-  sub->add_option("--log", flags->log, "memlog CSV: its log CSV (default OUT.log.csv beside it, if present)");
+  sub->add_flag("--json", flags->options.json, "One JSON object (keys in docs/STATS_JSON.md, docs/MEMLOG.md)");
+  sub->add_option("--column", flags->options.column,
+                  "memlog CSV: the column to analyse (default rss_bytes or used_bytes)");
+  sub->add_option("--log", flags->options.log_path,
+                  "memlog CSV: its log CSV (default OUT.log.csv beside it, if present)");
   sub->footer(R"(For each device: the peak of allocated memory exactly as PyTorch's memory viewer
 (Active Memory Timeline) computes it - allocations in the trace, plus blocks freed
 in the trace that were allocated before recording began, plus active blocks of
@@ -86,10 +66,7 @@ Examples:
   memtk stats train.csv --column pss_bytes --json | jq .steady
 
 Exit status: 0 ok, 1 unreadable input or no data for --device, 2 usage error.)");
-  sub->callback([flags, sub] {
-    flags->top_set = sub->count("--top") > 0;
-    throw CLI::RuntimeError(Run(*flags));
-  });
+  sub->callback([flags] { throw CLI::RuntimeError(Run(*flags)); });
 }
 
 }  // namespace memtk::cli

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "memtk/memlog/report.h"
+#include "memtk/present/memlog_stats.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view all(reinterpret_cast<const char*>(data), size);
@@ -15,8 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view csv = all.substr(0, ff), log = ff == std::string_view::npos ? "" : all.substr(ff + 1);
   auto report = memtk::memlog::BuildMemlogReportFromMemory(csv, log, {});
   if (report.ok()) {
-    (void)memtk::memlog::FormatMemlogReport(*report);
-    (void)memtk::memlog::MemlogReportJson(*report);
+    (void)memtk::present::FormatMemlogReport(*report);
+    (void)memtk::present::MemlogReportJson(*report);
   }
   return 0;
 }

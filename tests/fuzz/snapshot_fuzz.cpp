@@ -12,7 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "memtk/commands/stats.h"
+#include "memtk/analysis/snapshot_stats.h"
+#include "memtk/present/snapshot_stats.h"
 #include "memtk/io/output_stream.h"
 #include "memtk/snapshot/snapshot.h"
 #include "memtk/timeline/snapviewer.h"
@@ -35,10 +36,10 @@ class LayoutSink : public memtk::snapshot::SnapshotSink {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto report = memtk::commands::BuildSnapshotReportBytes("fuzz", {data, size}, {});
+  auto report = memtk::analysis::BuildSnapshotReportBytes("fuzz", {data, size}, {});
   if (report.ok()) {
-    (void)memtk::commands::FormatSnapshotReport(*report);
-    (void)memtk::commands::SnapshotReportJson(*report);
+    (void)memtk::present::FormatSnapshotReport(*report);
+    (void)memtk::present::SnapshotReportJson(*report);
     // This read splits the memo pre-pass at a FRAME however small the input
     // (the report above did not): it must succeed wherever that one did.
     LayoutSink sink;

@@ -13,7 +13,7 @@
 #include "memtk/render/png.h"
 #include "memtk/render/text.h"
 #include "memtk/snapshot/snapshot.h"
-#include "memtk/timeline/layout.h"
+#include "timeline/layout.h"
 #include "memtk/timeline/peak.h"
 
 using namespace memtk;

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "memtk/store/row_ahead.h"
-#include "memtk/store/sqlite.h"
+#include "store/row_ahead.h"
+#include "store/sqlite.h"
 
 using memtk::store::RowPipe;
 

@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "memtk/store/sqlite.h"
+#include "store/sqlite.h"
 
 using namespace memtk;
 using namespace memtk::store;

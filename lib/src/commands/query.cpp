@@ -12,14 +12,14 @@
 #include <regex>
 #include <vector>
 
+#include "memtk/base/format.h"
 #include "memtk/base/scoped.h"
 #include "memtk/base/wrap.h"
 #include "memtk/commands/convert.h"
-#include "memtk/commands/stats.h"
 #include "memtk/store/snapshot_db.h"
-#include "memtk/store/snapshot_db_reader.h"
-#include "memtk/store/sqlite.h"
 #include "memtk/version.h"
+#include "store/replay.h"
+#include "store/sqlite.h"
 
 namespace memtk::commands {
 
@@ -128,8 +128,15 @@ struct Db {
   std::string path;  // what messages name: the user's input, not the cache file
 };
 
+// Errors name the user's input, not the cache file.
+StatusOr<ScopedStmt> Prepare(const Db& d, std::string_view sql) {
+  auto st = store::Prepare(d.db.get(), sql);
+  if (!st.ok()) return st.status().WithContext(d.path);
+  return st;
+}
+
 StatusOr<std::string> MetaValue(const Db& d, std::string_view key) {
-  auto st = store::Prepare(d.db.get(), "SELECT value FROM meta WHERE key = ?1");
+  auto st = Prepare(d, "SELECT value FROM meta WHERE key = ?1");
   if (!st.ok()) return InvalidInput(fmt::format("{}: not a memtk database (no meta table)", d.path));
   sqlite3_bind_text(st->get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
   if (sqlite3_step(st->get()) != SQLITE_ROW) return std::string();
@@ -152,7 +159,7 @@ StatusOr<Db> OpenMemtkDb(const std::string& file, const std::string& path) {
 }
 
 StatusOr<std::vector<int64_t>> Ints(const Db& d, std::string_view sql) {
-  ASSIGN_OR_RETURN(ScopedStmt st, store::Prepare(d.db.get(), sql));
+  ASSIGN_OR_RETURN(ScopedStmt st, Prepare(d, sql));
   std::vector<int64_t> v;
   while (sqlite3_step(st.get()) == SQLITE_ROW) v.push_back(sqlite3_column_int64(st.get(), 0));
   return v;
@@ -169,13 +176,13 @@ Status Stream(const Db& d, store::RowWriter& w, std::string_view sql, uint64_t l
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
   if (sqlite3_prepare_v2(d.db.get(), sql.data(), static_cast<int>(sql.size()), &raw, &tail) != SQLITE_OK)
-    return InvalidInput(fmt::format("SQL error: {}", sqlite3_errmsg(d.db.get())));
+    return InvalidInput(fmt::format("{}: SQL error: {}", d.path, sqlite3_errmsg(d.db.get())));
   ScopedStmt st(raw);
   if (raw == nullptr) return UsageError("--sql: empty statement");
   for (const char* p = tail; p && *p; ++p)
     if (!std::isspace(static_cast<unsigned char>(*p)) && *p != ';') return UsageError("--sql: one statement at a time");
   if (!sqlite3_stmt_readonly(raw)) return UsageError("--sql: only statements that read are allowed");
-  auto rows = w.Run(d.db.get(), raw, limit);
+  auto rows = w.Run(d.db.get(), raw, limit, d.path);
   return rows.ok() ? OkStatus() : rows.status();
 }
 
@@ -202,8 +209,7 @@ Status BuildFrameMatch(const Db& d, const std::string& pattern, FrameMatch* m) {
   } catch (const std::regex_error& e) {
     return UsageError(fmt::format("--frame: invalid regular expression '{}': {}", pattern, e.what()));
   }
-  ASSIGN_OR_RETURN(ScopedStmt frames,
-                   store::Prepare(d.db.get(), "SELECT id, filename || ':' || line || ':' || name FROM frames"));
+  ASSIGN_OR_RETURN(ScopedStmt frames, Prepare(d, "SELECT id, filename || ':' || line || ':' || name FROM frames"));
   std::vector<bool> frame_hit;
   while (sqlite3_step(frames.get()) == SQLITE_ROW) {
     int64_t id = sqlite3_column_int64(frames.get(), 0);
@@ -212,7 +218,7 @@ Status BuildFrameMatch(const Db& d, const std::string& pattern, FrameMatch* m) {
     if (frame_hit.size() <= static_cast<size_t>(id)) frame_hit.resize(static_cast<size_t>(id) + 1);
     frame_hit[id] = t != nullptr && std::regex_search(t, re);
   }
-  ASSIGN_OR_RETURN(ScopedStmt sf, store::Prepare(d.db.get(), "SELECT stack_id, frame_id FROM stack_frames"));
+  ASSIGN_OR_RETURN(ScopedStmt sf, Prepare(d, "SELECT stack_id, frame_id FROM stack_frames"));
   while (sqlite3_step(sf.get()) == SQLITE_ROW) {
     int64_t s = sqlite3_column_int64(sf.get(), 0), f = sqlite3_column_int64(sf.get(), 1);
     if (s < 0 || f < 0 || static_cast<size_t>(f) >= frame_hit.size() || !frame_hit[f]) continue;
@@ -240,10 +246,9 @@ Status CheckDevice(const Db& d, const QueryOptions& o, std::string_view table) {
 Status AtPeak(const Db& d, const QueryOptions& o, store::RowWriter& w) {
   RETURN_IF_ERROR(CheckDevice(d, o, "peaks"));
   if (o.format == RowFormat::kTable) {
-    ASSIGN_OR_RETURN(ScopedStmt st,
-                     store::Prepare(d.db.get(), fmt::format("SELECT device, peak_bytes, peak_idx, live_at_peak FROM "
-                                                            "peaks WHERE 1{} ORDER BY device",
-                                                            DeviceFilter(o, "device"))));
+    ASSIGN_OR_RETURN(ScopedStmt st, Prepare(d, fmt::format("SELECT device, peak_bytes, peak_idx, live_at_peak FROM "
+                                                           "peaks WHERE 1{} ORDER BY device",
+                                                           DeviceFilter(o, "device"))));
     while (sqlite3_step(st.get()) == SQLITE_ROW) {
       std::string at = sqlite3_column_type(st.get(), 2) == SQLITE_NULL
                            ? std::string("(no alloc or free events)")
@@ -294,7 +299,7 @@ Status Alloc(const Db& d, const QueryOptions& o, store::RowWriter& w) {
                   o.limit);
   }
   // People get the allocation as "key: value" lines, then its stack.
-  ASSIGN_OR_RETURN(ScopedStmt st, store::Prepare(d.db.get(), detail));
+  ASSIGN_OR_RETURN(ScopedStmt st, Prepare(d, detail));
   if (sqlite3_step(st.get()) == SQLITE_ROW) {
     for (int i = 0; i < sqlite3_column_count(st.get()); ++i) {
       const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), i));
@@ -393,8 +398,6 @@ Status RunQuery(const QueryOptions& o, const store::OutputFn& out) {
                   o.limit);
   }();
   if (store::IsClosedPipe(s)) return OkStatus();
-  if (!s.ok() && s.message().rfind("SQL error", 0) == 0)
-    return Status(s.code(), fmt::format("{}: {}", o.input, s.message()));
   return s;
 }
 

@@ -16,7 +16,7 @@
 #include "memtk/base/scoped.h"
 #include "memtk/io/atomic_output.h"
 #include "memtk/io/output_stream.h"
-#include "memtk/store/sqlite.h"
+#include "store/sqlite.h"
 #include "memtk/timeline/snapviewer.h"
 
 namespace memtk::exports {

@@ -3,8 +3,6 @@
 
 #include <fcntl.h>
 #include <fmt/core.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,7 +12,6 @@
 #include <functional>
 #include <iterator>
 
-#include "base/json_put.h"
 #include "memtk/base/format.h"
 #include "memtk/base/scoped.h"
 #include "memtk/csv/reader.h"
@@ -27,7 +24,6 @@ namespace memtk::memlog {
 namespace {
 
 constexpr size_t kBuckets = 1024;
-constexpr int64_t kMiB = 1 << 20;
 constexpr int64_t kMaxValue = int64_t{1} << 53;
 constexpr double kMaxUnix = 1e12;  // year 33658: anything beyond is not a time
 
@@ -571,196 +567,6 @@ StatusOr<MemlogReport> BuildMemlogReportFromMemory(std::string_view csv, std::st
   Feed feed_log;
   if (!log.empty()) feed_log = feed(log);
   return Build("memlog.csv", feed(csv), "memlog.log.csv", feed_log, options);
-}
-
-namespace {
-
-std::string At(const MemlogReport& r, double elapsed) { return FormatDuration(elapsed - r.start_elapsed_s); }
-
-std::string Line(const LogLine& l, const MemlogReport& r) {
-  std::string text = l.text.size() > 100 ? l.text.substr(0, 100) + "…" : l.text;
-  return fmt::format("{:>10} {:<6} {}", At(r, l.elapsed_s), l.stream, text);
-}
-
-std::string Signed(int64_t bytes) { return (bytes >= 0 ? "+" : "-") + FormatBytes(bytes >= 0 ? bytes : -bytes); }
-
-}  // namespace
-
-std::string FormatMemlogReport(const MemlogReport& r) {
-  std::string o;
-  auto out = std::back_inserter(o);
-  fmt::format_to(out, "memlog {}: {} samples over {} (every {} on average, longest gap {})\n", r.path, r.samples,
-                 FormatDuration(r.duration_s), FormatDuration(r.mean_interval_s), FormatDuration(r.max_gap_s));
-  fmt::format_to(out, "  from {} to {}; analysed column: {}\n", r.start_utc, r.end_utc, r.column);
-  if (!r.log_path.empty())
-    fmt::format_to(out, "  log {}: {} lines, {} mark{}\n", r.log_path, r.log_lines, r.mark_count,
-                   r.mark_count == 1 ? "" : "s");
-  if (r.truncated_rows > 0)
-    fmt::format_to(out, "  {} last row cut short (recording killed mid-write), skipped\n", r.truncated_rows);
-  fmt::format_to(out, "peak: {} at {} ({}); start {}, end {}, lowest {}\n", FormatBytes(r.peak_bytes), At(r, r.peak_s),
-                 r.peak_utc, FormatBytes(r.start_bytes), FormatBytes(r.end_bytes), FormatBytes(r.min_bytes));
-  if (r.hwm_max && *r.hwm_max > r.peak_bytes && r.column == "rss_bytes")
-    fmt::format_to(out, "  high-water mark (VmHWM): {}, {} above the sampled peak (a spike between samples)\n",
-                   FormatBytes(*r.hwm_max), FormatBytes(*r.hwm_max - r.peak_bytes));
-  if (r.before_peak) fmt::format_to(out, "  last log line before the peak: {}\n", Line(*r.before_peak, r));
-  if (!r.plateau) {
-    fmt::format_to(out, "start-up: no plateau found (memory still rising, or the run is too short)\n");
-  } else if (r.startup_s == 0) {
-    fmt::format_to(out, "start-up: none (flat from the first sample)\n");
-  } else {
-    fmt::format_to(out, "start-up: {} over {} (then a plateau at {})\n", Signed(r.startup_bytes),
-                   FormatDuration(r.startup_s), FormatBytes(r.start_bytes + r.startup_bytes));
-  }
-  if (r.steady) {
-    fmt::format_to(out, "steady growth: {:+.1f} MiB/hour from {} to {} (R² {:.2f}, residual RMS {})\n",
-                   r.growth_bytes_per_hour / kMiB, At(r, r.steady_from_s), At(r, r.steady_to_s), r.r_squared,
-                   FormatBytes(static_cast<int64_t>(r.residual_rms_bytes)));
-  }
-  if (r.drop) {
-    fmt::format_to(out, "final drop: {} over {} (from {} to {}, ending at {})\n",
-                   Signed(r.drop_to_bytes - r.drop_from_bytes), FormatDuration(r.drop_to_s - r.drop_from_s),
-                   FormatBytes(r.drop_from_bytes), FormatBytes(r.drop_to_bytes), At(r, r.drop_to_s));
-  } else {
-    fmt::format_to(out, "final drop: none (ends at {})\n", FormatBytes(r.end_bytes));
-  }
-  if (!r.jumps.empty()) {
-    fmt::format_to(out, "largest jumps:\n");
-    for (size_t i = 0; i < r.jumps.size(); ++i) {
-      const Jump& j = r.jumps[i];
-      fmt::format_to(out, "  {}. {} over {}, {} -> {} (from {} to {})\n", i + 1, Signed(j.rise()),
-                     FormatDuration(j.to_s - j.from_s), At(r, j.from_s), At(r, j.to_s), FormatBytes(j.from_bytes),
-                     FormatBytes(j.to_bytes));
-      for (const LogLine& l : j.lines) fmt::format_to(out, "     {}\n", Line(l, r));
-      if (j.lines.empty() && j.before) fmt::format_to(out, "     (before) {}\n", Line(*j.before, r));
-    }
-  }
-  if (!r.marks.empty()) {
-    fmt::format_to(out, "marks:\n");
-    for (const LogLine& m : r.marks) fmt::format_to(out, "  {:>10}  {}\n", At(r, m.elapsed_s), m.text);
-    if (r.mark_count > r.marks.size()) fmt::format_to(out, "  ... {} more\n", r.mark_count - r.marks.size());
-  }
-  fmt::format_to(out, "columns:\n  {:<20} {:>11} {:>11} {:>10} {:>11} {:>11}\n", "column", "min", "max", "max at",
-                 "first", "last");
-  for (const ColumnSummary& c : r.columns) {
-    if (c.present == 0) {
-      fmt::format_to(out, "  {:<20} (no values)\n", c.name);
-      continue;
-    }
-    auto v = [&](int64_t x) { return c.name.ends_with("_bytes") ? FormatBytes(x) : std::to_string(x); };
-    fmt::format_to(out, "  {:<20} {:>11} {:>11} {:>10} {:>11} {:>11}\n", c.name, v(c.min), v(c.max), At(r, c.max_s),
-                   v(c.first), v(c.last));
-  }
-  return o;
-}
-
-namespace {
-
-using JsonWriter = json::Writer;
-using json::Key;
-using json::Put;
-using json::PutArray;
-using json::PutObjects;
-
-void WriteLine(JsonWriter& w, const LogLine& l) {
-  w.StartObject();
-  Put(w, "elapsed_s", l.elapsed_s);
-  Put(w, "time_utc", l.time_utc);
-  Put(w, "stream", l.stream);
-  Put(w, "line", l.text);
-  w.EndObject();
-}
-
-}  // namespace
-
-std::string MemlogReportJson(const MemlogReport& r) {
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  w.StartObject();
-  Put(w, "kind", std::string_view("memlog"));
-  Put(w, "file", r.path);
-  Key(w, "log_file");
-  r.log_path.empty() ? w.Null() : w.String(r.log_path.c_str());
-  Put(w, "column", r.column);
-  Put(w, "samples", r.samples);
-  Put(w, "truncated_rows", r.truncated_rows);
-  Put(w, "duration_s", r.duration_s);
-  Put(w, "mean_interval_s", r.mean_interval_s);
-  Put(w, "max_gap_s", r.max_gap_s);
-  Put(w, "start_utc", r.start_utc);
-  Put(w, "end_utc", r.end_utc);
-  Put(w, "start_bytes", r.start_bytes);
-  Put(w, "end_bytes", r.end_bytes);
-  Put(w, "min_bytes", r.min_bytes);
-  Key(w, "peak");
-  w.StartObject();
-  Put(w, "bytes", r.peak_bytes);
-  Put(w, "elapsed_s", r.peak_s - r.start_elapsed_s);
-  Put(w, "time_utc", r.peak_utc);
-  Key(w, "hwm_bytes");
-  r.hwm_max ? w.Int64(*r.hwm_max) : w.Null();
-  Key(w, "last_log_line");
-  r.before_peak ? WriteLine(w, *r.before_peak) : void(w.Null());
-  w.EndObject();
-  Key(w, "startup");
-  if (r.plateau) {
-    w.StartObject();
-    Put(w, "seconds", r.startup_s);
-    Put(w, "bytes", r.startup_bytes);
-    w.EndObject();
-  } else {
-    w.Null();
-  }
-  Key(w, "steady");
-  if (r.steady) {
-    w.StartObject();
-    Put(w, "from_s", r.steady_from_s - r.start_elapsed_s);
-    Put(w, "to_s", r.steady_to_s - r.start_elapsed_s);
-    Put(w, "growth_mib_per_hour", r.growth_bytes_per_hour / kMiB);
-    Put(w, "r_squared", r.r_squared);
-    Put(w, "residual_rms_bytes", r.residual_rms_bytes);
-    w.EndObject();
-  } else {
-    w.Null();
-  }
-  Key(w, "final_drop");
-  if (r.drop) {
-    w.StartObject();
-    Put(w, "from_s", r.drop_from_s - r.start_elapsed_s);
-    Put(w, "to_s", r.drop_to_s - r.start_elapsed_s);
-    Put(w, "from_bytes", r.drop_from_bytes);
-    Put(w, "to_bytes", r.drop_to_bytes);
-    Put(w, "bytes", r.drop_from_bytes - r.drop_to_bytes);
-    w.EndObject();
-  } else {
-    w.Null();
-  }
-  PutObjects(w, "jumps", r.jumps, [&](JsonWriter& o, const Jump& j) {
-    Put(o, "bytes", j.rise());
-    Put(o, "from_s", j.from_s - r.start_elapsed_s);
-    Put(o, "to_s", j.to_s - r.start_elapsed_s);
-    Put(o, "to_utc", j.to_utc);
-    Put(o, "from_bytes", j.from_bytes);
-    Put(o, "to_bytes", j.to_bytes);
-    PutArray(o, "log_lines", j.lines, WriteLine);
-    Key(o, "last_line_before");
-    j.before&& j.lines.empty() ? WriteLine(o, *j.before) : void(o.Null());
-  });
-  Put(w, "log_lines", r.log_lines);
-  Put(w, "marks_total", r.mark_count);
-  PutArray(w, "marks", r.marks, WriteLine);
-  PutObjects(w, "columns", r.columns, [&](JsonWriter& o, const ColumnSummary& c) {
-    Put(o, "name", c.name);
-    Put(o, "samples", c.present);
-    if (c.present > 0) {
-      Put(o, "min", c.min);
-      Put(o, "max", c.max);
-      Put(o, "max_at_s", c.max_s - r.start_elapsed_s);
-      Put(o, "first", c.first);
-      Put(o, "last", c.last);
-    }
-  });
-  w.EndObject();
-  return std::string(sb.GetString(), sb.GetSize()) + "\n";
 }
 
 }  // namespace memtk::memlog

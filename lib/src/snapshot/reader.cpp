@@ -369,7 +369,10 @@ class JsonBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonB
   bool EndObject(rapidjson::SizeType) { return Close(); }
   bool EndArray(rapidjson::SizeType) { return Close(); }
 
+  /// The builder's own error (nesting), without a place: the caller adds it.
   const Status& status() const { return status_; }
+  /// The interpreter's error for a record; it names the file and place.
+  const Status& record_status() const { return record_status_; }
   bool done() const { return done_; }
 
  private:
@@ -405,10 +408,10 @@ class JsonBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonB
   }
   bool Add(const Value& v) {
     if (open_.empty()) {
-      status_ = interp_->OnRoot(v);
+      record_status_ = interp_->OnRoot(v);
       arena_->Release(v);
       done_ = true;
-      return status_.ok();
+      return record_status_.ok();
     }
     pickle::Node* top = open_.back().node;
     if (top->kind == Kind::kDict) {
@@ -417,9 +420,9 @@ class JsonBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonB
       return true;
     }
     if (interp_->Streams(top->role)) {
-      status_ = interp_->OnItem(top, top->streamed++, v);
+      record_status_ = interp_->OnItem(top, top->streamed++, v);
       arena_->Release(v);
-      return status_.ok();
+      return record_status_.ok();
     }
     top->items.push_back(v);
     return true;
@@ -430,7 +433,7 @@ class JsonBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonB
   Interpreter* interp_;
   std::vector<Value> open_;
   std::vector<Value> keys_;
-  Status status_;
+  Status status_, record_status_;
   bool done_ = false;
 };
 
@@ -470,11 +473,8 @@ Status ReadJson(const std::string& name, Source* src, bool gzip, SnapshotSink* s
         reader.Parse<rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseNanAndInfFlag |
                      rapidjson::kParseNumbersAsStringsFlag>(stream, builder);
     RETURN_IF_ERROR(stream.status());
-    if (!builder.status().ok()) {
-      const std::string& m = builder.status().message();
-      if (m.rfind(name + ":", 0) == 0) return builder.status();
-      return InvalidInput(fmt::format("{}:{}: {}", name, JsonLocation(src, ok.Offset()), m));
-    }
+    RETURN_IF_ERROR(builder.record_status());
+    RETURN_IF_ERROR(builder.status().WithContext(fmt::format("{}:{}", name, JsonLocation(src, ok.Offset()))));
     if (!ok) {
       return InvalidInput(fmt::format("{}:{}: {}", name, JsonLocation(src, ok.Offset()),
                                       rapidjson::GetParseError_En(ok.Code())));

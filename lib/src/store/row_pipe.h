@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "memtk/base/status.h"
-#include "memtk/store/sqlite.h"
+#include "store/sqlite.h"
 
 namespace memtk::store {
 

@@ -118,7 +118,7 @@ Status RowWriter::WriteTableRow(const std::vector<std::string>& cells, const std
   return MaybeFlush();
 }
 
-StatusOr<uint64_t> RowWriter::Run(sqlite3* db, sqlite3_stmt* stmt, uint64_t limit) {
+StatusOr<uint64_t> RowWriter::Run(sqlite3* db, sqlite3_stmt* stmt, uint64_t limit, std::string_view source) {
   const int ncol = sqlite3_column_count(stmt);
   std::vector<std::string> names;
   for (int i = 0; i < ncol; ++i) names.emplace_back(sqlite3_column_name(stmt, i));
@@ -205,7 +205,7 @@ StatusOr<uint64_t> RowWriter::Run(sqlite3* db, sqlite3_stmt* stmt, uint64_t limi
     }
     if (!st.ok()) return st;
   }
-  if (rows < limit && rc != SQLITE_DONE) return InvalidInput(fmt::format("SQL error: {}", sqlite3_errmsg(db)));
+  if (rows < limit && rc != SQLITE_DONE) return InvalidInput(fmt::format("{}: SQL error: {}", source, sqlite3_errmsg(db)));
   if (format_ == RowFormat::kTable && !widths_fixed) RETURN_IF_ERROR(fix_widths());
   RETURN_IF_ERROR(Flush());
   return rows;

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "memtk/snapshot/call_site.h"
-#include "memtk/store/sqlite.h"
+#include "store/sqlite.h"
 #include "memtk/timeline/peak.h"
 #include "memtk/version.h"
 #include "store/row_pipe.h"

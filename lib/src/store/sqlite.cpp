@@ -1,4 +1,4 @@
-#include "memtk/store/sqlite.h"
+#include "store/sqlite.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "memtk/timeline/layout.h"
+#include "timeline/layout.h"
 
 #include <fcntl.h>
 #include <fmt/core.h>

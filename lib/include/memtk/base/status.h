@@ -9,6 +9,7 @@
 #include <cassert>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -43,6 +44,20 @@ class [[nodiscard]] Status {
   const std::string& message() const {
     static const std::string kEmpty;
     return rep_ ? rep_->message : kEmpty;
+  }
+  /// The same status with "<context>: " before its message (an ok status
+  /// stays ok). Errors gain the input's name or place this way on their way
+  /// up, never by rebuilding or searching their text.
+  ///
+  /// Example:
+  ///   RETURN_IF_ERROR(Rasterize(t).status().WithContext(path));  // "a.db: no events"
+  Status WithContext(std::string_view context) const& {
+    return ok() ? Status() : Status(rep_->code, std::string(context) + ": " + rep_->message);
+  }
+  Status WithContext(std::string_view context) && {
+    if (ok()) return {};
+    rep_->message.insert(0, std::string(context) + ": ");
+    return std::move(*this);
   }
 
  private:

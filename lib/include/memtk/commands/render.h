@@ -2,11 +2,12 @@
 // reserved memory per segment) or of a memlog CSV (memory over time).
 //
 // A snapshot is streamed once into a timeline::TimelineBuilder (pickle or
-// JSON through the snapshot reader; a memtk database through a few queries
-// that read only the chosen device's rows), rasterized (timeline/layout.h),
-// framed with axes, markers and a legend, and written as a PNG through a
-// temp file. A memlog CSV is read twice (report, then per-pixel min/max)
-// and its log CSV once. Output bytes depend only on the input and options.
+// JSON through the snapshot reader; a memtk database through the replay,
+// reading only the chosen device's rows), rasterized (lib/src/timeline/
+// layout.h), drawn with axes, markers and a legend (lib/src/render/charts.h),
+// and written as a PNG through a temp file. A memlog CSV is read twice
+// (report, then per-pixel min/max) and its log CSV twice. Output bytes
+// depend only on the input and options.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +17,7 @@
 
 #include "memtk/base/status.h"
 #include "memtk/render/image.h"
-#include "memtk/timeline/layout.h"
+#include "memtk/timeline/view.h"
 
 namespace memtk::commands {
 

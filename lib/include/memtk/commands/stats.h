@@ -1,123 +1,38 @@
-// `memtk stats` for snapshots: what was the peak, when, and which code held it.
+// `memtk stats`: a summary of one input, a snapshot (or memtk database) or a
+// memlog CSV, as text or JSON.
 //
-// BuildSnapshotReport streams a snapshot pickle/JSON (or replays a memtk
-// database) through one SnapshotSink and keeps only aggregates: per-action
-// counts, the PeakTracker (timeline/peak.h), a size histogram, the K largest
-// allocations, and segment/block sums. Memory is flat in the number of
-// events. The report renders as aligned text for people or as JSON with the
-// stable keys documented in docs/STATS_JSON.md.
+// Orchestration only: the input's kind picks the analysis
+// (analysis/snapshot_stats.h or memlog/report.h), whose plain result goes to
+// a presenter (present/snapshot_stats.h, present/memlog_stats.h).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string>
-#include <vector>
 
-#include "memtk/base/format.h"
 #include "memtk/base/stats.h"
 #include "memtk/base/status.h"
-#include "memtk/base/wrap.h"
-#include "memtk/snapshot/snapshot.h"
-#include "memtk/timeline/peak.h"
 
 namespace memtk::commands {
 
 struct StatsOptions {
-  std::optional<uint32_t> device;  ///< only this device (error if it has no data)
-  size_t top = 10;                 ///< K for call sites, largest allocations, segments
+  std::string input;               ///< snapshot, memtk database or memlog CSV; "-" = stdin (snapshots)
+  std::optional<uint32_t> device;  ///< snapshots: only this device
+  /// Snapshots: call sites, stacks, allocations, segments listed (default
+  /// 10); memlog: the largest jumps (default 5).
+  std::optional<size_t> top;
+  bool json = false;
+  std::string column;    ///< memlog: the column to analyse
+  std::string log_path;  ///< memlog: its log CSV
 };
 
-/// Bytes and allocations attributed to one stack or one call-site frame.
-struct SiteUsage {
-  std::string site;                  ///< "file:line:function", or "<no frames>"
-  std::optional<uint64_t> stack_id;  ///< for by-stack groups
-  std::optional<uint64_t> frame_id;  ///< for by-site groups
-  int64_t bytes = 0;
-  uint64_t count = 0;
+struct StatsOutput {
+  std::string text;  ///< the report, text or JSON
+  Stats problems;    ///< the reader's data-problem counters (snapshots)
 };
 
-struct AllocationRef {
-  uint64_t event_id = 0, event_idx = 0;
-  uint64_t addr = 0;
-  int64_t size = 0;
-  std::optional<int64_t> time_us;
-  std::string site;
-};
-
-struct EventRef {
-  uint64_t event_id = 0, event_idx = 0;
-  std::optional<int64_t> time_us;
-  int64_t size = 0;
-  std::optional<int64_t> device_free;  ///< oom
-};
-
-/// Segment totals of one group (device, stream, segment type or pool).
-struct SegmentGroup {
-  std::string key;
-  uint64_t segments = 0;
-  int64_t reserved = 0, allocated = 0, active = 0, requested = 0;
-  int64_t largest_free_block = 0;  ///< largest inactive block in any segment of the group
-  int64_t free() const { return WrapSub(reserved, allocated); }
-};
-
-struct SegmentRef {
-  uint64_t id = 0, address = 0;
-  int64_t total = 0, allocated = 0, largest_free_block = 0;
-  std::string segment_type;
-  int64_t stream = 0;
-};
-
-struct DeviceReport {
-  uint32_t device = 0;
-  // Trace.
-  uint64_t events = 0;
-  std::array<uint64_t, snapshot::kNumActions> by_action{};
-  std::vector<std::pair<std::string, uint64_t>> unknown_actions;  ///< name, count
-  uint64_t allocs = 0, frees = 0;                                 ///< alloc events; free_completed + legacy free events
-  int64_t alloc_bytes = 0;
-  std::optional<int64_t> first_time_us, last_time_us;
-  timeline::DevicePeak peak;  ///< live_at_peak emptied; see below
-  uint64_t live_at_peak = 0;
-  std::vector<SiteUsage> peak_by_stack, peak_by_site;  ///< K each, largest first
-  /// Powers of two: entry k counts alloc sizes in [2^k, 2^(k+1)); k = -1 for size <= 0.
-  std::vector<std::pair<int, std::pair<uint64_t, int64_t>>> size_histogram;  ///< k -> (count, bytes)
-  std::vector<AllocationRef> largest;                                        ///< K largest alloc events
-  std::vector<EventRef> ooms, snapshots;
-  uint64_t annotate_events = 0;
-  std::vector<std::pair<std::string, std::optional<int64_t>>> annotations;  ///< "stage name", time_us
-  uint64_t annotations_total = 0;
-  // Segments.
-  SegmentGroup segments;                   ///< key = "device N"
-  std::array<uint64_t, 4> block_states{};  ///< by snapshot::BlockState
-  uint64_t blocks = 0, expandable_segments = 0;
-  std::vector<SegmentGroup> by_stream, by_type, by_pool;
-  std::vector<SegmentRef> most_free;  ///< K segments with most free bytes
-};
-
-struct SnapshotReport {
-  std::string source;
-  std::string format;
-  bool bare_segment_list = false;
-  uint64_t events = 0, host_events = 0, segments = 0, blocks = 0;
-  std::vector<DeviceReport> devices;
-  Stats stats;
-};
-
-/// Reads `path` (snapshot, or a database written by `memtk convert`) and
-/// builds the report.
-StatusOr<SnapshotReport> BuildSnapshotReport(const std::string& path, const StatsOptions& options);
-
-/// Same, for a snapshot in memory (fuzzing, tests); odd chunk sizes.
-StatusOr<SnapshotReport> BuildSnapshotReportBytes(std::string_view name, std::span<const uint8_t> bytes,
-                                                  const StatsOptions& options);
-
-/// Aligned text, most important line first.
-std::string FormatSnapshotReport(const SnapshotReport& r);
-/// One JSON object; keys in docs/STATS_JSON.md.
-std::string SnapshotReportJson(const SnapshotReport& r);
-
-using memtk::FormatBytes;
+/// Reads the input, analyses it and formats the report. Flags that do not fit
+/// the input's kind are usage errors.
+StatusOr<StatsOutput> RunStats(const StatsOptions& options);
 
 }  // namespace memtk::commands

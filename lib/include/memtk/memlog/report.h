@@ -13,6 +13,7 @@
 // any run of whole buckets is exact), the peak and the jumps are found on the
 // raw samples as they stream by, and the log CSV is then streamed once to
 // pick the lines near each jump. The phase rules are in docs/MEMLOG.md.
+// Presenters: present/memlog_stats.h.
 #pragma once
 
 #include <cstdint>
@@ -113,9 +114,5 @@ StatusOr<MemlogReport> BuildMemlogReport(const std::string& csv_path, const Meml
 /// memlog.log.csv in errors; an empty `log` means no log CSV.
 StatusOr<MemlogReport> BuildMemlogReportFromMemory(std::string_view csv, std::string_view log,
                                                    const MemlogReportOptions& options);
-
-std::string FormatMemlogReport(const MemlogReport& r);
-/// One JSON object; keys in docs/MEMLOG.md.
-std::string MemlogReportJson(const MemlogReport& r);
 
 }  // namespace memtk::memlog

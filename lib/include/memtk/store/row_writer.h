@@ -32,8 +32,9 @@ class RowWriter {
   RowWriter(RowFormat format, OutputFn out) : format_(format), out_(std::move(out)) {}
 
   /// Steps `stmt` to the end (or `limit` rows), writing every row. Returns
-  /// the number of rows written.
-  StatusOr<uint64_t> Run(sqlite3* db, sqlite3_stmt* stmt, uint64_t limit = UINT64_MAX);
+  /// the number of rows written. A failing step reads "<source>: SQL error: ...".
+  StatusOr<uint64_t> Run(sqlite3* db, sqlite3_stmt* stmt, uint64_t limit = UINT64_MAX,
+                         std::string_view source = "database");
   /// Writes text as is (table-mode headings); flushed in order with rows.
   Status Text(std::string_view text);
   /// Writes what is buffered.

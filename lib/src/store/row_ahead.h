@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include "memtk/store/sqlite.h"
+#include "store/sqlite.h"
 
 namespace memtk::store {
 

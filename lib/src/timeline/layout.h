@@ -22,9 +22,10 @@
 //      to within one pixel. Cost: O(steps · log live + columns · rows · log live).
 //
 // Example:
-//   TimelineBuilder b(/*device=*/0, View::kActive);
-//   ... b.SetStackSite(stack, b.InternSite("train.py:42:forward")); b.OnEvent(e); ...
-//   ASSIGN_OR_RETURN(Timeline t, b.Finish());
+//   TimelineBuilder b(View::kActive, /*only_device=*/0);
+//   TimelineSink sink(&b);  // or b.SetStackSite(stack, b.InternSite("train.py:42:forward")); b.OnEvent(e); ...
+//   RETURN_IF_ERROR(store::ReadInput(path, &sink));
+//   ASSIGN_OR_RETURN(Timeline t, b.Finish(/*device=*/0));
 //   ASSIGN_OR_RETURN(Raster r, Rasterize(t, {.width = 1500, .height = 700}));
 #pragma once
 
@@ -43,13 +44,9 @@
 #include "memtk/base/status.h"
 #include "memtk/render/image.h"
 #include "memtk/snapshot/snapshot.h"
+#include "memtk/timeline/view.h"
 
 namespace memtk::timeline {
-
-/// kActive: allocations (alloc / free_completed); kSegments: reserved
-/// memory per segment (segment_alloc / segment_free).
-enum class View : uint8_t { kActive, kSegments };
-enum class XAxis : uint8_t { kEvent, kTime };
 
 inline constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
 

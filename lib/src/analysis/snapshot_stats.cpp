@@ -1,0 +1,359 @@
+// SnapshotStats: one pass over a snapshot (or a database replay),
+// aggregates only.
+#include "memtk/analysis/snapshot_stats.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+#include <map>
+#include <unordered_map>
+
+#include "memtk/base/wrap.h"
+#include "memtk/snapshot/call_site.h"
+#include "store/replay.h"
+
+namespace memtk::analysis {
+
+using namespace memtk::snapshot;  // NOLINT: record types only
+
+namespace {
+
+// The K largest of a stream, kept in a min-heap of K entries.
+template <class T, class Less>
+class TopK {
+ public:
+  TopK(size_t k, Less less) : k_(k), less_(less) {}
+  void Offer(const T& v) {
+    if (k_ == 0) return;
+    auto greater = [this](const T& a, const T& b) { return less_(b, a); };
+    if (heap_.size() < k_) {
+      heap_.push_back(v);
+      std::push_heap(heap_.begin(), heap_.end(), greater);
+    } else if (less_(heap_.front(), v)) {
+      std::pop_heap(heap_.begin(), heap_.end(), greater);
+      heap_.back() = v;
+      std::push_heap(heap_.begin(), heap_.end(), greater);
+    }
+  }
+  /// Largest first.
+  std::vector<T> Sorted() const {
+    std::vector<T> out = heap_;
+    std::sort(out.begin(), out.end(), [this](const T& a, const T& b) { return less_(b, a); });
+    return out;
+  }
+
+ private:
+  size_t k_;
+  Less less_;
+  std::vector<T> heap_;
+};
+
+struct LargestAlloc {
+  uint64_t event_id, event_idx, addr;
+  int64_t size;
+  std::optional<int64_t> time_us;
+  std::optional<StackId> stack;
+};
+struct BySize {
+  // Ties: the earlier event ranks higher, so the order is deterministic.
+  bool operator()(const LargestAlloc& a, const LargestAlloc& b) const {
+    return a.size != b.size ? a.size < b.size : a.event_id > b.event_id;
+  }
+};
+
+struct SegAcc {
+  SegmentGroup total;
+  std::map<std::string, SegmentGroup> by_stream, by_type, by_pool;
+  std::array<uint64_t, 4> states{};
+  uint64_t blocks = 0, expandable = 0;
+  std::vector<SegmentRef> segs;  // one per segment; segments are few (thousands)
+  // The stream, type and pool group of segs[i] (std::map nodes do not move):
+  // an inactive block updates their largest free block as it arrives.
+  std::vector<std::array<SegmentGroup*, 3>> groups;
+};
+
+struct DeviceAcc {
+  DeviceReport r;
+  std::map<int, std::pair<uint64_t, int64_t>> hist;
+  std::map<std::string, uint64_t, std::less<>> unknown;
+  TopK<LargestAlloc, BySize> largest{10, BySize{}};
+  SegAcc seg;
+  bool has_data = false;
+};
+
+void AddToGroup(SegmentGroup* g, const Segment& s) {
+  ++g->segments;
+  WrapAddTo(&g->reserved, s.total_size);
+  WrapAddTo(&g->allocated, s.allocated_size);
+  WrapAddTo(&g->active, s.active_size);
+  WrapAddTo(&g->requested, s.requested_size);
+}
+
+class ReportSink : public SnapshotSink {
+ public:
+  explicit ReportSink(const SnapshotStatsOptions& o) : options_(o) {}
+
+  Status OnBegin(const Tables& t) override {
+    tables_ = &t;
+    return OkStatus();
+  }
+
+  Status OnSegment(const Segment& s) override {
+    if (s.host || s.device < 0 || s.device > UINT32_MAX) return OkStatus();
+    DeviceAcc& d = Dev(static_cast<uint32_t>(s.device));
+    d.has_data = true;
+    AddToGroup(&d.seg.total, s);
+    std::string stream = fmt::format("{}", s.stream);
+    std::string type(s.segment_type == kNoString ? std::string_view("unknown") : tables_->String(s.segment_type));
+    std::string pool(s.pool_id.empty() ? std::string_view("default") : s.pool_id);
+    std::array<SegmentGroup*, 3> groups = {&d.seg.by_stream[stream], &d.seg.by_type[type], &d.seg.by_pool[pool]};
+    groups[0]->key = "stream " + stream;
+    groups[1]->key = type;
+    groups[2]->key = pool;
+    for (SegmentGroup* g : groups) AddToGroup(g, s);
+    if (s.is_expandable.value_or(false)) ++d.seg.expandable;
+    segment_of_[s.id] = {static_cast<uint32_t>(s.device), d.seg.segs.size()};
+    d.seg.segs.push_back(SegmentRef{s.id, s.address, s.total_size, s.allocated_size, 0, type, s.stream});
+    d.seg.groups.push_back(groups);
+    return OkStatus();
+  }
+
+  Status OnBlock(const Block& b) override {
+    peaks_.OnBlock(b);
+    auto it = segment_of_.find(b.segment_id);
+    if (it == segment_of_.end()) return OkStatus();  // a host segment's block
+    DeviceAcc& d = Dev(it->second.first);
+    ++d.seg.blocks;
+    ++d.seg.states[static_cast<size_t>(b.state)];
+    if (b.state == BlockState::kInactive) {
+      SegmentRef& s = d.seg.segs[it->second.second];
+      s.largest_free_block = std::max(s.largest_free_block, b.size);
+      d.seg.total.largest_free_block = std::max(d.seg.total.largest_free_block, b.size);
+      for (SegmentGroup* g : d.seg.groups[it->second.second])
+        g->largest_free_block = std::max(g->largest_free_block, b.size);
+    }
+    return OkStatus();
+  }
+
+  Status OnEvent(const TraceEvent& e) override {
+    ++report_.events;
+    if (e.host) {
+      ++report_.host_events;
+      return OkStatus();
+    }
+    peaks_.OnEvent(e);
+    DeviceAcc& d = Dev(e.device);
+    d.has_data = true;
+    DeviceReport& r = d.r;
+    ++r.events;
+    ++r.by_action[static_cast<size_t>(e.action)];
+    if (e.time_us) {
+      if (!r.first_time_us) r.first_time_us = e.time_us;
+      r.last_time_us = e.time_us;
+    }
+    switch (e.action) {
+      case Action::kAlloc: {
+        ++r.allocs;
+        WrapAddTo(&r.alloc_bytes, e.size);
+        int k = e.size <= 0 ? -1 : 63 - std::countl_zero(static_cast<uint64_t>(e.size));
+        auto& h = d.hist[k];
+        ++h.first;
+        WrapAddTo(&h.second, e.size);
+        d.largest.Offer(LargestAlloc{e.id, e.index, e.addr, e.size, e.time_us, e.stack});
+        break;
+      }
+      case Action::kFreeCompleted:
+      case Action::kFree:
+        ++r.frees;
+        break;
+      case Action::kOom:
+        r.ooms.push_back(EventRef{e.id, e.index, e.time_us, e.size, e.device_free});
+        break;
+      case Action::kSnapshot:
+        r.snapshots.push_back(EventRef{e.id, e.index, e.time_us, e.size, std::nullopt});
+        break;
+      case Action::kAnnotate:
+        ++r.annotate_events;
+        break;
+      case Action::kUnknown:
+        ++d.unknown[std::string(tables_->String(e.action_name))];
+        break;
+      default:
+        break;
+    }
+    return OkStatus();
+  }
+
+  Status OnAnnotation(const Annotation& a) override {
+    if (!a.device || *a.device < 0 || *a.device > UINT32_MAX) return OkStatus();
+    DeviceAcc& d = Dev(static_cast<uint32_t>(*a.device));
+    ++d.r.annotations_total;
+    // Kept up to K per device: annotations can number in the thousands.
+    if (d.r.annotations.size() < options_.top)
+      d.r.annotations.emplace_back(fmt::format("{} {}", tables_->String(a.stage), tables_->String(a.name)), a.time_us);
+    return OkStatus();
+  }
+
+  Status OnEnd(const ReadSummary& s) override {
+    report_.format = s.format;
+    report_.bare_segment_list = s.bare_segment_list;
+    report_.segments = s.segments;
+    report_.blocks = s.blocks;
+    report_.stats = s.stats;
+    for (timeline::DevicePeak& p : peaks_.Finish()) Dev(p.device).r.peak = std::move(p);
+    for (auto& [dev, dp] : devices_) Finalize(*dp);
+    return OkStatus();
+  }
+
+  SnapshotReport Take() {
+    for (auto& [dev, dp] : devices_) {
+      all_devices_ += (all_devices_.empty() ? "" : ", ") + std::to_string(dev);
+      if (options_.device && dev != *options_.device) continue;
+      // Devices seen only through blocks of a missing segment (a damaged
+      // database) are left out; annotations alone do count.
+      if (dp->has_data || dp->r.annotations_total) report_.devices.push_back(std::move(dp->r));
+    }
+    return std::move(report_);
+  }
+  std::optional<uint32_t> device() const { return options_.device; }
+  /// "0, 1": every device seen, after Take().
+  const std::string& all_devices() const { return all_devices_; }
+
+ private:
+  DeviceAcc& Dev(uint32_t device) {
+    auto& slot = devices_[device];
+    if (!slot) {
+      slot = std::make_unique<DeviceAcc>();
+      slot->r.device = device;
+      slot->largest = TopK<LargestAlloc, BySize>(options_.top, BySize{});
+    }
+    return *slot;
+  }
+
+  std::string Site(std::optional<StackId> stack) const {
+    if (!stack) return "<no frames>";
+    auto f = CallSiteFrame(*tables_, *stack);
+    return f ? FormatFrame(*tables_, *f) : "<no frames>";
+  }
+
+  // Groups the live-at-peak elements by stack and by call site, K each.
+  void GroupPeak(DeviceReport& r) {
+    std::unordered_map<int64_t, SiteUsage> by_stack;  // -1 = no stack
+    std::unordered_map<int64_t, SiteUsage> by_site;
+    for (const timeline::LiveElement& e : r.peak.live_at_peak) {
+      int64_t sk = e.stack ? static_cast<int64_t>(e.stack->value) : -1;
+      SiteUsage& u = by_stack[sk];
+      WrapAddTo(&u.bytes, e.size);
+      ++u.count;
+    }
+    auto rank = [](std::vector<SiteUsage>& v, size_t k) {
+      std::sort(v.begin(), v.end(), [](const SiteUsage& a, const SiteUsage& b) {
+        if (a.bytes != b.bytes) return a.bytes > b.bytes;
+        if (a.count != b.count) return a.count > b.count;
+        return a.site < b.site;
+      });
+      if (v.size() > k) v.resize(k);
+    };
+    std::vector<SiteUsage> stacks;
+    for (auto& [sk, u] : by_stack) {
+      std::optional<StackId> st;
+      if (sk >= 0) st = StackId{static_cast<uint32_t>(sk)};
+      std::optional<FrameId> site = st ? CallSiteFrame(*tables_, *st) : std::nullopt;
+      int64_t site_key = site ? static_cast<int64_t>(site->value) : -1;
+      SiteUsage& s = by_site[site_key];
+      WrapAddTo(&s.bytes, u.bytes);
+      s.count += u.count;
+      if (site) s.frame_id = site->value;
+      u.stack_id = st ? std::optional<uint64_t>(st->value) : std::nullopt;
+      u.site = Site(st);
+      stacks.push_back(u);
+    }
+    std::vector<SiteUsage> sites;
+    for (auto& [fk, s] : by_site) {
+      s.site = fk >= 0 ? FormatFrame(*tables_, FrameId{static_cast<uint32_t>(fk)}) : "<no frames>";
+      sites.push_back(s);
+    }
+    rank(stacks, options_.top);
+    rank(sites, options_.top);
+    r.peak_by_stack = std::move(stacks);
+    r.peak_by_site = std::move(sites);
+  }
+
+  void Finalize(DeviceAcc& d) {
+    DeviceReport& r = d.r;
+    r.live_at_peak = r.peak.live_at_peak.size();
+    GroupPeak(r);
+    r.peak.live_at_peak.clear();
+    r.peak.live_at_peak.shrink_to_fit();
+    for (auto& [k, v] : d.hist) r.size_histogram.push_back({k, v});
+    for (auto& [name, n] : d.unknown) r.unknown_actions.emplace_back(name, n);
+    for (const LargestAlloc& a : d.largest.Sorted())
+      r.largest.push_back(AllocationRef{a.event_id, a.event_idx, a.addr, a.size, a.time_us, Site(a.stack)});
+    // Segments.
+    r.segments = d.seg.total;
+    r.segments.key = fmt::format("device {}", r.device);
+    r.block_states = d.seg.states;
+    r.blocks = d.seg.blocks;
+    r.expandable_segments = d.seg.expandable;
+    for (auto& [k, g] : d.seg.by_stream) r.by_stream.push_back(g);
+    for (auto& [k, g] : d.seg.by_type) r.by_type.push_back(g);
+    for (auto& [k, g] : d.seg.by_pool) r.by_pool.push_back(g);
+    std::vector<SegmentRef> segs = d.seg.segs;
+    std::sort(segs.begin(), segs.end(), [](const SegmentRef& a, const SegmentRef& b) {
+      int64_t fa = WrapSub(a.total, a.allocated), fb = WrapSub(b.total, b.allocated);
+      return fa != fb ? fa > fb : a.id < b.id;
+    });
+    for (const SegmentRef& s : segs) {
+      if (r.most_free.size() >= options_.top || WrapSub(s.total, s.allocated) <= 0) break;
+      r.most_free.push_back(s);
+    }
+  }
+
+  const SnapshotStatsOptions options_;
+  const Tables* tables_ = nullptr;
+  timeline::PeakTracker peaks_;
+  std::map<uint32_t, std::unique_ptr<DeviceAcc>> devices_;
+  std::unordered_map<uint64_t, std::pair<uint32_t, size_t>> segment_of_;  // segment id -> device, index
+  SnapshotReport report_;
+  std::string all_devices_;
+};
+
+}  // namespace
+
+class SnapshotStats::Sink : public ReportSink {
+ public:
+  using ReportSink::ReportSink;
+};
+
+SnapshotStats::SnapshotStats(const SnapshotStatsOptions& options) : sink_(std::make_unique<Sink>(options)) {}
+SnapshotStats::~SnapshotStats() = default;
+
+snapshot::SnapshotSink* SnapshotStats::sink() { return sink_.get(); }
+
+StatusOr<SnapshotReport> SnapshotStats::Take(std::string source) {
+  std::optional<uint32_t> device = sink_->device();
+  SnapshotReport r = sink_->Take();
+  if (device && r.devices.empty())
+    return InvalidInput(fmt::format("{}: no data for device {} (devices: {})", source, *device,
+                                    sink_->all_devices().empty() ? "none" : sink_->all_devices()));
+  r.source = std::move(source);
+  return r;
+}
+
+StatusOr<SnapshotReport> BuildSnapshotReport(const std::string& path, const SnapshotStatsOptions& options) {
+  SnapshotStats stats(options);
+  RETURN_IF_ERROR(store::ReadInput(path, stats.sink()));
+  return stats.Take(path);
+}
+
+StatusOr<SnapshotReport> BuildSnapshotReportBytes(std::string_view name, std::span<const uint8_t> bytes,
+                                                  const SnapshotStatsOptions& options) {
+  SnapshotStats stats(options);
+  ReadOptions ro;
+  ro.chunk_size = 1 + bytes.size() % 61;  // odd chunk sizes exercise the carry path
+  RETURN_IF_ERROR(ReadSnapshotBytes(name, bytes, stats.sink(), ro));
+  return stats.Take(std::string(name));
+}
+
+}  // namespace memtk::analysis

@@ -1,0 +1,94 @@
+// `memtk stats` of a memlog CSV as text: phases, jumps with their log lines.
+#include <fmt/core.h>
+
+#include <iterator>
+
+#include "memlog/time_format.h"
+#include "memtk/base/format.h"
+#include "memtk/present/memlog_stats.h"
+
+namespace memtk::present {
+
+using namespace memtk::memlog;  // NOLINT: report types only
+
+namespace {
+
+std::string At(const MemlogReport& r, double elapsed) { return FormatDuration(elapsed - r.start_elapsed_s); }
+
+std::string Line(const LogLine& l, const MemlogReport& r) {
+  std::string text = l.text.size() > 100 ? l.text.substr(0, 100) + "…" : l.text;
+  return fmt::format("{:>10} {:<6} {}", At(r, l.elapsed_s), l.stream, text);
+}
+
+std::string Signed(int64_t bytes) { return (bytes >= 0 ? "+" : "-") + FormatBytes(bytes >= 0 ? bytes : -bytes); }
+
+}  // namespace
+
+std::string FormatMemlogReport(const MemlogReport& r) {
+  std::string o;
+  auto out = std::back_inserter(o);
+  fmt::format_to(out, "memlog {}: {} samples over {} (every {} on average, longest gap {})\n", r.path, r.samples,
+                 FormatDuration(r.duration_s), FormatDuration(r.mean_interval_s), FormatDuration(r.max_gap_s));
+  fmt::format_to(out, "  from {} to {}; analysed column: {}\n", r.start_utc, r.end_utc, r.column);
+  if (!r.log_path.empty())
+    fmt::format_to(out, "  log {}: {} lines, {} mark{}\n", r.log_path, r.log_lines, r.mark_count,
+                   r.mark_count == 1 ? "" : "s");
+  if (r.truncated_rows > 0)
+    fmt::format_to(out, "  {} last row cut short (recording killed mid-write), skipped\n", r.truncated_rows);
+  fmt::format_to(out, "peak: {} at {} ({}); start {}, end {}, lowest {}\n", FormatBytes(r.peak_bytes), At(r, r.peak_s),
+                 r.peak_utc, FormatBytes(r.start_bytes), FormatBytes(r.end_bytes), FormatBytes(r.min_bytes));
+  if (r.hwm_max && *r.hwm_max > r.peak_bytes && r.column == "rss_bytes")
+    fmt::format_to(out, "  high-water mark (VmHWM): {}, {} above the sampled peak (a spike between samples)\n",
+                   FormatBytes(*r.hwm_max), FormatBytes(*r.hwm_max - r.peak_bytes));
+  if (r.before_peak) fmt::format_to(out, "  last log line before the peak: {}\n", Line(*r.before_peak, r));
+  if (!r.plateau) {
+    fmt::format_to(out, "start-up: no plateau found (memory still rising, or the run is too short)\n");
+  } else if (r.startup_s == 0) {
+    fmt::format_to(out, "start-up: none (flat from the first sample)\n");
+  } else {
+    fmt::format_to(out, "start-up: {} over {} (then a plateau at {})\n", Signed(r.startup_bytes),
+                   FormatDuration(r.startup_s), FormatBytes(r.start_bytes + r.startup_bytes));
+  }
+  if (r.steady) {
+    fmt::format_to(out, "steady growth: {:+.1f} MiB/hour from {} to {} (R² {:.2f}, residual RMS {})\n",
+                   r.growth_bytes_per_hour / kMiB, At(r, r.steady_from_s), At(r, r.steady_to_s), r.r_squared,
+                   FormatBytes(static_cast<int64_t>(r.residual_rms_bytes)));
+  }
+  if (r.drop) {
+    fmt::format_to(out, "final drop: {} over {} (from {} to {}, ending at {})\n",
+                   Signed(r.drop_to_bytes - r.drop_from_bytes), FormatDuration(r.drop_to_s - r.drop_from_s),
+                   FormatBytes(r.drop_from_bytes), FormatBytes(r.drop_to_bytes), At(r, r.drop_to_s));
+  } else {
+    fmt::format_to(out, "final drop: none (ends at {})\n", FormatBytes(r.end_bytes));
+  }
+  if (!r.jumps.empty()) {
+    fmt::format_to(out, "largest jumps:\n");
+    for (size_t i = 0; i < r.jumps.size(); ++i) {
+      const Jump& j = r.jumps[i];
+      fmt::format_to(out, "  {}. {} over {}, {} -> {} (from {} to {})\n", i + 1, Signed(j.rise()),
+                     FormatDuration(j.to_s - j.from_s), At(r, j.from_s), At(r, j.to_s), FormatBytes(j.from_bytes),
+                     FormatBytes(j.to_bytes));
+      for (const LogLine& l : j.lines) fmt::format_to(out, "     {}\n", Line(l, r));
+      if (j.lines.empty() && j.before) fmt::format_to(out, "     (before) {}\n", Line(*j.before, r));
+    }
+  }
+  if (!r.marks.empty()) {
+    fmt::format_to(out, "marks:\n");
+    for (const LogLine& m : r.marks) fmt::format_to(out, "  {:>10}  {}\n", At(r, m.elapsed_s), m.text);
+    if (r.mark_count > r.marks.size()) fmt::format_to(out, "  ... {} more\n", r.mark_count - r.marks.size());
+  }
+  fmt::format_to(out, "columns:\n  {:<20} {:>11} {:>11} {:>10} {:>11} {:>11}\n", "column", "min", "max", "max at",
+                 "first", "last");
+  for (const ColumnSummary& c : r.columns) {
+    if (c.present == 0) {
+      fmt::format_to(out, "  {:<20} (no values)\n", c.name);
+      continue;
+    }
+    auto v = [&](int64_t x) { return c.name.ends_with("_bytes") ? FormatBytes(x) : std::to_string(x); };
+    fmt::format_to(out, "  {:<20} {:>11} {:>11} {:>10} {:>11} {:>11}\n", c.name, v(c.min), v(c.max), At(r, c.max_s),
+                   v(c.first), v(c.last));
+  }
+  return o;
+}
+
+}  // namespace memtk::present

@@ -1,0 +1,178 @@
+// `memtk stats --json` of a snapshot: the keys are a contract
+// (docs/STATS_JSON.md), the text presenter's layout is not.
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "base/json_put.h"
+#include "memtk/present/snapshot_stats.h"
+
+namespace memtk::present {
+
+using namespace memtk::analysis;  // NOLINT: report types only
+using namespace memtk::snapshot;  // NOLINT: ActionName, kNumActions
+
+namespace {
+
+using JsonWriter = json::Writer;
+using json::Key;
+using json::Put;
+using json::PutArray;
+using json::PutObjects;
+
+void Point(JsonWriter& w, std::string_view key, const timeline::PeakPoint& p) {
+  Key(w, key);
+  w.StartObject();
+  Put(w, "bytes", p.bytes);
+  Put(w, "event_idx", p.event_idx);
+  Put(w, "event_id", p.event_id);
+  Put(w, "time_us", p.time_us);
+  w.EndObject();
+}
+
+void Usage(JsonWriter& w, std::string_view key, const std::vector<SiteUsage>& v, bool stack) {
+  PutObjects(w, key, v, [&](JsonWriter& o, const SiteUsage& u) {
+    Put(o, "site", u.site);
+    Put(o, stack ? "stack_id" : "frame_id", stack ? u.stack_id : u.frame_id);
+    Put(o, "bytes", u.bytes);
+    Put(o, "count", u.count);
+  });
+}
+
+void Events(JsonWriter& w, std::string_view key, const std::vector<EventRef>& v, bool oom) {
+  PutObjects(w, key, v, [&](JsonWriter& o, const EventRef& e) {
+    Put(o, "event_idx", e.event_idx);
+    Put(o, "event_id", e.event_id);
+    Put(o, "time_us", e.time_us);
+    if (oom) {
+      Put(o, "requested_bytes", e.size);
+      Put(o, "device_free", e.device_free);
+    }
+  });
+}
+
+void Group(JsonWriter& w, const SegmentGroup& g, bool with_key) {
+  w.StartObject();
+  if (with_key) {
+    Put(w, "key", g.key);
+  }
+  Put(w, "count", g.segments);
+  Put(w, "reserved", g.reserved);
+  Put(w, "allocated", g.allocated);
+  Put(w, "active", g.active);
+  Put(w, "requested", g.requested);
+  Put(w, "free", g.free());
+  Put(w, "largest_free_block", g.largest_free_block);
+  w.EndObject();
+}
+
+void Groups(JsonWriter& w, std::string_view key, const std::vector<SegmentGroup>& v) {
+  PutArray(w, key, v, [](JsonWriter& o, const SegmentGroup& g) { Group(o, g, true); });
+}
+
+void Device(JsonWriter& w, const DeviceReport& r) {
+  const timeline::DevicePeak& p = r.peak;
+  w.StartObject();
+  Put(w, "device", r.device);
+  Point(w, "peak", p.peak);
+  Point(w, "trace_peak", p.trace_peak);
+  Put(w, "end_bytes", p.end_bytes);
+  Put(w, "before_recording_bytes", p.before_recording_bytes);
+  Put(w, "segment_block_bytes", p.segment_block_bytes);
+  Put(w, "timeline_actions", p.actions);
+  Put(w, "live_at_peak", r.live_at_peak);
+  Put(w, "events", r.events);
+  Key(w, "events_by_action");
+  w.StartObject();
+  for (int a = 0; a < kNumActions - 1; ++a)
+    if (r.by_action[a]) {
+      Put(w, ActionName(static_cast<Action>(a)), r.by_action[a]);
+    }
+  for (const auto& [name, n] : r.unknown_actions) {
+    Put(w, name, n);
+  }
+  w.EndObject();
+  Put(w, "allocs", r.allocs);
+  Put(w, "frees", r.frees);
+  Put(w, "alloc_bytes", r.alloc_bytes);
+  Put(w, "first_time_us", r.first_time_us);
+  Put(w, "last_time_us", r.last_time_us);
+  Usage(w, "peak_by_site", r.peak_by_site, false);
+  Usage(w, "peak_by_stack", r.peak_by_stack, true);
+  PutObjects(w, "largest_allocations", r.largest, [](JsonWriter& o, const AllocationRef& a) {
+    Put(o, "event_idx", a.event_idx);
+    Put(o, "event_id", a.event_id);
+    Put(o, "addr", a.addr);
+    Put(o, "size", a.size);
+    Put(o, "time_us", a.time_us);
+    Put(o, "site", a.site);
+  });
+  PutObjects(w, "size_histogram", r.size_histogram, [](JsonWriter& o, const auto& bucket) {
+    const auto& [k, v] = bucket;
+    Put(o, "min_bytes", k < 0 ? 0 : int64_t{1} << k);
+    Put(o, "count", v.first);
+    Put(o, "bytes", v.second);
+  });
+  Events(w, "ooms", r.ooms, true);
+  Events(w, "snapshots", r.snapshots, false);
+  Put(w, "annotate_events", r.annotate_events);
+  Key(w, "annotations");
+  w.StartObject();
+  Put(w, "total", r.annotations_total);
+  PutObjects(w, "first", r.annotations, [](JsonWriter& o, const auto& annotation) {
+    Put(o, "text", annotation.first);
+    Put(o, "time_us", annotation.second);
+  });
+  w.EndObject();
+  Key(w, "segments");
+  Group(w, r.segments, false);
+  Put(w, "expandable_segments", r.expandable_segments);
+  Key(w, "blocks");
+  w.StartObject();
+  Put(w, "total", r.blocks);
+  static constexpr const char* kStates[] = {"active_allocated", "active_pending_free", "inactive", "other"};
+  for (int i = 0; i < 4; ++i) {
+    Put(w, kStates[i], r.block_states[i]);
+  }
+  w.EndObject();
+  Groups(w, "segments_by_stream", r.by_stream);
+  Groups(w, "segments_by_type", r.by_type);
+  Groups(w, "segments_by_pool", r.by_pool);
+  PutObjects(w, "most_free_segments", r.most_free, [](JsonWriter& o, const SegmentRef& g) {
+    Put(o, "segment_id", g.id);
+    Put(o, "address", g.address);
+    Put(o, "reserved", g.total);
+    Put(o, "allocated", g.allocated);
+    Put(o, "largest_free_block", g.largest_free_block);
+    Put(o, "segment_type", g.segment_type);
+    Put(o, "stream", g.stream);
+  });
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string SnapshotReportJson(const SnapshotReport& r) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  Put(w, "source", r.source);
+  Put(w, "format", r.format);
+  Put(w, "bare_segment_list", r.bare_segment_list);
+  Put(w, "events", r.events);
+  Put(w, "host_events", r.host_events);
+  Put(w, "segments", r.segments);
+  Put(w, "blocks", r.blocks);
+  PutArray(w, "devices", r.devices, Device);
+  Key(w, "data_problems");
+  w.StartObject();
+  for (size_t i = 0; i < static_cast<size_t>(Stat::kCount); ++i) {
+    uint64_t v = r.stats.Get(static_cast<Stat>(i));
+    if (v == 0) continue;
+    Put(w, GetStatInfo(static_cast<Stat>(i)).name, v);
+  }
+  w.EndObject();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+}
+
+}  // namespace memtk::present

@@ -1,0 +1,281 @@
+#include "store/replay.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <optional>
+
+#include "memtk/base/scoped.h"
+#include "store/row_ahead.h"
+#include "store/sqlite.h"
+
+namespace memtk::store {
+
+using namespace memtk::snapshot;  // NOLINT: record types only
+
+namespace {
+
+// A stack id column; ids outside the stacks table (a damaged or foreign
+// database) are an error, not an out-of-bounds read later.
+Status ReadStack(sqlite3_stmt* s, int col, int64_t num_stacks, const std::string& path, std::string_view table,
+                 std::optional<StackId>* out) {
+  auto v = ColumnOptInt(s, col);
+  if (!v) {
+    *out = std::nullopt;
+    return OkStatus();
+  }
+  if (*v < 0 || *v >= num_stacks)
+    return InvalidInput(fmt::format("{}: {} row {} refers to stack {}, which does not exist", path, table,
+                                    sqlite3_column_int64(s, 0), *v));
+  *out = StackId{static_cast<uint32_t>(*v)};
+  return OkStatus();
+}
+
+std::optional<std::string> ColumnOptText(sqlite3_stmt* s, int col) {
+  if (sqlite3_column_type(s, col) == SQLITE_NULL) return std::nullopt;
+  return std::string(ColumnText(s, col));
+}
+
+// One `events` row as decoded, before its strings are interned (interning
+// happens on the sink's thread: Tables is not shared between threads).
+struct EventRow {
+  uint64_t id = 0, index = 0;
+  uint32_t device = 0;
+  bool host = false;
+  Action action = Action::kUnknown;
+  std::string action_text;  // unknown actions only
+  std::optional<int64_t> addr, time_us, device_free;
+  int64_t size = 0, stream = 0;
+  std::optional<StackId> stack, forward_stack;
+  std::optional<std::string> compile_context;
+  std::string user_metadata;
+};
+
+}  // namespace
+
+bool IsSqliteFile(const std::string& path) {
+  ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return false;
+  char head[16] = {};
+  ssize_t n = ::read(fd.get(), head, sizeof head);
+  return n == 16 && std::memcmp(head, "SQLite format 3", 16) == 0;
+}
+
+Status CheckMemtkDb(sqlite3* db, const std::string& path) {
+  bool has_meta = false;
+  Status meta = ForEachRow(db, path, "SELECT 1 FROM meta LIMIT 1", [&](sqlite3_stmt*) {
+    has_meta = true;
+    return OkStatus();
+  });
+  if (!meta.ok() || !has_meta) return InvalidInput(fmt::format("{}: not a memtk database (no meta table)", path));
+  return OkStatus();
+}
+
+Status ReplayDb(const std::string& path, SnapshotSink* sink, const ReplayOptions& options) {
+  ASSIGN_OR_RETURN(ScopedDb db, OpenDb(path, false, true));
+  sqlite3* d = db.get();
+  RETURN_IF_ERROR(CheckMemtkDb(d, path));
+  ReadSummary summary;
+  RETURN_IF_ERROR(ForEachRow(d, path, "SELECT key, value FROM meta", [&](sqlite3_stmt* s) {
+    std::string_view k = ColumnText(s, 0), v = ColumnText(s, 1);
+    if (k == "format") summary.format = std::string(v);
+    if (k == "bare_segment_list") summary.bare_segment_list = v == "1" || v == "true";
+    if (k == "bytes_decoded") summary.bytes = std::strtoull(std::string(v).c_str(), nullptr, 10);
+    return OkStatus();
+  }));
+  summary.format = fmt::format("memtk database ({})", summary.format);
+  // The reader's data-problem counters, as convert counted them.
+  RETURN_IF_ERROR(ForEachRow(d, path, "SELECT name, value FROM stats", [&](sqlite3_stmt* s) {
+    for (size_t i = 0; i < static_cast<size_t>(Stat::kCount); ++i)
+      if (GetStatInfo(static_cast<Stat>(i)).name == ColumnText(s, 0))
+        summary.stats.Increment(static_cast<Stat>(i), static_cast<uint64_t>(sqlite3_column_int64(s, 1)));
+    return OkStatus();
+  }));
+
+  Tables t;
+  RETURN_IF_ERROR(sink->OnBegin(t));
+  RETURN_IF_ERROR(ForEachRow(
+      d, path, "SELECT id, filename, line, name, extra FROM frames ORDER BY id", [&](sqlite3_stmt* s) -> Status {
+        if (sqlite3_column_int64(s, 0) != static_cast<int64_t>(t.frames.size()))
+          return InvalidInput(fmt::format("{}: frames ids are not dense", path));
+        Frame f;
+        f.filename = t.strings.Intern(ColumnText(s, 1));
+        f.line = sqlite3_column_int64(s, 2);
+        f.name = t.strings.Intern(ColumnText(s, 3));
+        f.extra = sqlite3_column_type(s, 4) == SQLITE_NULL ? kNoString : t.strings.Intern(ColumnText(s, 4));
+        FrameId id{static_cast<uint32_t>(t.frames.size())};
+        t.frames.push_back(f);
+        return sink->OnFrame(id, f);
+      }));
+  // stack_frames is keyed (stack_id, position): one ordered scan rebuilds
+  // every stack; stacks with no frames still get their (empty) entry.
+  int64_t num_stacks = 0;
+  RETURN_IF_ERROR(ForEachRow(d, path, "SELECT count(*) FROM stacks", [&](sqlite3_stmt* s) {
+    num_stacks = sqlite3_column_int64(s, 0);
+    return OkStatus();
+  }));
+  int64_t open = -1;  // the stack whose frames are being collected
+  auto open_until = [&](int64_t stack) -> Status {
+    while (open < stack) {
+      if (open >= 0) {
+        StackId id{static_cast<uint32_t>(open)};
+        RETURN_IF_ERROR(sink->OnStack(id, t.GetStack(id)));
+      }
+      if (++open < num_stacks) t.stack_offsets.push_back(t.stack_frames.size());
+    }
+    return OkStatus();
+  };
+  RETURN_IF_ERROR(ForEachRow(d, path, "SELECT stack_id, frame_id FROM stack_frames ORDER BY stack_id, position",
+                             [&](sqlite3_stmt* s) -> Status {
+                               int64_t sid = sqlite3_column_int64(s, 0), fid = sqlite3_column_int64(s, 1);
+                               if (sid < open || sid >= num_stacks || fid < 0 ||
+                                   fid >= static_cast<int64_t>(t.frames.size()))
+                                 return InvalidInput(fmt::format("{}: stack_frames refers to a missing row", path));
+                               RETURN_IF_ERROR(open_until(sid));
+                               t.stack_frames.push_back(FrameId{static_cast<uint32_t>(fid)});
+                               return OkStatus();
+                             }));
+  RETURN_IF_ERROR(open_until(num_stacks));
+
+  const std::string device_only =
+      options.device ? fmt::format(" WHERE {{0}}device = {} AND {{0}}host = 0", *options.device) : std::string();
+  if (options.segments) {
+    RETURN_IF_ERROR(
+        ForEachRow(d, path,
+                   "SELECT id, device, host, address, total_size, allocated_size, active_size, requested_size, stream, "
+                   "segment_type, pool_id, is_expandable, stack_id, num_blocks FROM segments" +
+                       fmt::format(fmt::runtime(device_only), "") + " ORDER BY id",
+                   [&](sqlite3_stmt* s) {
+                     Segment g;
+                     g.id = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+                     g.device = sqlite3_column_int64(s, 1);
+                     g.host = sqlite3_column_int64(s, 2) != 0;
+                     g.address = static_cast<uint64_t>(sqlite3_column_int64(s, 3));
+                     g.total_size = sqlite3_column_int64(s, 4);
+                     g.allocated_size = sqlite3_column_int64(s, 5);
+                     g.active_size = sqlite3_column_int64(s, 6);
+                     g.requested_size = sqlite3_column_int64(s, 7);
+                     g.stream = sqlite3_column_int64(s, 8);
+                     if (sqlite3_column_type(s, 9) != SQLITE_NULL) g.segment_type = t.strings.Intern(ColumnText(s, 9));
+                     g.pool_id = ColumnText(s, 10);
+                     if (auto e = ColumnOptInt(s, 11)) g.is_expandable = *e != 0;
+                     RETURN_IF_ERROR(ReadStack(s, 12, num_stacks, path, "segments", &g.stack));
+                     g.num_blocks = static_cast<uint32_t>(sqlite3_column_int64(s, 13));
+                     ++summary.segments;
+                     return sink->OnSegment(g);
+                   }));
+    RETURN_IF_ERROR(ForEachRow(d, path,
+                               "SELECT b.id, b.segment_id, b.device, b.address, b.size, b.requested_size, b.state, "
+                               "b.address_derived, b.stack_id, s.host FROM blocks b LEFT JOIN segments s ON s.id = "
+                               "b.segment_id" +
+                                   fmt::format(fmt::runtime(device_only), "s.") + " ORDER BY b.id",
+                               [&](sqlite3_stmt* s) {
+                                 Block b;
+                                 b.id = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+                                 b.segment_id = static_cast<uint64_t>(sqlite3_column_int64(s, 1));
+                                 b.device = sqlite3_column_int64(s, 2);
+                                 b.address = static_cast<uint64_t>(sqlite3_column_int64(s, 3));
+                                 b.size = sqlite3_column_int64(s, 4);
+                                 b.requested_size = sqlite3_column_int64(s, 5);
+                                 std::string_view state = ColumnText(s, 6);
+                                 b.state = BlockStateFromName(state);
+                                 b.state_name = t.strings.Intern(state);
+                                 b.address_derived = sqlite3_column_int64(s, 7) != 0;
+                                 RETURN_IF_ERROR(ReadStack(s, 8, num_stacks, path, "blocks", &b.stack));
+                                 b.host = sqlite3_column_int64(s, 9) != 0;
+                                 ++summary.blocks;
+                                 return sink->OnBlock(b);
+                               }));
+  }
+  // Events: decoded into an EventRow (on this thread, or on a second one
+  // with read_ahead), then interned and sent from this thread.
+  const std::string events_sql =
+      "SELECT id, device, idx, host, action, addr, size, stream, time_us, stack_id, forward_stack_id, device_free, "
+      "compile_context, user_metadata FROM events" +
+      (options.device ? fmt::format(" WHERE device = {} AND host = 0", *options.device) : std::string()) +
+      " ORDER BY id";
+  auto decode = [&](sqlite3_stmt* s, EventRow* r) -> Status {
+    r->id = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+    r->device = static_cast<uint32_t>(sqlite3_column_int64(s, 1));
+    r->index = static_cast<uint64_t>(sqlite3_column_int64(s, 2));
+    r->host = sqlite3_column_int64(s, 3) != 0;
+    std::string_view action = ColumnText(s, 4);
+    r->action = ActionFromName(action);
+    r->action_text.clear();
+    if (r->action == Action::kUnknown) r->action_text = action;
+    r->addr = ColumnOptInt(s, 5);
+    r->size = sqlite3_column_int64(s, 6);
+    r->stream = sqlite3_column_int64(s, 7);
+    r->time_us = ColumnOptInt(s, 8);
+    RETURN_IF_ERROR(ReadStack(s, 9, num_stacks, path, "events", &r->stack));
+    RETURN_IF_ERROR(ReadStack(s, 10, num_stacks, path, "events", &r->forward_stack));
+    r->device_free = ColumnOptInt(s, 11);
+    r->compile_context = ColumnOptText(s, 12);
+    r->user_metadata = ColumnText(s, 13);
+    return OkStatus();
+  };
+  // Known action names are interned once, not per row.
+  std::array<std::optional<StringId>, kNumActions> action_ids{};
+  TraceEvent e;
+  auto emit = [&](const EventRow& r) -> Status {
+    e.id = r.id;
+    e.device = r.device;
+    e.index = r.index;
+    e.host = r.host;
+    e.action = r.action;
+    if (r.action == Action::kUnknown) {
+      e.action_name = t.strings.Intern(r.action_text);
+    } else {
+      auto& id = action_ids[static_cast<size_t>(r.action)];
+      if (!id) id = t.strings.Intern(ActionName(r.action));
+      e.action_name = *id;
+    }
+    e.addr = static_cast<uint64_t>(r.addr.value_or(0));
+    e.has_addr = r.addr.has_value();
+    e.size = r.size;
+    e.stream = r.stream;
+    e.time_us = r.time_us;
+    e.stack = r.stack;
+    e.forward_stack = r.forward_stack;
+    e.device_free = r.device_free;
+    e.compile_context = r.compile_context ? t.strings.Intern(*r.compile_context) : kNoString;
+    e.user_metadata = r.user_metadata;
+    ++summary.events;
+    return sink->OnEvent(e);
+  };
+  if (options.read_ahead) {
+    RETURN_IF_ERROR(ForEachRowAhead<EventRow>(path, events_sql, decode, emit));
+  } else {
+    EventRow row;
+    RETURN_IF_ERROR(ForEachRow(d, path, events_sql, [&](sqlite3_stmt* s) -> Status {
+      RETURN_IF_ERROR(decode(s, &row));
+      return emit(row);
+    }));
+  }
+  RETURN_IF_ERROR(ForEachRow(
+      d, path,
+      "SELECT id, device, stage, name, time_us FROM annotations" +
+          (options.device ? fmt::format(" WHERE device = {} OR device IS NULL", *options.device) : std::string()) +
+          " ORDER BY id",
+      [&](sqlite3_stmt* s) {
+        Annotation a;
+        a.id = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+        a.device = ColumnOptInt(s, 1);
+        if (sqlite3_column_type(s, 2) != SQLITE_NULL) a.stage = t.strings.Intern(ColumnText(s, 2));
+        if (sqlite3_column_type(s, 3) != SQLITE_NULL) a.name = t.strings.Intern(ColumnText(s, 3));
+        a.time_us = ColumnOptInt(s, 4);
+        ++summary.annotations;
+        return sink->OnAnnotation(a);
+      }));
+  return sink->OnEnd(summary);
+}
+
+Status ReadInput(const std::string& path, SnapshotSink* sink, const ReadOptions& read, const ReplayOptions& replay) {
+  if (path != "-" && IsSqliteFile(path)) return ReplayDb(path, sink, replay);
+  return ReadSnapshot(path, sink, read);
+}
+
+}  // namespace memtk::store
