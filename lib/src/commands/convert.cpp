@@ -6,15 +6,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <set>
 #include <thread>
 
-#include "memtk/base/format.h"
-#include "memtk/export/chrome_trace.h"
-#include "memtk/export/snapshot_json.h"
-#include "memtk/export/snapviewer.h"
+#include "export/exporter.h"
 #include "memtk/io/atomic_output.h"
-#include "memtk/store/snapshot_db.h"
 
 namespace memtk::commands {
 
@@ -29,6 +26,10 @@ std::string Stem(const std::string& path) {
       base.resize(base.size() - e.size());
   }
   return base;
+}
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 bool IsDir(const std::string& p) {
@@ -57,11 +58,6 @@ const char* Extension(OutputFormat f) {
   return "";
 }
 
-std::string Describe(const exports::SnapViewerSummary& s, int64_t device) {
-  return fmt::format("device {}: {} elements, {} points, allocations.json {}", device, s.elements, s.points,
-                     FormatBytes(s.json_bytes));
-}
-
 }  // namespace
 
 std::optional<OutputFormat> OutputFormatFromName(std::string_view name) {
@@ -80,63 +76,60 @@ std::string DefaultOutputPath(const std::string& input, OutputFormat format) {
 
 std::string DefaultDbPath(const std::string& input) { return DefaultOutputPath(input, OutputFormat::kDb); }
 
+namespace {
+
+exports::Format ExportFormat(OutputFormat f) {
+  switch (f) {
+    case OutputFormat::kDb:
+      return exports::Format::kDb;
+    case OutputFormat::kSnapViewer:
+      return exports::Format::kSnapViewer;
+    case OutputFormat::kJson:
+      return exports::Format::kJson;
+    case OutputFormat::kChromeTrace:
+      return exports::Format::kChromeTrace;
+  }
+  return exports::Format::kDb;
+}
+
+}  // namespace
+
 ConvertResult ConvertOne(const std::string& input, const std::string& output, const ConvertOptions& options) {
   ConvertResult r;
   r.input = input;
   r.output = output;
   auto start = std::chrono::steady_clock::now();
-  snapshot::ReadOptions ro;
-  if (options.progress) ro.progress = [&](uint64_t done, uint64_t total) { options.progress(input, done, total); };
-  auto take = [&](const snapshot::ReadSummary& read, std::string detail) {
-    r.summary = read;
-    r.stats = read.stats;
-    r.detail = std::move(detail);
-  };
   r.status = [&]() -> Status {
-    switch (options.to) {
-      case OutputFormat::kDb:
-        break;
-      case OutputFormat::kSnapViewer: {
-        exports::SnapViewerOptions so;
-        so.device = options.device.value_or(0);
-        so.strict = options.strict;
-        so.zip_level = options.zip_level;
-        exports::SnapViewerSummary sum;
-        RETURN_IF_ERROR(exports::WriteSnapViewerBundle(input, output, so, ro, &sum));
-        take(sum.read, Describe(sum, so.device));
-        return OkStatus();
-      }
-      case OutputFormat::kJson: {
-        exports::JsonExportSummary sum;
-        RETURN_IF_ERROR(exports::WriteSnapshotJson(input, output, options.strict, ro, &sum));
-        take(sum.read, fmt::format("{} of JSON{}", FormatBytes(sum.json_bytes),
-                                   sum.gzip ? fmt::format(", {} gzip'd", FormatBytes(sum.file_bytes)) : ""));
-        return OkStatus();
-      }
-      case OutputFormat::kChromeTrace: {
-        exports::ChromeTraceOptions co;
-        co.device = options.device;
-        co.with_stacks = options.with_stacks;
-        co.strict = options.strict;
-        exports::ChromeTraceSummary sum;
-        RETURN_IF_ERROR(exports::WriteChromeTrace(input, output, co, ro, &sum));
-        take(sum.read, fmt::format("{} devices, {} counter events, {} instants, {} slices{}", sum.devices,
-                                   sum.counter_events, sum.instant_events, sum.slices,
-                                   sum.time_from_index ? " (no time_us: ts is the event index)" : ""));
-        return OkStatus();
-      }
+    // One frame for every format: a temp file renamed on success (stdout and
+    // a SnapViewer directory excepted, see export/exporter.h), the reads with
+    // progress on the last, --strict, then the rename.
+    const bool bundle_dir = options.to == OutputFormat::kSnapViewer && !EndsWith(output, ".zip");
+    std::optional<io::AtomicOutput> out;
+    if (output != "-" && !bundle_dir) {
+      ASSIGN_OR_RETURN(io::AtomicOutput o, io::AtomicOutput::Create(output));
+      out.emplace(std::move(o));
     }
-    ASSIGN_OR_RETURN(io::AtomicOutput out, io::AtomicOutput::Create(output));
-    ASSIGN_OR_RETURN(auto writer, store::SnapshotDbWriter::Create(out.temp_path(), input));
-    RETURN_IF_ERROR(snapshot::ReadSnapshot(input, writer.get(), ro));
-    RETURN_IF_ERROR(writer->Close());
-    r.summary = writer->summary();
-    r.stats = writer->stats();
-    r.allocations = writer->allocations();
+    exports::ExportOptions eo{
+        .device = options.device, .with_stacks = options.with_stacks, .zip_level = options.zip_level};
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<exports::Exporter> exporter,
+        exports::MakeExporter(ExportFormat(options.to), input, out ? out->temp_path() : output, output, eo));
+    for (int pass = 0; pass < exporter->passes(); ++pass) {
+      snapshot::ReadOptions ro;
+      if (options.progress && pass + 1 == exporter->passes())
+        ro.progress = [&](uint64_t done, uint64_t total) { options.progress(input, done, total); };
+      ASSIGN_OR_RETURN(snapshot::SnapshotSink * sink, exporter->Pass(pass));
+      RETURN_IF_ERROR(snapshot::ReadSnapshot(input, sink, ro));
+    }
+    r.summary = exporter->read();
+    r.stats = exporter->problems().value_or(r.summary.stats);
     if (options.strict) RETURN_IF_ERROR(CheckStrict(input, r.stats));
-    return out.Commit();
+    exports::ExportReport report;
+    RETURN_IF_ERROR(exporter->Finish(&report));
+    r.detail = std::move(report.detail);
+    r.allocations = report.allocations;
+    return out ? out->Commit() : OkStatus();
   }();
-
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

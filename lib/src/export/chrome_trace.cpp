@@ -1,4 +1,4 @@
-#include "memtk/export/chrome_trace.h"
+#include "export/chrome_trace.h"
 
 #include <rapidjson/writer.h>
 
@@ -170,7 +170,6 @@ class TraceSink : public snapshot::SnapshotSink {
 
   Status OnEnd(const snapshot::ReadSummary& read) override {
     summary_->read = read;
-    if (o_.strict) RETURN_IF_ERROR(CheckStrict(input_, read.stats));
     w_.EndArray();
     w_.Key("displayTimeUnit");
     w_.String("ms");
@@ -308,38 +307,63 @@ class TraceSink : public snapshot::SnapshotSink {
   std::vector<std::pair<uint64_t, uint32_t>> site_at_;
 };
 
+class ChromeTraceExporter : public Exporter {
+ public:
+  ChromeTraceExporter(std::string input, std::string write_path, std::string target, const ChromeTraceOptions& o)
+      : input_(std::move(input)), write_path_(std::move(write_path)), target_(std::move(target)), o_(o), base_(o_) {}
+
+  int passes() const override { return 2; }
+
+  StatusOr<snapshot::SnapshotSink*> Pass(int pass) override {
+    if (pass == 0) return &base_;
+    std::vector<std::pair<uint64_t, DeviceBase>> devices;
+    base_.devices().ForEach([&](uint64_t id, DeviceBase& d) {
+      if (d.events == 0 && d.annotations == 0) return;
+      // Before the trace = at the end minus what the trace changed; and never
+      // so low that a running value would go negative.
+      d.start_allocated =
+          std::max(d.has_segments ? WrapSub(d.final_allocated, d.net_allocated) : 0, WrapSub(0, d.min_allocated));
+      d.start_reserved =
+          std::max(d.has_segments ? WrapSub(d.final_reserved, d.net_reserved) : 0, WrapSub(0, d.min_reserved));
+      devices.emplace_back(id, d);
+    });
+    std::sort(devices.begin(), devices.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (o_.device && devices.empty())
+      return InvalidInput(fmt::format("{}: device {} has no trace events", input_, *o_.device));
+    summary_.devices = devices.size();
+    summary_.time_from_index = !base_.has_time();
+    ASSIGN_OR_RETURN(file_, JsonFile::Open(write_path_, target_));
+    trace_ = std::make_unique<TraceSink>(file_.get(), o_, std::move(devices), base_.has_time(), input_, &summary_);
+    return trace_.get();
+  }
+
+  Status Finish(ExportReport* report) override {
+    RETURN_IF_ERROR(file_->Finish(&summary_.json_bytes, &summary_.file_bytes));
+    const ChromeTraceSummary& s = summary_;
+    report->detail =
+        fmt::format("{} devices, {} counter events, {} instants, {} slices{}", s.devices, s.counter_events,
+                    s.instant_events, s.slices, s.time_from_index ? " (no time_us: ts is the event index)" : "");
+    return OkStatus();
+  }
+  const snapshot::ReadSummary& read() const override { return summary_.read; }
+
+ private:
+  std::string input_, write_path_, target_;
+  ChromeTraceOptions o_;
+  BaseSink base_;
+  ChromeTraceSummary summary_;
+  std::unique_ptr<JsonFile> file_;
+  std::unique_ptr<TraceSink> trace_;
+};
+
 }  // namespace
 
-Status WriteChromeTrace(const std::string& input, const std::string& output, const ChromeTraceOptions& options,
-                        const snapshot::ReadOptions& read_options, ChromeTraceSummary* summary) {
-  if (input == "-")
-    return UsageError("--to chrome-trace reads its input twice and cannot read stdin; save it to a file first");
-  BaseSink base(options);
-  snapshot::ReadOptions quiet = read_options;
-  quiet.progress = nullptr;
-  RETURN_IF_ERROR(snapshot::ReadSnapshot(input, &base, quiet));
-
-  std::vector<std::pair<uint64_t, DeviceBase>> devices;
-  base.devices().ForEach([&](uint64_t id, DeviceBase& d) {
-    if (d.events == 0 && d.annotations == 0) return;
-    // Before the trace = at the end minus what the trace changed; and never
-    // so low that a running value would go negative.
-    d.start_allocated =
-        std::max(d.has_segments ? WrapSub(d.final_allocated, d.net_allocated) : 0, WrapSub(0, d.min_allocated));
-    d.start_reserved =
-        std::max(d.has_segments ? WrapSub(d.final_reserved, d.net_reserved) : 0, WrapSub(0, d.min_reserved));
-    devices.emplace_back(id, d);
-  });
-  std::sort(devices.begin(), devices.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  if (options.device && devices.empty())
-    return InvalidInput(fmt::format("{}: device {} has no trace events", input, *options.device));
-  summary->devices = devices.size();
-  summary->time_from_index = !base.has_time();
-
-  ASSIGN_OR_RETURN(std::unique_ptr<JsonFile> file, JsonFile::Open(output));
-  TraceSink sink(file.get(), options, std::move(devices), base.has_time(), input, summary);
-  RETURN_IF_ERROR(snapshot::ReadSnapshot(input, &sink, read_options));
-  return file->Commit(&summary->json_bytes, &summary->file_bytes);
+std::unique_ptr<Exporter> MakeChromeTraceExporter(const std::string& input, const std::string& write_path,
+                                                  const std::string& target, const ExportOptions& options) {
+  ChromeTraceOptions o;
+  o.device = options.device;
+  o.with_stacks = options.with_stacks;
+  return std::make_unique<ChromeTraceExporter>(input, write_path, target, o);
 }
 
 }  // namespace memtk::exports

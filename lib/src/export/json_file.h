@@ -1,5 +1,6 @@
-// A JSON output file shared by the JSON exporters: stdout for "-", else a
-// temp file renamed on Commit(); gzip'd when the name ends in ".gz".
+// A JSON output file shared by the JSON exporters: stdout for "-", else the
+// temp file the convert frame gave (it renames it); gzip'd when the target's
+// name ends in ".gz".
 #pragma once
 
 #include <fcntl.h>
@@ -14,25 +15,23 @@
 #include <string>
 
 #include "memtk/base/scoped.h"
-#include "memtk/io/atomic_output.h"
 #include "memtk/io/output_stream.h"
 
 namespace memtk::exports {
 
 class JsonFile {
  public:
-  static StatusOr<std::unique_ptr<JsonFile>> Open(const std::string& path) {
+  /// Writes to `write_path` ("-" = stdout); `target` names it in messages.
+  static StatusOr<std::unique_ptr<JsonFile>> Open(const std::string& write_path, const std::string& target) {
     auto f = std::unique_ptr<JsonFile>(new JsonFile());
-    f->name_ = path == "-" ? "<stdout>" : path;
+    f->name_ = write_path == "-" ? "<stdout>" : target;
     int fd = STDOUT_FILENO;
-    if (path != "-") {
-      ASSIGN_OR_RETURN(io::AtomicOutput out, io::AtomicOutput::Create(path));
-      f->out_.emplace(std::move(out));
-      f->fd_.reset(::open(f->out_->temp_path().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
-      if (f->fd_.get() < 0) return IoError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+    if (write_path != "-") {
+      f->fd_.reset(::open(write_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      if (f->fd_.get() < 0) return IoError(fmt::format("{}: cannot write: {}", target, std::strerror(errno)));
       fd = f->fd_.get();
     }
-    f->gzip_ = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+    f->gzip_ = target.size() > 3 && target.compare(target.size() - 3, 3, ".gz") == 0;
     // Level 1: JSON of a snapshot still shrinks ~20x, at 3-4x the speed of
     // the default level (a 4 GB trace: seconds, not a minute).
     ASSIGN_OR_RETURN(io::OutputStream s, io::OutputStream::Open(fd, f->name_, f->gzip_, /*level=*/1));
@@ -43,20 +42,19 @@ class JsonFile {
   io::OutputStream& stream() { return *stream_; }
   bool gzip() const { return gzip_; }
 
-  /// Flushes, then renames the temp file into place. Sizes for the report.
-  Status Commit(uint64_t* json_bytes, uint64_t* file_bytes) {
+  /// Flushes and closes; sizes for the report.
+  Status Finish(uint64_t* json_bytes, uint64_t* file_bytes) {
     RETURN_IF_ERROR(stream_->Finish());
     *json_bytes = stream_->bytes();
     struct stat st {};
     *file_bytes = fd_.get() >= 0 && ::fstat(fd_.get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
     fd_.reset();
-    return out_ ? out_->Commit() : OkStatus();
+    return OkStatus();
   }
 
  private:
   JsonFile() = default;
   std::string name_;
-  std::optional<io::AtomicOutput> out_;
   ScopedFd fd_;
   std::optional<io::OutputStream> stream_;
   bool gzip_ = false;

@@ -1,4 +1,4 @@
-#include "memtk/export/snapshot_json.h"
+#include "export/snapshot_json.h"
 
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "export/json_file.h"
+#include "memtk/base/format.h"
 
 namespace memtk::exports {
 
@@ -81,8 +82,8 @@ class MemberCopier {
 
 class JsonSink : public snapshot::SnapshotSink {
  public:
-  JsonSink(JsonFile* file, std::string input, bool strict, snapshot::ReadSummary* read)
-      : file_(file), w_(file->stream()), input_(std::move(input)), strict_(strict), read_(read) {
+  JsonSink(JsonFile* file, std::string input, snapshot::ReadSummary* read)
+      : file_(file), w_(file->stream()), input_(std::move(input)), read_(read) {
     write_stack_ = [this](uint32_t id) { WriteStack(StackId{id}); };
   }
 
@@ -223,7 +224,6 @@ class JsonSink : public snapshot::SnapshotSink {
 
   Status OnEnd(const snapshot::ReadSummary& read) override {
     *read_ = read;
-    if (strict_) RETURN_IF_ERROR(CheckStrict(input_, read.stats));
     // Lists that were present but empty had no record to open them; the
     // summary's "top" key list says which were there.
     std::string_view keys = read.keys_json;
@@ -339,7 +339,6 @@ class JsonSink : public snapshot::SnapshotSink {
   JsonFile* file_;
   Writer w_;
   std::string input_;
-  bool strict_;
   snapshot::ReadSummary* read_;
   const Tables* t_ = nullptr;
   std::function<void(uint32_t)> write_stack_;
@@ -352,15 +351,38 @@ class JsonSink : public snapshot::SnapshotSink {
   std::vector<std::pair<uint64_t, uint32_t>> frame_at_;  // FrameId -> (offset, length) in frames_
 };
 
+class SnapshotJsonExporter : public Exporter {
+ public:
+  SnapshotJsonExporter(std::string input, std::string write_path, std::string target)
+      : input_(std::move(input)), write_path_(std::move(write_path)), target_(std::move(target)) {}
+
+  StatusOr<snapshot::SnapshotSink*> Pass(int) override {
+    ASSIGN_OR_RETURN(file_, JsonFile::Open(write_path_, target_));
+    sink_ = std::make_unique<JsonSink>(file_.get(), input_, &read_);
+    return sink_.get();
+  }
+
+  Status Finish(ExportReport* report) override {
+    uint64_t json_bytes = 0, file_bytes = 0;
+    RETURN_IF_ERROR(file_->Finish(&json_bytes, &file_bytes));
+    report->detail = fmt::format("{} of JSON{}", FormatBytes(json_bytes),
+                                 file_->gzip() ? fmt::format(", {} gzip'd", FormatBytes(file_bytes)) : "");
+    return OkStatus();
+  }
+  const snapshot::ReadSummary& read() const override { return read_; }
+
+ private:
+  std::string input_, write_path_, target_;
+  snapshot::ReadSummary read_;
+  std::unique_ptr<JsonFile> file_;
+  std::unique_ptr<JsonSink> sink_;
+};
+
 }  // namespace
 
-Status WriteSnapshotJson(const std::string& input, const std::string& output, bool strict,
-                         const snapshot::ReadOptions& read_options, JsonExportSummary* summary) {
-  ASSIGN_OR_RETURN(std::unique_ptr<JsonFile> file, JsonFile::Open(output));
-  JsonSink sink(file.get(), input, strict, &summary->read);
-  RETURN_IF_ERROR(snapshot::ReadSnapshot(input, &sink, read_options));
-  summary->gzip = file->gzip();
-  return file->Commit(&summary->json_bytes, &summary->file_bytes);
+std::unique_ptr<Exporter> MakeSnapshotJsonExporter(const std::string& input, const std::string& write_path,
+                                                   const std::string& target) {
+  return std::make_unique<SnapshotJsonExporter>(input, write_path, target);
 }
 
 }  // namespace memtk::exports

@@ -1,4 +1,4 @@
-#include "memtk/export/snapviewer.h"
+#include "export/snapviewer.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -13,11 +13,12 @@
 #include <vector>
 
 #include "memtk/base/flat_map.h"
+#include "memtk/base/format.h"
 #include "memtk/base/scoped.h"
 #include "memtk/io/atomic_output.h"
 #include "memtk/io/output_stream.h"
-#include "store/sqlite.h"
 #include "memtk/timeline/snapviewer.h"
+#include "store/sqlite.h"
 
 namespace memtk::exports {
 
@@ -127,8 +128,8 @@ Status WriteZip(const std::string& zip_path, const std::string& name,
 // OnEnd, while the reader's frame tables are still alive.
 class BundleSink : public snapshot::SnapshotSink {
  public:
-  BundleSink(std::string output, const SnapViewerOptions& o, SnapViewerSummary* s)
-      : output_(std::move(output)), o_(o), summary_(s) {}
+  BundleSink(std::string input, std::string output, const SnapViewerOptions& o, SnapViewerSummary* s)
+      : output_(std::move(output)), o_(o), summary_(s), input_(std::move(input)) {}
 
   Status OnBegin(const snapshot::Tables& t) override {
     tables_ = &t;
@@ -158,61 +159,89 @@ class BundleSink : public snapshot::SnapshotSink {
       std::sort(devices.begin(), devices.end());
       std::string with;
       for (uint64_t d : devices) with += fmt::format("{}{}", with.empty() ? "" : ", ", d);
-      return InvalidInput(fmt::format("{}: device {} has no trace events (devices with trace events: {})", read_name_,
+      return InvalidInput(fmt::format("{}: device {} has no trace events (devices with trace events: {})", input_,
                                       o_.device, with.empty() ? "none" : with));
     }
-    if (o_.strict) RETURN_IF_ERROR(CheckStrict(read_name_, read.stats));
     RETURN_IF_ERROR(layout_.Finish());
     summary_->elements = layout_.size();
     summary_->points = layout_.total_points();
-    return EndsWith(output_, ".zip") ? WriteZipBundle() : WriteDirBundle();
+    // The members are written now, while the reader's frame tables are
+    // alive, to temp files that Finish commits (a directory) or deflates
+    // into the zip (removed unless committed).
+    const bool zip = EndsWith(output_, ".zip");
+    std::string prefix = output_ + ".";
+    if (!zip) {
+      if (::mkdir(output_.c_str(), 0777) != 0 && errno != EEXIST)
+        return IoError(fmt::format("{}: cannot create directory: {}", output_, std::strerror(errno)));
+      prefix = output_ + (output_.back() == '/' ? "" : "/");
+    }
+    ASSIGN_OR_RETURN(io::AtomicOutput json, io::AtomicOutput::Create(prefix + kAllocationsName));
+    ASSIGN_OR_RETURN(io::AtomicOutput db, io::AtomicOutput::Create(prefix + kElementsName));
+    json_.emplace(std::move(json));
+    db_.emplace(std::move(db));
+    const std::string& json_name = zip ? output_ : json_->target();
+    const std::string& db_name = zip ? output_ : db_->target();
+    RETURN_IF_ERROR(
+        WriteAllocationsJson(layout_, json_->temp_path(), json_name, o_.budget_bytes, &summary_->json_bytes));
+    return WriteElementsDb(layout_, *tables_, db_->temp_path(), db_name);
   }
 
-  void set_read_name(std::string n) { read_name_ = std::move(n); }
+  /// A directory: renames the members into place. A zip: deflates them into
+  /// `zip_path` (the frame renames it).
+  Status Finish(const std::string& zip_path) {
+    if (!EndsWith(output_, ".zip")) {
+      RETURN_IF_ERROR(json_->Commit());
+      return db_->Commit();
+    }
+    return WriteZip(zip_path, output_, {{json_->temp_path(), kAllocationsName}, {db_->temp_path(), kElementsName}},
+                    o_.zip_level);
+  }
 
  private:
-  Status WriteDirBundle() {
-    if (::mkdir(output_.c_str(), 0777) != 0 && errno != EEXIST)
-      return IoError(fmt::format("{}: cannot create directory: {}", output_, std::strerror(errno)));
-    std::string dir = output_ + (output_.back() == '/' ? "" : "/");
-    ASSIGN_OR_RETURN(io::AtomicOutput json, io::AtomicOutput::Create(dir + kAllocationsName));
-    ASSIGN_OR_RETURN(io::AtomicOutput db, io::AtomicOutput::Create(dir + kElementsName));
-    RETURN_IF_ERROR(
-        WriteAllocationsJson(layout_, json.temp_path(), json.target(), o_.budget_bytes, &summary_->json_bytes));
-    RETURN_IF_ERROR(WriteElementsDb(layout_, *tables_, db.temp_path(), db.target()));
-    RETURN_IF_ERROR(json.Commit());
-    return db.Commit();
-  }
-
-  Status WriteZipBundle() {
-    // The members are written beside the zip as temp files (never
-    // committed, so removed on return) and then deflated into it.
-    ASSIGN_OR_RETURN(io::AtomicOutput zip, io::AtomicOutput::Create(output_));
-    ASSIGN_OR_RETURN(io::AtomicOutput json, io::AtomicOutput::Create(output_ + "." + kAllocationsName));
-    ASSIGN_OR_RETURN(io::AtomicOutput db, io::AtomicOutput::Create(output_ + "." + kElementsName));
-    RETURN_IF_ERROR(WriteAllocationsJson(layout_, json.temp_path(), output_, o_.budget_bytes, &summary_->json_bytes));
-    RETURN_IF_ERROR(WriteElementsDb(layout_, *tables_, db.temp_path(), output_));
-    RETURN_IF_ERROR(WriteZip(zip.temp_path(), output_,
-                             {{json.temp_path(), kAllocationsName}, {db.temp_path(), kElementsName}}, o_.zip_level));
-    return zip.Commit();
-  }
-
+  std::optional<io::AtomicOutput> json_, db_;
   std::string output_;
   SnapViewerOptions o_;
   SnapViewerSummary* summary_;
-  std::string read_name_;
+  std::string input_;
   const snapshot::Tables* tables_ = nullptr;
   FlatMap<uint64_t> events_per_device_;  // device -> trace events
   SnapViewerLayout layout_;
 };
 
+class SnapViewerExporter : public Exporter {
+ public:
+  SnapViewerExporter(const std::string& input, std::string write_path, const std::string& target,
+                     const SnapViewerOptions& o)
+      : write_path_(std::move(write_path)), sink_(input, target, o, &summary_) {}
+
+  StatusOr<snapshot::SnapshotSink*> Pass(int) override { return &sink_; }
+  const snapshot::ReadSummary& read() const override { return summary_.read; }
+
+  Status Finish(ExportReport* report) override {
+    RETURN_IF_ERROR(sink_.Finish(write_path_));
+    report->detail = fmt::format("device {}: {} elements, {} points, allocations.json {}", device_, summary_.elements,
+                                 summary_.points, FormatBytes(summary_.json_bytes));
+    return OkStatus();
+  }
+  void set_device(int64_t d) { device_ = d; }
+
+ private:
+  std::string write_path_;
+  SnapViewerSummary summary_;
+  BundleSink sink_;
+  int64_t device_ = 0;
+};
+
 }  // namespace
 
-Status WriteSnapViewerBundle(const std::string& input, const std::string& output, const SnapViewerOptions& options,
-                             const snapshot::ReadOptions& read_options, SnapViewerSummary* summary) {
-  BundleSink sink(output, options, summary);
-  sink.set_read_name(input);
-  return snapshot::ReadSnapshot(input, &sink, read_options);
+std::unique_ptr<Exporter> MakeSnapViewerExporter(const std::string& input, const std::string& write_path,
+                                                 const std::string& target, const ExportOptions& options) {
+  SnapViewerOptions o;
+  o.device = options.device.value_or(0);
+  o.zip_level = options.zip_level;
+  auto e = std::make_unique<SnapViewerExporter>(input, write_path, target, o);
+  e->set_device(o.device);
+  return e;
 }
 
 }  // namespace memtk::exports

@@ -12,22 +12,13 @@
 #include <cstdint>
 #include <string>
 
+#include "export/exporter.h"
 #include "memtk/base/status.h"
 #include "memtk/snapshot/snapshot.h"
 
 namespace memtk::exports {
 
-struct JsonExportSummary {
-  uint64_t json_bytes = 0;  ///< JSON text written (before gzip)
-  uint64_t file_bytes = 0;  ///< size of the output file
-  bool gzip = false;
-  snapshot::ReadSummary read;
-};
-
-/// Reads `input` and writes its JSON to `output` ("-" = stdout), gzip'd when
-/// the name ends in ".gz", through a temp file renamed on success. `strict`:
-/// fail, writing nothing, if the reader had to skip records.
-Status WriteSnapshotJson(const std::string& input, const std::string& output, bool strict,
-                         const snapshot::ReadOptions& read_options, JsonExportSummary* summary);
+// The exporter (export/exporter.h): MakeSnapshotJsonExporter, gzip'd when
+// the target's name ends in ".gz".
 
 }  // namespace memtk::exports

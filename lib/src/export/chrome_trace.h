@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 
+#include "export/exporter.h"
 #include "memtk/base/status.h"
 #include "memtk/snapshot/snapshot.h"
 
@@ -31,7 +32,6 @@ struct ChromeTraceOptions {
   /// as a "site" arg of its `allocated` counter event. Perfetto plots the
   /// numeric "bytes" and keeps string args out of the plot.
   bool with_stacks = false;
-  bool strict = false;
 };
 
 struct ChromeTraceSummary {
@@ -42,9 +42,8 @@ struct ChromeTraceSummary {
   snapshot::ReadSummary read;
 };
 
-/// Reads `input` (twice) and writes the trace to `output` ("-" = stdout),
-/// gzip'd when the name ends in ".gz", through a temp file renamed on success.
-Status WriteChromeTrace(const std::string& input, const std::string& output, const ChromeTraceOptions& options,
-                        const snapshot::ReadOptions& read_options, ChromeTraceSummary* summary);
+// The exporter (export/exporter.h): MakeChromeTraceExporter reads the input
+// twice (a file, not stdin) and writes the trace, gzip'd when the target's
+// name ends in ".gz".
 
 }  // namespace memtk::exports

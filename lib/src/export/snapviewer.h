@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <string>
 
+#include "export/exporter.h"
 #include "memtk/base/status.h"
 #include "memtk/snapshot/snapshot.h"
 
@@ -34,8 +35,6 @@ struct SnapViewerOptions {
   /// zlib level for the members of a .zip (1 fastest .. 9 smallest); 0
   /// stores them uncompressed (the zip is then written at disk speed).
   int zip_level = 1;
-  /// Fail (writing nothing) if the reader had to skip records (CheckStrict).
-  bool strict = false;
 };
 
 struct SnapViewerSummary {
@@ -46,10 +45,8 @@ struct SnapViewerSummary {
   snapshot::ReadSummary read;
 };
 
-/// Reads snapshot `input` and writes the bundle to `output` (a directory, or
-/// a zip when it ends in ".zip"). Fails, writing nothing, when the device has
-/// no trace events.
-Status WriteSnapViewerBundle(const std::string& input, const std::string& output, const SnapViewerOptions& options,
-                             const snapshot::ReadOptions& read_options, SnapViewerSummary* summary);
+// The exporter (export/exporter.h): MakeSnapViewerExporter writes the bundle
+// to a directory, or to a zip when the target ends in ".zip"; a device with
+// no trace events is an error and writes nothing.
 
 }  // namespace memtk::exports
