@@ -9,6 +9,8 @@ Each case is a folder tests/golden/<subcommand>/<case>/ with
                    command; its rows are appended to stdout as CSV (the
                    perfetto input -> query -> CSV pattern, instead of
                    comparing binary databases)
+  copy             optional lines "SRC DST": copies data/SRC to {out}/DST before
+                   the command (for commands that write into their input)
   show             optional list of text files (relative to {out}) whose
                    contents are appended to stdout, for outputs that are files
   expected.stdout  expected.stderr  expected.exit
@@ -22,6 +24,7 @@ import io
 import os
 import re
 import shlex
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -45,6 +48,12 @@ def run_case(memtk, case_dir):
         cmd = f.read().strip()
     with tempfile.TemporaryDirectory() as out:
         args = [a.replace("{data}", DATA).replace("{out}", out) for a in shlex.split(cmd)]
+        cpath = os.path.join(case_dir, "copy")
+        if os.path.exists(cpath):
+            for line in open(cpath).read().splitlines():
+                if line.strip():
+                    src, dst = line.split()
+                    shutil.copyfile(os.path.join(DATA, src), os.path.join(out, dst))
         env = dict(os.environ, LC_ALL="C", COLUMNS="100")
         p = subprocess.run([memtk] + args, capture_output=True, text=True, env=env, timeout=120)
         stdout = p.stdout

@@ -1,5 +1,4 @@
-// memtk memlog: flags in, memlog::Record (or AppendMark), the command's exit
-// status out.
+// memtk memlog: flags in, commands::RunMemlog, the command's exit status out.
 #include "cmd_memlog.h"
 
 #include <fmt/core.h>
@@ -8,58 +7,21 @@
 #include <memory>
 
 #include "cli_common.h"
-#include "memtk/memlog/recorder.h"
+#include "memtk/commands/memlog.h"
 
 namespace memtk::cli {
 
 namespace {
 
 struct MemlogFlags {
-  std::string output;
-  std::string log;
-  std::vector<std::string> command;
-  int64_t pid = 0;
-  std::string interval = "100ms";
-  std::string duration;
-  bool children = false;
-  bool no_children = false;
-  bool detail = false;
-  bool no_gpu = false;
-  std::string mark;
-  std::string into;
+  commands::MemlogOptions options;
   bool quiet = false;
 };
 
 int Run(const MemlogFlags& f) {
   IgnoreSigpipe();
-  if (!f.mark.empty() || !f.into.empty()) {
-    if (f.into.empty()) return Fail("memlog", UsageError("--mark needs --into CSV (the recording to mark)"));
-    if (!f.output.empty() || !f.command.empty() || f.pid != 0)
-      return Fail("memlog", UsageError("--mark only appends a marker; it takes no -o, --pid or command"));
-    return Fail("memlog", memlog::AppendMark(f.into, f.log, f.mark));
-  }
-  memlog::RecordOptions o;
-  if (f.output.empty()) return Fail("memlog", UsageError("-o OUT.csv is required"));
-  if (!f.command.empty() && f.pid != 0) return Fail("memlog", UsageError("give either --pid or a command, not both"));
-  if (!memlog::ParseDuration(f.interval, &o.interval_ns) || o.interval_ns < 1'000'000)
-    return Fail("memlog", UsageError(fmt::format("--interval {}: expected a duration of at least 1ms (10ms, 0.5s, 2m)",
-                                                 f.interval)));
-  if (!f.duration.empty()) {
-    if (!memlog::ParseDuration(f.duration, &o.duration_ns) || o.duration_ns <= 0)
-      return Fail("memlog", UsageError(fmt::format("--duration {}: expected a duration (30s, 10m, 2h)", f.duration)));
-    if (!f.command.empty())
-      return Fail("memlog", UsageError("--duration is for --pid and the machine; a command is watched until it exits"));
-  }
-  o.csv_path = f.output;
-  o.log_path = f.log;
-  o.command = f.command;
-  o.pid = static_cast<pid_t>(f.pid);
-  // Descendants count by default for a command, on request for --pid.
-  o.children = f.command.empty() ? f.children : !f.no_children;
-  o.detail = f.detail;
-  o.gpu = !f.no_gpu;
   const bool quiet = f.quiet;
-  auto result = memlog::Record(o, [quiet](std::string_view notice) {
+  auto result = commands::RunMemlog(f.options, [quiet](std::string_view notice) {
     if (!quiet) fmt::print(stderr, "memtk memlog: {}\n", notice);
   });
   if (!result.ok()) return Fail("memlog", result.status());
@@ -77,20 +39,22 @@ int Run(const MemlogFlags& f) {
 void RegisterMemlog(CLI::App& app) {
   auto flags = std::make_shared<MemlogFlags>();
   CLI::App* sub = app.add_subcommand("memlog", "Record memory over time to CSV, beside the program's own log lines");
-  sub->add_option("-o,--output", flags->output, "CSV to write (rows appear as they are sampled)");
-  sub->add_option("command", flags->command, "Command to launch and watch (after --)");
-  sub->add_option("--pid", flags->pid, "Watch this running process (and its descendants)")
+  sub->add_option("-o,--output", flags->options.output, "CSV to write (rows appear as they are sampled)");
+  sub->add_option("command", flags->options.command, "Command to launch and watch (after --)");
+  sub->add_option("--pid", flags->options.pid, "Watch this running process (and its descendants)")
       ->check(CLI::Range(1, 1 << 30));
-  sub->add_option("--interval", flags->interval, "Time between samples: 10ms, 0.5s, ... (at least 1ms)")
+  sub->add_option("--interval", flags->options.interval, "Time between samples: 10ms, 0.5s, ... (at least 1ms)")
       ->capture_default_str();
-  sub->add_option("--duration", flags->duration, "Stop after this long (--pid and machine only)");
-  sub->add_flag("--children", flags->children, "With --pid: add its descendants (found afresh at each sample)");
-  sub->add_flag("--no-children", flags->no_children, "With a command: only the command itself, not its children");
-  sub->add_flag("--detail", flags->detail, "Add PSS, USS and anon/file/shmem columns (smaps_rollup; costs more)");
-  sub->add_flag("--no-gpu", flags->no_gpu, "Do not load NVML for GPU columns");
-  sub->add_option("--log", flags->log, "Log CSV of the command's output lines (default: OUT.log.csv)");
-  sub->add_option("--mark", flags->mark, "Append a marker line to a recording (with --into)");
-  sub->add_option("--into", flags->into, "The recording's CSV that --mark marks");
+  sub->add_option("--duration", flags->options.duration, "Stop after this long (--pid and machine only)");
+  sub->add_flag("--children", flags->options.children, "With --pid: add its descendants (found afresh at each sample)");
+  sub->add_flag("--no-children", flags->options.no_children,
+                "With a command: only the command itself, not its children");
+  sub->add_flag("--detail", flags->options.detail,
+                "Add PSS, USS and anon/file/shmem columns (smaps_rollup; costs more)");
+  sub->add_flag("--no-gpu", flags->options.no_gpu, "Do not load NVML for GPU columns");
+  sub->add_option("--log", flags->options.log, "Log CSV of the command's output lines (default: OUT.log.csv)");
+  sub->add_option("--mark", flags->options.mark, "Append a marker line to a recording (with --into)");
+  sub->add_option("--into", flags->options.into, "The recording's CSV that --mark marks");
   sub->add_flag("-q,--quiet", flags->quiet, "No notices");
   sub->footer(R"(Targets: a command (launched, its stdin/stdout/stderr passed through unchanged; memtk
 exits with its exit status, or 128+signal), --pid PID, or nothing: the whole machine.
