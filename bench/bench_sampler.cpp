@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "memtk/memlog/sampler.h"
+#include "memlog/sampler.h"
 
 namespace {
 

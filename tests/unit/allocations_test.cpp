@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "memtk/snapshot/allocations.h"
+#include "snapshot/allocations.h"
 
 using namespace memtk;
 using namespace memtk::snapshot;

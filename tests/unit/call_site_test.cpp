@@ -1,5 +1,5 @@
 // CallSiteFrame: the innermost Python frame, else the first non-plumbing one.
-#include "memtk/snapshot/call_site.h"
+#include "snapshot/call_site.h"
 
 #include <catch2/catch.hpp>
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "alloc_counter.h"
-#include "memtk/csv/reader.h"
+#include "csv/reader.h"
 
 using namespace memtk;
 

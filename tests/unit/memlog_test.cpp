@@ -16,7 +16,7 @@
 #include "memlog/time_format.h"
 #include "memtk/memlog/recorder.h"
 #include "memtk/memlog/report.h"
-#include "memtk/memlog/sampler.h"
+#include "memlog/sampler.h"
 
 using namespace memtk;
 using namespace memtk::memlog;

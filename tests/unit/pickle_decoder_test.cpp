@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "memtk/pickle/decoder.h"
-#include "memtk/pickle/value.h"
+#include "pickle/decoder.h"
+#include "pickle/value.h"
 #include "memtk/snapshot/snapshot.h"
 #include "test_util.h"
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "memtk/render/chart.h"
-#include "memtk/render/png.h"
-#include "memtk/render/text.h"
+#include "render/chart.h"
+#include "render/png.h"
+#include "render/text.h"
 #include "memtk/snapshot/snapshot.h"
 #include "timeline/layout.h"
 #include "memtk/timeline/peak.h"

@@ -10,7 +10,7 @@
 #include <unordered_map>
 
 #include "memtk/base/wrap.h"
-#include "memtk/snapshot/call_site.h"
+#include "snapshot/call_site.h"
 #include "store/replay.h"
 
 namespace memtk::analysis {

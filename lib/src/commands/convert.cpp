@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "export/exporter.h"
-#include "memtk/io/atomic_output.h"
+#include "io/atomic_output.h"
 
 namespace memtk::commands {
 

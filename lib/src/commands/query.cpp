@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "memtk/base/format.h"
-#include "memtk/base/scoped.h"
+#include "base/scoped.h"
 #include "memtk/base/wrap.h"
 #include "memtk/commands/convert.h"
-#include "memtk/store/snapshot_db.h"
+#include "store/snapshot_db.h"
 #include "memtk/version.h"
 #include "store/replay.h"
 #include "store/sqlite.h"

@@ -7,7 +7,7 @@
 
 #include "memlog/series_bins.h"
 #include "memtk/memlog/report.h"
-#include "memtk/render/png.h"
+#include "render/png.h"
 #include "render/charts.h"
 #include "store/replay.h"
 #include "timeline/timeline_sink.h"

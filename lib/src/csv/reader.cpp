@@ -1,5 +1,5 @@
 // The CSV reader: one buffer, string_views into it, no per-row allocation.
-#include "memtk/csv/reader.h"
+#include "csv/reader.h"
 
 #include <fmt/core.h>
 
@@ -10,7 +10,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "memtk/io/input_file.h"
+#include "io/input_file.h"
 
 namespace memtk::csv {
 

@@ -8,7 +8,7 @@
 #include "export/json_file.h"
 #include "memtk/base/flat_map.h"
 #include "memtk/base/wrap.h"
-#include "memtk/snapshot/call_site.h"
+#include "snapshot/call_site.h"
 #include "memtk/version.h"
 
 namespace memtk::exports {

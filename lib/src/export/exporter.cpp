@@ -1,7 +1,7 @@
 // MakeExporter, and the database as an exporter like the others.
 #include "export/exporter.h"
 
-#include "memtk/store/snapshot_db.h"
+#include "store/snapshot_db.h"
 
 namespace memtk::exports {
 

@@ -14,7 +14,7 @@
 #include <optional>
 #include <string>
 
-#include "memtk/base/scoped.h"
+#include "base/scoped.h"
 #include "memtk/io/output_stream.h"
 
 namespace memtk::exports {

@@ -14,8 +14,8 @@
 
 #include "memtk/base/flat_map.h"
 #include "memtk/base/format.h"
-#include "memtk/base/scoped.h"
-#include "memtk/io/atomic_output.h"
+#include "base/scoped.h"
+#include "io/atomic_output.h"
 #include "memtk/io/output_stream.h"
 #include "memtk/timeline/snapviewer.h"
 #include "store/sqlite.h"

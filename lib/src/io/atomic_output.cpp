@@ -1,4 +1,4 @@
-#include "memtk/io/atomic_output.h"
+#include "io/atomic_output.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <vector>
 
-#include "memtk/base/scoped.h"
+#include "base/scoped.h"
 
 namespace memtk::io {
 

@@ -1,5 +1,5 @@
 // Chunked file input with transparent gzip (zlib inflate as a filter stage).
-#include "memtk/io/input_file.h"
+#include "io/input_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "memtk/base/scoped.h"
+#include "base/scoped.h"
 
 namespace memtk {
 int CloseFd(int fd) { return ::close(fd); }

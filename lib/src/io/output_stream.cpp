@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "memtk/io/atomic_output.h"
+#include "io/atomic_output.h"
 
 namespace memtk::io {
 

@@ -22,11 +22,11 @@
 #include <cstring>
 #include <memory>
 
-#include "memtk/base/scoped.h"
-#include "memtk/csv/reader.h"
-#include "memtk/io/atomic_output.h"
-#include "memtk/memlog/columns.h"
-#include "memtk/memlog/sampler.h"
+#include "base/scoped.h"
+#include "csv/reader.h"
+#include "io/atomic_output.h"
+#include "memlog/columns.h"
+#include "memlog/sampler.h"
 #include "time_format.h"
 
 extern char** environ;

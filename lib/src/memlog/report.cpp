@@ -13,9 +13,9 @@
 #include <iterator>
 
 #include "memtk/base/format.h"
-#include "memtk/base/scoped.h"
-#include "memtk/csv/reader.h"
-#include "memtk/memlog/columns.h"
+#include "base/scoped.h"
+#include "csv/reader.h"
+#include "memlog/columns.h"
 #include "memtk/memlog/recorder.h"
 #include "time_format.h"
 

@@ -1,6 +1,6 @@
 // The /proc sampler. See sampler.h for the strategy; the comments here say why
 // each step is as cheap as it is.
-#include "memtk/memlog/sampler.h"
+#include "memlog/sampler.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <cstring>
 
 #include "memtk/base/flat_map.h"
-#include "memtk/base/scoped.h"
+#include "base/scoped.h"
 #include "nvml.h"
 
 namespace memtk::memlog {

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 
-#include "memtk/csv/number.h"
-#include "memtk/csv/reader.h"
+#include "csv/number.h"
+#include "csv/reader.h"
 
 namespace memtk::memlog {
 

@@ -3,7 +3,7 @@
 // Opcodes are parsed straight out of the caller's chunk; only an opcode that
 // straddles two chunks is copied into carry_. Each opcode is then executed
 // by the pass: RefCountPass only notes memo traffic, Decoder builds values.
-#include "memtk/pickle/decoder.h"
+#include "pickle/decoder.h"
 
 #include <algorithm>
 #include <array>

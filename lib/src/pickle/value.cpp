@@ -1,4 +1,4 @@
-#include "memtk/pickle/value.h"
+#include "pickle/value.h"
 
 #include <cmath>
 #include <cstdio>

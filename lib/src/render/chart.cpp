@@ -1,11 +1,11 @@
-#include "memtk/render/chart.h"
+#include "render/chart.h"
 
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "memtk/render/text.h"
+#include "render/text.h"
 
 namespace memtk::render {
 

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "memtk/render/text.h"
+#include "render/text.h"
 
 namespace memtk::render {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "memtk/base/status.h"
-#include "memtk/render/chart.h"
+#include "render/chart.h"
 #include "memtk/render/image.h"
 #include "timeline/layout.h"
 

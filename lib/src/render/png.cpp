@@ -1,10 +1,10 @@
-#include "memtk/render/png.h"
+#include "render/png.h"
 
 #include <fmt/core.h>
 #include <zlib.h>
 
-#include "memtk/base/scoped.h"
-#include "memtk/io/atomic_output.h"
+#include "base/scoped.h"
+#include "io/atomic_output.h"
 
 namespace memtk::render {
 

@@ -1,7 +1,7 @@
 // memtk's bitmap font: 95 glyphs, 5 columns × 9 rows ('#' = ink), rows 0-6
 // above the baseline and 7-8 for descenders. Written as pictures so a
 // reviewer can see every glyph; parsed into row bitmasks at compile time.
-#include "memtk/render/text.h"
+#include "render/text.h"
 
 #include <array>
 #include <cstdint>

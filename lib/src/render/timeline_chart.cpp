@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "memtk/base/format.h"
-#include "memtk/render/text.h"
+#include "render/text.h"
 #include "render/chart_frame.h"
 #include "render/charts.h"
 

@@ -1,4 +1,4 @@
-#include "memtk/snapshot/allocations.h"
+#include "snapshot/allocations.h"
 
 #include <algorithm>
 #include <vector>

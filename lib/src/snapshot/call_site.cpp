@@ -1,4 +1,4 @@
-#include "memtk/snapshot/call_site.h"
+#include "snapshot/call_site.h"
 
 #include <fmt/format.h>
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "memtk/pickle/decoder.h"
+#include "pickle/decoder.h"
 #include "memtk/snapshot/snapshot.h"
 
 namespace memtk::snapshot {

@@ -18,7 +18,7 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
-#include "memtk/io/input_file.h"
+#include "io/input_file.h"
 #include "memtk/snapshot/snapshot.h"
 #include "snapshot/interpreter.h"
 

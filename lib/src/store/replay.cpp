@@ -8,7 +8,7 @@
 #include <cstring>
 #include <optional>
 
-#include "memtk/base/scoped.h"
+#include "base/scoped.h"
 #include "store/row_ahead.h"
 #include "store/sqlite.h"
 

@@ -1,8 +1,8 @@
-#include "memtk/store/snapshot_db.h"
+#include "store/snapshot_db.h"
 
 #include <fmt/format.h>
 
-#include "memtk/snapshot/call_site.h"
+#include "snapshot/call_site.h"
 #include "store/sqlite.h"
 #include "memtk/timeline/peak.h"
 #include "memtk/version.h"

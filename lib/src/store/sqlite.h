@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "memtk/base/scoped.h"
+#include "base/scoped.h"
 #include "memtk/base/status.h"
 
 namespace memtk::store {

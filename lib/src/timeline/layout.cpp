@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "memtk/io/atomic_output.h"
+#include "io/atomic_output.h"
 
 namespace memtk::timeline {
 

@@ -40,7 +40,7 @@
 #include <vector>
 
 #include "memtk/base/flat_map.h"
-#include "memtk/base/scoped.h"
+#include "base/scoped.h"
 #include "memtk/base/status.h"
 #include "memtk/render/image.h"
 #include "memtk/snapshot/snapshot.h"

@@ -1,6 +1,6 @@
 #include "timeline/timeline_sink.h"
 
-#include "memtk/snapshot/call_site.h"
+#include "snapshot/call_site.h"
 
 namespace memtk::timeline {
 

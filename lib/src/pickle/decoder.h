@@ -26,7 +26,7 @@
 
 #include "memtk/base/status.h"
 #include "memtk/base/string_pool.h"
-#include "memtk/pickle/value.h"
+#include "pickle/value.h"
 
 namespace memtk::pickle {
 

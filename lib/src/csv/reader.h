@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "memtk/base/status.h"
-#include "memtk/csv/number.h"
+#include "csv/number.h"
 
 namespace memtk::csv {
 

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "memtk/base/status.h"
-#include "memtk/memlog/columns.h"
+#include "memlog/columns.h"
 
 namespace memtk::memlog {
 

@@ -29,7 +29,7 @@
 #include <memory>
 #include <string>
 
-#include "memtk/snapshot/allocations.h"
+#include "snapshot/allocations.h"
 #include "memtk/snapshot/snapshot.h"
 
 namespace memtk::store {
