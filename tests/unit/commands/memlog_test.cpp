@@ -1,0 +1,67 @@
+// commands::RunMemlog: the flag rules of `memtk memlog`, without the CLI.
+#include "memtk/commands/memlog.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace memtk;
+
+namespace {
+
+std::string UsageOf(const commands::MemlogOptions& o) {
+  auto r = commands::RunMemlog(o, [](std::string_view) {});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kUsage);
+  return r.status().message();
+}
+
+}  // namespace
+
+TEST_CASE("memlog flag combinations that cannot work are usage errors", "[memlog][commands]") {
+  commands::MemlogOptions o;
+  o.mark = "epoch";
+  CHECK(UsageOf(o) == "--mark needs --into CSV (the recording to mark)");
+  o.into = "run.csv";
+  o.output = "other.csv";
+  CHECK(UsageOf(o) == "--mark only appends a marker; it takes no -o, --pid or command");
+
+  commands::MemlogOptions r;
+  CHECK(UsageOf(r) == "-o OUT.csv is required");
+  r.output = "x.csv";
+  r.pid = 1;
+  r.command = {"true"};
+  CHECK(UsageOf(r) == "give either --pid or a command, not both");
+  r.pid = 0;
+  r.interval = "0.5ms";
+  CHECK(UsageOf(r) == "--interval 0.5ms: expected a duration of at least 1ms (10ms, 0.5s, 2m)");
+  r.interval = "10ms";
+  r.duration = "10s";
+  CHECK(UsageOf(r) == "--duration is for --pid and the machine; a command is watched until it exits");
+}
+
+// Issue #15: a successful mark used to reach the error printer as an ok
+// Status; it must come back as a result with exit status 0.
+TEST_CASE("a mark into a recording succeeds with exit status 0", "[memlog][commands]") {
+  const std::string dir = fmt::format("/tmp/memtk-unit-{}-mark", ::getpid());
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(std::string(MEMTK_DATA_DIR) + "/memlog/train.csv", dir + "/train.csv",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(std::string(MEMTK_DATA_DIR) + "/memlog/train.log.csv", dir + "/train.log.csv",
+                             std::filesystem::copy_options::overwrite_existing);
+  commands::MemlogOptions o;
+  o.mark = "epoch 2";
+  o.into = dir + "/train.csv";
+  auto r = commands::RunMemlog(o, [](std::string_view) {});
+  REQUIRE(r.ok());
+  CHECK(r->exit_status == 0);
+  std::ifstream log(dir + "/train.log.csv");
+  std::stringstream text;
+  text << log.rdbuf();
+  CHECK(text.str().find("mark,\"epoch 2\"") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}

@@ -1,0 +1,95 @@
+// The one database replay: what ReplayOptions leave out, and read-ahead
+// delivering exactly what the plain replay does.
+#include "store/replay.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <set>
+#include <vector>
+
+#include "memtk/commands/convert.h"
+
+using namespace memtk;
+
+namespace {
+
+struct Seen : snapshot::SnapshotSink {
+  std::vector<std::tuple<uint64_t, uint32_t, bool, int64_t, std::string>> events;
+  std::set<int64_t> segment_devices;
+  uint64_t stacks = 0, blocks = 0, annotations = 0;
+  const snapshot::Tables* t = nullptr;
+  Status OnBegin(const snapshot::Tables& tables) override {
+    t = &tables;
+    return OkStatus();
+  }
+  Status OnStack(StackId, std::span<const FrameId>) override {
+    ++stacks;
+    return OkStatus();
+  }
+  Status OnSegment(const snapshot::Segment& s) override {
+    segment_devices.insert(s.host ? -1 : s.device);
+    return OkStatus();
+  }
+  Status OnBlock(const snapshot::Block&) override {
+    ++blocks;
+    return OkStatus();
+  }
+  Status OnEvent(const snapshot::TraceEvent& e) override {
+    events.emplace_back(e.id, e.device, e.host, e.size, std::string(t->String(e.action_name)));
+    return OkStatus();
+  }
+  Status OnAnnotation(const snapshot::Annotation&) override {
+    ++annotations;
+    return OkStatus();
+  }
+};
+
+std::string ConvertedSample() {
+  const std::string db = fmt::format("/tmp/memtk-unit-{}-replay.db", ::getpid());
+  REQUIRE(commands::ConvertOne(std::string(MEMTK_DATA_DIR) + "/sample.pickle", db, {}).status.ok());
+  return db;
+}
+
+}  // namespace
+
+TEST_CASE("a database replays the same records as its snapshot", "[replay]") {
+  const std::string db = ConvertedSample();
+  Seen from_db, from_pickle;
+  REQUIRE(store::ReadInput(db, &from_db).ok());
+  REQUIRE(store::ReadInput(std::string(MEMTK_DATA_DIR) + "/sample.pickle", &from_pickle).ok());
+  CHECK(from_db.events == from_pickle.events);
+  CHECK(from_db.stacks == from_pickle.stacks);
+  CHECK(from_db.blocks == from_pickle.blocks);
+  CHECK(from_db.segment_devices == from_pickle.segment_devices);
+  ::unlink(db.c_str());
+}
+
+TEST_CASE("read-ahead replays exactly what the plain replay does", "[replay]") {
+  const std::string db = ConvertedSample();
+  Seen plain, ahead;
+  REQUIRE(store::ReplayDb(db, &plain).ok());
+  REQUIRE(store::ReplayDb(db, &ahead, {.read_ahead = true}).ok());
+  REQUIRE_FALSE(plain.events.empty());
+  CHECK(plain.events == ahead.events);
+  ::unlink(db.c_str());
+}
+
+TEST_CASE("a device-only replay reads that device's rows and nothing else", "[replay]") {
+  const std::string db = ConvertedSample();
+  Seen all, one, no_segments;
+  REQUIRE(store::ReplayDb(db, &all).ok());
+  REQUIRE(store::ReplayDb(db, &one, {.device = 1}).ok());
+  REQUIRE(store::ReplayDb(db, &no_segments, {.segments = false}).ok());
+  size_t device1 = 0;
+  for (const auto& e : all.events) device1 += std::get<1>(e) == 1 && !std::get<2>(e);
+  REQUIRE(device1 > 0);
+  CHECK(one.events.size() == device1);
+  for (const auto& e : one.events) CHECK((std::get<1>(e) == 1 && !std::get<2>(e)));
+  CHECK(one.segment_devices == std::set<int64_t>{1});
+  CHECK(no_segments.segment_devices.empty());
+  CHECK(no_segments.blocks == 0);
+  CHECK(no_segments.events == all.events);
+  ::unlink(db.c_str());
+}
