@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -67,6 +68,18 @@ void PutObjects(Writer& w, std::string_view key, const Range& items, F&& fill) {
     fill(ww, item);
     ww.EndObject();
   });
+}
+
+/// A whole report: one JSON object, `fill(w)` writing its members, and a
+/// newline.
+template <class F>
+std::string ObjectText(F&& fill) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  fill(w);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize()) + "\n";
 }
 
 }  // namespace memtk::json

@@ -30,94 +30,91 @@ void WriteLine(JsonWriter& w, const LogLine& l) {
 }  // namespace
 
 std::string MemlogReportJson(const MemlogReport& r) {
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  w.StartObject();
-  Put(w, "kind", std::string_view("memlog"));
-  Put(w, "file", r.path);
-  Key(w, "log_file");
-  r.log_path.empty() ? w.Null() : w.String(r.log_path.c_str());
-  Put(w, "column", r.column);
-  Put(w, "samples", r.samples);
-  Put(w, "truncated_rows", r.truncated_rows);
-  Put(w, "duration_s", r.duration_s);
-  Put(w, "mean_interval_s", r.mean_interval_s);
-  Put(w, "max_gap_s", r.max_gap_s);
-  Put(w, "start_utc", r.start_utc);
-  Put(w, "end_utc", r.end_utc);
-  Put(w, "start_bytes", r.start_bytes);
-  Put(w, "end_bytes", r.end_bytes);
-  Put(w, "min_bytes", r.min_bytes);
-  Key(w, "peak");
-  w.StartObject();
-  Put(w, "bytes", r.peak_bytes);
-  Put(w, "elapsed_s", r.peak_s - r.start_elapsed_s);
-  Put(w, "time_utc", r.peak_utc);
-  Key(w, "hwm_bytes");
-  r.hwm_max ? w.Int64(*r.hwm_max) : w.Null();
-  Key(w, "last_log_line");
-  r.before_peak ? WriteLine(w, *r.before_peak) : void(w.Null());
-  w.EndObject();
-  Key(w, "startup");
-  if (r.plateau) {
+  return json::ObjectText([&](JsonWriter& w) {
+    Put(w, "kind", std::string_view("memlog"));
+    Put(w, "file", r.path);
+    Key(w, "log_file");
+    r.log_path.empty() ? w.Null() : w.String(r.log_path.c_str());
+    Put(w, "column", r.column);
+    Put(w, "samples", r.samples);
+    Put(w, "truncated_rows", r.truncated_rows);
+    Put(w, "duration_s", r.duration_s);
+    Put(w, "mean_interval_s", r.mean_interval_s);
+    Put(w, "max_gap_s", r.max_gap_s);
+    Put(w, "start_utc", r.start_utc);
+    Put(w, "end_utc", r.end_utc);
+    Put(w, "start_bytes", r.start_bytes);
+    Put(w, "end_bytes", r.end_bytes);
+    Put(w, "min_bytes", r.min_bytes);
+    Key(w, "peak");
     w.StartObject();
-    Put(w, "seconds", r.startup_s);
-    Put(w, "bytes", r.startup_bytes);
+    Put(w, "bytes", r.peak_bytes);
+    Put(w, "elapsed_s", r.peak_s - r.start_elapsed_s);
+    Put(w, "time_utc", r.peak_utc);
+    Key(w, "hwm_bytes");
+    r.hwm_max ? w.Int64(*r.hwm_max) : w.Null();
+    Key(w, "last_log_line");
+    r.before_peak ? WriteLine(w, *r.before_peak) : void(w.Null());
     w.EndObject();
-  } else {
-    w.Null();
-  }
-  Key(w, "steady");
-  if (r.steady) {
-    w.StartObject();
-    Put(w, "from_s", r.steady_from_s - r.start_elapsed_s);
-    Put(w, "to_s", r.steady_to_s - r.start_elapsed_s);
-    Put(w, "growth_mib_per_hour", r.growth_bytes_per_hour / kMiB);
-    Put(w, "r_squared", r.r_squared);
-    Put(w, "residual_rms_bytes", r.residual_rms_bytes);
-    w.EndObject();
-  } else {
-    w.Null();
-  }
-  Key(w, "final_drop");
-  if (r.drop) {
-    w.StartObject();
-    Put(w, "from_s", r.drop_from_s - r.start_elapsed_s);
-    Put(w, "to_s", r.drop_to_s - r.start_elapsed_s);
-    Put(w, "from_bytes", r.drop_from_bytes);
-    Put(w, "to_bytes", r.drop_to_bytes);
-    Put(w, "bytes", r.drop_from_bytes - r.drop_to_bytes);
-    w.EndObject();
-  } else {
-    w.Null();
-  }
-  PutObjects(w, "jumps", r.jumps, [&](JsonWriter& o, const Jump& j) {
-    Put(o, "bytes", j.rise());
-    Put(o, "from_s", j.from_s - r.start_elapsed_s);
-    Put(o, "to_s", j.to_s - r.start_elapsed_s);
-    Put(o, "to_utc", j.to_utc);
-    Put(o, "from_bytes", j.from_bytes);
-    Put(o, "to_bytes", j.to_bytes);
-    PutArray(o, "log_lines", j.lines, WriteLine);
-    Key(o, "last_line_before");
-    j.before&& j.lines.empty() ? WriteLine(o, *j.before) : void(o.Null());
-  });
-  Put(w, "log_lines", r.log_lines);
-  Put(w, "marks_total", r.mark_count);
-  PutArray(w, "marks", r.marks, WriteLine);
-  PutObjects(w, "columns", r.columns, [&](JsonWriter& o, const ColumnSummary& c) {
-    Put(o, "name", c.name);
-    Put(o, "samples", c.present);
-    if (c.present > 0) {
-      Put(o, "min", c.min);
-      Put(o, "max", c.max);
-      Put(o, "max_at_s", c.max_s - r.start_elapsed_s);
-      Put(o, "first", c.first);
-      Put(o, "last", c.last);
+    Key(w, "startup");
+    if (r.plateau) {
+      w.StartObject();
+      Put(w, "seconds", r.startup_s);
+      Put(w, "bytes", r.startup_bytes);
+      w.EndObject();
+    } else {
+      w.Null();
     }
+    Key(w, "steady");
+    if (r.steady) {
+      w.StartObject();
+      Put(w, "from_s", r.steady_from_s - r.start_elapsed_s);
+      Put(w, "to_s", r.steady_to_s - r.start_elapsed_s);
+      Put(w, "growth_mib_per_hour", r.growth_bytes_per_hour / kMiB);
+      Put(w, "r_squared", r.r_squared);
+      Put(w, "residual_rms_bytes", r.residual_rms_bytes);
+      w.EndObject();
+    } else {
+      w.Null();
+    }
+    Key(w, "final_drop");
+    if (r.drop) {
+      w.StartObject();
+      Put(w, "from_s", r.drop_from_s - r.start_elapsed_s);
+      Put(w, "to_s", r.drop_to_s - r.start_elapsed_s);
+      Put(w, "from_bytes", r.drop_from_bytes);
+      Put(w, "to_bytes", r.drop_to_bytes);
+      Put(w, "bytes", r.drop_from_bytes - r.drop_to_bytes);
+      w.EndObject();
+    } else {
+      w.Null();
+    }
+    PutObjects(w, "jumps", r.jumps, [&](JsonWriter& o, const Jump& j) {
+      Put(o, "bytes", j.rise());
+      Put(o, "from_s", j.from_s - r.start_elapsed_s);
+      Put(o, "to_s", j.to_s - r.start_elapsed_s);
+      Put(o, "to_utc", j.to_utc);
+      Put(o, "from_bytes", j.from_bytes);
+      Put(o, "to_bytes", j.to_bytes);
+      PutArray(o, "log_lines", j.lines, WriteLine);
+      Key(o, "last_line_before");
+      j.before&& j.lines.empty() ? WriteLine(o, *j.before) : void(o.Null());
+    });
+    Put(w, "log_lines", r.log_lines);
+    Put(w, "marks_total", r.mark_count);
+    PutArray(w, "marks", r.marks, WriteLine);
+    PutObjects(w, "columns", r.columns, [&](JsonWriter& o, const ColumnSummary& c) {
+      Put(o, "name", c.name);
+      Put(o, "samples", c.present);
+      if (c.present > 0) {
+        Put(o, "min", c.min);
+        Put(o, "max", c.max);
+        Put(o, "max_at_s", c.max_s - r.start_elapsed_s);
+        Put(o, "first", c.first);
+        Put(o, "last", c.last);
+      }
+    });
   });
-  w.EndObject();
-  return std::string(sb.GetString(), sb.GetSize()) + "\n";
 }
 
 }  // namespace memtk::present

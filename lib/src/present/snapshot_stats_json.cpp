@@ -152,27 +152,24 @@ void Device(JsonWriter& w, const DeviceReport& r) {
 }  // namespace
 
 std::string SnapshotReportJson(const SnapshotReport& r) {
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  Put(w, "source", r.source);
-  Put(w, "format", r.format);
-  Put(w, "bare_segment_list", r.bare_segment_list);
-  Put(w, "events", r.events);
-  Put(w, "host_events", r.host_events);
-  Put(w, "segments", r.segments);
-  Put(w, "blocks", r.blocks);
-  PutArray(w, "devices", r.devices, Device);
-  Key(w, "data_problems");
-  w.StartObject();
-  for (size_t i = 0; i < static_cast<size_t>(Stat::kCount); ++i) {
-    uint64_t v = r.stats.Get(static_cast<Stat>(i));
-    if (v == 0) continue;
-    Put(w, GetStatInfo(static_cast<Stat>(i)).name, v);
-  }
-  w.EndObject();
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+  return json::ObjectText([&](JsonWriter& w) {
+    Put(w, "source", r.source);
+    Put(w, "format", r.format);
+    Put(w, "bare_segment_list", r.bare_segment_list);
+    Put(w, "events", r.events);
+    Put(w, "host_events", r.host_events);
+    Put(w, "segments", r.segments);
+    Put(w, "blocks", r.blocks);
+    PutArray(w, "devices", r.devices, Device);
+    Key(w, "data_problems");
+    w.StartObject();
+    for (size_t i = 0; i < static_cast<size_t>(Stat::kCount); ++i) {
+      uint64_t v = r.stats.Get(static_cast<Stat>(i));
+      if (v == 0) continue;
+      Put(w, GetStatInfo(static_cast<Stat>(i)).name, v);
+    }
+    w.EndObject();
+  });
 }
 
 }  // namespace memtk::present
