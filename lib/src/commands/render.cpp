@@ -7,8 +7,8 @@
 
 #include "memlog/series_bins.h"
 #include "memtk/memlog/report.h"
-#include "render/png.h"
 #include "render/charts.h"
+#include "render/png.h"
 #include "store/replay.h"
 #include "timeline/timeline_sink.h"
 
@@ -31,9 +31,10 @@ render::ChartOptions ChartOptionsOf(const RenderOptions& o) {
 StatusOr<render::Image> RenderTimeline(const RenderOptions& o, RenderSummary* summary) {
   timeline::TimelineBuilder builder(o.view, o.device);
   timeline::TimelineSink sink(&builder);
-  // From a database, only the device's rows, with SQLite decoding the events
-  // on a second thread while this one lays them out.
-  RETURN_IF_ERROR(store::ReadInput(o.input, &sink, {}, {.device = o.device, .read_ahead = true}));
+  // From a database: only the device's rows and each stack's call site, with
+  // SQLite decoding the events on a second thread while this one lays them out.
+  RETURN_IF_ERROR(store::ReadInput(
+      o.input, &sink, {}, {.device = o.device, .call_sites_only = true, .event_details = false, .read_ahead = true}));
   auto t = builder.Finish(o.device);
   if (!t.ok()) return t.status().WithContext(o.input);
   render::ChartSummary drawn;

@@ -34,25 +34,26 @@ Status ReadStack(sqlite3_stmt* s, int col, int64_t num_stacks, const std::string
   return OkStatus();
 }
 
-std::optional<std::string> ColumnOptText(sqlite3_stmt* s, int col) {
-  if (sqlite3_column_type(s, col) == SQLITE_NULL) return std::nullopt;
-  return std::string(ColumnText(s, col));
-}
-
 // One `events` row as decoded, before its strings are interned (interning
 // happens on the sink's thread: Tables is not shared between threads).
+// Compact (about 120 bytes): read-ahead queues thousands of them, and
+// copying them is part of the per-event cost.
 struct EventRow {
   uint64_t id = 0, index = 0;
+  int64_t size = 0, stream = 0, addr = 0, time_us = 0, device_free = 0;
   uint32_t device = 0;
-  bool host = false;
-  Action action = Action::kUnknown;
-  std::string action_text;  // unknown actions only
-  std::optional<int64_t> addr, time_us, device_free;
-  int64_t size = 0, stream = 0;
   std::optional<StackId> stack, forward_stack;
-  std::optional<std::string> compile_context;
-  std::string user_metadata;
+  Action action = Action::kUnknown;
+  bool host = false, has_addr = false, has_time = false, has_device_free = false, has_compile_context = false;
+  // text = [action name, unknown actions only][compile_context][user_metadata]
+  uint32_t action_len = 0, compile_context_len = 0;
+  std::string text;
 };
+
+void SetOpt(sqlite3_stmt* s, int col, int64_t* value, bool* has) {
+  *has = sqlite3_column_type(s, col) != SQLITE_NULL;
+  *value = *has ? sqlite3_column_int64(s, col) : 0;
+}
 
 }  // namespace
 
@@ -128,16 +129,20 @@ Status ReplayDb(const std::string& path, SnapshotSink* sink, const ReplayOptions
     }
     return OkStatus();
   };
-  RETURN_IF_ERROR(ForEachRow(d, path, "SELECT stack_id, frame_id FROM stack_frames ORDER BY stack_id, position",
-                             [&](sqlite3_stmt* s) -> Status {
-                               int64_t sid = sqlite3_column_int64(s, 0), fid = sqlite3_column_int64(s, 1);
-                               if (sid < open || sid >= num_stacks || fid < 0 ||
-                                   fid >= static_cast<int64_t>(t.frames.size()))
-                                 return InvalidInput(fmt::format("{}: stack_frames refers to a missing row", path));
-                               RETURN_IF_ERROR(open_until(sid));
-                               t.stack_frames.push_back(FrameId{static_cast<uint32_t>(fid)});
-                               return OkStatus();
-                             }));
+  // Call sites only: each stack is its stacks.site_frame_id (computed by the
+  // same rule when the database was written), one row per stack instead of
+  // one per frame of every stack.
+  const std::string stack_sql = options.call_sites_only
+                                    ? "SELECT id, site_frame_id FROM stacks WHERE site_frame_id IS NOT NULL ORDER BY id"
+                                    : "SELECT stack_id, frame_id FROM stack_frames ORDER BY stack_id, position";
+  RETURN_IF_ERROR(ForEachRow(d, path, stack_sql, [&](sqlite3_stmt* s) -> Status {
+    int64_t sid = sqlite3_column_int64(s, 0), fid = sqlite3_column_int64(s, 1);
+    if (sid < open || sid >= num_stacks || fid < 0 || fid >= static_cast<int64_t>(t.frames.size()))
+      return InvalidInput(fmt::format("{}: stack_frames refers to a missing row", path));
+    RETURN_IF_ERROR(open_until(sid));
+    t.stack_frames.push_back(FrameId{static_cast<uint32_t>(fid)});
+    return OkStatus();
+  }));
   RETURN_IF_ERROR(open_until(num_stacks));
 
   const std::string device_only =
@@ -192,9 +197,11 @@ Status ReplayDb(const std::string& path, SnapshotSink* sink, const ReplayOptions
   }
   // Events: decoded into an EventRow (on this thread, or on a second one
   // with read_ahead), then interned and sent from this thread.
+  // The details (stream, forward stack, device_free, compile_context) come
+  // last, so a replay without them reads and decodes fewer columns.
   const std::string events_sql =
-      "SELECT id, device, idx, host, action, addr, size, stream, time_us, stack_id, forward_stack_id, device_free, "
-      "compile_context, user_metadata FROM events" +
+      std::string("SELECT id, device, idx, host, action, addr, size, time_us, stack_id, user_metadata") +
+      (options.event_details ? ", stream, forward_stack_id, device_free, compile_context" : "") + " FROM events" +
       (options.device ? fmt::format(" WHERE device = {} AND host = 0", *options.device) : std::string()) +
       " ORDER BY id";
   auto decode = [&](sqlite3_stmt* s, EventRow* r) -> Status {
@@ -204,45 +211,55 @@ Status ReplayDb(const std::string& path, SnapshotSink* sink, const ReplayOptions
     r->host = sqlite3_column_int64(s, 3) != 0;
     std::string_view action = ColumnText(s, 4);
     r->action = ActionFromName(action);
-    r->action_text.clear();
-    if (r->action == Action::kUnknown) r->action_text = action;
-    r->addr = ColumnOptInt(s, 5);
+    r->text.clear();
+    if (r->action == Action::kUnknown) r->text = action;
+    r->action_len = static_cast<uint32_t>(r->text.size());
+    SetOpt(s, 5, &r->addr, &r->has_addr);
     r->size = sqlite3_column_int64(s, 6);
-    r->stream = sqlite3_column_int64(s, 7);
-    r->time_us = ColumnOptInt(s, 8);
-    RETURN_IF_ERROR(ReadStack(s, 9, num_stacks, path, "events", &r->stack));
-    RETURN_IF_ERROR(ReadStack(s, 10, num_stacks, path, "events", &r->forward_stack));
-    r->device_free = ColumnOptInt(s, 11);
-    r->compile_context = ColumnOptText(s, 12);
-    r->user_metadata = ColumnText(s, 13);
+    SetOpt(s, 7, &r->time_us, &r->has_time);
+    RETURN_IF_ERROR(ReadStack(s, 8, num_stacks, path, "events", &r->stack));
+    r->has_compile_context = false;
+    r->compile_context_len = 0;
+    if (options.event_details) {
+      r->stream = sqlite3_column_int64(s, 10);
+      RETURN_IF_ERROR(ReadStack(s, 11, num_stacks, path, "events", &r->forward_stack));
+      SetOpt(s, 12, &r->device_free, &r->has_device_free);
+      r->has_compile_context = sqlite3_column_type(s, 13) != SQLITE_NULL;
+      std::string_view cc = ColumnText(s, 13);
+      r->text += cc;
+      r->compile_context_len = static_cast<uint32_t>(cc.size());
+    }
+    r->text += ColumnText(s, 9);  // user_metadata
     return OkStatus();
   };
   // Known action names are interned once, not per row.
   std::array<std::optional<StringId>, kNumActions> action_ids{};
   TraceEvent e;
   auto emit = [&](const EventRow& r) -> Status {
+    const std::string_view text(r.text);
     e.id = r.id;
     e.device = r.device;
     e.index = r.index;
     e.host = r.host;
     e.action = r.action;
     if (r.action == Action::kUnknown) {
-      e.action_name = t.strings.Intern(r.action_text);
+      e.action_name = t.strings.Intern(text.substr(0, r.action_len));
     } else {
       auto& id = action_ids[static_cast<size_t>(r.action)];
       if (!id) id = t.strings.Intern(ActionName(r.action));
       e.action_name = *id;
     }
-    e.addr = static_cast<uint64_t>(r.addr.value_or(0));
-    e.has_addr = r.addr.has_value();
+    e.addr = static_cast<uint64_t>(r.addr);
+    e.has_addr = r.has_addr;
     e.size = r.size;
     e.stream = r.stream;
-    e.time_us = r.time_us;
+    e.time_us = r.has_time ? std::optional<int64_t>(r.time_us) : std::nullopt;
     e.stack = r.stack;
     e.forward_stack = r.forward_stack;
-    e.device_free = r.device_free;
-    e.compile_context = r.compile_context ? t.strings.Intern(*r.compile_context) : kNoString;
-    e.user_metadata = r.user_metadata;
+    e.device_free = r.has_device_free ? std::optional<int64_t>(r.device_free) : std::nullopt;
+    e.compile_context =
+        r.has_compile_context ? t.strings.Intern(text.substr(r.action_len, r.compile_context_len)) : kNoString;
+    e.user_metadata = text.substr(r.action_len + r.compile_context_len);
     ++summary.events;
     return sink->OnEvent(e);
   };

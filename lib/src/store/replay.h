@@ -29,6 +29,14 @@ struct ReplayOptions {
   std::optional<uint32_t> device;
   /// Segments and their blocks.
   bool segments = true;
+  /// Each stack as its call-site frame alone (stacks.site_frame_id, written
+  /// by snapshot/call_site.h's rule), for sinks that only group by call site:
+  /// one row per stack instead of one per frame of every stack.
+  bool call_sites_only = false;
+  /// Events with every field. false: only what a timeline needs (id, device,
+  /// index, action, addr, size, time, stack, user_metadata); stream,
+  /// forward_stack, device_free and compile_context stay empty.
+  bool event_details = true;
   /// Decode `events` rows on a second read-only connection and thread while
   /// the sink consumes them (worth it when the sink's own work per event is
   /// comparable to SQLite's decoding, as for render-png).

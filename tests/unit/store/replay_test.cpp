@@ -1,5 +1,6 @@
 // The one database replay: what ReplayOptions leave out, and read-ahead
 // delivering exactly what the plain replay does.
+#include "snapshot/call_site.h"
 #include "store/replay.h"
 
 #include <fmt/format.h>
@@ -91,5 +92,30 @@ TEST_CASE("a device-only replay reads that device's rows and nothing else", "[re
   CHECK(no_segments.segment_devices.empty());
   CHECK(no_segments.blocks == 0);
   CHECK(no_segments.events == all.events);
+  ::unlink(db.c_str());
+}
+
+TEST_CASE("a call-sites-only replay gives each stack its call-site frame", "[replay]") {
+  const std::string db = ConvertedSample();
+  struct Sites : snapshot::SnapshotSink {
+    const snapshot::Tables* t = nullptr;
+    std::vector<std::pair<uint32_t, std::string>> sites;
+    bool full = true;
+    Status OnBegin(const snapshot::Tables& tables) override {
+      t = &tables;
+      return OkStatus();
+    }
+    Status OnStack(StackId id, std::span<const FrameId> frames) override {
+      if (!full && frames.size() > 1) return InvalidInput("more than the call site");
+      auto site = snapshot::CallSiteFrame(*t, frames);
+      if (site) sites.emplace_back(id.value, snapshot::FormatFrame(*t, *site));
+      return OkStatus();
+    }
+  } full, sites_only;
+  sites_only.full = false;
+  REQUIRE(store::ReplayDb(db, &full).ok());
+  REQUIRE(store::ReplayDb(db, &sites_only, {.call_sites_only = true}).ok());
+  REQUIRE_FALSE(full.sites.empty());
+  CHECK(full.sites == sites_only.sites);
   ::unlink(db.c_str());
 }
