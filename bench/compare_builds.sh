@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Two memtk builds, interleaved on the same inputs: convert, stats (pickle and
 # database) and render-png (database and pickle), REPS rounds. Prints one line
-# per run: input|command|build|wall s|user+sys s|peak RSS KiB. Compare CPU
+# per run: input|command from pickle/db|build|wall s|user+sys s|peak RSS KiB. Compare CPU
 # seconds (and medians) when the machine is shared: wall time swings with load.
 #
 # usage: bench/compare_builds.sh OLD_MEMTK NEW_MEMTK REPS INPUT.pickle...
@@ -25,7 +25,9 @@ for _ in $(seq "$reps"); do
         # shellcheck disable=SC2086
         /usr/bin/time -f "%e %U %S %M" -o "$work/t" "$bin" $cmd >/dev/null 2>&1
         read -r e u s r <"$work/t"
-        echo "$(basename "$in")|${cmd%% *}|$which|$e|$(echo "$u + $s" | bc)|$r"
+        from=pickle
+        [[ $cmd == *"$db"* ]] && from=db
+        echo "$(basename "$in")|${cmd%% *} from $from|$which|$e|$(echo "$u + $s" | bc)|$r"
         rm -f "$work/out.db"
       done
     done
