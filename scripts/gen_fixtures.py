@@ -53,6 +53,14 @@ def main():
     # Hostile: a pickle that would run os.system.
     with open(os.path.join(DATA, "evil.pickle"), "wb") as f:
         f.write(b"\x80\x04\x95\x1c\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x94\x8c\x06system\x94\x93\x94\x8c\x04true\x94\x85\x94R\x94.")
+    # Hostile: a refused global whose name carries a newline, CR and ESC
+    # sequences, so echoing it raw would forge a "memtk convert: ... ->"
+    # success line on the terminal (issue #16). Messages must escape it.
+    mod, name = b"os\x1b[2K", b"system\nmemtk convert: a.pickle -> a.db: 3 events\r\x1b[K"
+    body = (b"\x8c" + bytes([len(mod)]) + mod + b"\x8c" + bytes([len(name)]) + name + b"\x93" +
+            b"\x8c\x04true\x85R.")
+    with open(os.path.join(DATA, "evil_escape.pickle"), "wb") as f:
+        f.write(b"\x80\x04" + body)
     with open(os.path.join(DATA, "truncated.pickle"), "wb") as f:
         f.write(raw[:1000])
     with open(os.path.join(DATA, "empty.pickle"), "wb") as f:

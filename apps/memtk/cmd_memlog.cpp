@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli_common.h"
+#include "memtk/base/escape.h"
 #include "memtk/commands/memlog.h"
 
 namespace memtk::cli {
@@ -22,15 +23,16 @@ int Run(const MemlogFlags& f) {
   IgnoreSigpipe();
   const bool quiet = f.quiet;
   auto result = commands::RunMemlog(f.options, [quiet](std::string_view notice) {
-    if (!quiet) fmt::print(stderr, "memtk memlog: {}\n", notice);
+    if (!quiet) fmt::print(stderr, "memtk memlog: {}\n", EscapeControl(notice));
   });
   if (!result.ok()) return Fail("memlog", result.status());
   if (!result->spawn_error.empty()) {
-    fmt::print(stderr, "memtk memlog: {}\n", result->spawn_error);
+    fmt::print(stderr, "memtk memlog: {}\n", EscapeControl(result->spawn_error));
     return result->exit_status;
   }
   if (!result->write_error.ok())
-    fmt::print(stderr, "memtk memlog: {} (recording stopped; the command ran on)\n", result->write_error.message());
+    fmt::print(stderr, "memtk memlog: {} (recording stopped; the command ran on)\n",
+               EscapeControl(result->write_error.message()));
   return result->exit_status;
 }
 

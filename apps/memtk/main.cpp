@@ -8,6 +8,7 @@
 #include "cmd_query.h"
 #include "cmd_render_png.h"
 #include "cmd_stats.h"
+#include "memtk/base/escape.h"
 #include "memtk/version.h"
 
 int main(int argc, char** argv) {
@@ -30,7 +31,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "memtk: {}\nRun 'memtk --help' or 'memtk SUBCOMMAND --help' for usage.\n", e.what());
+    fmt::print(stderr, "memtk: {}\nRun 'memtk --help' or 'memtk SUBCOMMAND --help' for usage.\n", memtk::EscapeControl(e.what()));
     return 2;
   }
   return 0;

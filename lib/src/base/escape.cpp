@@ -1,0 +1,88 @@
+#include "memtk/base/escape.h"
+
+#include <fmt/format.h>
+
+#include <cstdint>
+
+namespace memtk {
+
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i] (1 for ASCII), or 0 if the
+// bytes there are not one (overlong, surrogate, truncated, > U+10FFFF);
+// `cp` receives the code point.
+size_t Utf8Length(std::string_view s, size_t i, uint32_t* cp) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = b(0);
+  size_t n;
+  uint32_t v;
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  } else if (c >= 0xC2 && c <= 0xDF) {
+    n = 2, v = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3, v = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4, v = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(k) & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (b(k) & 0x3F);
+  }
+  if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+  *cp = v;
+  return n;
+}
+
+bool Unsafe(uint32_t cp) {
+  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
+}  // namespace
+
+bool NeedsEscape(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    uint32_t cp = 0;
+    size_t n = Utf8Length(text, i, &cp);
+    if (n == 0 || Unsafe(cp)) return true;
+    i += n;
+  }
+  return false;
+}
+
+std::string EscapeControl(std::string_view text) {
+  if (!NeedsEscape(text)) return std::string(text);
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (size_t i = 0; i < text.size();) {
+    uint32_t cp = 0;
+    size_t n = Utf8Length(text, i, &cp);
+    if (n == 0) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i]));
+      ++i;
+      continue;
+    }
+    if (!Unsafe(cp)) {
+      out.append(text.substr(i, n));
+    } else if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\r') {
+      out += "\\r";
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else if (cp < 0x80) {
+      out += fmt::format("\\x{:02x}", cp);
+    } else {
+      out += fmt::format("\\u{:04x}", cp);
+    }
+    i += n;
+  }
+  return out;
+}
+
+}  // namespace memtk
