@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <regex>
@@ -18,6 +17,7 @@
 #include "memtk/commands/convert.h"
 #include "store/snapshot_db.h"
 #include "memtk/version.h"
+#include "store/read_only_sql.h"
 #include "store/replay.h"
 #include "store/sqlite.h"
 
@@ -150,6 +150,7 @@ StatusOr<Db> OpenMemtkDb(const std::string& file, const std::string& path) {
   ASSIGN_OR_RETURN(d.db, store::OpenDb(file, false, true));
   // Belt and braces on top of SQLITE_OPEN_READONLY.
   RETURN_IF_ERROR(store::Exec(d.db.get(), "PRAGMA query_only=1"));
+  RETURN_IF_ERROR(store::HardenForUntrustedSql(d.db.get()));
   ASSIGN_OR_RETURN(std::string version, MetaValue(d, "schema_version"));
   if (version.empty()) return InvalidInput(fmt::format("{}: not a memtk database (no schema_version in meta)", path));
   if (std::atoi(version.c_str()) < store::kSchemaVersion)
@@ -173,16 +174,10 @@ std::string List(const std::vector<int64_t>& v) {
 
 // Runs `sql` through the writer; the statement must only read.
 Status Stream(const Db& d, store::RowWriter& w, std::string_view sql, uint64_t limit) {
-  sqlite3_stmt* raw = nullptr;
-  const char* tail = nullptr;
-  if (sqlite3_prepare_v2(d.db.get(), sql.data(), static_cast<int>(sql.size()), &raw, &tail) != SQLITE_OK)
-    return InvalidInput(fmt::format("{}: SQL error: {}", d.path, sqlite3_errmsg(d.db.get())));
-  ScopedStmt st(raw);
-  if (raw == nullptr) return UsageError("--sql: empty statement");
-  for (const char* p = tail; p && *p; ++p)
-    if (!std::isspace(static_cast<unsigned char>(*p)) && *p != ';') return UsageError("--sql: one statement at a time");
-  if (!sqlite3_stmt_readonly(raw)) return UsageError("--sql: only statements that read are allowed");
-  auto rows = w.Run(d.db.get(), raw, limit, d.path);
+  auto st = store::PrepareReadOnly(d.db.get(), sql);
+  // A statement SQLite cannot compile names the input; refusals are usage.
+  if (!st.ok()) return st.status().code() == StatusCode::kUsage ? st.status() : st.status().WithContext(d.path);
+  auto rows = w.Run(d.db.get(), st->get(), limit, d.path);
   return rows.ok() ? OkStatus() : rows.status();
 }
 
