@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "memtk/base/escape.h"
 #include "memtk/store/row_writer.h"
 
 namespace memtk::cli {
@@ -18,7 +19,7 @@ int ExitCode(const Status& s) {
 }
 
 int Fail(const std::string& cmd, const Status& s) {
-  fmt::print(stderr, "memtk {}: {}\n", cmd, s.message());
+  fmt::print(stderr, "memtk {}: {}\n", cmd, EscapeControl(s.message()));
   return ExitCode(s);
 }
 
@@ -27,7 +28,7 @@ void PrintStatsWarnings(const std::string& cmd, const std::string& input, const 
     const StatInfo& info = GetStatInfo(static_cast<Stat>(i));
     uint64_t v = stats.Get(static_cast<Stat>(i));
     if (v == 0 || info.severity == Severity::kInfo) continue;
-    fmt::print(stderr, "memtk {}: {}: {}: {} × {}: {}\n", cmd, input, SeverityName(info.severity), v, info.name,
+    fmt::print(stderr, "memtk {}: {}: {}: {} × {}: {}\n", cmd, EscapeControl(input), SeverityName(info.severity), v, info.name,
                info.description);
   }
 }

@@ -5,8 +5,10 @@
 #include <string>
 #include <string_view>
 
+#include "memtk/base/escape.h"
 #include "memtk/base/stats.h"
 #include "memtk/base/status.h"
+#include "memtk/io/cleanup.h"
 
 namespace memtk::cli {
 

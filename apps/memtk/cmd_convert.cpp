@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "cli_common.h"
+#include "memtk/base/escape.h"
 #include "memtk/commands/convert.h"
 
 namespace memtk::cli {
@@ -21,6 +22,7 @@ struct ConvertFlags {
 };
 
 int Run(const ConvertFlags& f) {
+  io::InstallInterruptCleanup();  // before any worker thread starts
   commands::ConvertOptions opts = f.opts;
   opts.to = *commands::OutputFormatFromName(f.to);  // CLI11 checked the name
   if (f.device >= 0) {
@@ -35,7 +37,7 @@ int Run(const ConvertFlags& f) {
     opts.progress = [&mu](const std::string& in, uint64_t done, uint64_t total) {
       std::lock_guard<std::mutex> lock(mu);
       if (total)
-        fmt::print(stderr, "\r\033[K{}: {:.0f}% ({} of {} MB)", in, 100.0 * done / total, done >> 20, total >> 20);
+        fmt::print(stderr, "\r\033[K{}: {:.0f}% ({} of {} MB)", EscapeControl(in), 100.0 * done / total, done >> 20, total >> 20);
     };
   }
   auto results = commands::RunConvert(opts);
@@ -49,10 +51,11 @@ int Run(const ConvertFlags& f) {
     }
     PrintStatsWarnings("convert", r.input, r.stats);
     if (!f.quiet && !r.detail.empty())
-      fmt::print("{} -> {}: {} events; {} ({}) in {:.2f} s\n", r.input, r.output, r.summary.events, r.detail,
-                 r.summary.format, r.seconds);
+      fmt::print("{} -> {}: {} events; {} ({}) in {:.2f} s\n", EscapeControl(r.input), EscapeControl(r.output),
+                 r.summary.events, r.detail, r.summary.format, r.seconds);
     else if (!f.quiet)
-      fmt::print("{} -> {}: {} events, {} allocations, {} segments, {} blocks ({}) in {:.2f} s\n", r.input, r.output,
+      fmt::print("{} -> {}: {} events, {} allocations, {} segments, {} blocks ({}) in {:.2f} s\n", EscapeControl(r.input),
+                 EscapeControl(r.output),
                  r.summary.events, r.allocations, r.summary.segments, r.summary.blocks, r.summary.format, r.seconds);
   }
   return rc;

@@ -22,6 +22,7 @@ struct QueryFlags {
 };
 
 int Run(QueryFlags& f) {
+  io::InstallInterruptCleanup();  // a cache conversion may be cut short
   commands::QueryOptions o = f.opts;
   if (f.device >= 0) o.device = static_cast<uint32_t>(f.device);
   o.by_count = f.by == "count";

@@ -24,6 +24,7 @@ struct RenderFlags {
 };
 
 int Run(RenderFlags& f, const CLI::App& sub) {
+  io::InstallInterruptCleanup();
   commands::RenderOptions& o = f.o;
   if (f.device >= 0) o.device = static_cast<uint32_t>(f.device);
   o.x = f.x == "time" ? timeline::XAxis::kTime : timeline::XAxis::kEvent;
@@ -42,10 +43,11 @@ int Run(RenderFlags& f, const CLI::App& sub) {
   if (!s.ok()) return Fail("render-png", s);
   if (!f.quiet && o.output != "-") {
     if (summary.kind == "memlog")
-      fmt::print(stderr, "memtk render-png: {}: {} samples, peak {}\n", o.output, summary.steps,
+      fmt::print(stderr, "memtk render-png: {}: {} samples, peak {}\n", EscapeControl(o.output), summary.steps,
                  FormatBytes(summary.peak_bytes));
     else
-      fmt::print(stderr, "memtk render-png: {}: {} of device {}, {} steps, peak {} ({} bytes)\n", o.output,
+      fmt::print(stderr, "memtk render-png: {}: {} of device {}, {} steps, peak {} ({} bytes)\n",
+                 EscapeControl(o.output),
                  summary.kind, summary.device, summary.steps, FormatBytes(summary.peak_bytes), summary.peak_bytes);
   }
   return 0;

@@ -171,8 +171,10 @@ class BundleSink : public snapshot::SnapshotSink {
     const bool zip = EndsWith(output_, ".zip");
     std::string prefix = output_ + ".";
     if (!zip) {
-      if (::mkdir(output_.c_str(), 0777) != 0 && errno != EEXIST)
-        return IoError(fmt::format("{}: cannot create directory: {}", output_, std::strerror(errno)));
+      // A directory made here goes again if the bundle cannot be written
+      // (a full disk, an interrupt): no empty directory is left behind.
+      ASSIGN_OR_RETURN(io::OutputDirectory made, io::OutputDirectory::Create(output_));
+      made_.emplace(std::move(made));
       prefix = output_ + (output_.back() == '/' ? "" : "/");
     }
     ASSIGN_OR_RETURN(io::AtomicOutput json, io::AtomicOutput::Create(prefix + kAllocationsName));
@@ -191,13 +193,23 @@ class BundleSink : public snapshot::SnapshotSink {
   Status Finish(const std::string& zip_path) {
     if (!EndsWith(output_, ".zip")) {
       RETURN_IF_ERROR(json_->Commit());
-      return db_->Commit();
+      // Half a bundle is no bundle: allocations.json goes again if
+      // elements.db cannot follow it (or a signal comes in between).
+      io::CleanupId half = io::RegisterForCleanup(json_->target(), /*is_dir=*/false);
+      if (Status s = db_->Commit(); !s.ok()) {
+        io::RemoveAndUnregister(half);
+        return s;
+      }
+      io::Unregister(half);
+      made_->Keep();
+      return OkStatus();
     }
     return WriteZip(zip_path, output_, {{json_->temp_path(), kAllocationsName}, {db_->temp_path(), kElementsName}},
                     o_.zip_level);
   }
 
  private:
+  std::optional<io::OutputDirectory> made_;  // a bundle directory made here, removed unless it is written
   std::optional<io::AtomicOutput> json_, db_;
   std::string output_;
   SnapViewerOptions o_;

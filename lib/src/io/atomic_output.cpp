@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <vector>
 
 #include "base/scoped.h"
 
@@ -21,32 +20,39 @@ StatusOr<AtomicOutput> AtomicOutput::Create(const std::string& target) {
   std::string dir = slash == std::string::npos ? "" : target.substr(0, slash + 1);
   std::string base = slash == std::string::npos ? target : target.substr(slash + 1);
   std::string templ = dir + "." + base + ".tmp-XXXXXX";
-  std::vector<char> buf(templ.begin(), templ.end());
-  buf.push_back('\0');
-  int fd = ::mkstemp(buf.data());
-  if (fd < 0) return IoError(fmt::format("{}: cannot create output: {}", target, std::strerror(errno)));
+  CleanupId id = 0;
+  auto fd = CreateRegisteredTemp(&templ, &id);
+  if (!fd.ok()) return IoError(fmt::format("{}: cannot create output: {}", target, fd.status().message()));
   // mkstemp makes the file 0600; give the result the usual umask-derived mode.
   mode_t mask = ::umask(0);
   ::umask(mask);
-  ::fchmod(fd, 0666 & ~mask);
-  ::close(fd);
-  return AtomicOutput(target, std::string(buf.data()));
+  ::fchmod(*fd, 0666 & ~mask);
+  ::close(*fd);
+  return AtomicOutput(target, std::move(templ), id);
 }
 
 AtomicOutput::AtomicOutput(AtomicOutput&& o) noexcept
-    : target_(std::move(o.target_)), temp_(std::move(o.temp_)), done_(o.done_) {
+    : target_(std::move(o.target_)), temp_(std::move(o.temp_)), id_(o.id_), done_(o.done_) {
   o.done_ = true;
+  o.id_ = 0;
 }
 
 AtomicOutput::~AtomicOutput() {
-  if (!done_) ::unlink(temp_.c_str());
+  if (!done_) RemoveAndUnregister(id_);
 }
 
 Status AtomicOutput::Commit() {
-  if (::rename(temp_.c_str(), target_.c_str()) != 0)
-    return IoError(fmt::format("{}: cannot rename output into place: {}", target_, std::strerror(errno)));
+  if (int err = RenameAndUnregister(temp_, target_, id_); err != 0)
+    return IoError(fmt::format("{}: cannot rename output into place: {}", target_, std::strerror(err)));
   done_ = true;
   return OkStatus();
+}
+
+StatusOr<OutputDirectory> OutputDirectory::Create(const std::string& path) {
+  bool created = false;
+  CleanupId id = 0;
+  RETURN_IF_ERROR(CreateRegisteredDir(path, &created, &id));
+  return OutputDirectory(id);
 }
 
 Status WriteAll(int fd, std::string_view data, const std::string& name) {
