@@ -35,3 +35,27 @@ PY
 rss=$(tail -n 1 "$tmp/rss")
 [ "$rss" -lt 65536 ] || { echo "FAIL: peak RSS ${rss} KB for a streamed query"; exit 1; }
 echo "ok: pipes close cleanly; 9M rows streamed in ${rss} KB peak RSS"
+
+# The query cache (issue #16): --no-cache leaves nothing anywhere; the cache
+# keeps to its bound, least recently used first.
+mkdir "$tmp/snaps" "$tmp/cache" "$tmp/tmpdir"
+for s in sample small legacy; do cp "$root/data/$s.pickle" "$tmp/snaps/"; done
+TMPDIR="$tmp/tmpdir" XDG_CACHE_HOME="$tmp/xdg" "$MEMTK" query --no-cache --at-peak "$tmp/snaps/sample.pickle" > /dev/null
+left=$(ls -A "$tmp/snaps" "$tmp/tmpdir" | grep -v -e '\.pickle$' -e '^$' -e ':$' || true)
+[ -z "$left" ] && [ ! -e "$tmp/xdg" ] || { echo "FAIL: --no-cache left: $left $(ls -A "$tmp/xdg" 2>/dev/null)"; exit 1; }
+for s in sample small legacy; do
+  "$MEMTK" query --cache-dir "$tmp/cache" --sql 'SELECT 1' "$tmp/snaps/$s.pickle" > /dev/null
+  sleep 0.01
+done
+[ "$(ls "$tmp/cache" | wc -l)" -eq 3 ] || { echo "FAIL: expected 3 cached databases"; ls -l "$tmp/cache"; exit 1; }
+# Used in the order sample, small, legacy, sample: small is now the least
+# recently used, so a bound of sample + legacy evicts just small.
+"$MEMTK" query --cache-dir "$tmp/cache" --sql 'SELECT 1' "$tmp/snaps/sample.pickle" > /dev/null
+bound=$(( $(stat -c %s "$tmp/cache"/sample-*.db) + $(stat -c %s "$tmp/cache"/legacy-*.db) ))
+MEMTK_CACHE_MAX=$bound "$MEMTK" query --cache-dir "$tmp/cache" --sql 'SELECT 1' "$tmp/snaps/legacy.pickle" > /dev/null
+cached=$(cd "$tmp/cache" && ls | sed 's/-.*//' | sort | tr '\n' ' ')
+[ "$cached" = "legacy sample " ] || { echo "FAIL: after eviction: $cached"; exit 1; }
+"$MEMTK" query --cache-dir "$tmp/cache" --cache-max 0 --sql 'SELECT 1' "$tmp/snaps/small.pickle" > /dev/null
+cached=$(cd "$tmp/cache" && ls | sed 's/-.*//' | tr '\n' ' ')
+[ "$cached" = "small " ] || { echo "FAIL: --cache-max 0 kept: $cached"; exit 1; }
+echo "ok: --no-cache leaves nothing; the cache keeps to --cache-max / MEMTK_CACHE_MAX, LRU first"

@@ -31,7 +31,8 @@ int Run(QueryFlags& f) {
   o.format = format == "json"  ? store::RowFormat::kJson
              : format == "csv" ? store::RowFormat::kCsv
                                : store::RowFormat::kTable;
-  o.cache_dir = f.no_cache ? "" : (f.cache_dir.empty() ? commands::DefaultCacheDir() : f.cache_dir);
+  o.cache_dir = f.cache_dir.empty() ? commands::DefaultCacheDir() : f.cache_dir;
+  o.no_cache = f.no_cache;
   IgnoreSigpipe();
   Status s = commands::RunQuery(o, WriteToStdout);
   return s.ok() ? 0 : Fail("query", s);
@@ -58,9 +59,16 @@ void RegisterQuery(CLI::App& app) {
   sub->add_option("--limit", o.limit, "Stop after N rows");
   sub->add_option("--cache-dir", flags->cache_dir,
                   "Where converted snapshots are kept (default $XDG_CACHE_HOME/memtk or ~/.cache/memtk)");
-  sub->add_flag("--no-cache", flags->no_cache, "Keep the converted database next to the snapshot instead");
+  sub->add_flag("--no-cache", flags->no_cache, "Convert into a temp database and remove it afterwards");
+  sub->add_option("--cache-max", o.cache_max_bytes,
+                  "Bound on the cache's size; least recently used databases go first (default 4GiB)")
+      ->transform(CLI::AsSizeValue(false))
+      ->type_name("SIZE")
+      ->envname("MEMTK_CACHE_MAX");
   sub->footer(R"(A snapshot is converted once into a database keyed by a hash of its content and
-memtk's version; later questions about the same file skip the conversion. Output
+memtk's version; later questions about the same file skip the conversion. The
+cache holds at most --cache-max bytes (or $MEMTK_CACHE_MAX; 500M, 2G, ...):
+least recently used databases are deleted first. Output
 streams row by row (any number of rows, flat memory) and stops quietly when the
 reader goes away (`| head`). --sql refuses anything that writes.
 
@@ -72,6 +80,8 @@ Examples:
   memtk query snapshot.db --frame 'attention\.py:\d+:forward' --format json
   memtk query snapshot.db --live-at-event 150000 --device 0 --limit 20
   memtk query snapshot.db --sql 'SELECT action, count(*) FROM events GROUP BY action'
+  memtk query snapshot.pickle --at-peak --no-cache        # leave no database behind
+  MEMTK_CACHE_MAX=1G memtk query big.pickle --top 10      # keep the cache under 1 GiB
 
 Exit status: 0 ok (also when the output pipe closes early), 1 bad input, database
 or SQL, 2 usage error (no question, two questions, a statement that writes).)");

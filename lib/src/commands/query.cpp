@@ -17,6 +17,7 @@
 #include "memtk/commands/convert.h"
 #include "store/snapshot_db.h"
 #include "memtk/version.h"
+#include "store/query_cache.h"
 #include "store/read_only_sql.h"
 #include "store/replay.h"
 #include "store/sqlite.h"
@@ -36,91 +37,21 @@ constexpr std::string_view kAllocColumns =
 constexpr std::string_view kSiteJoin =
     "LEFT JOIN stacks s ON s.id = a.stack_id LEFT JOIN frames f ON f.id = s.site_frame_id";
 
-// Content hash for the cache key: four independent multiply-xor lanes over
-// 8-byte words, so hashing runs at memory speed (a 2 GB snapshot must not
-// cost a second query noticeably more than the answer).
-class ContentHasher {
- public:
-  void Update(const unsigned char* p, size_t n) {
-    total_ += n;
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32)
-      for (int l = 0; l < 4; ++l) Mix(l, Load(p + i + 8 * l));
-    for (; i < n; ++i) Mix(static_cast<int>(i & 3), p[i]);
-  }
-  uint64_t Digest() const {
-    uint64_t h = total_ * 0x9E3779B97F4A7C15ULL;
-    for (uint64_t l : lanes_) {
-      h ^= l + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
-      h *= 0xBF58476D1CE4E5B9ULL;
-    }
-    return h ^ (h >> 31);
-  }
-
- private:
-  static uint64_t Load(const unsigned char* p) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
-  }
-  void Mix(int lane, uint64_t v) {
-    uint64_t h = (lanes_[lane] ^ v) * 0x94D049BB133111EBULL;
-    lanes_[lane] = h ^ (h >> 29);
-  }
-  uint64_t lanes_[4] = {1, 2, 3, 4};
-  uint64_t total_ = 0;
-};
-
-StatusOr<uint64_t> HashFile(const std::string& path) {
-  ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return IoError(fmt::format("{}: {}", path, std::strerror(errno)));
-  std::vector<unsigned char> buf(1 << 20);
-  ContentHasher h;
-  // Chunks are multiples of 32 bytes except the last, so the lanes see
-  // the same words however read() splits the file.
-  size_t have = 0;
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf.data() + have, buf.size() - have);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return IoError(fmt::format("{}: {}", path, std::strerror(errno)));
-    have += static_cast<size_t>(n);
-    if (n == 0 || have == buf.size()) {
-      h.Update(buf.data(), have);
-      if (n == 0) break;
-      have = 0;
-    }
-  }
-  return h.Digest();
-}
-
-Status MakeDirs(const std::string& dir) {
-  std::string cur;
-  for (size_t i = 0; i <= dir.size(); ++i) {
-    if (i == dir.size() || (dir[i] == '/' && i > 0)) {
-      cur = dir.substr(0, i);
-      if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
-        return IoError(fmt::format("{}: cannot create cache directory: {}", cur, std::strerror(errno)));
-    }
-  }
-  return OkStatus();
-}
-
-bool Exists(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0;
-}
-
-// A database to ask: the input itself, or its cached conversion.
-StatusOr<std::string> EnsureDatabase(const QueryOptions& o) {
+// A database to ask: the input itself, or its conversion (cached unless
+// --no-cache).
+StatusOr<store::QueryDatabase> EnsureDatabase(const QueryOptions& o) {
   if (o.input == "-") return UsageError("query reads a file, not stdin: convert first or pass a path");
-  if (!Exists(o.input)) return IoError(fmt::format("{}: cannot open: {}", o.input, std::strerror(errno)));
-  if (store::IsSqliteFile(o.input)) return o.input;
-  ASSIGN_OR_RETURN(std::string db, CachedDatabasePath(o.input, o.cache_dir));
-  if (Exists(db)) return db;
-  if (!o.cache_dir.empty()) RETURN_IF_ERROR(MakeDirs(o.cache_dir));
-  ConvertResult r = ConvertOne(o.input, db, ConvertOptions{});
-  if (!r.status.ok()) return r.status;
-  return db;
+  struct stat st {};
+  if (::stat(o.input.c_str(), &st) != 0)
+    return IoError(fmt::format("{}: cannot open: {}", o.input, std::strerror(errno)));
+  if (store::IsSqliteFile(o.input)) return store::QueryDatabase::Existing(o.input);
+  std::string db = DefaultDbPath(o.input);  // dir/stem.db
+  std::string stem = db.substr(db.rfind('/') + 1);
+  stem.resize(stem.size() - 3);
+  return store::QueryDatabase::Open(o.input, stem, o.no_cache ? "" : o.cache_dir, o.cache_max_bytes,
+                                    [](const std::string& in, const std::string& out) {
+                                      return ConvertOne(in, out, ConvertOptions{}).status;
+                                    });
 }
 
 struct Db {
@@ -349,16 +280,6 @@ std::string DefaultCacheDir() {
   return "";
 }
 
-StatusOr<std::string> CachedDatabasePath(const std::string& input, const std::string& cache_dir) {
-  ASSIGN_OR_RETURN(uint64_t hash, HashFile(input));
-  std::string db = DefaultDbPath(input);  // dir/stem.db
-  auto slash = db.rfind('/');
-  std::string dir = slash == std::string::npos ? "" : db.substr(0, slash + 1);
-  std::string stem = db.substr(dir.size(), db.size() - dir.size() - 3);
-  std::string name = fmt::format("{}-{:016x}-memtk{}.db", stem, hash, kMemtkVersion);
-  return cache_dir.empty() ? dir + name : cache_dir + "/" + name;
-}
-
 Status RunQuery(const QueryOptions& o, const store::OutputFn& out) {
   const int questions = !o.sql.empty() + o.alloc.has_value() + o.at_peak + !o.frame_regex.empty() +
                         o.live_at_event.has_value() + o.live_at_us.has_value() + (o.top && !o.at_peak);
@@ -366,8 +287,8 @@ Status RunQuery(const QueryOptions& o, const store::OutputFn& out) {
     return UsageError(
         "ask exactly one question: --sql, --alloc, --at-peak, --top, --frame, --live-at-event or --live-at-us "
         "(--top may go with --at-peak)");
-  ASSIGN_OR_RETURN(std::string file, EnsureDatabase(o));
-  ASSIGN_OR_RETURN(Db d, OpenMemtkDb(file, o.input));
+  ASSIGN_OR_RETURN(store::QueryDatabase file, EnsureDatabase(o));
+  ASSIGN_OR_RETURN(Db d, OpenMemtkDb(file.path(), o.input));
   store::RowWriter w(o.format, out);
   Status s = [&]() -> Status {
     if (!o.sql.empty()) return Stream(d, w, o.sql, o.limit);

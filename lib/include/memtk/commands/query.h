@@ -1,8 +1,9 @@
 // `memtk query`: call-stack questions against a memtk database.
 //
 // A snapshot given instead of a database is converted once into a cached
-// database (keyed by a hash of its content and memtk's version; see
-// CachedDatabasePath) so later questions about the same file are instant.
+// database (keyed by a hash of its content and memtk's version, bounded in
+// size, least recently used evicted first: store/query_cache.h) so later
+// questions about the same file are instant.
 // Every question is a read-only SQL statement streamed through a RowWriter.
 #pragma once
 
@@ -29,17 +30,16 @@ struct QueryOptions {
   std::optional<uint32_t> device;
   store::RowFormat format = store::RowFormat::kTable;
   uint64_t limit = UINT64_MAX;
-  std::string cache_dir;  ///< where converted snapshots go; empty = next to the input
+  std::string cache_dir;  ///< where converted snapshots are cached; empty = no cache
+  bool no_cache = false;  ///< convert into a temp database, removed at the end
+  uint64_t cache_max_bytes = uint64_t{4} << 30;  ///< the cache's bound (LRU eviction)
 };
 
 /// Runs the question, writing rows to `out`. A closed pipe ends it with ok.
 Status RunQuery(const QueryOptions& options, const store::OutputFn& out);
 
-/// `cache_dir/<name>-<content hash>-<memtk version>.db`.
-StatusOr<std::string> CachedDatabasePath(const std::string& input, const std::string& cache_dir);
-
 /// The default cache directory: $XDG_CACHE_HOME/memtk, else ~/.cache/memtk,
-/// else "" (next to the input).
+/// else "" (no cache).
 std::string DefaultCacheDir();
 
 }  // namespace memtk::commands
