@@ -169,6 +169,71 @@ with tempfile.TemporaryDirectory() as d:
     s = subprocess.run([MEMTK, "stats", out, "--json"], capture_output=True, text=True)
     check(s.returncode == 0 and json.loads(s.stdout)["samples"] > 100, "kill -9: the CSV still reads")
 
+    # 9. Issue #16: when memtk is killed, the command does not live on writing
+    # into a pipe nobody reads: it gets SIGTERM.
+    pidfile = os.path.join(d, "child.pid")
+    proc = subprocess.Popen([MEMTK, "memlog", "-q", "-o", os.path.join(d, "orphan.csv"), "--", "sh", "-c",
+                             "echo $$ > %s; exec %s sleep 20000" % (pidfile, MEMHOG)])
+    deadline = time.time() + 10
+    while not (os.path.exists(pidfile) and open(pidfile).read().strip()) and time.time() < deadline:
+        time.sleep(0.01)
+    child = int(open(pidfile).read())
+    proc.kill()
+    proc.wait()
+    gone = False
+    for _ in range(300):
+        try:
+            os.kill(child, 0)
+            with open("/proc/%d/stat" % child) as f:
+                if f.read().split(")")[-1].split()[0] == "Z":
+                    gone = True
+                    break
+        except (ProcessLookupError, FileNotFoundError):
+            gone = True
+            break
+        time.sleep(0.01)
+    if not gone:
+        os.kill(child, signal.SIGKILL)
+    check(gone, "kill -9 of memtk: the command ends with it (no writer into a closed pipe)")
+
+    # 10. Descendants that outlive the command are reported.
+    out = os.path.join(d, "outlive.csv")
+    p = subprocess.run([MEMTK, "memlog", "-q", "-o", out, "--", "sh", "-c", "%s sleep 1500 & exit 0" % MEMHOG],
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0 and "1 processes started by the command outlived it" in p.stderr and
+          "(memhog)" in p.stderr, "a descendant outliving the command is named: %r" % p.stderr)
+
+    # 11. A full disk while recording: the command runs to its end, then memlog
+    # says so and exits non-zero. A 64 KiB tmpfs where root may mount one;
+    # else a FIFO whose reader goes away (EPIPE: the same write error path).
+    mnt = os.path.join(d, "small")
+    os.mkdir(mnt)
+    mounted = os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt],
+                                                   capture_output=True).returncode == 0
+    try:
+        if mounted:
+            out = os.path.join(mnt, "full.csv")
+            p = subprocess.run([MEMTK, "memlog", "-q", "--no-gpu", "--interval", "1ms", "-o", out, "--", MEMHOG,
+                                "sleep", "1500"], capture_output=True, text=True, timeout=60)
+            what = "full disk (tmpfs)"
+            want = "No space left on device"
+        else:
+            out = os.path.join(d, "fifo.csv")
+            os.mkfifo(out)
+            proc = subprocess.Popen([MEMTK, "memlog", "-q", "--no-gpu", "--interval", "1ms", "-o", out, "--", MEMHOG,
+                                     "sleep", "1500"], stderr=subprocess.PIPE, text=True)
+            with open(out, "rb") as f:
+                f.read(4096)
+            stderr = proc.communicate(timeout=60)[1]
+            p = subprocess.CompletedProcess(proc.args, proc.returncode, "", stderr)
+            what = "unwritable CSV (FIFO closed)"
+            want = "Broken pipe"
+        check(p.returncode == 1 and ("%s: %s" % (out, want)) in p.stderr and "recording stopped" in p.stderr,
+              "%s: exit 1 with a message naming the file after the command ends: %r" % (what, p.stderr))
+    finally:
+        if mounted:
+            subprocess.run(["umount", mnt])
+
 if failures:
     print("%d failed" % len(failures))
     sys.exit(1)

@@ -30,9 +30,20 @@ int Run(const MemlogFlags& f) {
     fmt::print(stderr, "memtk memlog: {}\n", EscapeControl(result->spawn_error));
     return result->exit_status;
   }
-  if (!result->write_error.ok())
-    fmt::print(stderr, "memtk memlog: {} (recording stopped; the command ran on)\n",
+  if (!result->outlived.empty()) {
+    std::string list;
+    for (size_t i = 0; i < result->outlived.size() && i < 5; ++i) list += (i ? ", " : "") + result->outlived[i];
+    if (result->outlived.size() > 5) list += fmt::format(", ... ({} more)", result->outlived.size() - 5);
+    fmt::print(stderr, "memtk memlog: warning: {} processes started by the command outlived it and were not recorded after it exited: {}\n",
+               result->outlived.size(), EscapeControl(list));
+  }
+  if (!result->write_error.ok()) {
+    // After the command's end: the recording is incomplete, say so in the
+    // exit status too (the command's own failure wins).
+    fmt::print(stderr, "memtk memlog: error: {} (recording stopped; the command ran on)\n",
                EscapeControl(result->write_error.message()));
+    return result->exit_status != 0 ? result->exit_status : 1;
+  }
   return result->exit_status;
 }
 
@@ -76,7 +87,9 @@ A launched command's output lines go to OUT.log.csv (time_utc,unix_s,elapsed_s,
 stream,line), so `memtk stats OUT.csv` can show what was logged before each jump.
 PYTHONUNBUFFERED=1 is set for it (unless set) so Python's prints are not held back.
 SIGINT/SIGTERM/SIGHUP sent to memtk are forwarded to the command; memtk stops when
-it exits. For --pid and the machine they stop the recording (exit 0).
+it exits. For --pid and the machine they stop the recording (exit 0). If memtk
+itself is killed, the command gets SIGTERM (its output has no reader any more).
+Processes the command started that outlive it are named in a warning.
 
 Examples:
   memtk memlog -o train.csv -- python3 train.py --epochs 3
@@ -86,8 +99,9 @@ Examples:
   memtk memlog -o machine.csv --interval 1s             # the machine, until Ctrl-C
   memtk stats train.csv
 
-Exit status: the command's; 126/127 if it cannot be run; otherwise 0 ok, 1 error,
-2 usage error.)");
+Exit status: the command's; 126/127 if it cannot be run; 1 if it succeeded but the
+recording could not be written to the end (a full disk: said after it exits);
+otherwise 0 ok, 1 error, 2 usage error.)");
   sub->callback([flags] { throw CLI::RuntimeError(Run(*flags)); });
 }
 

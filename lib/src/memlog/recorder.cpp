@@ -4,11 +4,11 @@
 // allocated before the command starts.
 #include "memtk/memlog/recorder.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -123,30 +123,30 @@ Status Recorder::OpenOutputs() {
   return io::WriteAll(log_.get(), header, log_path_);
 }
 
+// PATH lookup done before fork, so the child only makes system calls.
+std::string FindProgram(const std::string& name, const char* path_env) {
+  if (name.find('/') != std::string::npos) return name;
+  std::string_view path = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
+  std::string first_found;
+  for (size_t start = 0; start <= path.size();) {
+    size_t colon = std::min(path.find(':', start), path.size());
+    std::string dir(path.substr(start, colon - start));
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (first_found.empty() && ::access(candidate.c_str(), F_OK) == 0) first_found = candidate;
+    start = colon + 1;
+  }
+  // Not executable anywhere: exec the first match to get EACCES, else ENOENT.
+  return first_found.empty() ? name : first_found;
+}
+
 Status Recorder::Spawn() {
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
+  int out[2], err[2], report[2];
+  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 || ::pipe2(report, O_CLOEXEC) != 0)
     return IoError(fmt::format("pipe: {}", std::strerror(errno)));
-  ScopedFd out_w(out[1]), err_w(err[1]);
+  ScopedFd out_w(out[1]), err_w(err[1]), report_r(report[0]), report_w(report[1]);
   out_r_.reset(out[0]);
   err_r_.reset(err[0]);
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  ::posix_spawn_file_actions_init(&fa);
-  ::posix_spawnattr_init(&attr);
-  ::posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  ::posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  // The command gets an empty signal mask and default dispositions for what
-  // memtk blocks or ignores (SIGPIPE is ignored by memtk, not by it).
-  sigset_t empty, defaults;
-  sigemptyset(&empty);
-  sigemptyset(&defaults);
-  for (int s : kForwarded) sigaddset(&defaults, s);
-  sigaddset(&defaults, SIGPIPE);
-  sigaddset(&defaults, SIGCHLD);
-  ::posix_spawnattr_setsigmask(&attr, &empty);
-  ::posix_spawnattr_setsigdefault(&attr, &defaults);
-  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   std::vector<char*> argv;
   for (const std::string& a : o_.command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -155,18 +155,73 @@ Status Recorder::Spawn() {
   static char kUnbuffered[] = "PYTHONUNBUFFERED=1";
   if (o_.python_unbuffered && ::getenv("PYTHONUNBUFFERED") == nullptr) envp.push_back(kUnbuffered);
   envp.push_back(nullptr);
-  int rc = ::posix_spawnp(&child_, argv[0], &fa, &attr, argv.data(), envp.data());
-  ::posix_spawn_file_actions_destroy(&fa);
-  ::posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
+  const std::string program = FindProgram(o_.command[0], ::getenv("PATH"));
+  const pid_t parent = ::getpid();
+  child_ = ::fork();
+  if (child_ < 0) return IoError(fmt::format("fork: {}", std::strerror(errno)));
+  if (child_ == 0) {
+    // Only system calls from here to exec. The command dies with memtk
+    // (SIGTERM when memtk's thread ends, kill -9 included): its output goes
+    // through memtk's pipes, which nobody would read any more. The check
+    // after prctl closes the race with a memtk that died before it.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(128 + SIGTERM);
+    // The command gets an empty signal mask and default dispositions for
+    // what memtk blocks or ignores (SIGPIPE is ignored by memtk, not by it).
+    for (int sig : kForwarded) ::signal(sig, SIG_DFL);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::signal(SIGCHLD, SIG_DFL);
+    sigset_t empty;
+    sigemptyset(&empty);
+    ::sigprocmask(SIG_SETMASK, &empty, nullptr);
+    ::dup2(out[1], 1);
+    ::dup2(err[1], 2);
+    ::execve(program.c_str(), argv.data(), envp.data());
+    int e = errno;
+    [[maybe_unused]] ssize_t w = ::write(report[1], &e, sizeof e);
+    ::_exit(e == ENOENT ? 127 : 126);
+  }
+  report_w.reset();
+  int exec_errno = 0;
+  ssize_t got;
+  while ((got = ::read(report_r.get(), &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+  }
+  if (got == static_cast<ssize_t>(sizeof exec_errno)) {
+    int st = 0;
+    ::waitpid(child_, &st, 0);
     child_ = -1;
-    result_.exit_status = rc == ENOENT ? 127 : 126;  // as shells, env and timeout report it
-    result_.spawn_error = fmt::format("cannot run '{}': {}", o_.command[0], std::strerror(rc));
+    result_.exit_status = exec_errno == ENOENT ? 127 : 126;  // as shells, env and timeout report it
+    result_.spawn_error = fmt::format("cannot run '{}': {}", o_.command[0], std::strerror(exec_errno));
     return OkStatus();
   }
   ::fcntl(out_r_.get(), F_SETFL, O_NONBLOCK);
   ::fcntl(err_r_.get(), F_SETFL, O_NONBLOCK);
   return OkStatus();
+}
+
+// Processes whose parent is `pid`: "pid 123 (name)". As subreaper memtk is
+// the parent of every orphan of the command's tree.
+std::vector<std::string> ChildrenOf(const std::string& proc_root, pid_t pid) {
+  std::vector<std::string> out;
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(proc_root.c_str()), ::closedir);
+  if (!d) return out;
+  while (dirent* e = ::readdir(d.get())) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+    ScopedFd fd(::open((proc_root + "/" + e->d_name + "/stat").c_str(), O_RDONLY | O_CLOEXEC));
+    char buf[512];
+    ssize_t n = fd ? ::read(fd.get(), buf, sizeof buf - 1) : -1;
+    if (n <= 0) continue;
+    std::string_view stat(buf, static_cast<size_t>(n));
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    size_t open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string_view::npos || close == std::string_view::npos || close + 4 >= stat.size()) continue;
+    int64_t ppid = 0;
+    std::string_view rest = stat.substr(close + 4);
+    if (std::from_chars(rest.data(), rest.data() + rest.size(), ppid).ec != std::errc() || ppid != pid) continue;
+    out.push_back(fmt::format("pid {} ({})", e->d_name, stat.substr(open + 1, close - open - 1)));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 void Recorder::StopWriting(Status s) {
@@ -385,6 +440,10 @@ StatusOr<RecordResult> Recorder::Run() {
   if (err_.len > 0 || err_.cut) EmitLine(err_);
   FlushLog();
   if (launch) {
+    ReapChildren();
+    // Descendants still running were adopted by memtk: name them before
+    // they pass on to init, rather than let them vanish from the record.
+    if (o_.children) result_.outlived = ChildrenOf(o_.proc_root, ::getpid());
     if (o_.children) ::prctl(PR_SET_CHILD_SUBREAPER, 0);
     ReapChildren();
   }

@@ -63,9 +63,13 @@ struct RecordResult {
   /// Deadlines missed because memtk was not scheduled in time (no row for them).
   uint64_t late_samples = 0;
   uint64_t log_lines = 0;
-  /// The CSV or log became unwritable midway: recording stopped, the command
-  /// ran on undisturbed. Its exit status is still exit_status.
+  /// The CSV or log became unwritable midway (a full disk): recording
+  /// stopped, the command ran on undisturbed. Its exit status is still
+  /// exit_status; the CLI exits non-zero (the command's status, else 1).
   Status write_error;
+  /// Descendants of the command still running when it exited ("pid 123
+  /// (name)"): no longer recorded, left running, and reported.
+  std::vector<std::string> outlived;
 };
 
 /// Called for one-line notices while recording (no NVML, samples late, ...).
@@ -75,6 +79,12 @@ using NoticeFn = std::function<void(std::string_view)>;
 /// duration passes, or SIGINT/SIGTERM/SIGHUP arrive. With a command, those
 /// signals, when sent by another process, are forwarded to it and recording
 /// goes on until it exits (a terminal's Ctrl-C reaches it directly).
+///
+/// The command's output reaches the terminal through memtk's pipes, so the
+/// command dies with memtk: if memtk is killed (kill -9 included) the
+/// command gets SIGTERM (PR_SET_PDEATHSIG) instead of writing on into pipes
+/// nobody reads. Its own children are not signalled; a write of theirs to
+/// the closed pipe ends them by SIGPIPE, as in any shell pipeline.
 StatusOr<RecordResult> Record(const RecordOptions& options, const NoticeFn& notice);
 
 /// Appends a `mark` row with `text` to the log CSV of a recording, which may
