@@ -1,6 +1,9 @@
 // MakeExporter, and the database as an exporter like the others.
 #include "export/exporter.h"
 
+#include <optional>
+
+#include "snapshot/file_context.h"
 #include "store/snapshot_db.h"
 
 namespace memtk::exports {
@@ -9,15 +12,20 @@ namespace {
 
 class DbExporter : public Exporter {
  public:
-  DbExporter(std::string input, std::string write_path)
-      : input_(std::move(input)), write_path_(std::move(write_path)) {}
+  DbExporter(std::string input, std::string write_path, std::string target)
+      : input_(std::move(input)), write_path_(std::move(write_path)), target_(std::move(target)) {}
 
+  // The database's own errors (SQLite: "database or disk is full") name the
+  // output; the reader's name the input.
   StatusOr<snapshot::SnapshotSink*> Pass(int) override {
-    ASSIGN_OR_RETURN(writer_, store::SnapshotDbWriter::Create(write_path_, input_));
-    return writer_.get();
+    auto writer = store::SnapshotDbWriter::Create(write_path_, input_);
+    if (!writer.ok()) return writer.status().WithContext(target_);
+    writer_ = std::move(writer).value();
+    sink_.emplace(writer_.get(), target_);
+    return &*sink_;
   }
   Status Finish(ExportReport* report) override {
-    RETURN_IF_ERROR(writer_->Close());
+    RETURN_IF_ERROR(writer_->Close().WithContext(target_));
     report->allocations = writer_->allocations();
     return OkStatus();
   }
@@ -25,21 +33,23 @@ class DbExporter : public Exporter {
   std::optional<Stats> problems() const override { return writer_->stats(); }
 
  private:
-  std::string input_, write_path_;
+  std::string input_, write_path_, target_;
   std::unique_ptr<store::SnapshotDbWriter> writer_;
+  std::optional<snapshot::FileContextSink> sink_;
 };
 
 }  // namespace
 
-std::unique_ptr<Exporter> MakeDbExporter(const std::string& input, const std::string& write_path) {
-  return std::make_unique<DbExporter>(input, write_path);
+std::unique_ptr<Exporter> MakeDbExporter(const std::string& input, const std::string& write_path,
+                                         const std::string& target) {
+  return std::make_unique<DbExporter>(input, write_path, target);
 }
 
 StatusOr<std::unique_ptr<Exporter>> MakeExporter(Format format, const std::string& input, const std::string& write_path,
                                                  const std::string& target, const ExportOptions& options) {
   switch (format) {
     case Format::kDb:
-      return MakeDbExporter(input, write_path);
+      return MakeDbExporter(input, write_path, target);
     case Format::kSnapViewer:
       return MakeSnapViewerExporter(input, write_path, target, options);
     case Format::kJson:

@@ -72,7 +72,8 @@ StatusOr<std::unique_ptr<Exporter>> MakeExporter(Format format, const std::strin
                                                  const std::string& target, const ExportOptions& options);
 
 // The formats (export/*.cpp).
-std::unique_ptr<Exporter> MakeDbExporter(const std::string& input, const std::string& write_path);
+std::unique_ptr<Exporter> MakeDbExporter(const std::string& input, const std::string& write_path,
+                                         const std::string& target);
 std::unique_ptr<Exporter> MakeSnapshotJsonExporter(const std::string& input, const std::string& write_path,
                                                    const std::string& target);
 std::unique_ptr<Exporter> MakeChromeTraceExporter(const std::string& input, const std::string& write_path,
