@@ -61,6 +61,21 @@ def main():
             b"\x8c\x04true\x85R.")
     with open(os.path.join(DATA, "evil_escape.pickle"), "wb") as f:
         f.write(b"\x80\x04" + body)
+    # Frame names and an annotation with ESC, CR and newlines: text reports
+    # (stats, query tables) must show them escaped (issue #16).
+    evil_frames = [{"filename": "train\x1b[31m.py\r", "line": 7, "name": "step\nmemtk stats: all good"}]
+    ctl = {"segments": [{"device": 0, "address": 1 << 20, "total_size": 2 << 20, "allocated_size": 4096,
+                         "active_size": 4096, "requested_size": 4000, "stream": 0, "segment_type": "large\x07",
+                         "segment_pool_id": [0, 0], "is_expandable": False, "frames": evil_frames,
+                         "blocks": [{"address": 1 << 20, "size": 4096, "requested_size": 4000,
+                                     "state": "active_allocated", "frames": evil_frames},
+                                    {"address": (1 << 20) + 4096, "size": (2 << 20) - 4096, "requested_size": 0,
+                                     "state": "inactive", "frames": []}]}],
+           "device_traces": [[{"action": "alloc", "addr": 1 << 20, "size": 4096, "stream": 0, "time_us": 10,
+                               "frames": evil_frames}]],
+           "external_annotations": [{"device": 0, "stage": "START", "name": "epoch\r\x1b[2K1", "time_us": 5}]}
+    with open(os.path.join(DATA, "control_chars.pickle"), "wb") as f:
+        f.write(pickle.dumps(ctl, protocol=4))
     with open(os.path.join(DATA, "truncated.pickle"), "wb") as f:
         f.write(raw[:1000])
     with open(os.path.join(DATA, "empty.pickle"), "wb") as f:

@@ -18,7 +18,6 @@
 #include "io/atomic_output.h"
 #include "memtk/io/output_stream.h"
 #include "memtk/timeline/snapviewer.h"
-#include "snapshot/file_context.h"
 #include "store/sqlite.h"
 
 namespace memtk::exports {
@@ -52,17 +51,16 @@ Status WriteElementsDb(const SnapViewerLayout& layout, const snapshot::Tables& t
   ::unlink(path.c_str());  // AtomicOutput reserved it as an empty file; SQLite wants its own
   ASSIGN_OR_RETURN(store::ScopedDb db, store::OpenDb(path, /*create=*/true, /*read_only=*/false));
   // A temp file renamed on success: no journal needed for crash safety.
-  RETURN_IF_ERROR(snapshot::AddFileContext(
-      store::Exec(db.get(), "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"), name));
-  RETURN_IF_ERROR(snapshot::AddFileContext(store::Exec(db.get(), R"(CREATE TABLE allocs (
+  RETURN_IF_ERROR(store::Exec(db.get(), "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;").WithContext(name));
+  RETURN_IF_ERROR(store::Exec(db.get(), R"(CREATE TABLE allocs (
     idx INTEGER PRIMARY KEY,
     size INTEGER,
     start_time INTEGER,
     end_time INTEGER,
     callstack TEXT
-);)"),
-                                           name));
-  RETURN_IF_ERROR(snapshot::AddFileContext(store::Exec(db.get(), "BEGIN"), name));
+);)")
+                      .WithContext(name));
+  RETURN_IF_ERROR(store::Exec(db.get(), "BEGIN").WithContext(name));
   ASSIGN_OR_RETURN(store::ScopedStmt ins, store::Prepare(db.get(), "INSERT INTO allocs VALUES (?, ?, ?, ?, ?)"));
   std::string stack;
   for (size_t j = 0; j < layout.size(); ++j) {
@@ -86,7 +84,7 @@ Status WriteElementsDb(const SnapViewerLayout& layout, const snapshot::Tables& t
     if (sqlite3_step(s) != SQLITE_DONE) return IoError(fmt::format("{}: writing: {}", name, sqlite3_errmsg(db.get())));
     sqlite3_reset(s);
   }
-  RETURN_IF_ERROR(snapshot::AddFileContext(store::Exec(db.get(), "COMMIT"), name));
+  RETURN_IF_ERROR(store::Exec(db.get(), "COMMIT").WithContext(name));
   return OkStatus();
 }
 

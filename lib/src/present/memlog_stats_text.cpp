@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "memlog/time_format.h"
+#include "memtk/base/escape.h"
 #include "memtk/base/format.h"
 #include "memtk/present/memlog_stats.h"
 
@@ -13,11 +14,15 @@ using namespace memtk::memlog;  // NOLINT: report types only
 
 namespace {
 
+// The command's output lines (progress bars, colours) and names from the CSV
+// reach the terminal escaped, never raw.
+std::string E(std::string_view text) { return EscapeControl(text); }
+
 std::string At(const MemlogReport& r, double elapsed) { return FormatDuration(elapsed - r.start_elapsed_s); }
 
 std::string Line(const LogLine& l, const MemlogReport& r) {
   std::string text = l.text.size() > 100 ? l.text.substr(0, 100) + "…" : l.text;
-  return fmt::format("{:>10} {:<6} {}", At(r, l.elapsed_s), l.stream, text);
+  return fmt::format("{:>10} {:<6} {}", At(r, l.elapsed_s), E(l.stream), E(text));
 }
 
 std::string Signed(int64_t bytes) { return (bytes >= 0 ? "+" : "-") + FormatBytes(bytes >= 0 ? bytes : -bytes); }
@@ -27,11 +32,11 @@ std::string Signed(int64_t bytes) { return (bytes >= 0 ? "+" : "-") + FormatByte
 std::string FormatMemlogReport(const MemlogReport& r) {
   std::string o;
   auto out = std::back_inserter(o);
-  fmt::format_to(out, "memlog {}: {} samples over {} (every {} on average, longest gap {})\n", r.path, r.samples,
+  fmt::format_to(out, "memlog {}: {} samples over {} (every {} on average, longest gap {})\n", E(r.path), r.samples,
                  FormatDuration(r.duration_s), FormatDuration(r.mean_interval_s), FormatDuration(r.max_gap_s));
-  fmt::format_to(out, "  from {} to {}; analysed column: {}\n", r.start_utc, r.end_utc, r.column);
+  fmt::format_to(out, "  from {} to {}; analysed column: {}\n", r.start_utc, r.end_utc, E(r.column));
   if (!r.log_path.empty())
-    fmt::format_to(out, "  log {}: {} lines, {} mark{}\n", r.log_path, r.log_lines, r.mark_count,
+    fmt::format_to(out, "  log {}: {} lines, {} mark{}\n", E(r.log_path), r.log_lines, r.mark_count,
                    r.mark_count == 1 ? "" : "s");
   if (r.truncated_rows > 0)
     fmt::format_to(out, "  {} last row cut short (recording killed mid-write), skipped\n", r.truncated_rows);
@@ -74,18 +79,18 @@ std::string FormatMemlogReport(const MemlogReport& r) {
   }
   if (!r.marks.empty()) {
     fmt::format_to(out, "marks:\n");
-    for (const LogLine& m : r.marks) fmt::format_to(out, "  {:>10}  {}\n", At(r, m.elapsed_s), m.text);
+    for (const LogLine& m : r.marks) fmt::format_to(out, "  {:>10}  {}\n", At(r, m.elapsed_s), E(m.text));
     if (r.mark_count > r.marks.size()) fmt::format_to(out, "  ... {} more\n", r.mark_count - r.marks.size());
   }
   fmt::format_to(out, "columns:\n  {:<20} {:>11} {:>11} {:>10} {:>11} {:>11}\n", "column", "min", "max", "max at",
                  "first", "last");
   for (const ColumnSummary& c : r.columns) {
     if (c.present == 0) {
-      fmt::format_to(out, "  {:<20} (no values)\n", c.name);
+      fmt::format_to(out, "  {:<20} (no values)\n", E(c.name));
       continue;
     }
     auto v = [&](int64_t x) { return c.name.ends_with("_bytes") ? FormatBytes(x) : std::to_string(x); };
-    fmt::format_to(out, "  {:<20} {:>11} {:>11} {:>10} {:>11} {:>11}\n", c.name, v(c.min), v(c.max), At(r, c.max_s),
+    fmt::format_to(out, "  {:<20} {:>11} {:>11} {:>10} {:>11} {:>11}\n", E(c.name), v(c.min), v(c.max), At(r, c.max_s),
                    v(c.first), v(c.last));
   }
   return o;

@@ -3,6 +3,7 @@
 
 #include <iterator>
 
+#include "memtk/base/escape.h"
 #include "memtk/base/format.h"
 #include "memtk/base/wrap.h"
 #include "memtk/present/snapshot_stats.h"
@@ -13,6 +14,10 @@ using namespace memtk::analysis;  // NOLINT: report types only
 using namespace memtk::snapshot;  // NOLINT: ActionName, kNumActions
 
 namespace {
+
+// Strings from the snapshot (frame names, annotation text, pool ids) may
+// hold terminal control characters: shown escaped, never raw.
+std::string E(std::string_view text) { return EscapeControl(text); }
 
 std::string Rel(const DeviceReport& r, const std::optional<int64_t>& t) {
   if (!t || !r.first_time_us) return "";
@@ -35,7 +40,7 @@ void GroupTable(std::string* o, std::string_view title, const std::vector<Segmen
   fmt::format_to(std::back_inserter(*o), "  segments by {}:\n    {:<24} {:>6} {:>11} {:>11} {:>11} {:>11}\n", title,
                  "group", "count", "reserved", "allocated", "free", "max free blk");
   for (const SegmentGroup& g : groups)
-    fmt::format_to(std::back_inserter(*o), "    {:<24} {:>6} {:>11} {:>11} {:>11} {:>11}\n", g.key, g.segments,
+    fmt::format_to(std::back_inserter(*o), "    {:<24} {:>6} {:>11} {:>11} {:>11} {:>11}\n", E(g.key), g.segments,
                    FormatBytes(g.reserved), FormatBytes(g.allocated), FormatBytes(g.free()),
                    FormatBytes(g.largest_free_block));
 }
@@ -45,7 +50,7 @@ void GroupTable(std::string* o, std::string_view title, const std::vector<Segmen
 std::string FormatSnapshotReport(const SnapshotReport& rep) {
   std::string o;
   auto out = std::back_inserter(o);
-  fmt::format_to(out, "{}: {}{}, {} events, {} segments, {} blocks\n", rep.source, rep.format,
+  fmt::format_to(out, "{}: {}{}, {} events, {} segments, {} blocks\n", E(rep.source), rep.format,
                  rep.bare_segment_list ? " (bare list of segments)" : "", rep.events, rep.segments, rep.blocks);
   if (rep.devices.empty()) fmt::format_to(out, "no device data (empty snapshot)\n");
   for (const DeviceReport& r : rep.devices) {
@@ -63,7 +68,7 @@ std::string FormatSnapshotReport(const SnapshotReport& rep) {
       fmt::format_to(out, "  events: {}", r.events);
       for (int a = 0; a < kNumActions - 1; ++a)
         if (r.by_action[a]) fmt::format_to(out, ", {} {}", ActionName(static_cast<Action>(a)), r.by_action[a]);
-      for (const auto& [name, n] : r.unknown_actions) fmt::format_to(out, ", {} {} (unknown)", name, n);
+      for (const auto& [name, n] : r.unknown_actions) fmt::format_to(out, ", {} {} (unknown)", E(name), n);
       fmt::format_to(out, "\n  allocations: {} allocs ({}), {} frees\n", r.allocs, FormatBytes(r.alloc_bytes), r.frees);
     }
     for (const EventRef& e : r.ooms)
@@ -72,19 +77,19 @@ std::string FormatSnapshotReport(const SnapshotReport& rep) {
     if (!r.peak_by_site.empty()) {
       fmt::format_to(out, "  top call sites at peak:\n    {:>11} {:>7}  {}\n", "bytes", "allocs", "site");
       for (const SiteUsage& u : r.peak_by_site)
-        fmt::format_to(out, "    {:>11} {:>7}  {}\n", FormatBytes(u.bytes), u.count, u.site);
+        fmt::format_to(out, "    {:>11} {:>7}  {}\n", FormatBytes(u.bytes), u.count, E(u.site));
     }
     if (!r.peak_by_stack.empty()) {
       fmt::format_to(out, "  top stacks at peak:\n    {:>11} {:>7} {:>8}  {}\n", "bytes", "allocs", "stack", "site");
       for (const SiteUsage& u : r.peak_by_stack)
         fmt::format_to(out, "    {:>11} {:>7} {:>8}  {}\n", FormatBytes(u.bytes), u.count,
-                       u.stack_id ? fmt::format("{}", *u.stack_id) : "-", u.site);
+                       u.stack_id ? fmt::format("{}", *u.stack_id) : "-", E(u.site));
     }
     if (!r.largest.empty()) {
       fmt::format_to(out, "  largest allocations:\n    {:>11} {:>8} {:>18}  {}\n", "bytes", "event", "addr", "site");
       for (const AllocationRef& a : r.largest)
         fmt::format_to(out, "    {:>11} {:>8} {:>18}  {}{}\n", FormatBytes(a.size), a.event_idx,
-                       fmt::format("{:#x}", a.addr), a.site, Rel(r, a.time_us));
+                       fmt::format("{:#x}", a.addr), E(a.site), Rel(r, a.time_us));
     }
     if (!r.size_histogram.empty()) {
       fmt::format_to(out, "  allocation sizes:\n    {:<22} {:>8} {:>11}\n", "size", "allocs", "bytes");
@@ -99,7 +104,7 @@ std::string FormatSnapshotReport(const SnapshotReport& rep) {
           out, "  annotations: {}{}\n", r.annotations_total,
           r.annotations_total > r.annotations.size() ? fmt::format(" (first {})", r.annotations.size()) : "");
       for (const auto& [text, t] : r.annotations)
-        fmt::format_to(out, "    {}{}\n", text, t ? fmt::format(" at time_us {}", *t) : "");
+        fmt::format_to(out, "    {}{}\n", E(text), t ? fmt::format(" at time_us {}", *t) : "");
     }
     const SegmentGroup& s = r.segments;
     if (s.segments) {
@@ -122,7 +127,7 @@ std::string FormatSnapshotReport(const SnapshotReport& rep) {
         for (const SegmentRef& g : r.most_free)
           fmt::format_to(out, "    {:>18} {:>11} {:>11} {:>11} {:>12}  {}\n", fmt::format("{:#x}", g.address),
                          FormatBytes(g.total), FormatBytes(g.allocated), FormatBytes(WrapSub(g.total, g.allocated)),
-                         FormatBytes(g.largest_free_block), g.segment_type);
+                         FormatBytes(g.largest_free_block), E(g.segment_type));
       }
     }
   }

@@ -2,23 +2,16 @@
 // "SQLite: database or disk is full", naming no file).
 //
 // An output writer's own failures (SQLite, write(2)) know nothing of the
-// name the user gave; the code that owns both adds it here, structurally,
-// instead of searching message text afterwards.
+// name the user gave; the code that owns both adds it with
+// Status::WithContext, structurally, instead of searching message text.
 #pragma once
 
 #include <string>
-#include <string_view>
 
 #include "memtk/base/status.h"
 #include "memtk/snapshot/snapshot.h"
 
 namespace memtk::snapshot {
-
-/// `s` with "<file>: " put in front of its message; ok stays ok.
-inline Status AddFileContext(Status s, std::string_view file) {
-  if (s.ok()) return s;
-  return Status(s.code(), std::string(file) + ": " + s.message());
-}
 
 /// Passes every record on to `inner` and names `file` in its errors: wrap
 /// an output sink in it so the reader's own errors (which name the input)
@@ -43,7 +36,7 @@ class FileContextSink : public SnapshotSink {
   Status Ctx(Status s) {
     if (s.ok()) [[likely]]
       return s;
-    return AddFileContext(std::move(s), file_);
+    return std::move(s).WithContext(file_);
   }
   SnapshotSink* inner_;
   std::string file_;

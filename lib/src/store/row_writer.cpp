@@ -5,6 +5,8 @@
 #include <cmath>
 #include <deque>
 
+#include "memtk/base/escape.h"
+
 namespace memtk::store {
 
 namespace {
@@ -128,7 +130,10 @@ StatusOr<uint64_t> RowWriter::Run(sqlite3* db, sqlite3_stmt* stmt, uint64_t limi
   bool widths_fixed = false;
   auto fix_widths = [&]() -> Status {
     widths_.assign(static_cast<size_t>(ncol), 0);
-    for (int i = 0; i < ncol; ++i) widths_[i] = Width(names[i]);
+    for (int i = 0; i < ncol; ++i) {
+      names[i] = EscapeControl(names[i]);
+      widths_[i] = Width(names[i]);
+    }
     for (const auto& [cells, numeric] : probe)
       for (int i = 0; i < ncol; ++i) widths_[i] = std::max(widths_[i], std::min(Width(cells[i]), kMaxColumnWidth));
     std::vector<bool> right(static_cast<size_t>(ncol), false);
@@ -192,7 +197,9 @@ StatusOr<uint64_t> RowWriter::Run(sqlite3* db, sqlite3_stmt* stmt, uint64_t limi
         for (int i = 0; i < ncol; ++i) {
           const int type = sqlite3_column_type(stmt, i);
           numeric.push_back(type == SQLITE_INTEGER || type == SQLITE_FLOAT);
-          cells.push_back(CellText(stmt, i));
+          // A table is for a terminal: control characters in a cell
+          // (a frame's filename from the snapshot) are shown escaped.
+          cells.push_back(EscapeControl(CellText(stmt, i)));
         }
         if (widths_fixed) {
           st = WriteTableRow(cells, numeric);
