@@ -204,17 +204,18 @@ with tempfile.TemporaryDirectory() as d:
           "(memhog)" in p.stderr, "a descendant outliving the command is named: %r" % p.stderr)
 
     # 11. A full disk while recording: the command runs to its end, then memlog
-    # says so and exits non-zero. A 64 KiB tmpfs where root may mount one;
+    # says so and exits non-zero. A 16 KiB tmpfs where root may mount one;
     # else a FIFO whose reader goes away (EPIPE: the same write error path).
     mnt = os.path.join(d, "small")
     os.mkdir(mnt)
-    mounted = os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt],
+    mounted = os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", mnt],
                                                    capture_output=True).returncode == 0
     try:
         if mounted:
             out = os.path.join(mnt, "full.csv")
+            # 16 KiB hold ~150 rows: 3 s at 1 ms fill it even on a loaded machine.
             p = subprocess.run([MEMTK, "memlog", "-q", "--no-gpu", "--interval", "1ms", "-o", out, "--", MEMHOG,
-                                "sleep", "1500"], capture_output=True, text=True, timeout=60)
+                                "sleep", "3000"], capture_output=True, text=True, timeout=60)
             what = "full disk (tmpfs)"
             want = "No space left on device"
         else:
