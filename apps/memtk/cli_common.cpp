@@ -28,8 +28,8 @@ void PrintStatsWarnings(const std::string& cmd, const std::string& input, const 
     const StatInfo& info = GetStatInfo(static_cast<Stat>(i));
     uint64_t v = stats.Get(static_cast<Stat>(i));
     if (v == 0 || info.severity == Severity::kInfo) continue;
-    fmt::print(stderr, "memtk {}: {}: {}: {} × {}: {}\n", cmd, EscapeControl(input), SeverityName(info.severity), v, info.name,
-               info.description);
+    fmt::print(stderr, "memtk {}: {}: {}: {} × {}: {}\n", cmd, EscapeControl(input), SeverityName(info.severity), v,
+               info.name, info.description);
   }
 }
 

@@ -37,7 +37,8 @@ int Run(const ConvertFlags& f) {
     opts.progress = [&mu](const std::string& in, uint64_t done, uint64_t total) {
       std::lock_guard<std::mutex> lock(mu);
       if (total)
-        fmt::print(stderr, "\r\033[K{}: {:.0f}% ({} of {} MB)", EscapeControl(in), 100.0 * done / total, done >> 20, total >> 20);
+        fmt::print(stderr, "\r\033[K{}: {:.0f}% ({} of {} MB)", EscapeControl(in), 100.0 * done / total, done >> 20,
+                   total >> 20);
     };
   }
   auto results = commands::RunConvert(opts);
@@ -54,9 +55,9 @@ int Run(const ConvertFlags& f) {
       fmt::print("{} -> {}: {} events; {} ({}) in {:.2f} s\n", EscapeControl(r.input), EscapeControl(r.output),
                  r.summary.events, r.detail, r.summary.format, r.seconds);
     else if (!f.quiet)
-      fmt::print("{} -> {}: {} events, {} allocations, {} segments, {} blocks ({}) in {:.2f} s\n", EscapeControl(r.input),
-                 EscapeControl(r.output),
-                 r.summary.events, r.allocations, r.summary.segments, r.summary.blocks, r.summary.format, r.seconds);
+      fmt::print("{} -> {}: {} events, {} allocations, {} segments, {} blocks ({}) in {:.2f} s\n",
+                 EscapeControl(r.input), EscapeControl(r.output), r.summary.events, r.allocations, r.summary.segments,
+                 r.summary.blocks, r.summary.format, r.seconds);
   }
   return rc;
 }

@@ -34,7 +34,9 @@ int Run(const MemlogFlags& f) {
     std::string list;
     for (size_t i = 0; i < result->outlived.size() && i < 5; ++i) list += (i ? ", " : "") + result->outlived[i];
     if (result->outlived.size() > 5) list += fmt::format(", ... ({} more)", result->outlived.size() - 5);
-    fmt::print(stderr, "memtk memlog: warning: {} processes started by the command outlived it and were not recorded after it exited: {}\n",
+    fmt::print(stderr,
+               "memtk memlog: warning: {} processes started by the command outlived it and were not recorded after it "
+               "exited: {}\n",
                result->outlived.size(), EscapeControl(list));
   }
   if (!result->write_error.ok()) {

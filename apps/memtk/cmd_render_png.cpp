@@ -47,8 +47,8 @@ int Run(RenderFlags& f, const CLI::App& sub) {
                  FormatBytes(summary.peak_bytes));
     else
       fmt::print(stderr, "memtk render-png: {}: {} of device {}, {} steps, peak {} ({} bytes)\n",
-                 EscapeControl(o.output),
-                 summary.kind, summary.device, summary.steps, FormatBytes(summary.peak_bytes), summary.peak_bytes);
+                 EscapeControl(o.output), summary.kind, summary.device, summary.steps, FormatBytes(summary.peak_bytes),
+                 summary.peak_bytes);
   }
   return 0;
 }

@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "memtk: {}\nRun 'memtk --help' or 'memtk SUBCOMMAND --help' for usage.\n", memtk::EscapeControl(e.what()));
+    fmt::print(stderr, "memtk: {}\nRun 'memtk --help' or 'memtk SUBCOMMAND --help' for usage.\n",
+               memtk::EscapeControl(e.what()));
     return 2;
   }
   return 0;

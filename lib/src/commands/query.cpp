@@ -48,10 +48,9 @@ StatusOr<store::QueryDatabase> EnsureDatabase(const QueryOptions& o) {
   std::string db = DefaultDbPath(o.input);  // dir/stem.db
   std::string stem = db.substr(db.rfind('/') + 1);
   stem.resize(stem.size() - 3);
-  return store::QueryDatabase::Open(o.input, stem, o.no_cache ? "" : o.cache_dir, o.cache_max_bytes,
-                                    [](const std::string& in, const std::string& out) {
-                                      return ConvertOne(in, out, ConvertOptions{}).status;
-                                    });
+  return store::QueryDatabase::Open(
+      o.input, stem, o.no_cache ? "" : o.cache_dir, o.cache_max_bytes,
+      [](const std::string& in, const std::string& out) { return ConvertOne(in, out, ConvertOptions{}).status; });
 }
 
 struct Db {

@@ -27,9 +27,7 @@ class FileContextSink : public SnapshotSink {
   Status OnDeviceTrace(uint32_t device, bool host) override { return Ctx(inner_->OnDeviceTrace(device, host)); }
   Status OnEvent(const TraceEvent& e) override { return Ctx(inner_->OnEvent(e)); }
   Status OnAnnotation(const Annotation& a) override { return Ctx(inner_->OnAnnotation(a)); }
-  Status OnTopLevel(std::string_view key, std::string_view json) override {
-    return Ctx(inner_->OnTopLevel(key, json));
-  }
+  Status OnTopLevel(std::string_view key, std::string_view json) override { return Ctx(inner_->OnTopLevel(key, json)); }
   Status OnEnd(const ReadSummary& summary) override { return Ctx(inner_->OnEnd(summary)); }
 
  private:

@@ -165,8 +165,8 @@ StatusOr<EvictResult> EvictLeastRecentlyUsed(const std::string& dir, uint64_t ma
   return r;
 }
 
-StatusOr<QueryDatabase> QueryDatabase::Open(const std::string& input, const std::string& stem,
-                                            const std::string& dir, uint64_t max_bytes, const ConvertFn& convert) {
+StatusOr<QueryDatabase> QueryDatabase::Open(const std::string& input, const std::string& stem, const std::string& dir,
+                                            uint64_t max_bytes, const ConvertFn& convert) {
   QueryDatabase q;
   if (dir.empty()) {
     // No cache: a private temp name, registered before it exists so an

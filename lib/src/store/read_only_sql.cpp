@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstring>
 #include <string>
 
@@ -14,9 +15,9 @@ namespace {
 // PRAGMAs that only report. A PRAGMA with a value is an assignment unless it
 // is one of the few that take a table or index name as an argument.
 constexpr std::array<std::string_view, 18> kReadPragmas = {
-    "table_info",       "table_xinfo",   "table_list",    "index_list",      "index_info",    "index_xinfo",
-    "foreign_key_list", "database_list", "collation_list", "function_list", "module_list",   "pragma_list",
-    "compile_options",  "page_count",    "page_size",       "freelist_count", "encoding",      "integrity_check"};
+    "table_info",       "table_xinfo",   "table_list",     "index_list",     "index_info",  "index_xinfo",
+    "foreign_key_list", "database_list", "collation_list", "function_list",  "module_list", "pragma_list",
+    "compile_options",  "page_count",    "page_size",      "freelist_count", "encoding",    "integrity_check"};
 constexpr std::array<std::string_view, 7> kPragmasWithArgument = {
     "table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list", "integrity_check"};
 
@@ -107,9 +108,9 @@ bool OnlyCommentsLeft(sqlite3* db, const char* tail) {
 }  // namespace
 
 Status HardenForUntrustedSql(sqlite3* db) {
-  for (int op : {SQLITE_DBCONFIG_DEFENSIVE, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION,
-                 SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, SQLITE_DBCONFIG_TRUSTED_SCHEMA, SQLITE_DBCONFIG_ENABLE_TRIGGER,
-                 SQLITE_DBCONFIG_ENABLE_VIEW}) {
+  for (int op :
+       {SQLITE_DBCONFIG_DEFENSIVE, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER,
+        SQLITE_DBCONFIG_TRUSTED_SCHEMA, SQLITE_DBCONFIG_ENABLE_TRIGGER, SQLITE_DBCONFIG_ENABLE_VIEW}) {
     // Defensive on; everything else off (views and triggers: a foreign
     // database's schema must not run statements on our behalf).
     int on = op == SQLITE_DBCONFIG_DEFENSIVE ? 1 : 0;

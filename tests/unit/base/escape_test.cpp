@@ -17,9 +17,11 @@ TEST_CASE("control characters are escaped, text is not", "[escape]") {
 
 TEST_CASE("UTF-8 passes; C1, bidi overrides and invalid bytes do not", "[escape]") {
   CHECK(EscapeControl("caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x98\x80") == "caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x98\x80");
-  CHECK(EscapeControl("csi\xc2\x9b" "2J") == "csi\\u009b2J");
+  CHECK(EscapeControl("csi\xc2\x9b"
+                      "2J") == "csi\\u009b2J");
   CHECK(EscapeControl("rlo\xe2\x80\xae") == "rlo\\u202e");
-  CHECK(EscapeControl("raw\x9b" "2J") == "raw\\x9b2J");
+  CHECK(EscapeControl("raw\x9b"
+                      "2J") == "raw\\x9b2J");
   CHECK(EscapeControl("cut\xe2\x86") == "cut\\xe2\\x86");
   CHECK(EscapeControl("overlong\xc0\xaf") == "overlong\\xc0\\xaf");
   CHECK(EscapeControl("surrogate\xed\xa0\x80") == "surrogate\\xed\\xa0\\x80");

@@ -86,7 +86,10 @@ TEST_CASE("an output directory made here goes if unused; an existing one never",
   std::string f = d.path + "/plain";
   fs::create_directory(f);
   fs::remove(f);
-  { std::FILE* p = std::fopen(f.c_str(), "w"); std::fclose(p); }
+  {
+    std::FILE* p = std::fopen(f.c_str(), "w");
+    std::fclose(p);
+  }
   auto clash = io::OutputDirectory::Create(f);
   REQUIRE_FALSE(clash.ok());
   CHECK(clash.status().message() == f + ": cannot create directory: File exists");

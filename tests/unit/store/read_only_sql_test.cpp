@@ -2,13 +2,14 @@
 // PRAGMA query_only=OFF, PRAGMA writable_schema=ON, SAVEPOINT and ATTACH
 // were accepted, and fts3_tokenizer() leaked a pointer), while comments
 // after the statement are fine.
+#include "store/read_only_sql.h"
+
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <string>
 
 #include "store/sqlite.h"
-#include "store/read_only_sql.h"
 
 using namespace memtk;
 using namespace memtk::store;
@@ -26,9 +27,10 @@ struct ReadOnlyDb {
     {
       auto w = OpenDb(path, true, false);
       REQUIRE(w.ok());
-      REQUIRE(Exec(w->get(), "CREATE TABLE events(id INTEGER PRIMARY KEY, size INTEGER);"
-                             "INSERT INTO events VALUES (1, 10), (2, 20);"
-                             "CREATE INDEX events_size ON events(size);")
+      REQUIRE(Exec(w->get(),
+                   "CREATE TABLE events(id INTEGER PRIMARY KEY, size INTEGER);"
+                   "INSERT INTO events VALUES (1, 10), (2, 20);"
+                   "CREATE INDEX events_size ON events(size);")
                   .ok());
     }
     auto r = OpenDb(path, false, true);
@@ -43,14 +45,13 @@ struct ReadOnlyDb {
 
 TEST_CASE("every statement that is not a read is refused with exit 2", "[read_only_sql]") {
   ReadOnlyDb d;
-  const char* sql = GENERATE("PRAGMA query_only=OFF", "PRAGMA writable_schema=ON", "PRAGMA writable_schema = 1",
-                             "SAVEPOINT x", "RELEASE x", "BEGIN", "COMMIT", "ATTACH '/tmp/memtk-attach.db' AS x",
-                             "DETACH x", "SELECT fts3_tokenizer('simple')", "SELECT load_extension('x')",
-                             "DELETE FROM events", "INSERT INTO events VALUES (3, 1)", "UPDATE events SET size = 0",
-                             "CREATE TABLE t(x)", "DROP TABLE events", "VACUUM", "ANALYZE", "REINDEX",
-                             "PRAGMA user_version=7", "PRAGMA journal_mode=WAL", "PRAGMA schema_version=1",
-                             "ALTER TABLE events ADD COLUMN y",
-                             "PRAGMA writable_schema=ON; UPDATE sqlite_master SET sql = ''");
+  const char* sql = GENERATE(
+      "PRAGMA query_only=OFF", "PRAGMA writable_schema=ON", "PRAGMA writable_schema = 1", "SAVEPOINT x", "RELEASE x",
+      "BEGIN", "COMMIT", "ATTACH '/tmp/memtk-attach.db' AS x", "DETACH x", "SELECT fts3_tokenizer('simple')",
+      "SELECT load_extension('x')", "DELETE FROM events", "INSERT INTO events VALUES (3, 1)",
+      "UPDATE events SET size = 0", "CREATE TABLE t(x)", "DROP TABLE events", "VACUUM", "ANALYZE", "REINDEX",
+      "PRAGMA user_version=7", "PRAGMA journal_mode=WAL", "PRAGMA schema_version=1", "ALTER TABLE events ADD COLUMN y",
+      "PRAGMA writable_schema=ON; UPDATE sqlite_master SET sql = ''");
   CAPTURE(sql);
   auto st = PrepareReadOnly(d.db.get(), sql);
   REQUIRE_FALSE(st.ok());
@@ -77,11 +78,11 @@ TEST_CASE("the refusal names what was refused", "[read_only_sql]") {
 
 TEST_CASE("reads pass, with trailing semicolons and comments", "[read_only_sql]") {
   ReadOnlyDb d;
-  const char* sql = GENERATE("SELECT sum(size) FROM events", "SELECT 1;", "SELECT 1; -- why",
-                             "SELECT 1 /* a */ ; /* b */ ;\n-- c\n", "PRAGMA table_info(events)",
-                             "PRAGMA page_count", "SELECT * FROM pragma_table_info('events')",
-                             "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 3) "
-                             "SELECT count(*) FROM n");
+  const char* sql =
+      GENERATE("SELECT sum(size) FROM events", "SELECT 1;", "SELECT 1; -- why", "SELECT 1 /* a */ ; /* b */ ;\n-- c\n",
+               "PRAGMA table_info(events)", "PRAGMA page_count", "SELECT * FROM pragma_table_info('events')",
+               "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 3) "
+               "SELECT count(*) FROM n");
   CAPTURE(sql);
   auto st = PrepareReadOnly(d.db.get(), sql);
   CAPTURE(st.status().message());
@@ -92,8 +93,7 @@ TEST_CASE("reads pass, with trailing semicolons and comments", "[read_only_sql]"
 TEST_CASE("one statement at a time; empty and broken statements", "[read_only_sql]") {
   ReadOnlyDb d;
   CHECK(PrepareReadOnly(d.db.get(), "SELECT 1; SELECT 2").status().message() == "--sql: one statement at a time");
-  CHECK(PrepareReadOnly(d.db.get(), "SELECT 1; -- x\nSELECT 2").status().message() ==
-        "--sql: one statement at a time");
+  CHECK(PrepareReadOnly(d.db.get(), "SELECT 1; -- x\nSELECT 2").status().message() == "--sql: one statement at a time");
   CHECK(PrepareReadOnly(d.db.get(), " -- nothing").status().message() == "--sql: empty statement");
   auto bad = PrepareReadOnly(d.db.get(), "SELEKT 1");
   CHECK(bad.status().code() == StatusCode::kInvalidInput);

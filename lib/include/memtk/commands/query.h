@@ -30,8 +30,8 @@ struct QueryOptions {
   std::optional<uint32_t> device;
   store::RowFormat format = store::RowFormat::kTable;
   uint64_t limit = UINT64_MAX;
-  std::string cache_dir;  ///< where converted snapshots are cached; empty = no cache
-  bool no_cache = false;  ///< convert into a temp database, removed at the end
+  std::string cache_dir;                         ///< where converted snapshots are cached; empty = no cache
+  bool no_cache = false;                         ///< convert into a temp database, removed at the end
   uint64_t cache_max_bytes = uint64_t{4} << 30;  ///< the cache's bound (LRU eviction)
 };
 
