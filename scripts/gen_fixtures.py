@@ -3,6 +3,7 @@
 
 Run from the repository root: python3 scripts/gen_fixtures.py
 """
+import csv
 import gzip
 import json
 import os
@@ -76,6 +77,15 @@ def main():
            "external_annotations": [{"device": 0, "stage": "START", "name": "epoch\r\x1b[2K1", "time_us": 5}]}
     with open(os.path.join(DATA, "control_chars.pickle"), "wb") as f:
         f.write(pickle.dumps(ctl, protocol=4))
+    # train.log.csv with coloured, carriage-returned lines (as progress bars
+    # and loggers print them): `stats` must show them escaped (issue #16).
+    with open(os.path.join(DATA, "memlog", "train.log.csv"), newline="") as f:
+        rows = list(csv.reader(f))
+    with open(os.path.join(DATA, "memlog", "control.log.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(rows[0])
+        for r in rows[1:]:
+            w.writerow(r[:4] + ["\x1b[32m" + r[4] + "\x1b[0m\r"])
     with open(os.path.join(DATA, "truncated.pickle"), "wb") as f:
         f.write(raw[:1000])
     with open(os.path.join(DATA, "empty.pickle"), "wb") as f:

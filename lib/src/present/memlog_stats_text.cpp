@@ -34,14 +34,14 @@ std::string FormatMemlogReport(const MemlogReport& r) {
   auto out = std::back_inserter(o);
   fmt::format_to(out, "memlog {}: {} samples over {} (every {} on average, longest gap {})\n", E(r.path), r.samples,
                  FormatDuration(r.duration_s), FormatDuration(r.mean_interval_s), FormatDuration(r.max_gap_s));
-  fmt::format_to(out, "  from {} to {}; analysed column: {}\n", r.start_utc, r.end_utc, E(r.column));
+  fmt::format_to(out, "  from {} to {}; analysed column: {}\n", E(r.start_utc), E(r.end_utc), E(r.column));
   if (!r.log_path.empty())
     fmt::format_to(out, "  log {}: {} lines, {} mark{}\n", E(r.log_path), r.log_lines, r.mark_count,
                    r.mark_count == 1 ? "" : "s");
   if (r.truncated_rows > 0)
     fmt::format_to(out, "  {} last row cut short (recording killed mid-write), skipped\n", r.truncated_rows);
   fmt::format_to(out, "peak: {} at {} ({}); start {}, end {}, lowest {}\n", FormatBytes(r.peak_bytes), At(r, r.peak_s),
-                 r.peak_utc, FormatBytes(r.start_bytes), FormatBytes(r.end_bytes), FormatBytes(r.min_bytes));
+                 E(r.peak_utc), FormatBytes(r.start_bytes), FormatBytes(r.end_bytes), FormatBytes(r.min_bytes));
   if (r.hwm_max && *r.hwm_max > r.peak_bytes && r.column == "rss_bytes")
     fmt::format_to(out, "  high-water mark (VmHWM): {}, {} above the sampled peak (a spike between samples)\n",
                    FormatBytes(*r.hwm_max), FormatBytes(*r.hwm_max - r.peak_bytes));
