@@ -96,6 +96,8 @@ def main():
         # SnapViewer bundle (~70 MB of allocations.json) noticeably longer.
         subprocess.check_call([sys.executable, GEN, "-n", "30000", "--seed", "16", "-o", snap])
         data = open(snap, "rb").read()
+        with open(snap + ".copy", "wb") as f:
+            f.write(data)
         cases = [
             ("convert --to db", ["convert", "-", "-o", "{out}/x.db"], True),
             ("convert --to json", ["convert", "-", "--to", "json", "-o", "{out}/x.json.gz"], True),
@@ -104,6 +106,8 @@ def main():
             ("convert --to snapviewer (zip)", ["convert", snap, "--to", "snapviewer", "-o", "{out}/x.zip"], False),
             ("convert --to snapviewer (dir)", ["convert", snap, "--to", "snapviewer", "-o", "{out}/bundle"], False),
             ("query (cache conversion)", ["query", "--cache-dir", "{out}/cache", "--at-peak", snap], False),
+            # Several inputs into a directory convert makes: it goes too.
+            ("convert several -o DIR", ["convert", snap, snap + ".copy", "-o", "{out}/dir"], False),
             # render-png creates its file only to write the encoded PNG at the
             # end (a window of microseconds): it is interrupted while it waits
             # for the second half of its input.
@@ -124,6 +128,14 @@ def main():
                       (name, signal.Signals(sig).name, "%.3f s" % sent if sent is not None else "end", rc, shell_rc,
                        left or "nothing", size, "ok" if ok else "FAIL"))
                 failures += not ok
+        # Not a signal: every input failing leaves no empty output directory.
+        out = tempfile.mkdtemp(dir=tmp)
+        p = subprocess.run([memtk, "convert", os.path.join(ROOT, "data", "evil.pickle"),
+                            os.path.join(ROOT, "data", "truncated.pickle"), "-o", out + "/dir"], capture_output=True)
+        ok = p.returncode == 1 and not entries(out)
+        print("%-32s exit %d, left %s -> %s" % ("convert several, all failing", p.returncode, entries(out) or "nothing",
+                                               "ok" if ok else "FAIL"))
+        failures += not ok
     print("%d failures" % failures)
     return 1 if failures else 0
 

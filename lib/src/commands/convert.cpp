@@ -139,10 +139,14 @@ StatusOr<std::vector<ConvertResult>> RunConvert(const ConvertOptions& options) {
   if (options.jobs < 1) return UsageError("-j must be at least 1");
   std::vector<std::string> outputs;
   bool several = options.inputs.size() > 1;
+  // A directory made for several outputs goes again if it stays empty
+  // (every input failed, a usage error, an interrupt).
+  std::optional<io::OutputDirectory> made;
   if (several) {
     if (options.output.empty()) return UsageError("several inputs need -o DIR");
-    if (!IsDir(options.output) && ::mkdir(options.output.c_str(), 0777) != 0)
-      return UsageError(fmt::format("{}: cannot create output directory", options.output));
+    auto dir = io::OutputDirectory::Create(options.output);
+    if (!dir.ok()) return UsageError(fmt::format("{}: cannot create output directory", options.output));
+    made.emplace(std::move(*dir));
   }
   std::set<std::string> seen;
   for (const std::string& in : options.inputs) {
@@ -176,6 +180,8 @@ StatusOr<std::vector<ConvertResult>> RunConvert(const ConvertOptions& options) {
   for (size_t t = 1; t < n; ++t) threads.emplace_back(worker);
   worker();
   for (auto& t : threads) t.join();
+  for (const ConvertResult& r : results)
+    if (made && r.status.ok()) made->Keep();
   return results;
 }
 
