@@ -12,10 +12,10 @@
 #include <optional>
 #include <vector>
 
-#include "memtk/base/flat_map.h"
-#include "memtk/base/format.h"
 #include "base/scoped.h"
 #include "io/atomic_output.h"
+#include "memtk/base/flat_map.h"
+#include "memtk/base/format.h"
 #include "memtk/io/output_stream.h"
 #include "memtk/timeline/snapviewer.h"
 #include "store/sqlite.h"

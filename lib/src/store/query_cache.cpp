@@ -14,7 +14,7 @@
 #include <ctime>
 #include <vector>
 
-#include "memtk/base/scoped.h"
+#include "base/scoped.h"
 #include "memtk/version.h"
 
 namespace memtk::store {

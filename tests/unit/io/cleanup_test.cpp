@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-#include "memtk/io/atomic_output.h"
+#include "io/atomic_output.h"
 
 using namespace memtk;
 namespace fs = std::filesystem;
