@@ -74,8 +74,8 @@ def interrupt(memtk, args, watch, sig, stdin_data=None, tries=5, after=None):
         if feeder:
             feeder.join()
         p.stderr.close()
-        if sent is None and rc == 0:
-            # Finished before its output appeared: nothing to interrupt.
+        if rc == 0:
+            # Finished before the signal landed: nothing was interrupted.
             for x in entries(watch):
                 path = os.path.join(watch, x)
                 if os.path.isfile(path):
