@@ -8,26 +8,29 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <regex>
 #include <vector>
 
-#include "memtk/base/format.h"
 #include "base/scoped.h"
+#include "memtk/base/format.h"
 #include "memtk/base/wrap.h"
 #include "memtk/commands/convert.h"
-#include "store/snapshot_db.h"
 #include "memtk/version.h"
 #include "store/query_cache.h"
+#include "store/query_db.h"
 #include "store/read_only_sql.h"
 #include "store/replay.h"
+#include "store/snapshot_db.h"
 #include "store/sqlite.h"
 
 namespace memtk::commands {
 
 namespace {
 
+using store::Db;
+using store::FrameMatch;
+using store::Ints;
+using store::Prepare;
 using store::RowFormat;
-using store::ScopedDb;
 using store::ScopedStmt;
 
 // The columns every allocation listing shows.
@@ -53,49 +56,6 @@ StatusOr<store::QueryDatabase> EnsureDatabase(const QueryOptions& o) {
       [](const std::string& in, const std::string& out) { return ConvertOne(in, out, ConvertOptions{}).status; });
 }
 
-struct Db {
-  ScopedDb db;
-  std::string path;  // what messages name: the user's input, not the cache file
-};
-
-// Errors name the user's input, not the cache file.
-StatusOr<ScopedStmt> Prepare(const Db& d, std::string_view sql) {
-  auto st = store::Prepare(d.db.get(), sql);
-  if (!st.ok()) return st.status().WithContext(d.path);
-  return st;
-}
-
-StatusOr<std::string> MetaValue(const Db& d, std::string_view key) {
-  auto st = Prepare(d, "SELECT value FROM meta WHERE key = ?1");
-  if (!st.ok()) return InvalidInput(fmt::format("{}: not a memtk database (no meta table)", d.path));
-  sqlite3_bind_text(st->get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
-  if (sqlite3_step(st->get()) != SQLITE_ROW) return std::string();
-  const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st->get(), 0));
-  return std::string(t ? t : "");
-}
-
-StatusOr<Db> OpenMemtkDb(const std::string& file, const std::string& path) {
-  Db d;
-  d.path = path;
-  ASSIGN_OR_RETURN(d.db, store::OpenDb(file, false, true));
-  // Belt and braces on top of SQLITE_OPEN_READONLY.
-  RETURN_IF_ERROR(store::Exec(d.db.get(), "PRAGMA query_only=1"));
-  RETURN_IF_ERROR(store::HardenForUntrustedSql(d.db.get()));
-  ASSIGN_OR_RETURN(std::string version, MetaValue(d, "schema_version"));
-  if (version.empty()) return InvalidInput(fmt::format("{}: not a memtk database (no schema_version in meta)", path));
-  if (std::atoi(version.c_str()) < store::kSchemaVersion)
-    return InvalidInput(fmt::format("{}: database schema {} is older than this memtk's {}: convert the snapshot again",
-                                    path, version, store::kSchemaVersion));
-  return d;
-}
-
-StatusOr<std::vector<int64_t>> Ints(const Db& d, std::string_view sql) {
-  ASSIGN_OR_RETURN(ScopedStmt st, Prepare(d, sql));
-  std::vector<int64_t> v;
-  while (sqlite3_step(st.get()) == SQLITE_ROW) v.push_back(sqlite3_column_int64(st.get(), 0));
-  return v;
-}
-
 std::string List(const std::vector<int64_t>& v) {
   std::string s;
   for (int64_t x : v) s += (s.empty() ? "" : ", ") + std::to_string(x);
@@ -109,51 +69,6 @@ Status Stream(const Db& d, store::RowWriter& w, std::string_view sql, uint64_t l
   if (!st.ok()) return st.status().code() == StatusCode::kUsage ? st.status() : st.status().WithContext(d.path);
   auto rows = w.Run(d.db.get(), st->get(), limit, d.path);
   return rows.ok() ? OkStatus() : rows.status();
-}
-
-// --frame: which stacks contain a frame matching the regex, as a bitmap a
-// SQL function looks up (no temp tables on a read-only database).
-struct FrameMatch {
-  std::vector<bool> stacks;
-};
-
-void StackMatchFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  const auto* m = static_cast<const FrameMatch*>(sqlite3_user_data(ctx));
-  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
-    sqlite3_result_int(ctx, 0);
-    return;
-  }
-  int64_t id = sqlite3_value_int64(argv[0]);
-  sqlite3_result_int(ctx, id >= 0 && static_cast<uint64_t>(id) < m->stacks.size() && m->stacks[id]);
-}
-
-Status BuildFrameMatch(const Db& d, const std::string& pattern, FrameMatch* m) {
-  std::regex re;
-  try {
-    re = std::regex(pattern, std::regex::ECMAScript | std::regex::optimize);
-  } catch (const std::regex_error& e) {
-    return UsageError(fmt::format("--frame: invalid regular expression '{}': {}", pattern, e.what()));
-  }
-  ASSIGN_OR_RETURN(ScopedStmt frames, Prepare(d, "SELECT id, filename || ':' || line || ':' || name FROM frames"));
-  std::vector<bool> frame_hit;
-  while (sqlite3_step(frames.get()) == SQLITE_ROW) {
-    int64_t id = sqlite3_column_int64(frames.get(), 0);
-    const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(frames.get(), 1));
-    if (id < 0) continue;
-    if (frame_hit.size() <= static_cast<size_t>(id)) frame_hit.resize(static_cast<size_t>(id) + 1);
-    frame_hit[id] = t != nullptr && std::regex_search(t, re);
-  }
-  ASSIGN_OR_RETURN(ScopedStmt sf, Prepare(d, "SELECT stack_id, frame_id FROM stack_frames"));
-  while (sqlite3_step(sf.get()) == SQLITE_ROW) {
-    int64_t s = sqlite3_column_int64(sf.get(), 0), f = sqlite3_column_int64(sf.get(), 1);
-    if (s < 0 || f < 0 || static_cast<size_t>(f) >= frame_hit.size() || !frame_hit[f]) continue;
-    if (m->stacks.size() <= static_cast<size_t>(s)) m->stacks.resize(static_cast<size_t>(s) + 1);
-    m->stacks[s] = true;
-  }
-  if (sqlite3_create_function_v2(d.db.get(), "memtk_stack_match", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, m,
-                                 StackMatchFn, nullptr, nullptr, nullptr) != SQLITE_OK)
-    return IoError(fmt::format("SQLite: {}", sqlite3_errmsg(d.db.get())));
-  return OkStatus();
 }
 
 std::string DeviceFilter(const QueryOptions& o, std::string_view column) {
@@ -287,7 +202,7 @@ Status RunQuery(const QueryOptions& o, const store::OutputFn& out) {
         "ask exactly one question: --sql, --alloc, --at-peak, --top, --frame, --live-at-event or --live-at-us "
         "(--top may go with --at-peak)");
   ASSIGN_OR_RETURN(store::QueryDatabase file, EnsureDatabase(o));
-  ASSIGN_OR_RETURN(Db d, OpenMemtkDb(file.path(), o.input));
+  ASSIGN_OR_RETURN(Db d, store::OpenQueryDb(file.path(), o.input));
   store::RowWriter w(o.format, out);
   Status s = [&]() -> Status {
     if (!o.sql.empty()) return Stream(d, w, o.sql, o.limit);
@@ -296,7 +211,7 @@ Status RunQuery(const QueryOptions& o, const store::OutputFn& out) {
     if (o.live_at_event || o.live_at_us) return LiveAt(d, o, w);
     if (!o.frame_regex.empty()) {
       FrameMatch m;
-      RETURN_IF_ERROR(BuildFrameMatch(d, o.frame_regex, &m));
+      RETURN_IF_ERROR(store::BuildFrameMatch(d, o.frame_regex, &m));
       return Stream(d, w,
                     fmt::format("SELECT {} FROM allocations a {} WHERE memtk_stack_match(a.stack_id){} ORDER BY a.id",
                                 kAllocColumns, kSiteJoin, DeviceFilter(o, "a.device")),
