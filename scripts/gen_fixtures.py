@@ -19,7 +19,9 @@ GEN = os.path.join(ROOT, "scripts", "gen_snapshot.py")
 
 
 def gen(name, *args):
-    subprocess.check_call([sys.executable, GEN, "-o", os.path.join(DATA, name), *args])
+    # The fixtures predate gen_snapshot.py's fresh-list default: they keep
+    # one list per allocation so the committed files (and goldens) stay put.
+    subprocess.check_call([sys.executable, GEN, "--shape", "shared", "-o", os.path.join(DATA, name), *args])
 
 
 def main():

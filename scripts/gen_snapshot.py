@@ -9,17 +9,26 @@ needs no more memory than a small one (Python's own pickler would need the
 whole object tree: tens of GB).
 
 Sharing follows PyTorch (torch/csrc/profiler/combined_traceback.cpp,
-py_symbolize): every distinct frame is one dict object shared by every list
-that contains it; a traceback is one list object, shared by the alloc event,
-its free_requested/free_completed events (record_context="state") and the
-block in `segments` that is still live at the end.
+py_symbolize, and torch/csrc/cuda/memory_snapshot.cpp): every distinct frame
+is one dict object shared by every list that contains it, and every event
+(and live block) gets a list object of its own, even where two events hold
+the same traceback (`--shape fresh`, the default: EMPTY_LIST MEMOIZE MARK
+BINGET... APPENDS per event). `--shape shared` writes one list object per
+allocation instead, shared by its alloc, free_requested and free_completed
+events and its block in `segments` (the shape of the first generator;
+scripts/gen_fixtures.py keeps it so the committed fixtures stay the same).
+`--call-sites` distinct stacks (10^2 to 10^5 in real runs), each
+`--min-depth`..`--max-depth` frames deep (3 to 100 in real runs), over
+`--distinct-frames` frames; `--paths windows` writes C:\\... file names.
 
 The simulation runs twice with the same seed: the first run finds the
 allocations still live at the end (they become `segments[].blocks`, written
 before the trace, the way PyTorch orders the dict), the second writes.
 
 Examples:
-  gen_snapshot.py -n 2000000 -o big.pickle          # ~185 MB (mean stack depth 23)
+  gen_snapshot.py -n 2000000 --shape shared -o big.pickle   # ~185 MB (mean stack depth 23)
+  gen_snapshot.py -n 2000000 --call-sites 20000 --distinct-frames 5000 \
+      --min-depth 3 --max-depth 60 -o real.pickle    # fresh lists, 20K stacks
   gen_snapshot.py -n 200 --devices 2 --seed 7 -o small.pickle
   gen_snapshot.py -n 500 --legacy -o old.pickle     # PyTorch 2.0 layout
   gen_snapshot.py -n 300 --variant newest -o new.pickle
@@ -180,6 +189,14 @@ class Sim:
                  "/workspace/train.py", "/workspace/model/attention.py",
                  "/workspace/model/mlp.py", "/workspace/data/loader.py",
                  "??"]
+        if args.paths == "windows":
+            files = ["C:\\Users\\dev\\miniconda3\\envs\\torch\\Lib\\site-packages\\torch\\nn\\modules\\module.py",
+                     "C:\\Users\\dev\\miniconda3\\envs\\torch\\Lib\\site-packages\\torch\\nn\\functional.py",
+                     "C:\\Users\\dev\\miniconda3\\envs\\torch\\Lib\\site-packages\\torch\\_tensor.py",
+                     "C:\\Users\\dev\\miniconda3\\envs\\torch\\Lib\\site-packages\\torch\\optim\\adamw.py",
+                     "D:\\work\\Projekt \u00e9t\u00e9\\train.py", "D:\\work\\Projekt \u00e9t\u00e9\\model\\attention.py",
+                     "D:\\work\\Projekt \u00e9t\u00e9\\model\\mlp.py", "D:\\work\\Projekt \u00e9t\u00e9\\data\\loader.py",
+                     "??"]
         names = ["forward", "_call_impl", "_wrapped_call_impl", "linear", "softmax",
                  "scaled_dot_product_attention", "step", "_single_tensor_adamw", "backward",
                  "main", "<module>", "train_step", "__next__", "collate", "gelu", "layer_norm"]
@@ -299,6 +316,8 @@ def write_snapshot(args, out):
         return w
 
     def traceback_writer(serial, site):
+        if args.shape == "fresh":
+            serial = None  # every event and block gets a list of its own
         def w():
             if serial is not None:
                 m = list_memo.get(serial)
@@ -472,6 +491,10 @@ def main():
     ap.add_argument("--min-depth", type=int, default=6)
     ap.add_argument("--max-depth", type=int, default=40)
     ap.add_argument("--annotations", type=int, default=8)
+    ap.add_argument("--shape", choices=("fresh", "shared"), default="fresh",
+                    help="fresh: a new frame list per event, as PyTorch writes (default); "
+                         "shared: one list per allocation, shared by its events")
+    ap.add_argument("--paths", choices=("linux", "windows"), default="linux", help="style of the file names")
     ap.add_argument("--legacy", action="store_true", help="PyTorch 2.0 blocks with history, no address")
     ap.add_argument("--variant", choices=("default", "newest"), default="default")
     ap.add_argument("--bare-list", action="store_true", help="write a bare list of segments")

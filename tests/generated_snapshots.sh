@@ -10,7 +10,8 @@ trap 'rm -rf "$tmp"' EXIT
 pass=0
 fail=0
 for variant in "" "--devices 4" "--legacy" "--variant newest" "--bare-list" "--no-time --devices 2" \
-               "--protocol 5" "--gzip --devices 2"; do
+               "--protocol 5" "--gzip --devices 2" "--shape shared" "--shape shared --legacy" \
+               "--paths windows --call-sites 3000 --min-depth 3 --max-depth 100"; do
   python3 "$root/scripts/gen_snapshot.py" -n 5000 --seed 21 $variant -o "$tmp/g.pickle"
   if "$MEMTK" convert -q "$tmp/g.pickle" -o "$tmp/g.db" && python3 "$root/scripts/check_db.py" "$tmp/g.pickle" "$tmp/g.db" &&
      python3 "$root/scripts/check_peak.py" "$MEMTK" "$tmp/g.pickle" > "$tmp/peak.txt"; then
