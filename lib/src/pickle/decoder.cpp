@@ -622,6 +622,201 @@ struct Decoder::Memo {
   }
 };
 
+// ---------------------------------------------------------------------------
+// Known lists. PyTorch gives every trace event a list of its own for its
+// frames, made of references to frame dicts that are shared, so a snapshot
+// holds millions of lists over a few hundred to 10^5 distinct stacks. Built
+// one by one, each costs a memo lookup, a push and a copy per frame and the
+// consumer a hash of its frame ids; that was most of the decode.
+//
+// A list the consumer reads only through Node::cache
+// (Consumer::ReadsOnlyCache), written as
+//   EMPTY_LIST, MEMOIZE | BINPUT | LONG_BINPUT, MARK, (BINGET | LONG_BINGET)+, APPENDS
+// (or a single get and APPEND) and stored at once by the SETITEMS that
+// follows, is named exactly by the bytes of its gets, provided that every
+// slot they read is kept for good (count 3): such a slot changes only by a
+// PUT over it, which bumps memo_epoch_ and forgets every entry. The first
+// list with given bytes is built as usual and remembered; once the consumer
+// has set its cache (and each item's: then reading it again has no effect),
+// every later one is the entry's shared item-less node: no memo lookups, no
+// node, no items, nothing for the consumer to hash.
+//
+// Exactness: the list is never read back (its slot's count is 0), and its
+// dict goes straight to the consumer through the streaming list it was made
+// in (Node::streams_into). Anything else that could show the dict to the
+// consumer (a memo PUT, DUP, any container or the root) first gives its
+// known lists their items back from the entry's bytes (FillKnown), and a
+// PUT over a live slot does that for every holder on the stack first.
+struct Decoder::KnownLists {
+  struct Entry {
+    Node* built = nullptr;   // the first list, until the consumer has read it
+    Node* shared = nullptr;  // item-less, with the consumer's cache
+    uint16_t role = 0;
+    bool refused = false;    // a get of a slot not kept for good
+  };
+  StringPool keys;  // the gets' bytes (with MARK and APPENDS) -> entry
+  std::vector<Entry> entries;
+  uint64_t epoch = 0;
+  // Distinct stacks are at most a few MB of gets; past this much, new
+  // lists are built as usual (hostile or odd input stays bounded).
+  static constexpr size_t kMaxKeyBytes = 64u << 20;
+
+  void Release(NodeArena* arena) {
+    for (Entry& e : entries) {
+      for (Node* n : {e.built, e.shared}) {
+        if (n == nullptr) continue;
+        Value v;
+        v.kind = Kind::kList;
+        v.node = n;
+        arena->Release(v);
+      }
+    }
+    entries.clear();
+  }
+};
+
+namespace {
+// Steps over one BINGET/LONG_BINGET at p; nullptr if there is none.
+inline const uint8_t* SkipGet(const uint8_t* p, const uint8_t* end, uint64_t* idx) {
+  if (p < end && *p == kBinGet && end - p >= 2) {
+    *idx = p[1];
+    return p + 2;
+  }
+  if (p < end && *p == kLongBinGet && end - p >= 5) {
+    *idx = Load32(p + 1);
+    return p + 5;
+  }
+  return nullptr;
+}
+}  // namespace
+
+size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t at, uint16_t role, uint32_t* watch) {
+  *watch = 0;
+  // Without counts the list's own slot could be read back and changed.
+  if (!have_counts_ || globals_.back() != 0 || marks_.size() < 2) return 0;
+  const uint8_t* q = p + 1;
+  uint64_t put;
+  if (q < end && *q == kMemoize) {
+    put = memo_next_;
+    q += 1;
+  } else if (end - q >= 2 && *q == kBinPut) {
+    put = q[1];
+    q += 2;
+  } else if (end - q >= 5 && *q == kLongBinPut) {
+    put = Load32(q + 1);
+    q += 5;
+    if (!MemoIndexOk(put, at + 1)) return 0;
+  } else {
+    return 0;
+  }
+  if (counts_.Get(put) != 0) return 0;
+  const uint8_t* const body = q;
+  size_t n = 0;
+  uint64_t idx;
+  if (q < end && *q == kMark) {
+    ++q;
+    while (const uint8_t* next = SkipGet(q, end, &idx)) {
+      q = next;
+      ++n;
+    }
+    if (n == 0 || q >= end || *q != kAppends) return 0;
+  } else {
+    q = SkipGet(q, end, &idx);
+    if (q == nullptr || q >= end || *q != kAppend) return 0;
+    n = 1;
+  }
+  ++q;
+  if (q >= end || *q != kSetItems) return 0;
+  // The dict it goes into, and the streaming list that dict goes into.
+  const size_t m = marks_.back(), m2 = marks_[marks_.size() - 2];
+  if (m == 0 || m2 == 0 || m - 1 < m2) return 0;
+  const Value& dict = stack_[m - 1];
+  const Value& into = stack_[m2 - 1];
+  if (dict.kind != Kind::kDict || dict.borrowed || dict.node->refs != 1 || into.kind != Kind::kList ||
+      !consumer_->Streams(into.node->role) ||
+      (dict.node->streams_into != nullptr && dict.node->streams_into != into.node))
+    return 0;
+  // The generic path's limits on the way (its MARK, the items on the stack).
+  if (stack_.size() + n + 2 >= limits_.max_stack || marks_.size() >= limits_.max_stack) return 0;
+
+  if (lists_ != nullptr && lists_->epoch != memo_epoch_) lists_->Release(arena_), lists_.reset();
+  if (lists_ == nullptr) {
+    lists_ = std::make_unique<KnownLists>();
+    lists_->epoch = memo_epoch_;
+  }
+  KnownLists& k = *lists_;
+  const std::string_view key(reinterpret_cast<const char*>(body), static_cast<size_t>(q - body));
+  std::optional<StringId> id = k.keys.Find(key);
+  if (!id) {
+    if (k.keys.MemoryBytes() > KnownLists::kMaxKeyBytes) return 0;
+    KnownLists::Entry e;
+    e.role = role;
+    for (const uint8_t* g = body + (*body == kMark); (g = SkipGet(g, end, &idx)) != nullptr;) {
+      Memo::Entry* me = memo_->Find(idx);
+      if (me == nullptr || me->remaining != 3 || me->v.kind == Kind::kGlobal) {
+        e.refused = true;
+        break;
+      }
+    }
+    id = k.keys.Intern(key);
+    k.entries.push_back(e);
+    if (!e.refused) *watch = id->value + 1;
+    return 0;
+  }
+  KnownLists::Entry& e = k.entries[id->value];
+  if (e.refused || e.role != role) return 0;
+  if (e.shared == nullptr) {
+    if (e.built == nullptr) {
+      *watch = id->value + 1;
+      return 0;
+    }
+    // Not read yet (its event's batch is still open), or read with an
+    // effect that reading again would repeat: build this one as usual.
+    if (e.built->cache < 0) return 0;
+    for (const Value& item : e.built->items)
+      if (!item.is_node() || item.node->cache < 0) return 0;
+    Node* s = arena_->New(Kind::kList, role, id->value);
+    s->known = true;
+    s->cache = e.built->cache;
+    Value b;
+    b.kind = Kind::kList;
+    b.node = e.built;
+    arena_->Release(b);
+    e.built = nullptr;
+    e.shared = s;
+  }
+  Value v;
+  v.kind = Kind::kList;
+  v.node = e.shared;
+  ++e.shared->refs;
+  dict.node->streams_into = into.node;
+  stack_.push_back(v);
+  PutMemo(put);  // count 0: only advances the MEMOIZE index
+  return static_cast<size_t>(q - p);
+}
+
+void Decoder::FillKnown(Node* holder) {
+  holder->streams_into = nullptr;
+  for (Value& v : holder->items) {
+    if (v.kind != Kind::kList || !v.node->known) continue;
+    Node* s = v.node;
+    Node* full = arena_->New(Kind::kList, s->role, 0);
+    const std::string_view key = lists_->keys.Get(StringId{static_cast<uint32_t>(s->index)});
+    const auto* g = reinterpret_cast<const uint8_t*>(key.data());
+    const auto* end = g + key.size();
+    uint64_t idx;
+    // The slots are those the bytes were checked against: only a PUT over
+    // one could change them, and SettleStack runs before any does.
+    for (g += *g == kMark; (g = SkipGet(g, end, &idx)) != nullptr;) full->items.push_back(memo_->Find(idx)->v);
+    arena_->Release(v);
+    v.node = full;
+  }
+}
+
+void Decoder::SettleStack() {
+  for (const Value& v : stack_) Settle(v);
+}
+
 Decoder::Decoder(std::string name, StringPool* pool, NodeArena* arena, Consumer* consumer)
     : DecoderBase(std::move(name)), pool_(pool), arena_(arena), consumer_(consumer), memo_(new Memo) {
   globals_.push_back(0);
@@ -629,6 +824,7 @@ Decoder::Decoder(std::string name, StringPool* pool, NodeArena* arena, Consumer*
 
 Decoder::~Decoder() {
   for (const Value& v : stack_) arena_->Release(v);
+  if (lists_ != nullptr) lists_->Release(arena_);
   for (const auto& e : memo_->slots)
     if (e.used) arena_->Release(e.v);
 }
@@ -706,10 +902,12 @@ Status Decoder::Push(const Value& v, uint64_t at) {
 
 Status Decoder::AddToList(Node* list, const Value& v) {
   if (consumer_->Streams(list->role)) {
+    Settle(v, list);
     Status s = consumer_->OnItem(list, list->streamed++, v);
     arena_->Release(v);
     return s;
   }
+  Settle(v);
   list->items.push_back(v);
   return OkStatus();
 }
@@ -727,8 +925,12 @@ void Decoder::PutMemo(uint64_t idx) {
   uint8_t c = have_counts_ ? counts_.Get(idx) : 3;
   if (c == 0) return;  // never referenced again: do not keep it alive
   const Value& v = stack_.back();
+  Settle(v);
   NodeArena::Retain(v);
+  const size_t before = memo_->size;
+  if (lists_ != nullptr && memo_->Find(idx) != nullptr) SettleStack();  // known lists read the old slot
   Memo::Entry* e = memo_->Insert(idx);
+  if (memo_->size == before) ++memo_epoch_;
   // A kept-for-good entry may have lent its node out: a PUT over it (which
   // CPython never writes) leaves the node to the arena's end.
   if (e->remaining != 0 && e->remaining != 3) arena_->Release(e->v);
@@ -817,10 +1019,12 @@ Status Decoder::AddItems(uint8_t code, uint64_t at) {
   Status s;
   if (want == Kind::kList && consumer_->Streams(target.node->role)) {
     for (size_t i = m; i < stack_.size(); ++i) {
+      Settle(stack_[i], target.node);
       if (s.ok()) s = consumer_->OnItem(target.node, target.node->streamed++, stack_[i]);
       arena_->Release(stack_[i]);
     }
   } else {
+    for (size_t i = m; i < stack_.size(); ++i) Settle(stack_[i]);
     auto& items = target.node->items;
     items.insert(items.end(), stack_.begin() + static_cast<ptrdiff_t>(m), stack_.end());
   }
@@ -954,7 +1158,18 @@ size_t Decoder::RunFast(const uint8_t* const begin, const uint8_t* end, Status* 
         v.kind = *p == kEmptyDict ? Kind::kDict : Kind::kList;
         uint64_t index;
         uint16_t role = RoleForNew(v.kind, &index);
+        uint32_t watch = 0;
+        if (v.kind == Kind::kList && consumer_->ReadsOnlyCache(role)) {
+          if (const size_t used = KnownList(p, end, offset() + consumed(), role, &watch)) {
+            p += used;
+            continue;
+          }
+        }
         v.node = arena_->New(v.kind, role, index);
+        if (watch != 0) {
+          lists_->entries[watch - 1].built = v.node;
+          ++v.node->refs;
+        }
         push(v);
         ++p;
         continue;
@@ -1003,6 +1218,7 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
     if (k == Kind::kDict && (stack_.size() - m) % 2) return Error(at, "odd number of items for DICT");
     Value c;
     c.kind = k;
+    for (size_t i = m; i < stack_.size(); ++i) Settle(stack_[i]);
     std::vector<Value> items(stack_.begin() + static_cast<ptrdiff_t>(m), stack_.end());
     stack_.resize(m);
     uint64_t index = 0;
@@ -1022,6 +1238,7 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
       if (stack_.empty()) return Error(at, "STOP with an empty pickle stack");
       Value root = stack_.back();
       stack_.pop_back();
+      Settle(root);
       Status s = consumer_->OnRoot(root);
       arena_->Release(root);
       done_ = true;
@@ -1049,6 +1266,7 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
     }
     case kDup:
       RETURN_IF_ERROR(need(1, "DUP"));
+      Settle(stack_.back());
       v = stack_.back();
       NodeArena::Retain(v);
       return Push(v, at);
@@ -1148,8 +1366,10 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
       v.kind = Kind::kTuple;
       v.node = arena_->New(Kind::kTuple, 0, 0);
       v.node->items.assign(stack_.end() - static_cast<ptrdiff_t>(n), stack_.end());
-      for (const Value& x : v.node->items)
+      for (const Value& x : v.node->items) {
+        Settle(x);
         if (x.kind == Kind::kGlobal) --globals_.back();
+      }
       stack_.resize(stack_.size() - n);
       return Push(v, at);
     }
@@ -1180,6 +1400,8 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
       RETURN_IF_ERROR(need(3, "SETITEM"));
       const Value& target = stack_[stack_.size() - 3];
       if (target.kind != Kind::kDict) return Error(at, fmt::format("SETITEM on a {}", KindName(target.kind)));
+      Settle(stack_[stack_.size() - 2]);
+      Settle(stack_.back());
       target.node->items.push_back(stack_[stack_.size() - 2]);
       target.node->items.push_back(stack_.back());
       stack_.resize(stack_.size() - 2);

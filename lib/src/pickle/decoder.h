@@ -42,6 +42,12 @@ class Consumer {
   /// True if children appended to a list with this role go to OnItem().
   virtual bool Streams(uint16_t role) const = 0;
   virtual Status OnItem(Node* list, uint64_t index, const Value& item) = 0;
+  /// True if a list with this role is read only through its Node::cache
+  /// once the consumer has set it (>= 0), never through its items. The
+  /// decoder may then hand out, for every later list built from the same
+  /// kept-for-good memo references, one shared node without items whose
+  /// cache holds that value (Decoder: "known lists").
+  virtual bool ReadsOnlyCache(uint16_t /*role*/) const { return false; }
   /// The top-level object, at STOP.
   virtual Status OnRoot(const Value& root) = 0;
 };
@@ -196,6 +202,20 @@ class Decoder : public DecoderBase {
   /// Memoizes the top of the stack at `idx` (advancing the next MEMOIZE
   /// index past it), unless the counts say it is never referenced again.
   void PutMemo(uint64_t idx);
+  /// At the EMPTY_LIST `p` (byte `at`) of a list with role `role`: if the
+  /// list is one seen before (see KnownLists in decoder.cpp), pushes its
+  /// shared node and returns the bytes of the whole list; else returns 0 and
+  /// sets *watch to 1 + the entry that should remember the node about to be
+  /// built (0: none).
+  size_t KnownList(const uint8_t* p, const uint8_t* end, uint64_t at, uint16_t role, uint32_t* watch);
+  /// Before `v` goes anywhere but the list its known lists were made for:
+  /// gives them their items back (a dict holding none costs one load).
+  void Settle(const Value& v, const Node* into = nullptr) {
+    if (v.kind == Kind::kDict && v.node->streams_into != nullptr && v.node->streams_into != into) FillKnown(v.node);
+  }
+  void FillKnown(Node* holder);
+  /// Fills in every holder on the stack (before the memo changes under them).
+  void SettleStack();
 
   StringPool* pool_;
   NodeArena* arena_;
@@ -204,6 +224,9 @@ class Decoder : public DecoderBase {
   std::vector<size_t> marks_;
   std::vector<uint32_t> globals_;  // globals on the stack per mark level
   std::unique_ptr<Memo> memo_;
+  struct KnownLists;
+  std::unique_ptr<KnownLists> lists_;
+  uint64_t memo_epoch_ = 0;  // bumped by a PUT over a live memo slot
   MemoRefCounts counts_;
   bool have_counts_ = false;
   uint64_t memo_next_ = 0;

@@ -27,6 +27,8 @@ Node* NodeArena::New(Kind kind, uint16_t role, uint64_t index) {
   Node* n = free_.back();
   free_.pop_back();
   n->kind = kind;
+  n->known = false;
+  n->streams_into = nullptr;
   n->role = role;
   n->refs = 1;
   n->cache = -1;

@@ -54,11 +54,18 @@ struct Value {
 /// frames list), so a memo back-reference costs a lookup, not a re-intern.
 struct Node {
   Kind kind = Kind::kList;
+  /// A list the decoder shares between every list with the same items, kept
+  /// without items (see Consumer::ReadsOnlyCache); `index` names its entry.
+  bool known = false;
   uint16_t role = 0;
   uint32_t refs = 0;
   int64_t cache = -1;
   uint64_t index = 0;     // position in the parent when created
   uint64_t streamed = 0;  // children handed to the consumer instead of stored
+  /// Non-null for a dict holding known lists: it may reach the consumer only
+  /// streamed into this list; the decoder fills the lists in before anything
+  /// else could show it (Decoder::Settle).
+  const Node* streams_into = nullptr;
   std::vector<Value> items;
 };
 

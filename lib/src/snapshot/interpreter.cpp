@@ -22,6 +22,8 @@ enum Role : uint16_t {
   kHostSegments,
   kHostTraces,
   kHostTrace,
+  kEventDict,  // an item of a trace: read only by Event()
+  kFrameList,  // its `frames` or `forward_frames` list: read only by InternStack()
 };
 
 constexpr const char* kActionNames[kNumActions - 1] = {
@@ -128,9 +130,23 @@ uint16_t Interpreter::RoleOf(const Node* parent, const Value* key, uint64_t inde
           !st.ok() && sink_error_.ok())
         sink_error_ = st;
       return parent->role == kHostTraces ? kHostTrace : kTrace;
+    case kTrace:
+    case kHostTrace:
+      return kind == Kind::kDict ? kEventDict : kGeneric;
+    case kEventDict:
+      return kind == Kind::kList && key != nullptr && key->kind == Kind::kStr &&
+                     (key->id == k_frames_ || key->id == k_forward_frames_)
+                 ? kFrameList
+                 : kGeneric;
     default:
       return kGeneric;
   }
+}
+
+bool Interpreter::ReadsOnlyCache(uint16_t role) const {
+  // Event() hands both keys' lists to InternStack(), which returns the cached
+  // stack id before it looks at the items.
+  return role == kFrameList;
 }
 
 bool Interpreter::Streams(uint16_t role) const {

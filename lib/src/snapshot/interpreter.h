@@ -21,6 +21,7 @@ class Interpreter : public pickle::Consumer {
 
   uint16_t RoleOf(const pickle::Node* parent, const pickle::Value* key, uint64_t index, pickle::Kind kind) override;
   bool Streams(uint16_t role) const override;
+  bool ReadsOnlyCache(uint16_t role) const override;
   Status OnItem(pickle::Node* list, uint64_t index, const pickle::Value& item) override;
   Status OnRoot(const pickle::Value& root) override;
 
