@@ -59,16 +59,6 @@ StringId StringPool::Intern(std::string_view s) {
   }
 }
 
-std::optional<StringId> StringPool::Find(std::string_view s) const {
-  uint64_t h = HashBytes(s.data(), s.size());
-  size_t mask = table_.size() - 1;
-  for (size_t i = h & mask;; i = (i + 1) & mask) {
-    uint32_t slot = table_[i];
-    if (slot == 0) return std::nullopt;
-    if (hashes_[slot - 1] == h && views_[slot - 1] == s) return StringId{slot - 1};
-  }
-}
-
 void StringPool::Rehash() {
   std::vector<uint32_t> bigger(table_.size() * 2, 0);
   size_t mask = bigger.size() - 1;

@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -23,8 +22,6 @@ class StringPool {
 
   /// Returns the id of `s`, adding it on first sight. Ids are dense, from 0.
   StringId Intern(std::string_view s);
-  /// The id of `s` if it was interned, else nullopt (adds nothing).
-  std::optional<StringId> Find(std::string_view s) const;
   /// The text of an id returned by Intern(). Stable for the pool's lifetime.
   std::string_view Get(StringId id) const { return views_[id.value]; }
   size_t size() const { return views_.size(); }

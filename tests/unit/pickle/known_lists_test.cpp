@@ -1,0 +1,393 @@
+// Known lists (issue #20): a frame list seen before is handed out as one
+// shared node. Everything must read exactly as when each list is built: the
+// decoder-level test checks that sharing happens at all and what the consumer
+// sees; the snapshot-level ones compare every record, counter and key list
+// with the one-pass read (no counts: no sharing), including hostile pickles
+// that take an event dict holding shared lists somewhere else.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pickle/decoder.h"
+#include "pickle/value.h"
+#include "memtk/snapshot/snapshot.h"
+#include "test_util.h"
+
+namespace {
+
+// Writes protocol 4 opcodes the way CPython's pickler does (strings memoized
+// and fetched again with BINGET/LONG_BINGET).
+class PickleWriter {
+ public:
+  PickleWriter() : b_{0x80, 4} {}
+  void Op(uint8_t c) { b_.push_back(c); }
+  uint32_t Memoize() {
+    b_.push_back(0x94);
+    return memo_++;
+  }
+  void Get(uint32_t i) {
+    if (i < 256) {
+      b_.insert(b_.end(), {'h', static_cast<uint8_t>(i)});
+    } else {
+      b_.insert(b_.end(), {'j', static_cast<uint8_t>(i), static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i >> 16),
+                           static_cast<uint8_t>(i >> 24)});
+    }
+  }
+  void Put(uint32_t i) { b_.insert(b_.end(), {'q', static_cast<uint8_t>(i)}); }
+  void Str(const std::string& s) {
+    if (auto it = strs_.find(s); it != strs_.end()) return Get(it->second);
+    b_.insert(b_.end(), {0x8c, static_cast<uint8_t>(s.size())});
+    b_.insert(b_.end(), s.begin(), s.end());
+    strs_[s] = Memoize();
+  }
+  void Int(uint8_t v) { b_.insert(b_.end(), {'K', v}); }
+  // A frame dict, memoized; returns its slot.
+  uint32_t Frame(const std::string& file, uint8_t line, const std::string& name) {
+    Op('}');
+    const uint32_t slot = Memoize();
+    Op('(');
+    if (!file.empty()) {
+      Str("filename");
+      Str(file);
+    }
+    Str("line");
+    Int(line);
+    Str("name");
+    Str(name);
+    Op('u');
+    return slot;
+  }
+  // A fresh frame list of gets, as PyTorch writes one per event.
+  void FrameList(const std::vector<uint32_t>& frames) {
+    Op(']');
+    Memoize();
+    if (frames.size() == 1) {
+      Get(frames[0]);
+      Op('a');
+      return;
+    }
+    Op('(');
+    for (uint32_t f : frames) Get(f);
+    Op('e');
+  }
+  // An event dict, left open (MARK pushed, keys written) when `close` is false.
+  void Event(const std::string& action, uint8_t size, const std::vector<uint32_t>& frames, bool close = true) {
+    Op('}');
+    Memoize();
+    Op('(');
+    Str("action");
+    Str(action);
+    Str("size");
+    Int(size);
+    Str("frames");
+    FrameList(frames);
+    if (close) Op('u');
+  }
+  std::vector<uint8_t>& bytes() { return b_; }
+
+ private:
+  std::vector<uint8_t> b_;
+  uint32_t memo_ = 0;
+  std::map<std::string, uint32_t> strs_;
+};
+
+// A snapshot dict with one device trace; `events(w)` writes the batches
+// (each "( events e") into the open device list; `top(w)` may add keys.
+template <class Events, class Top>
+std::vector<uint8_t> Snapshot(Events events, Top top) {
+  PickleWriter w;
+  w.Op('}');
+  w.Memoize();
+  w.Op('(');
+  w.Str("device_traces");
+  w.Op(']');
+  w.Memoize();
+  w.Op(']');
+  w.Memoize();
+  events(w);
+  w.Op('a');  // the device list into device_traces
+  top(w);
+  w.Op('u');
+  w.Op('.');
+  return w.bytes();
+}
+
+struct Read {
+  std::string text, keys, stats;
+  uint64_t events = 0;
+  bool operator==(const Read& o) const {
+    return text == o.text && keys == o.keys && stats == o.stats && events == o.events;
+  }
+};
+
+std::ostream& operator<<(std::ostream& os, const Read& r) {
+  return os << r.text << "\nkeys " << r.keys << "\nstats " << r.stats << "\nevents " << r.events;
+}
+
+Read ReadAll(const std::vector<uint8_t>& bytes, bool single_pass, size_t chunk) {
+  memtk::test::TextSink sink;
+  memtk::snapshot::ReadOptions o;
+  o.single_pass = single_pass;
+  o.chunk_size = chunk;
+  memtk::Status st = memtk::snapshot::ReadSnapshotBytes("k.pickle", bytes, &sink, o);
+  Read r;
+  r.text = st.ok() ? sink.text : "ERROR " + st.message();
+  r.keys = sink.summary.keys_json;
+  for (size_t i = 0; i < static_cast<size_t>(memtk::Stat::kCount); ++i)
+    r.stats += std::to_string(sink.summary.stats.Get(static_cast<memtk::Stat>(i))) + ",";
+  r.events = sink.summary.events;
+  return r;
+}
+
+// Two-pass reads at assorted chunk sizes against the one-pass read.
+void CheckSameAsOnePass(const std::vector<uint8_t>& bytes) {
+  const Read one = ReadAll(bytes, true, 1 << 20);
+  REQUIRE(one.text.rfind("ERROR", 0) == std::string::npos);
+  for (size_t chunk : {size_t{1} << 20, size_t{4096}, size_t{61}, size_t{7}}) {
+    INFO("chunk " << chunk);
+    CHECK(ReadAll(bytes, false, chunk) == one);
+  }
+}
+
+// Three frames, then batches of events over a few stacks, each stack again
+// in later batches (once the consumer has read a list, it is shared).
+struct Frames {
+  uint32_t a, b, c;
+};
+Frames FirstBatch(PickleWriter& w) {
+  // The frames are defined inside the first event's list, as CPython writes.
+  w.Op('(');
+  w.Op('}');
+  w.Memoize();
+  w.Op('(');
+  w.Str("action");
+  w.Str("alloc");
+  w.Str("size");
+  w.Int(1);
+  w.Str("frames");
+  w.Op(']');
+  w.Memoize();
+  w.Op('(');
+  Frames f;
+  f.a = w.Frame("a.py", 1, "fa");
+  f.b = w.Frame("b.py", 2, "fb");
+  f.c = w.Frame("c.py", 3, "fc");
+  w.Op('e');
+  w.Op('u');
+  w.Event("alloc", 2, {f.a, f.b});
+  w.Event("free_requested", 2, {f.b});
+  w.Op('e');
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("known lists: fresh frame lists read as when each is built", "[pickle][known]") {
+  CheckSameAsOnePass(Snapshot(
+      [](PickleWriter& w) {
+        const Frames f = FirstBatch(w);
+        for (int batch = 0; batch < 4; ++batch) {
+          w.Op('(');
+          for (uint8_t i = 0; i < 5; ++i) {
+            w.Event("alloc", i, {f.a, f.b});
+            w.Event("free_completed", i, {f.b});  // one get + APPEND
+            w.Event("alloc", i, {f.c, f.a, f.b, f.a});
+          }
+          w.Op('e');
+        }
+      },
+      [](PickleWriter&) {}));
+}
+
+TEST_CASE("known lists: a holder taken anywhere else gets its items back", "[pickle][known]") {
+  // Each way a dict holding shared lists could reach the consumer other than
+  // through its trace: memoized and fetched into the top level, DUP'd, put in
+  // a tuple, and a PUT over a frame's slot while holders are on the stack.
+  SECTION("memoized, then fetched into the top level") {
+    uint32_t slot = 0;
+    CheckSameAsOnePass(Snapshot(
+        [&](PickleWriter& w) {
+          const Frames f = FirstBatch(w);
+          w.Op('(');
+          w.Event("alloc", 9, {f.a, f.b});
+          slot = w.Memoize();  // the event dict, after its SETITEMS
+          w.Event("alloc", 8, {f.b});
+          w.Op('e');
+        },
+        [&](PickleWriter& w) {
+          w.Str("escaped");
+          w.Get(slot);
+        }));
+  }
+  SECTION("DUP'd into the same trace") {
+    CheckSameAsOnePass(Snapshot(
+        [](PickleWriter& w) {
+          const Frames f = FirstBatch(w);
+          w.Op('(');
+          w.Event("alloc", 9, {f.a, f.b});
+          w.Op('2');
+          w.Op('e');
+        },
+        [](PickleWriter&) {}));
+  }
+  SECTION("in a tuple, memoized and fetched into the top level") {
+    uint32_t slot = 0;
+    CheckSameAsOnePass(Snapshot(
+        [&](PickleWriter& w) {
+          const Frames f = FirstBatch(w);
+          w.Op('(');
+          w.Event("alloc", 9, {f.a, f.b});
+          w.Op(0x85);  // TUPLE1
+          slot = w.Memoize();
+          w.Op('e');
+        },
+        [&](PickleWriter& w) {
+          w.Str("tuple");
+          w.Get(slot);
+        }));
+  }
+  SECTION("a PUT over a frame's slot while a holder waits on the stack") {
+    CheckSameAsOnePass(Snapshot(
+        [](PickleWriter& w) {
+          const Frames f = FirstBatch(w);
+          w.Op('(');
+          w.Event("alloc", 9, {f.a, f.b});  // shared, holds the old frame a
+          w.Frame("z.py", 26, "fz");        // a new frame dict ...
+          w.Put(static_cast<uint8_t>(f.a));  // ... over frame a's slot
+          w.Op('0');                         // POP
+          w.Event("alloc", 7, {f.a, f.b});  // now reads frame z
+          w.Op('e');
+          w.Op('(');
+          w.Event("alloc", 6, {f.a, f.b});
+          w.Event("alloc", 5, {f.b});
+          w.Op('e');
+        },
+        [](PickleWriter&) {}));
+  }
+}
+
+TEST_CASE("known lists: a bad frame is counted once per list, as before", "[pickle][known]") {
+  // A frame without a filename is skipped and counted every time a list
+  // holding it is read, so such a list must never be shared.
+  CheckSameAsOnePass(Snapshot(
+      [](PickleWriter& w) {
+        const Frames f = FirstBatch(w);
+        w.Op('(');
+        const uint32_t bad = w.Frame("", 4, "nofile");
+        w.Op('0');
+        w.Event("alloc", 1, {f.a, bad});
+        w.Op('e');
+        for (int batch = 0; batch < 3; ++batch) {
+          w.Op('(');
+          w.Event("alloc", 2, {f.a, bad});
+          w.Event("alloc", 3, {f.a, f.b});
+          w.Op('e');
+        }
+      },
+      [](PickleWriter&) {}));
+}
+
+namespace {
+// A consumer of a bare list of event dicts whose "frames" lists are read
+// only through their cache: frame dicts get a dense id each, lists the id of
+// their frame-id sequence.
+class StackConsumer : public memtk::pickle::Consumer {
+ public:
+  explicit StackConsumer(memtk::StringPool* pool) : frames_key_(pool->Intern("frames").value) {}
+  uint16_t RoleOf(const memtk::pickle::Node* parent, const memtk::pickle::Value* key, uint64_t,
+                  memtk::pickle::Kind kind) override {
+    using memtk::pickle::Kind;
+    if (parent == nullptr) return kind == Kind::kList ? 1 : 0;
+    if (parent->role == 1 && kind == Kind::kDict) return 2;
+    if (parent->role == 2 && kind == Kind::kList && key != nullptr && key->kind == Kind::kStr &&
+        key->id == frames_key_)
+      return 3;
+    return 0;
+  }
+  bool Streams(uint16_t role) const override { return role == 1; }
+  bool ReadsOnlyCache(uint16_t role) const override { return role == 3; }
+  memtk::Status OnItem(memtk::pickle::Node*, uint64_t, const memtk::pickle::Value& item) override {
+    const auto& it = item.node->items;
+    for (size_t i = 0; i + 1 < it.size(); i += 2) {
+      if (it[i].id != frames_key_) continue;
+      memtk::pickle::Node* list = it[i + 1].node;
+      if (list->known) {
+        ++shared;
+        CHECK(list->items.empty());
+      }
+      if (list->cache < 0) {
+        std::vector<int64_t> ids;
+        for (const auto& f : list->items) {
+          if (f.node->cache < 0) f.node->cache = next_frame_++;
+          ids.push_back(f.node->cache);
+        }
+        list->cache = stacks_.emplace(ids, static_cast<int64_t>(stacks_.size())).first->second;
+      }
+      seen.push_back(list->cache);
+    }
+    return memtk::OkStatus();
+  }
+  memtk::Status OnRoot(const memtk::pickle::Value&) override { return memtk::OkStatus(); }
+  std::vector<int64_t> seen;
+  int shared = 0;
+
+ private:
+  uint32_t frames_key_;
+  int64_t next_frame_ = 0;
+  std::map<std::vector<int64_t>, int64_t> stacks_;
+};
+
+StackConsumer DecodeBareList(const std::vector<uint8_t>& bytes, bool counts, memtk::StringPool* pool) {
+  memtk::pickle::NodeArena arena;
+  StackConsumer c(pool);
+  memtk::pickle::Decoder d("x", pool, &arena, &c);
+  if (counts) {
+    memtk::pickle::RefCountPass pass("x");
+    REQUIRE(pass.Feed(bytes.data(), bytes.size()).ok());
+    d.SetRefCounts(pass.Take());
+  }
+  REQUIRE(d.Feed(bytes.data(), bytes.size()).ok());
+  REQUIRE(d.Finish().ok());
+  return c;
+}
+}  // namespace
+
+TEST_CASE("known lists: later lists with the same gets are one shared node", "[pickle][known]") {
+  PickleWriter w;
+  w.Op(']');
+  w.Memoize();
+  w.Op('(');
+  w.Op('}');
+  w.Memoize();
+  w.Op('(');
+  w.Str("frames");
+  w.Op(']');
+  w.Memoize();
+  w.Op('(');
+  const uint32_t a = w.Frame("a.py", 1, "fa"), b = w.Frame("b.py", 2, "fb");
+  w.Op('e');
+  w.Op('u');
+  w.Op('e');
+  for (int batch = 0; batch < 3; ++batch) {
+    w.Op('(');
+    for (int i = 0; i < 4; ++i) {
+      w.Op('}');
+      w.Memoize();
+      w.Op('(');
+      w.Str("frames");
+      w.FrameList(i % 2 ? std::vector<uint32_t>{a, b} : std::vector<uint32_t>{b});
+      w.Op('u');
+    }
+    w.Op('e');
+  }
+  w.Op('.');
+  memtk::StringPool p1, p2;
+  const StackConsumer built = DecodeBareList(w.bytes(), false, &p1);
+  const StackConsumer known = DecodeBareList(w.bytes(), true, &p2);
+  CHECK(built.shared == 0);
+  CHECK(known.seen == built.seen);
+  // The first batch builds every list; from the second on each is shared.
+  CHECK(known.shared == 8);
+}
