@@ -117,14 +117,7 @@ std::vector<uint8_t> Snapshot(Events events, Top top) {
 struct Read {
   std::string text, keys, stats;
   uint64_t events = 0;
-  bool operator==(const Read& o) const {
-    return text == o.text && keys == o.keys && stats == o.stats && events == o.events;
-  }
 };
-
-std::ostream& operator<<(std::ostream& os, const Read& r) {
-  return os << r.text << "\nkeys " << r.keys << "\nstats " << r.stats << "\nevents " << r.events;
-}
 
 Read ReadAll(const std::vector<uint8_t>& bytes, bool single_pass, size_t chunk) {
   memtk::test::TextSink sink;
@@ -136,7 +129,8 @@ Read ReadAll(const std::vector<uint8_t>& bytes, bool single_pass, size_t chunk) 
   r.text = st.ok() ? sink.text : "ERROR " + st.message();
   r.keys = sink.summary.keys_json;
   for (size_t i = 0; i < static_cast<size_t>(memtk::Stat::kCount); ++i)
-    r.stats += std::to_string(sink.summary.stats.Get(static_cast<memtk::Stat>(i))) + ",";
+    if (static_cast<memtk::Stat>(i) != memtk::Stat::k_memo_full_retention)  // says which reading it was
+      r.stats += std::to_string(sink.summary.stats.Get(static_cast<memtk::Stat>(i))) + ",";
   r.events = sink.summary.events;
   return r;
 }
@@ -147,7 +141,11 @@ void CheckSameAsOnePass(const std::vector<uint8_t>& bytes) {
   REQUIRE(one.text.rfind("ERROR", 0) == std::string::npos);
   for (size_t chunk : {size_t{1} << 20, size_t{4096}, size_t{61}, size_t{7}}) {
     INFO("chunk " << chunk);
-    CHECK(ReadAll(bytes, false, chunk) == one);
+    const Read two = ReadAll(bytes, false, chunk);
+    CHECK(two.text == one.text);
+    CHECK(two.keys == one.keys);
+    CHECK(two.stats == one.stats);
+    CHECK(two.events == one.events);
   }
 }
 
@@ -178,6 +176,10 @@ Frames FirstBatch(PickleWriter& w) {
   w.Op('u');
   w.Event("alloc", 2, {f.a, f.b});
   w.Event("free_requested", 2, {f.b});
+  // Frames referenced three times or more are kept for good: only lists of
+  // those are shared.
+  w.Event("alloc", 3, {f.c, f.b, f.a});
+  w.Event("alloc", 4, {f.a, f.b, f.c});
   w.Op('e');
   return f;
 }
