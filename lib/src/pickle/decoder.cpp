@@ -664,11 +664,15 @@ struct Decoder::KnownLists {
   struct Entry {
     Node* built = nullptr;  // the first list, until the consumer has read it
     const uint8_t* key = nullptr;
+    uint64_t hash = 0;
     uint16_t len = 0;
-    bool refused = false;   // a get of a slot not kept for good
+    uint16_t role = 0;
+    bool refused = false;  // a get of a slot not kept for good, or a bad read
   };
   std::vector<Slot> slots = std::vector<Slot>(1024);
   std::vector<Entry> entries;
+  std::vector<uint32_t> pending;  // entries whose built list awaits its reading
+  size_t streamed = 0;            // items streamed since the last harvest
   std::vector<std::unique_ptr<uint8_t[]>> blocks;  // key bytes; never move
   size_t block_used = 0, block_size = 0, key_bytes = 0;
   uint64_t epoch = 0;
@@ -724,7 +728,7 @@ struct Decoder::KnownLists {
     s->len = len;
     s->role = role;
     s->entry = static_cast<uint32_t>(entries.size());
-    entries.push_back(Entry{nullptr, dst, len, refused});
+    entries.push_back(Entry{nullptr, dst, h, len, role, refused});
     if (entries.size() * 2 > slots.size()) Grow();
   }
   void Grow() {
@@ -851,33 +855,67 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
     return 0;
   }
   KnownLists::Entry& e = k.entries[slot->entry];
-  if (e.refused) return 0;
-  if (e.built == nullptr) {
-    *watch = slot->entry + 1;
-    return 0;
+  // Refused, or the first list is not read yet (its event's batch is still
+  // open): build this one as usual.
+  if (e.refused || e.built != nullptr) return 0;
+  *watch = slot->entry + 1;
+  return 0;
+}
+
+void Decoder::Watch(uint32_t entry, Node* list) {
+  KnownLists::Entry& e = lists_->entries[entry];
+  e.built = list;
+  ++list->refs;
+  lists_->pending.push_back(entry);
+}
+
+void Decoder::HarvestKnown(size_t streamed) {
+  // After a streamed batch, the lists in it have been read: the consumer's
+  // cache becomes the entry's shared node, and the built list goes, so at
+  // most about one batch of built lists is held. Walked once per as many
+  // streamed items as there are pending entries: linear however the items
+  // come (one APPEND each, or lists held on the stack for long).
+  KnownLists& k = *lists_;
+  k.streamed += streamed;
+  if (k.streamed < k.pending.size()) return;
+  k.streamed = 0;
+  for (uint32_t id : k.pending) {
+    KnownLists::Entry& e = k.entries[id];
+    if (e.built == nullptr) continue;
+    Node* built = e.built;
+    if (built->cache < 0 && built->refs > 1) continue;  // not read yet: its batch is still open
+    e.built = nullptr;
+    if (built->cache < 0) {  // dropped unread: the next such list is watched instead
+      Value b;
+      b.kind = Kind::kList;
+      b.node = built;
+      arena_->Release(b);
+      continue;
+    }
+    // Reading it again must have no effect: every item interpreted for
+    // good (a frame the consumer skipped is counted on each reading).
+    bool pure = true;
+    for (const Value& item : built->items) pure = pure && item.is_node() && item.node->cache >= 0;
+    KnownLists::Slot* slot = k.Find(e.hash, e.key, e.len, e.role);
+    if (pure && slot->key != nullptr && slot->shared == nullptr) {
+      Node* shared = arena_->New(Kind::kList, e.role, id);
+      shared->items.shrink_to_fit();  // a recycled node's buffer: one per distinct stack adds up
+      shared->known = true;
+      shared->cache = built->cache;
+      slot->shared = shared;
+    } else {
+      e.refused = true;
+    }
+    Value b;
+    b.kind = Kind::kList;
+    b.node = built;
+    arena_->Release(b);
   }
-  // Not read yet (its event's batch is still open), or read with an effect
-  // that reading it again would repeat: build this one as usual.
-  if (e.built->cache < 0) return 0;
-  for (const Value& item : e.built->items)
-    if (!item.is_node() || item.node->cache < 0) return 0;
-  Node* shared = arena_->New(Kind::kList, role, slot->entry);
-  shared->known = true;
-  shared->cache = e.built->cache;
-  Value b;
-  b.kind = Kind::kList;
-  b.node = e.built;
-  arena_->Release(b);
-  e.built = nullptr;
-  slot->shared = shared;
-  Value v;
-  v.kind = Kind::kList;
-  v.borrowed = true;
-  v.node = shared;
-  dict.node->streams_into = into.node;
-  stack_.push_back(v);
-  PutMemo(put);
-  return static_cast<size_t>(q - p);
+  // Entries still waiting stay listed (rare: a batch split by a chunk end
+  // is read on its next APPENDS).
+  k.pending.erase(std::remove_if(k.pending.begin(), k.pending.end(),
+                                 [&](uint32_t id) { return k.entries[id].built == nullptr; }),
+                  k.pending.end());
 }
 
 void Decoder::FillKnown(Node* holder) {
@@ -991,6 +1029,7 @@ Status Decoder::AddToList(Node* list, const Value& v) {
     Settle(v, list);
     Status s = consumer_->OnItem(list, list->streamed++, v);
     arena_->Release(v);
+    if (lists_ != nullptr && !lists_->pending.empty()) HarvestKnown(1);
     return s;
   }
   Settle(v);
@@ -1109,6 +1148,7 @@ Status Decoder::AddItems(uint8_t code, uint64_t at) {
       if (s.ok()) s = consumer_->OnItem(target.node, target.node->streamed++, stack_[i]);
       arena_->Release(stack_[i]);
     }
+    if (lists_ != nullptr && !lists_->pending.empty()) HarvestKnown(stack_.size() - m);
   } else {
     for (size_t i = m; i < stack_.size(); ++i) Settle(stack_[i]);
     auto& items = target.node->items;
@@ -1253,8 +1293,7 @@ size_t Decoder::RunFast(const uint8_t* const begin, const uint8_t* end, Status* 
         }
         v.node = arena_->New(v.kind, role, index);
         if (watch != 0) {
-          lists_->entries[watch - 1].built = v.node;
-          ++v.node->refs;
+          Watch(watch - 1, v.node);
         }
         push(v);
         ++p;

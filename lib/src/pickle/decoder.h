@@ -214,6 +214,11 @@ class Decoder : public DecoderBase {
     if (v.kind == Kind::kDict && v.node->streams_into != nullptr && v.node->streams_into != into) FillKnown(v.node);
   }
   void FillKnown(Node* holder);
+  /// Remembers `list`, about to be built, as entry `entry`'s first list.
+  void Watch(uint32_t entry, Node* list);
+  /// After `streamed` items went to the consumer: turns the watched lists
+  /// it has read into shared nodes.
+  void HarvestKnown(size_t streamed);
   /// Fills in every holder on the stack (before the memo changes under them).
   void SettleStack();
 
