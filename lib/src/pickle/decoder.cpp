@@ -660,6 +660,8 @@ struct Decoder::KnownLists {
     uint16_t len = 0;
     uint16_t role = 0;
     uint32_t entry = 0;
+    uint32_t cache = 0;  // shared->cache, when it fits (`cached`)
+    bool cached = false;
   };
   struct Entry {
     Node* built = nullptr;  // the first list, until the consumer has read it
@@ -834,6 +836,8 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
     Value v;
     v.kind = Kind::kList;
     v.borrowed = true;  // the table keeps the node until the decoder ends
+    v.cached = slot->cached;
+    v.id = slot->cache;
     v.node = slot->shared;
     dict.node->streams_into = into.node;
     stack_.push_back(v);
@@ -903,6 +907,8 @@ void Decoder::HarvestKnown(size_t streamed) {
       shared->known = true;
       shared->cache = built->cache;
       slot->shared = shared;
+      slot->cached = built->cache <= UINT32_MAX;
+      slot->cache = static_cast<uint32_t>(built->cache);
     } else {
       e.refused = true;
     }
@@ -933,6 +939,8 @@ void Decoder::FillKnown(Node* holder) {
     for (g += *g == kMark; (g = SkipGet(g, end, &idx)) != nullptr;) full->items.push_back(memo_->Find(idx)->v);
     arena_->Release(v);  // borrowed: the table keeps it
     v.borrowed = false;
+    v.cached = false;
+    v.id = 0;
     v.node = full;
   }
 }

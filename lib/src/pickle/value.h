@@ -39,7 +39,10 @@ struct Value {
   /// A container reference that holds no count of its own: the decoder's
   /// memo keeps the node alive until the decoder ends (Decoder::PutMemo).
   bool borrowed = false;
-  uint32_t id = 0;  // StringId for kStr/kBytes/kBigInt
+  /// A list the decoder shares (Consumer::ReadsOnlyCache) whose node's
+  /// cache fits 32 bits: `id` holds it, so reading it touches no node.
+  bool cached = false;
+  uint32_t id = 0;  // StringId for kStr/kBytes/kBigInt; see `cached`
   union {
     int64_t i = 0;
     double d;
