@@ -839,7 +839,9 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
     v.cached = slot->cached;
     v.id = slot->cache;
     v.node = slot->shared;
+    if (dict.node->streams_into == nullptr) ++holders_;
     dict.node->streams_into = into.node;
+    stack_[m - 1].cached = true;  // Settle's cheap test (`dict` is that entry)
     stack_.push_back(v);
     PutMemo(put);  // count 0: only advances the MEMOIZE index
     return static_cast<size_t>(q - p);
@@ -926,6 +928,7 @@ void Decoder::HarvestKnown(size_t streamed) {
 
 void Decoder::FillKnown(Node* holder) {
   holder->streams_into = nullptr;
+  --holders_;
   for (Value& v : holder->items) {
     if (v.kind != Kind::kList || !v.node->known) continue;
     Node* s = v.node;
@@ -1035,6 +1038,7 @@ Status Decoder::Push(const Value& v, uint64_t at) {
 Status Decoder::AddToList(Node* list, const Value& v) {
   if (consumer_->Streams(list->role)) {
     Settle(v, list);
+    Streamed(v, list);
     Status s = consumer_->OnItem(list, list->streamed++, v);
     arena_->Release(v);
     if (lists_ != nullptr && !lists_->pending.empty()) HarvestKnown(1);
@@ -1151,14 +1155,15 @@ Status Decoder::AddItems(uint8_t code, uint64_t at) {
   if (want == Kind::kDict && count % 2) return Error(at, "odd number of items for SETITEMS");
   Status s;
   if (want == Kind::kList && consumer_->Streams(target.node->role)) {
+    SettleRange(m, target.node);
     for (size_t i = m; i < stack_.size(); ++i) {
-      Settle(stack_[i], target.node);
+      Streamed(stack_[i], target.node);
       if (s.ok()) s = consumer_->OnItem(target.node, target.node->streamed++, stack_[i]);
       arena_->Release(stack_[i]);
     }
     if (lists_ != nullptr && !lists_->pending.empty()) HarvestKnown(stack_.size() - m);
   } else {
-    for (size_t i = m; i < stack_.size(); ++i) Settle(stack_[i]);
+    SettleRange(m);
     auto& items = target.node->items;
     items.insert(items.end(), stack_.begin() + static_cast<ptrdiff_t>(m), stack_.end());
   }
@@ -1351,7 +1356,7 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
     if (k == Kind::kDict && (stack_.size() - m) % 2) return Error(at, "odd number of items for DICT");
     Value c;
     c.kind = k;
-    for (size_t i = m; i < stack_.size(); ++i) Settle(stack_[i]);
+    SettleRange(m);
     std::vector<Value> items(stack_.begin() + static_cast<ptrdiff_t>(m), stack_.end());
     stack_.resize(m);
     uint64_t index = 0;
