@@ -40,7 +40,8 @@ struct Value {
   /// memo keeps the node alive until the decoder ends (Decoder::PutMemo).
   bool borrowed = false;
   /// A list the decoder shares (Consumer::ReadsOnlyCache) whose node's
-  /// cache fits 32 bits: `id` holds it, so reading it touches no node.
+  /// cache fits 32 bits: `id` holds it, so reading it touches no node. On a
+  /// dict: the decoder's stack entry of a holder of such lists (Settle).
   bool cached = false;
   uint32_t id = 0;  // StringId for kStr/kBytes/kBigInt; see `cached`
   union {
