@@ -145,7 +145,7 @@ Status InputFile::ReadRaw(uint8_t* buf, size_t cap, size_t* n) {
     if (im.raw_pos == im.raw_len) {
       if (im.raw_eof) {
         if (im.zs.next_out == buf)
-          return InvalidInput(fmt::format("{}: truncated gzip stream", path_));
+          return InvalidInput(fmt::format("{}: truncated gzip stream at compressed byte {}", path_, raw_consumed_));
         break;
       }
       RETURN_IF_ERROR(Fill());
@@ -185,6 +185,16 @@ Status InputFile::Read(uint8_t* buf, size_t cap, size_t* n) {
     return OkStatus();
   }
   return ReadRaw(buf, cap, n);
+}
+
+Status InputFile::CheckEnd() {
+  if (!gzip_) return OkStatus();
+  std::vector<uint8_t> sink(64 * 1024);
+  for (;;) {
+    size_t n = 0;
+    RETURN_IF_ERROR(Read(sink.data(), sink.size(), &n));
+    if (n == 0) return OkStatus();
+  }
 }
 
 Status InputFile::ReadAt(uint64_t offset, uint8_t* buf, size_t cap, size_t* n) const {

@@ -35,6 +35,12 @@ class InputFile {
   Status Read(uint8_t* buf, size_t cap, size_t* n);
   /// Starts again from byte 0. Only when seekable().
   Status Rewind();
+  /// For gzip: reads (and discards) whatever the reader left unread, to the
+  /// end of the last member, so that zlib checks every trailer's CRC-32 and
+  /// length: a reader that stops at its own end marker (pickle STOP, the
+  /// JSON root's close) would otherwise accept a stream cut inside its
+  /// 8-byte trailer. Ok and free for uncompressed input.
+  Status CheckEnd();
   /// Reads up to `cap` bytes at `offset` of an uncompressed regular file
   /// (random_access()), independent of Read()'s position and safe to call
   /// from several threads; fewer than `cap` only at the end of the file.

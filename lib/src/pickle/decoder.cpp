@@ -140,6 +140,7 @@ struct DecoderBase::Op {
   size_t len = 0;
   const uint8_t* data2 = nullptr;   // second text line (GLOBAL, INST)
   size_t len2 = 0;
+  uint64_t skipped = 0;             // payload length when not kept (data is null)
 };
 
 Status DecoderBase::Error(uint64_t at, std::string_view what, std::string_view why) const {
@@ -175,6 +176,13 @@ size_t DecoderBase::ParseOp(const uint8_t* p, const uint8_t* end, Op* op, size_t
       *err = Error(offset_, fmt::format("pickle string of {} bytes exceeds the {}-byte limit", n,
                                         limits_.max_string));
       return 0;
+    }
+    if (n > limits_.max_kept_string) {
+      // Too long to be anything memtk uses: the opcode is its header alone
+      // and Feed() steps over the payload as it arrives (Skip()), so a
+      // gzip'd gigabyte costs inflate time, not memory.
+      op->skipped = n;
+      return 1 + width;
     }
     if (avail < 1 + width + n) {
       *need = 1 + width + n;
@@ -258,6 +266,13 @@ size_t DecoderBase::ParseOp(const uint8_t* p, const uint8_t* end, Op* op, size_t
   }
 }
 
+void DecoderBase::Skip(const uint8_t** p, const uint8_t* end) {
+  const uint64_t take = std::min<uint64_t>(skip_, static_cast<uint64_t>(end - *p));
+  *p += take;
+  offset_ += take;
+  skip_ -= take;
+}
+
 Status DecoderBase::Feed(const uint8_t* data, size_t n) {
   if (!sticky_.ok()) return sticky_;
   const uint8_t* p = data;
@@ -265,6 +280,7 @@ Status DecoderBase::Feed(const uint8_t* data, size_t n) {
   Op op;
   size_t need = 0;
   Status err;
+  if (skip_ != 0) Skip(&p, end);
   // An opcode split across chunks: top the carry up and retry.
   while (!carry_.empty() && p < end && !done_) {
     size_t want = need_ > carry_.size() ? need_ - carry_.size() : 1;
@@ -284,6 +300,11 @@ Status DecoderBase::Feed(const uint8_t* data, size_t n) {
     Status s = Execute(op, at);
     carry_.clear();
     if (!s.ok()) return sticky_ = s;
+    if (op.skipped != 0) {
+      ++skipped_values_;
+      skip_ = op.skipped;
+      Skip(&p, end);
+    }
   }
   while (p < end && !done_) {
     // Hot opcodes run inline; the generic path below takes one op whenever
@@ -307,6 +328,11 @@ Status DecoderBase::Feed(const uint8_t* data, size_t n) {
     p += used;
     Status s = Execute(op, at);
     if (!s.ok()) return sticky_ = s;
+    if (op.skipped != 0) {
+      ++skipped_values_;
+      skip_ = op.skipped;
+      Skip(&p, end);
+    }
   }
   return OkStatus();
 }
@@ -314,7 +340,7 @@ Status DecoderBase::Feed(const uint8_t* data, size_t n) {
 Status DecoderBase::Finish() {
   if (!sticky_.ok()) return sticky_;
   if (done_) return OkStatus();
-  uint64_t end = offset_ + carry_.size();
+  uint64_t end = offset_ + carry_.size();  // a pending skip_ is cut short here too
   if (end == 0) return sticky_ = InvalidInput(fmt::format("{}: empty file", name_));
   const char* ctx = OpenContext();
   return sticky_ = InvalidInput(fmt::format("{}: truncated pickle at {}byte {}{}", name_, gzip_ ? "uncompressed " : "",
@@ -417,7 +443,7 @@ size_t RefCountPass::RunFast(const uint8_t* const begin, const uint8_t* end, Sta
         continue;
       case kBinUnicode: case kBinBytes: {
         const uint64_t n = Load32(p + 1);
-        if (n > limits_.max_string || avail < 5 + n) return done();
+        if (n > limits_.max_kept_string || avail < 5 + n) return done();
         p += 5 + n;
         continue;
       }
@@ -1122,6 +1148,13 @@ Status Decoder::DoReduce(uint64_t at) {
       result.kind = k;
       result.node = n;
       if (!a.empty() && (a[0].kind == Kind::kList || a[0].kind == Kind::kTuple)) {
+        copied_ += a[0].node->items.size();
+        if (copied_ > at + limits_.max_copy_slack) {
+          arena_->Release(result);
+          arena_->Release(args);
+          return Error(at, fmt::format("OrderedDict/set arguments copied {} items from {} bytes of input", copied_, at),
+                       "one list referenced again and again (a memo bomb); refused");
+        }
         for (const Value& item : a[0].node->items) {
           if (k == Kind::kSet) {
             NodeArena::Retain(item);
@@ -1145,6 +1178,7 @@ Status Decoder::DoReduce(uint64_t at) {
 }
 
 Status Decoder::AddItems(uint8_t code, uint64_t at) {
+  items_at_ = at;
   size_t m = 0;
   RETURN_IF_ERROR(PopMark(at, &m));
   if (m == 0) return Error(at, "pickle stack underflow in APPENDS/SETITEMS/ADDITEMS");
@@ -1168,7 +1202,12 @@ Status Decoder::AddItems(uint8_t code, uint64_t at) {
     items.insert(items.end(), stack_.begin() + static_cast<ptrdiff_t>(m), stack_.end());
   }
   stack_.resize(m);
-  return s;
+  return s.ok() ? s : Located(std::move(s), at);
+}
+
+Status Decoder::Located(Status s, uint64_t at) const {
+  if (s.ok() || s.code() != StatusCode::kInvalidInput || s.message().rfind(name_ + ":", 0) == 0) return s;
+  return Error(at, s.message());
 }
 
 size_t Decoder::RunFast(const uint8_t* const begin, const uint8_t* end, Status* err) {
@@ -1264,7 +1303,7 @@ size_t Decoder::RunFast(const uint8_t* const begin, const uint8_t* end, Status* 
       case kBinUnicode: {
         if (avail < 5) return consumed();
         const uint64_t n = Load32(p + 1);
-        if (n > limits_.max_string || avail < 5 + n) return consumed();
+        if (n > limits_.max_kept_string || avail < 5 + n) return consumed();
         v.kind = Kind::kStr;
         v.id = pool_->Intern(std::string_view(reinterpret_cast<const char*>(p + 5), n)).value;
         push(v);
@@ -1345,6 +1384,11 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
     return c;
   };
   auto text = [&](const uint8_t* d, size_t n) { return std::string_view(reinterpret_cast<const char*>(d), n); };
+  // A str/bytes payload, or the placeholder of one too long to keep.
+  auto payload_id = [&](const char* what) {
+    if (op.skipped == 0) return pool_->Intern(text(op.data, op.len)).value;
+    return pool_->Intern(fmt::format("<{} of {} bytes, not kept>", what, op.skipped)).value;
+  };
   auto need = [&](size_t n, const char* what) -> Status {
     if (stack_.size() - MarkBase() < n) return Error(at, fmt::format("pickle stack underflow in {}", what));
     return OkStatus();
@@ -1377,7 +1421,7 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
       Value root = stack_.back();
       stack_.pop_back();
       Settle(root);
-      Status s = consumer_->OnRoot(root);
+      Status s = Located(consumer_->OnRoot(root), at);
       arena_->Release(root);
       done_ = true;
       return s;
@@ -1421,6 +1465,9 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
       return Push(v, at);
     case kLong1:
     case kLong4: {
+      if (const uint64_t n = op.skipped ? op.skipped : op.len; n > limits_.max_long_bytes)
+        return Error(at, fmt::format("integer of {} bytes exceeds the {}-byte limit", n, limits_.max_long_bytes),
+                     "more than 4300 decimal digits, Python's own limit for int to str");
       if (op.len <= 8) {
         uint64_t u = LoadLe(op.data, static_cast<int>(op.len));
         if (op.len > 0 && op.len < 8 && (op.data[op.len - 1] & 0x80)) u |= ~uint64_t{0} << (8 * op.len);
@@ -1447,6 +1494,9 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
       long long x = std::strtoll(s.c_str(), &endp, 10);
       if (s.empty() || *endp != '\0') return Error(at, "malformed INT/LONG text");
       if (errno == ERANGE) {
+        if (s.size() > 4301)  // sign and 4300 digits: the same limit as LONG1/LONG4
+          return Error(at, fmt::format("integer of {} digits exceeds the 4300-digit limit", s.size()),
+                       "Python's own limit for int to str");
         v.kind = Kind::kBigInt;
         v.id = pool_->Intern(s[0] == '+' ? s.substr(1) : s).value;
       } else {
@@ -1469,7 +1519,7 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
     }
     case kShortBinUnicode: case kBinUnicode: case kBinUnicode8: case kUnicode:
       v.kind = Kind::kStr;
-      v.id = pool_->Intern(text(op.data, op.len)).value;
+      v.id = payload_id("string");
       return Push(v, at);
     case kString: {
       // Protocol 0 repr: strip the quotes, keep escapes as written.
@@ -1482,11 +1532,11 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
     }
     case kShortBinString: case kBinString:
       v.kind = Kind::kStr;
-      v.id = pool_->Intern(text(op.data, op.len)).value;
+      v.id = payload_id("string");
       return Push(v, at);
     case kShortBinBytes: case kBinBytes: case kBinBytes8: case kByteArray8:
       v.kind = Kind::kBytes;
-      v.id = pool_->Intern(text(op.data, op.len)).value;
+      v.id = payload_id("bytes");
       return Push(v, at);
     case kEmptyDict:
       return Push(new_node(Kind::kDict), at);
@@ -1528,7 +1578,8 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
         arena_->Release(v);
         return Error(at, fmt::format("APPEND to a {}", KindName(list.kind)));
       }
-      return AddToList(list.node, v);
+      items_at_ = at;
+      return Located(AddToList(list.node, v), at);
     }
     case kAppends:
     case kSetItems:

@@ -17,6 +17,7 @@
 // the number of events. Without counts every entry is kept (pipes).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -76,6 +77,22 @@ class MemoRefCounts {
 
 struct DecoderLimits {
   uint64_t max_string = 1ull << 30;    ///< longest str/bytes argument
+  /// A str/bytes argument longer than this is stepped over as it streams
+  /// past, never buffered or interned: its value becomes a short
+  /// placeholder ("<string of N bytes, not kept>"). Real snapshots' longest
+  /// strings are a few KiB (source lines, extra JSON); this is the cap
+  /// AppendJson puts on any value (kMaxJsonBytes), so nothing memtk writes
+  /// changes below it.
+  uint64_t max_kept_string = 64u << 10;
+  /// Widest LONG1/LONG4 accepted, in bytes: at most 4300 decimal digits,
+  /// Python's own limit for int <-> str (sys.get_int_max_str_digits()).
+  /// Wider integers are refused rather than converted (quadratic in width).
+  uint64_t max_long_bytes = 1785;
+  /// OrderedDict/set REDUCE copies the items of its argument list; all such
+  /// copies together may exceed the input bytes read so far by at most this.
+  /// A list is copied again for each memo reference to it, so without a
+  /// budget 10^4 references to a list of 10^4 pairs make 10^8 items.
+  uint64_t max_copy_slack = 1u << 20;
   uint64_t max_stack = 1ull << 24;     ///< values on the VM stack
   /// A PUT index may exceed the PUT's byte offset by at most this much.
   /// Writers number memo slots 0, 1, 2, ... and each slot costs at least one
@@ -99,6 +116,8 @@ class DecoderBase {
   uint64_t offset() const { return offset_; }
   /// Marks the input as decompressed gzip, so offsets say "uncompressed byte".
   void set_gzip(bool g) { gzip_ = g; }
+  /// Arguments stepped over because they exceeded max_kept_string.
+  uint64_t skipped_values() const { return skipped_values_; }
 
  protected:
   struct Op;
@@ -127,7 +146,12 @@ class DecoderBase {
   bool gzip_ = false;
 
  private:
+  /// Steps over what is left of a skipped argument at the start of [*p, end).
+  void Skip(const uint8_t** p, const uint8_t* end);
+
   uint64_t offset_ = 0;
+  uint64_t skip_ = 0;  // bytes of a skipped argument still to come
+  uint64_t skipped_values_ = 0;
   std::vector<uint8_t> carry_;
   size_t need_ = 0;
   Status sticky_;
@@ -184,12 +208,18 @@ class Decoder : public DecoderBase {
   void SetRefCounts(MemoRefCounts counts);
   /// Memo entries currently held (for tests and memory accounting).
   size_t memo_size() const;
+  /// Bytes decoded so far, to the opcode that last handed items to the
+  /// Consumer (offset() lags behind inside a chunk's fast loop).
+  uint64_t position() const { return std::max(offset(), items_at_); }
 
  private:
   struct Memo;
   Status Execute(const Op& op, uint64_t at) override;
   size_t RunFast(const uint8_t* p, const uint8_t* end, Status* err) override;
   Status AddItems(uint8_t code, uint64_t at);
+  /// The Consumer's errors name no position: an InvalidInput from it that
+  /// does not start with the input's name gets " at byte N" here.
+  Status Located(Status s, uint64_t at) const;
   /// Where the open MARK group starts on the stack (0 with no MARK).
   size_t MarkBase() const { return marks_.empty() ? 0 : marks_.back(); }
   const char* OpenContext() const override;
@@ -256,6 +286,8 @@ class Decoder : public DecoderBase {
   MemoRefCounts counts_;
   bool have_counts_ = false;
   uint64_t memo_next_ = 0;
+  uint64_t copied_ = 0;  // items REDUCE copied (DecoderLimits::max_copy_slack)
+  uint64_t items_at_ = 0;  // offset of the last APPEND(S)/SETITEMS/ADDITEMS
 };
 
 }  // namespace memtk::pickle

@@ -29,6 +29,7 @@ Node* NodeArena::New(Kind kind, uint16_t role, uint64_t index) {
   n->kind = kind;
   n->known = false;
   n->streams_into = nullptr;
+  n->claimed = false;
   n->role = role;
   n->refs = 1;
   n->cache = -1;

@@ -61,6 +61,10 @@ struct Node {
   /// A list the decoder shares between every list with the same items, kept
   /// without items (see Consumer::ReadsOnlyCache); `index` names its entry.
   bool known = false;
+  /// Set by the consumer on a container the schema gives one owner (a
+  /// segment's block list, a block's history) once it has been expanded:
+  /// a second owner reached through the memo is refused, not expanded again.
+  bool claimed = false;
   uint16_t role = 0;
   uint32_t refs = 0;
   int64_t cache = -1;

@@ -7,6 +7,7 @@
 // as soon as it is complete and is released right after.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,16 @@ class Interpreter : public pickle::Consumer {
 
   ReadSummary& summary() { return summary_; }
   bool saw_root() const { return saw_root_; }
+  /// Input bytes read so far (the reader's position), for the expansion
+  /// budget; without it the budget is the fixed slack alone.
+  void set_position(std::function<uint64_t()> position) { position_ = std::move(position); }
+
+  /// JSON that records may expand to (extra, user_metadata, pool ids, frame
+  /// extras, block histories, top-level values): this much plus
+  /// kExpandFactor bytes per input byte. Memo references let a few bytes
+  /// repeat a 64 KiB value; real snapshots stay far below 1 byte per byte.
+  static constexpr uint64_t kExpandSlack = 64u << 20;
+  static constexpr uint64_t kExpandFactor = 16;
 
  private:
   enum Rec : uint8_t { kTop, kSegment, kBlock, kEvent, kFrameRec, kAnnotationRec, kHistory, kNumRecs };
@@ -43,6 +54,19 @@ class Interpreter : public pickle::Consumer {
   std::optional<FrameId> InternNewFrame(const pickle::Value& v);
   std::optional<StackId> InternStack(const pickle::Value& v);
   bool GetInt(const pickle::Value& v, int64_t* out);
+  /// Adds `bytes` of record JSON to the expansion budget (kExpandSlack).
+  Status Expanded(uint64_t bytes) {
+    expanded_ += bytes;
+    return expanded_ > expand_check_ ? CheckExpansion() : OkStatus();
+  }
+  Status CheckExpansion();
+  /// Marks a one-owner container (block list, history) as expanded; false
+  /// if it already was, i.e. a memo reference reaches it a second time.
+  static bool Claim(const pickle::Value& v) {
+    if (v.node->claimed) return false;
+    v.node->claimed = true;
+    return true;
+  }
   /// Records that `key` was seen in a record of kind `rec` (for meta's key lists).
   void NoteKey(Rec rec, const pickle::Value& key) {
     if (key.kind == pickle::Kind::kStr && key.id < key_seen_.size())
@@ -66,6 +90,8 @@ class Interpreter : public pickle::Consumer {
   std::vector<uint8_t> key_seen_;  // per StringId: bit per Rec
   std::string extra_, extra2_, pool_, meta_, history_;
   uint64_t segment_ids_ = 0, block_ids_ = 0, event_ids_ = 0, annotation_ids_ = 0;
+  uint64_t expanded_ = 0, expand_check_ = kExpandSlack;
+  std::function<uint64_t()> position_;
 
   // Interned key and value names, compared by id on the hot path.
   uint32_t k_action_, k_addr_, k_size_, k_stream_, k_time_us_, k_frames_, k_compile_context_,

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -37,6 +38,8 @@ class Source {
   virtual bool CanRewind() const = 0;
   virtual Status Rewind() = 0;
   virtual void Progress() {}
+  /// Reads to the end of a gzip stream so its trailer is checked.
+  virtual Status CheckEnd() { return OkStatus(); }
   /// Random access to the bytes the decoder sees (none for gzip and pipes).
   virtual bool CanReadAt() const { return false; }
   virtual uint64_t Size() const { return 0; }
@@ -58,6 +61,7 @@ class FileSource : public Source {
   }
   bool CanRewind() const override { return f_->seekable(); }
   Status Rewind() override { return f_->Rewind(); }
+  Status CheckEnd() override { return f_->CheckEnd(); }
   void Progress() override {
     if (o_.progress) o_.progress(f_->raw_consumed(), f_->file_size());
   }
@@ -239,23 +243,39 @@ Status ReadPickle(const std::string& name, Source* src, bool gzip, SnapshotSink*
   }
   pickle::Decoder dec(name, &tables.strings, &arena, &interp);
   dec.set_gzip(gzip);
+  interp.set_position([&dec] { return dec.position(); });
   if (have_counts) {
     dec.SetRefCounts(std::move(counts));
   } else {
     interp.summary().stats.Increment(Stat::k_memo_full_retention);
   }
   RETURN_IF_ERROR(Pump(src, &dec, chunk));
+  RETURN_IF_ERROR(src->CheckEnd());
   src->Progress();
   ReadSummary& sum = interp.summary();
+  sum.stats.Increment(Stat::k_value_not_kept, dec.skipped_values());
   sum.format = std::move(format);
   sum.bytes = dec.offset();
   return sink->OnEnd(sum);
 }
 
 // RapidJSON input stream over a Source, refilled in chunks.
+//
+// RapidJSON copies every string (and, with kParseNumbersAsStringsFlag, every
+// number) whole onto its own stack before the handler sees it, so a gzip'd
+// gigabyte string would be a gigabyte of memory. Each refilled chunk is
+// therefore filtered first: a small lexer follows strings and escapes, keeps
+// the first kKeptString bytes of a string and drops the rest up to its
+// closing quote (always cutting before a plain character, so no escape is
+// split). The builder is told which strings were cut (TakeCut) and stores a
+// placeholder. Tell() counts the bytes RapidJSON saw; InputOffset() maps
+// that back to the input for messages. Anything else that grows without a
+// handler call (a number or whitespace run) is refused past kMaxGap.
 class ChunkStream {
  public:
   using Ch = char;
+  static constexpr uint64_t kKeptString = 64u << 10;  // as DecoderLimits::max_kept_string
+  static constexpr uint64_t kMaxGap = 1u << 20;
   ChunkStream(Source* src, size_t chunk) : src_(src), buf_(chunk) {}
   Ch Peek() {
     if (pos_ == len_ && !Refill()) return '\0';
@@ -273,31 +293,152 @@ class ChunkStream {
   size_t PutEnd(Ch*) { return 0; }
   const Status& status() const { return status_; }
 
+  /// The handler made progress (a value, key or bracket): resets kMaxGap.
+  void Mark() { mark_ = tell_; }
+  /// Offset of the last Mark() when the gap limit stopped the parse.
+  std::optional<uint64_t> gap_exceeded() const { return gap_at_; }
+  /// True if the string RapidJSON just finished was cut; *len is its length
+  /// in the input (between the quotes).
+  bool TakeCut(uint64_t* len) {
+    if (cuts_done_ == cuts_.size() || cuts_[cuts_done_].end != tell_) return false;
+    *len = cuts_[cuts_done_].length;
+    ++cuts_done_;
+    return true;
+  }
+  uint64_t cut_strings() const { return cuts_.size(); }
+  /// The input offset of what RapidJSON saw at offset `seen`.
+  uint64_t InputOffset(uint64_t seen) const {
+    uint64_t off = seen;
+    for (const Cut& c : cuts_)
+      if (c.at <= seen) off += c.dropped;
+    return off;
+  }
+
  private:
+  struct Cut {
+    uint64_t at = 0;       // Tell() of the first dropped byte
+    uint64_t end = 0;      // Tell() just past the closing quote (0: not yet)
+    uint64_t dropped = 0;  // input bytes dropped
+    uint64_t length = 0;   // the string's whole length in the input
+  };
+
   bool Refill() {
     if (!status_.ok() || eof_) return false;
+    if (tell_ - mark_ > kMaxGap) {
+      gap_at_ = mark_;
+      return false;  // RapidJSON reports an unexpected end; ReadJson says why
+    }
     size_t n = 0;
-    status_ = src_->Read(buf_.data(), buf_.size(), &n);
-    if (!status_.ok() || n == 0) {
-      eof_ = true;
-      return false;
+    for (;;) {
+      status_ = src_->Read(buf_.data(), buf_.size(), &n);
+      if (!status_.ok() || n == 0) {
+        eof_ = true;
+        return false;
+      }
+      n = Filter(n);
+      if (n > 0) break;  // a chunk wholly inside a dropped string: read on
     }
     pos_ = 0;
     len_ = n;
     return true;
   }
+
+  // Compacts buf_[0, n) in place, dropping string bytes past kKeptString;
+  // returns the bytes kept. Lexer state carries across chunks. A cut starts
+  // only where a new character or escape begins (never inside an escape, nor
+  // between the two halves of a surrogate pair), so what RapidJSON sees is
+  // still a valid string, and runs to the closing quote.
+  size_t Filter(size_t n) {
+    uint8_t* b = buf_.data();
+    size_t w = 0;
+    for (size_t r = 0; r < n; ++r) {
+      const uint8_t c = b[r];
+      if (!in_string_) {
+        b[w++] = c;
+        if (c == '"') {
+          in_string_ = true;
+          str_len_ = 0;
+          esc_ = 0;
+          after_high_ = false;
+        }
+        continue;
+      }
+      if (esc_ == 0 && (c == '"' || c < 0x20)) {
+        // The closing quote; or a control character, which RapidJSON
+        // rejects: it must see that, so it is never dropped.
+        if (dropping_) {
+          dropping_ = false;
+          Cut& cut = cuts_.back();
+          cut.end = tell_ + w + 1;
+          cut.length = str_len_ + cut.dropped;
+        }
+        in_string_ = c != '"';
+        b[w++] = c;
+        continue;
+      }
+      if (esc_ > 0) {
+        StepEscape(c);
+      } else {
+        if (!dropping_ && str_len_ >= kKeptString && !after_high_) {
+          dropping_ = true;
+          Cut cut;
+          cut.at = tell_ + w;
+          cuts_.push_back(cut);
+        }
+        if (c == '\\') {
+          esc_ = 1;
+        } else {
+          after_high_ = false;
+        }
+      }
+      if (dropping_) {
+        ++cuts_.back().dropped;
+      } else {
+        b[w++] = c;
+        ++str_len_;
+      }
+    }
+    return w;
+  }
+  // One byte of an escape: the letter after '\', then \u's 4 hex digits.
+  void StepEscape(uint8_t c) {
+    if (esc_ == 1) {
+      esc_ = c == 'u' ? 5 : 0;  // 5: four hex digits to come
+      code_unit_ = 0;
+      after_high_ = false;
+      return;
+    }
+    const unsigned digit = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+    code_unit_ = (code_unit_ << 4) | (digit & 0xF);
+    if (--esc_ == 1) {
+      esc_ = 0;
+      after_high_ = code_unit_ >= 0xD800 && code_unit_ <= 0xDBFF;
+    }
+  }
+
   Source* src_;
   std::vector<uint8_t> buf_;
   size_t pos_ = 0, len_ = 0, tell_ = 0;
   bool eof_ = false;
   Status status_;
+  // Filter state.
+  bool in_string_ = false, dropping_ = false;
+  bool after_high_ = false;  // the last escape was a high surrogate
+  int esc_ = 0;              // in an escape: 1 after the backslash, 5..2 in \u's digits
+  unsigned code_unit_ = 0;
+  uint64_t str_len_ = 0;
+  std::vector<Cut> cuts_;
+  size_t cuts_done_ = 0;
+  uint64_t mark_ = 0;
+  std::optional<uint64_t> gap_at_;
 };
 
 // Builds values from SAX events with the same streaming roles as the pickle
 // decoder, so the Interpreter cannot tell the two apart.
 class JsonBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonBuilder> {
  public:
-  JsonBuilder(Tables* t, pickle::NodeArena* arena, Interpreter* interp) : t_(t), arena_(arena), interp_(interp) {}
+  JsonBuilder(Tables* t, pickle::NodeArena* arena, Interpreter* interp, ChunkStream* stream)
+      : t_(t), arena_(arena), interp_(interp), stream_(stream) {}
   ~JsonBuilder() {
     for (const Value& v : open_) arena_->Release(v);
     for (const Value& k : keys_) arena_->Release(k);
@@ -354,13 +495,14 @@ class JsonBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonB
   bool String(const char* s, rapidjson::SizeType n, bool) {
     Value v;
     v.kind = Kind::kStr;
-    v.id = t_->strings.Intern({s, n}).value;
+    v.id = StringOrPlaceholder(s, n);
     return Add(v);
   }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
+    stream_->Mark();
     Value v;
     v.kind = Kind::kStr;
-    v.id = t_->strings.Intern({s, n}).value;
+    v.id = StringOrPlaceholder(s, n);
     keys_.back() = v;
     return true;
   }
@@ -376,7 +518,14 @@ class JsonBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonB
   bool done() const { return done_; }
 
  private:
+  // The string, or (when ChunkStream cut it) the pickle reader's placeholder.
+  uint32_t StringOrPlaceholder(const char* s, rapidjson::SizeType n) {
+    uint64_t len = 0;
+    if (stream_->TakeCut(&len)) return t_->strings.Intern(fmt::format("<string of {} bytes, not kept>", len)).value;
+    return t_->strings.Intern({s, n}).value;
+  }
   bool Open(Kind k) {
+    stream_->Mark();
     if (open_.size() > 10000) {
       status_ = InvalidInput("JSON nested deeper than 10000 levels");
       return false;
@@ -407,6 +556,7 @@ class JsonBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonB
     return Add(v);
   }
   bool Add(const Value& v) {
+    stream_->Mark();
     if (open_.empty()) {
       record_status_ = interp_->OnRoot(v);
       arena_->Release(v);
@@ -431,6 +581,7 @@ class JsonBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonB
   Tables* t_;
   pickle::NodeArena* arena_;
   Interpreter* interp_;
+  ChunkStream* stream_;
   std::vector<Value> open_;
   std::vector<Value> keys_;
   Status status_, record_status_;
@@ -465,25 +616,42 @@ Status ReadJson(const std::string& name, Source* src, bool gzip, SnapshotSink* s
   Interpreter interp(name, &tables, sink);
   RETURN_IF_ERROR(sink->OnBegin(tables));
   ChunkStream stream(src, std::max<size_t>(1, o.chunk_size));
+  interp.set_position([&stream] { return stream.InputOffset(stream.Tell()); });
   Status result;
   {
-    JsonBuilder builder(&tables, &arena, &interp);
+    JsonBuilder builder(&tables, &arena, &interp, &stream);
     rapidjson::Reader reader;
+    // Iterative: nesting costs heap (RapidJSON's own stack), not the call
+    // stack, so the 10000-level cap in JsonBuilder decides, not ulimit -s.
     rapidjson::ParseResult ok =
         reader.Parse<rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseNanAndInfFlag |
-                     rapidjson::kParseNumbersAsStringsFlag>(stream, builder);
+                     rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseIterativeFlag>(stream, builder);
     RETURN_IF_ERROR(stream.status());
-    RETURN_IF_ERROR(builder.record_status());
-    RETURN_IF_ERROR(builder.status().WithContext(fmt::format("{}:{}", name, JsonLocation(src, ok.Offset()))));
+    if (const auto gap = stream.gap_exceeded()) {
+      return InvalidInput(fmt::format("{}:{}: no JSON value ends within {} bytes (a number or whitespace run "
+                                      "that long is refused)",
+                                      name, JsonLocation(src, stream.InputOffset(*gap)), ChunkStream::kMaxGap));
+    }
+    // Only when there is an error: JsonLocation reads the input again.
+    auto where = [&] { return fmt::format("{}:{}", name, JsonLocation(src, stream.InputOffset(ok.Offset()))); };
+    if (const Status& rec = builder.record_status(); !rec.ok()) {
+      // The interpreter's refusals of memo-bomb shapes name no place; sink
+      // errors and messages that start with the name pass as they are.
+      if (rec.code() != StatusCode::kInvalidInput || rec.message().rfind(name + ":", 0) == 0) return rec;
+      return rec.WithContext(where());
+    }
+    if (!builder.status().ok()) return builder.status().WithContext(where());
     if (!ok) {
-      return InvalidInput(fmt::format("{}:{}: {}", name, JsonLocation(src, ok.Offset()),
+      return InvalidInput(fmt::format("{}:{}: {}", name, JsonLocation(src, stream.InputOffset(ok.Offset())),
                                       rapidjson::GetParseError_En(ok.Code())));
     }
     if (!builder.done()) return InvalidInput(fmt::format("{}: truncated JSON", name));
+    RETURN_IF_ERROR(src->CheckEnd());
   }
   ReadSummary& sum = interp.summary();
   sum.format = gzip ? "json, gzip" : "json";
-  sum.bytes = stream.Tell();
+  sum.bytes = stream.InputOffset(stream.Tell());
+  sum.stats.Increment(Stat::k_value_not_kept, stream.cut_strings());
   return sink->OnEnd(sum);
 }
 
@@ -526,6 +694,7 @@ Status ReadSnapshot(const std::string& path, SnapshotSink* sink, const ReadOptio
         }
         bool CanRewind() const override { return false; }
         Status Rewind() override { return IoError("cannot rewind"); }
+        Status CheckEnd() override { return s_->CheckEnd(); }
 
        private:
         Source* s_;

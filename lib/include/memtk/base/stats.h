@@ -30,7 +30,8 @@ enum class Severity { kInfo, kWarning, kError };
   F(never_freed, kInfo, "Allocations still live at the end of the trace.")                                            \
   F(free_requested_unmatched, kInfo, "free_requested with no live allocation at that address.")                       \
   F(legacy_block_address, kInfo, "Block addresses derived from segment address + prior sizes.")                       \
-  F(memo_full_retention, kInfo, "Input not seekable: every memo entry was kept (memory grows with the file).")
+  F(memo_full_retention, kInfo, "Input not seekable: every memo entry was kept (memory grows with the file).")      \
+  F(value_not_kept, kWarning, "Strings or bytes over 64 KiB were skipped unread; a placeholder names their length.")
 
 enum class Stat : uint8_t {
 #define MEMTK_STAT_ENUM(name, sev, desc) k_##name,
