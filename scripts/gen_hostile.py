@@ -24,10 +24,14 @@ expanded, inflated, converted or recursed the way a naive reader does:
                             trailer
   bad_crc.pickle.gz         the same with its CRC-32 flipped
 
+--fuzz-corpus writes the seed corpora of the JSON and gzip fuzz targets
+(tests/fuzz/json_corpus, tests/fuzz/gzip_corpus) instead.
+
 --small shrinks the gzip bombs to 256 MiB (for ctest on a shared machine:
 still 4 GB of RSS for a reader that materialises them).
 
 Run from anywhere:  python3 scripts/gen_hostile.py -o DIR [--small]
+                    python3 scripts/gen_hostile.py --fuzz-corpus
 """
 import argparse
 import gzip
@@ -268,11 +272,60 @@ def small_snapshot_pickle():
     return build_root([("segments", lambda p: p.op(b"]")), ("device_traces", traces)]).stop()
 
 
+def fuzz_corpus(root):
+    """Seeds for tests/fuzz/{json,gzip}_fuzz.cpp (their first byte is a setting)."""
+    jdir, gdir = os.path.join(root, "json_corpus"), os.path.join(root, "gzip_corpus")
+    for d in (jdir, gdir):
+        os.makedirs(d, exist_ok=True)
+
+    def put(d, name, data):
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+
+    snap = (b'{"segments":[{"device":0,"address":4096,"total_size":2048,"stream":0,"segment_type":"small",'
+            b'"blocks":[{"size":512,"state":"active_allocated","frames":[{"filename":"a.py","line":3,'
+            b'"name":"f"}]}]}],"device_traces":[[{"action":"alloc","addr":4096,"size":512,"stream":0,'
+            b'"time_us":1,"frames":[{"filename":"a.py","line":3,"name":"f"}],"user_metadata":"",'
+            b'"junk":{"k":[1,2.5,null,true,"v"]}},{"action":"free_completed","addr":4096,"size":512}]]}')
+    strings = ('{"segments":[],"device_traces":[[{"action":"alloc","addr":1,"size":2,'
+               '"long":"' + "abcdefghij" * 8 + '","esc":"' + "\\n\\u00e9\\\"" * 6 + '",'
+               '"pairs":"' + "\\ud83d\\ude00x" * 6 + '","' + "k" * 40 + '":"\\/"}]]}').encode()
+    put(jdir, "snapshot", b"\x00" + snap)          # chunk 1, nothing cut
+    put(jdir, "snapshot_cut3", b"\x27" + snap)     # chunk 8, strings cut after 3 bytes
+    put(jdir, "strings_cut21", b"\xe3" + strings)  # chunk 4, cut after 21 bytes
+    put(jdir, "strings_cut3", b"\x21" + strings)   # chunk 2, cut after 3 bytes
+    put(jdir, "deep", b"\x45" + b'{"junk":' + b"[" * 300 + b"]" * 300 + b"}")
+    put(jdir, "ctrl_in_cut", b"\x42" + b'{"junk":"abcdefghij\x01klm"}')
+    put(jdir, "unterminated", b"\x23" + b'{"segments":[],"junk":"abcdefghijklmnop')
+    put(jdir, "numbers", b"\x07" + b'{"junk":[1e400,-0,123456789012345678901234567890,0.' + b"5" * 400 + b"]}")
+
+    pk = small_snapshot_pickle()
+    gz = gzip.compress(pk, mtime=0)
+    put(gdir, "snapshot.pickle.gz", gz)
+    for cut in (1, 4, 8, 9):
+        put(gdir, f"cut{cut}.pickle.gz", gz[:-cut])
+    bad = bytearray(gz)
+    bad[-8] ^= 0x55
+    put(gdir, "bad_crc.pickle.gz", bytes(bad))
+    put(gdir, "two_members.pickle.gz", gzip.compress(pk[:1000], mtime=0) + gzip.compress(pk[1000:], mtime=0))
+    put(gdir, "trailing_garbage.pickle.gz", gz + b"\x00\x01")
+    put(gdir, "snapshot.json.gz", gzip.compress(snap, mtime=0))
+    put(gdir, "plain_pickle_cut0", b"\x00" + pk)
+    put(gdir, "plain_pickle_cut5", b"\x05" + pk)
+    put(gdir, "plain_json_cut8", b"\x08" + snap)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-o", "--out", required=True, help="output directory")
+    ap.add_argument("-o", "--out", help="output directory")
     ap.add_argument("--small", action="store_true", help="256 MiB gzip bombs instead of 1 GiB")
+    ap.add_argument("--fuzz-corpus", action="store_true", help="write the fuzz seed corpora under tests/fuzz")
     a = ap.parse_args()
+    if a.fuzz_corpus:
+        fuzz_corpus(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "fuzz"))
+        return
+    if not a.out:
+        ap.error("-o DIR is required")
     os.makedirs(a.out, exist_ok=True)
     big = (256 << 20) if a.small else (1 << 30)
 

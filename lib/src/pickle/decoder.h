@@ -114,6 +114,7 @@ class DecoderBase {
   bool done() const { return done_; }
   /// Bytes consumed so far (offset of the next opcode).
   uint64_t offset() const { return offset_; }
+  void set_limits(const DecoderLimits& limits) { limits_ = limits; }
   /// Marks the input as decompressed gzip, so offsets say "uncompressed byte".
   void set_gzip(bool g) { gzip_ = g; }
   /// Arguments stepped over because they exceeded max_kept_string.

@@ -222,6 +222,8 @@ Status ReadPickle(const std::string& name, Source* src, bool gzip, SnapshotSink*
   const size_t chunk = std::max<size_t>(1, o.chunk_size);
   pickle::MemoRefCounts counts;
   bool have_counts = false;
+  pickle::DecoderLimits limits;
+  limits.max_kept_string = o.max_kept_string;
   if (!o.single_pass && src->CanReadAt() && src->Size() >= o.split_prepass_bytes) {
     // Pass 1 is a quarter of the decode and needs no state but its counts:
     // on a second core the two halves take half the time.
@@ -233,6 +235,7 @@ Status ReadPickle(const std::string& name, Source* src, bool gzip, SnapshotSink*
   if (!have_counts && !o.single_pass && src->CanRewind()) {
     pickle::RefCountPass pass1(name);
     pass1.set_gzip(gzip);
+    pass1.set_limits(limits);
     // Pass 1 builds nothing, so it cannot say what a bad byte was inside;
     // pass 2 stops at the same byte (every reference before it was counted)
     // and reports it with context.
@@ -243,6 +246,7 @@ Status ReadPickle(const std::string& name, Source* src, bool gzip, SnapshotSink*
   }
   pickle::Decoder dec(name, &tables.strings, &arena, &interp);
   dec.set_gzip(gzip);
+  dec.set_limits(limits);
   interp.set_position([&dec] { return dec.position(); });
   if (have_counts) {
     dec.SetRefCounts(std::move(counts));
@@ -265,18 +269,18 @@ Status ReadPickle(const std::string& name, Source* src, bool gzip, SnapshotSink*
 // number) whole onto its own stack before the handler sees it, so a gzip'd
 // gigabyte string would be a gigabyte of memory. Each refilled chunk is
 // therefore filtered first: a small lexer follows strings and escapes, keeps
-// the first kKeptString bytes of a string and drops the rest up to its
-// closing quote (always cutting before a plain character, so no escape is
-// split). The builder is told which strings were cut (TakeCut) and stores a
-// placeholder. Tell() counts the bytes RapidJSON saw; InputOffset() maps
-// that back to the input for messages. Anything else that grows without a
+// the first max_kept_string bytes of a string and drops the rest up to its
+// closing quote (cutting only where a character or escape begins, never
+// inside an escape or a surrogate pair). The builder is told which strings
+// were cut (TakeCut) and stores a placeholder. Tell() counts the bytes
+// RapidJSON saw; InputOffset() maps that back to the input for messages. Anything else that grows without a
 // handler call (a number or whitespace run) is refused past kMaxGap.
 class ChunkStream {
  public:
   using Ch = char;
-  static constexpr uint64_t kKeptString = 64u << 10;  // as DecoderLimits::max_kept_string
   static constexpr uint64_t kMaxGap = 1u << 20;
-  ChunkStream(Source* src, size_t chunk) : src_(src), buf_(chunk) {}
+  /// Strings longer than `kept` bytes are cut (ReadOptions::max_kept_string).
+  ChunkStream(Source* src, size_t chunk, uint64_t kept) : src_(src), buf_(chunk), kept_(kept) {}
   Ch Peek() {
     if (pos_ == len_ && !Refill()) return '\0';
     return static_cast<Ch>(buf_[pos_]);
@@ -343,7 +347,7 @@ class ChunkStream {
     return true;
   }
 
-  // Compacts buf_[0, n) in place, dropping string bytes past kKeptString;
+  // Compacts buf_[0, n) in place, dropping string bytes past kept_;
   // returns the bytes kept. Lexer state carries across chunks. A cut starts
   // only where a new character or escape begins (never inside an escape, nor
   // between the two halves of a surrogate pair), so what RapidJSON sees is
@@ -379,7 +383,7 @@ class ChunkStream {
       if (esc_ > 0) {
         StepEscape(c);
       } else {
-        if (!dropping_ && str_len_ >= kKeptString && !after_high_) {
+        if (!dropping_ && str_len_ >= kept_ && !after_high_) {
           dropping_ = true;
           Cut cut;
           cut.at = tell_ + w;
@@ -422,6 +426,7 @@ class ChunkStream {
   bool eof_ = false;
   Status status_;
   // Filter state.
+  uint64_t kept_;
   bool in_string_ = false, dropping_ = false;
   bool after_high_ = false;  // the last escape was a high surrogate
   int esc_ = 0;              // in an escape: 1 after the backslash, 5..2 in \u's digits
@@ -615,7 +620,7 @@ Status ReadJson(const std::string& name, Source* src, bool gzip, SnapshotSink* s
   pickle::NodeArena arena;
   Interpreter interp(name, &tables, sink);
   RETURN_IF_ERROR(sink->OnBegin(tables));
-  ChunkStream stream(src, std::max<size_t>(1, o.chunk_size));
+  ChunkStream stream(src, std::max<size_t>(1, o.chunk_size), o.max_kept_string);
   interp.set_position([&stream] { return stream.InputOffset(stream.Tell()); });
   Status result;
   {

@@ -192,6 +192,11 @@ struct ReadOptions {
   /// Uncompressed files at least this large get the memo pre-pass on two
   /// threads, split at a FRAME boundary (tests set 0 to split tiny inputs).
   uint64_t split_prepass_bytes = 16u << 20;
+  /// Strings (and bytes) longer than this are stepped over unread, pickle
+  /// and JSON alike, and stand as "<string of N bytes, not kept>"; counted
+  /// as value_not_kept. 64 KiB, the cap on any value memtk writes
+  /// (pickle::kMaxJsonBytes); fuzz targets set a few bytes to reach it.
+  uint64_t max_kept_string = 64u << 10;
 };
 
 /// Reads a snapshot file (pickle or JSON, gzip or not, detected by content;
