@@ -356,6 +356,17 @@ class ChunkStream {
     uint8_t* b = buf_.data();
     size_t w = 0;
     for (size_t r = 0; r < n; ++r) {
+      if (dropping_ && esc_ == 0) {
+        // The bulk of a dropped string: plain bytes, counted in one go.
+        size_t q = r;
+        while (q < n && b[q] != '"' && b[q] != '\\' && b[q] >= 0x20) ++q;
+        if (q != r) {
+          cuts_.back().dropped += q - r;
+          after_high_ = false;
+          r = q;
+          if (r == n) break;
+        }
+      }
       const uint8_t c = b[r];
       if (!in_string_) {
         b[w++] = c;
