@@ -26,6 +26,8 @@ def gen(name, *args):
 
 def main():
     os.makedirs(DATA, exist_ok=True)
+    for d in ("diff", "diff/runs_base", "diff/runs_new"):
+        os.makedirs(os.path.join(DATA, d), exist_ok=True)
     gen("sample.pickle", "-n", "3000", "--devices", "2", "--seed", "3", "--annotations", "6")
     gen("small.pickle", "-n", "300", "--seed", "5", "--live", "20", "--distinct-frames", "40", "--call-sites", "12")
     gen("legacy.pickle", "-n", "200", "--legacy", "--seed", "7", "--live", "10")
@@ -33,6 +35,21 @@ def main():
     gen("bare_list.pickle", "-n", "200", "--bare-list", "--seed", "11", "--live", "10")
     gen("no_time.pickle", "-n", "200", "--no-time", "--devices", "3", "--seed", "13", "--live", "10")
     gen("protocol5.pickle", "-n", "200", "--protocol", "5", "--seed", "15", "--live", "10")
+    # `memtk diff` pairs (issue #19): the same frames and call sites (same
+    # seed), a longer run with more live allocations in NEW, so sites grow,
+    # shrink, appear and go; rank directories with a file missing on each side.
+    common = ["--seed", "21", "--distinct-frames", "40", "--call-sites", "16"]
+    gen("diff/base.pickle", "-n", "400", "--devices", "2", "--live", "20", *common)
+    gen("diff/new.pickle", "-n", "480", "--devices", "2", "--live", "26", *common)
+    gen("diff/new_3dev.pickle", "-n", "600", "--devices", "3", "--live", "20", *common)
+    gen("diff/runs_base/rank0.pickle", "-n", "200", "--live", "12", *common)
+    gen("diff/runs_base/rank1.pickle", "-n", "200", "--live", "14", *common)
+    gen("diff/runs_base/rank2.pickle", "-n", "200", "--live", "10", *common)
+    gen("diff/runs_new/rank0.pickle", "-n", "200", "--live", "12", *common)
+    gen("diff/runs_new/rank1.pickle", "-n", "240", "--live", "18", *common)
+    gen("diff/runs_new/rank3.pickle", "-n", "200", "--live", "10", *common)
+    subprocess.check_call([sys.executable, os.path.join(ROOT, "scripts", "gen_memlog.py"),
+                           os.path.join(DATA, "diff", "train_grown.csv"), "--growth", "1500", "--no-log"])
     # The same snapshot as JSON and gzip'd: must give identical databases.
     with open(os.path.join(DATA, "small.pickle"), "rb") as f:
         raw = f.read()

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd_convert.h"
+#include "cmd_diff.h"
 #include "cmd_memlog.h"
 #include "cmd_query.h"
 #include "cmd_render_png.h"
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   memtk::cli::RegisterConvert(app);
   memtk::cli::RegisterMemlog(app);
   memtk::cli::RegisterStats(app);
+  memtk::cli::RegisterDiff(app);
   memtk::cli::RegisterQuery(app);
   memtk::cli::RegisterRenderPng(app);
   try {

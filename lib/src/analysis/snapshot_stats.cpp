@@ -275,7 +275,7 @@ class ReportSink : public SnapshotSink {
       sites.push_back(s);
     }
     rank(stacks, options_.top);
-    rank(sites, options_.top);
+    rank(sites, options_.top_sites.value_or(options_.top));
     r.peak_by_stack = std::move(stacks);
     r.peak_by_site = std::move(sites);
   }

@@ -27,6 +27,8 @@ namespace memtk::analysis {
 struct SnapshotStatsOptions {
   std::optional<uint32_t> device;  ///< only this device (error if it has no data)
   size_t top = 10;                 ///< K for call sites, largest allocations, segments
+  /// K for peak_by_site alone when set (`memtk diff` asks for every site).
+  std::optional<size_t> top_sites;
 };
 
 /// Bytes and allocations attributed to one stack or one call-site frame.

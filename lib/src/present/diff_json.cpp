@@ -1,0 +1,165 @@
+// DiffJson: the keys are a contract (docs/DIFF_JSON.md); the text is not.
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "base/json_put.h"
+#include "memtk/present/diff.h"
+
+namespace memtk::present {
+
+namespace {
+
+using json::Key;
+using json::Put;
+using json::PutArray;
+using json::PutObjects;
+using JsonWriter = json::Writer;
+
+std::string_view UnitName(analysis::Unit u) {
+  switch (u) {
+    case analysis::Unit::kBytes:
+      return "bytes";
+    case analysis::Unit::kBytesPerHour:
+      return "bytes_per_hour";
+    case analysis::Unit::kMilliseconds:
+      return "ms";
+    case analysis::Unit::kCount:
+      break;
+  }
+  return "count";
+}
+
+void Metrics(JsonWriter& w, const std::vector<analysis::MetricRow>& rows) {
+  Key(w, "metrics");
+  w.StartObject();
+  for (const analysis::MetricRow& r : rows) {
+    Key(w, analysis::MetricName(r.metric));
+    w.StartObject();
+    Put(w, "base", r.base);
+    Put(w, "new", r.next);
+    Put(w, "change", r.change());
+    Put(w, "percent", r.percent());
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+void Point(JsonWriter& w, std::string_view key, const timeline::PeakPoint& p) {
+  Key(w, key);
+  w.StartObject();
+  Put(w, "bytes", p.bytes);
+  Put(w, "event_idx", p.event_idx);
+  Put(w, "time_us", p.time_us);
+  w.EndObject();
+}
+
+void SiteList(JsonWriter& w, std::string_view key, const std::vector<analysis::SiteChange>& v) {
+  PutObjects(w, key, v, [](JsonWriter& o, const analysis::SiteChange& c) {
+    Put(o, "site", c.site);
+    Put(o, "base_bytes", c.base_bytes);
+    Put(o, "base_count", c.base_count);
+    Put(o, "new_bytes", c.next_bytes);
+    Put(o, "new_count", c.next_count);
+    Put(o, "change", c.change());
+  });
+}
+
+void Device(JsonWriter& w, const analysis::DeviceDiff& d) {
+  w.StartObject();
+  Put(w, "device", d.device);
+  Put(w, "in_base", d.in_base);
+  Put(w, "in_new", d.in_next);
+  Metrics(w, d.metrics);
+  Point(w, "base_peak", d.base_peak);
+  Point(w, "new_peak", d.next_peak);
+  Put(w, "base_first_time_us", d.base_first_time_us);
+  Put(w, "new_first_time_us", d.next_first_time_us);
+  const analysis::SiteChanges& s = d.sites;
+  Key(w, "sites");
+  w.StartObject();
+  SiteList(w, "grown", s.grown);
+  SiteList(w, "shrunk", s.shrunk);
+  SiteList(w, "new", s.added);
+  SiteList(w, "gone", s.gone);
+  Key(w, "totals");
+  w.StartObject();
+  Put(w, "grown", s.grown_total);
+  Put(w, "shrunk", s.shrunk_total);
+  Put(w, "new", s.added_total);
+  Put(w, "gone", s.gone_total);
+  Put(w, "unchanged", s.unchanged);
+  w.EndObject();
+  w.EndObject();
+  PutObjects(w, "only_in_new", d.only_in_next, [](JsonWriter& o, const analysis::NewAllocation& a) {
+    Put(o, "site", a.site);
+    Put(o, "size", a.size);
+    Put(o, "count", a.count);
+    Put(o, "first_event_idx", a.event_idx);
+    Put(o, "first_time_us", a.time_us);
+  });
+  Put(w, "only_in_new_total", d.only_in_next_total);
+  w.EndObject();
+}
+
+void Pair(JsonWriter& w, const analysis::PairDiff& p) {
+  w.StartObject();
+  Put(w, "name", p.name);
+  Put(w, "base", p.base_path);
+  Put(w, "new", p.next_path);
+  Put(w, "kind", p.kind == analysis::InputKind::kSnapshot ? "snapshot" : "memlog");
+  if (p.memlog) {
+    const analysis::MemlogDiff& m = *p.memlog;
+    Key(w, "memlog");
+    w.StartObject();
+    Put(w, "base_column", m.base_column);
+    Put(w, "new_column", m.next_column);
+    Metrics(w, m.metrics);
+    Put(w, "base_peak_s", m.base_peak_s);
+    Put(w, "new_peak_s", m.next_peak_s);
+    w.EndObject();
+  } else {
+    PutArray(w, "devices", p.devices, Device);
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string DiffJson(const analysis::DiffReport& r) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  Put(w, "base", r.base);
+  Put(w, "new", r.next);
+  Put(w, "directories", r.directories);
+  PutArray(w, "pairs", r.pairs, Pair);
+  PutArray(w, "only_in_base", r.only_in_base, [](JsonWriter& o, const std::string& s) { json::Value(o, s); });
+  PutArray(w, "only_in_new", r.only_in_next, [](JsonWriter& o, const std::string& s) { json::Value(o, s); });
+  Key(w, "gate");
+  w.StartObject();
+  Put(w, "failed", r.gate.failed());
+  PutObjects(w, "checks", r.gate.checks, [](JsonWriter& o, const analysis::GateCheck& c) {
+    analysis::MetricRow row{c.gate.metric, c.base, c.next};
+    Put(o, "expr", c.gate.text);
+    Put(o, "metric", analysis::MetricName(c.gate.metric));
+    if (c.gate.percent) {
+      Put(o, "limit", static_cast<double>(c.gate.limit) / 1e6);
+      Put(o, "limit_unit", "percent");
+    } else {
+      Put(o, "limit", c.gate.limit);
+      Put(o, "limit_unit", UnitName(analysis::MetricUnit(c.gate.metric)));
+    }
+    Put(o, "pair", c.pair);
+    Put(o, "device", c.device);
+    Put(o, "base", c.base);
+    Put(o, "new", c.next);
+    Put(o, "change", row.change());
+    Put(o, "percent", row.percent());
+    Put(o, "failed", c.failed);
+  });
+  w.EndObject();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+}
+
+}  // namespace memtk::present
