@@ -135,8 +135,9 @@ StatusOr<DiffOutcome> RunDiff(const DiffOptions& o) {
   DiffOutcome out;
   bool db = IsDir(o.base), dn = IsDir(o.next);
   if (db != dn)
-    return InvalidInput(fmt::format("{} is {}a directory and {} is {}: give two files or two directories", o.base,
-                                    db ? "" : "not ", o.next, dn ? "" : "not "));
+    return InvalidInput(fmt::format("{} is {} and {} is {}: give two files or two directories", o.base,
+                                    db ? "a directory" : "not a directory", o.next,
+                                    dn ? "a directory" : "not"));
   if (!db) {
     ASSIGN_OR_RETURN(analysis::PairDiff p, DiffPair(o, "", o.base, o.next, &out.warnings));
     r.pairs.push_back(std::move(p));
