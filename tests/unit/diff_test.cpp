@@ -6,8 +6,11 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <fmt/format.h>
 
 #include "memtk/analysis/diff.h"
+#include "memtk/commands/convert.h"
 #include "memtk/commands/diff.h"
 #include "memtk/commands/stats.h"
 
@@ -101,4 +104,186 @@ TEST_CASE("a gate trips one byte above its limit and not at it", "[diff]") {
   // Extremes do not overflow.
   CHECK(pct.Exceeded(1, INT64_MAX));
   CHECK_FALSE(pct.Exceeded(INT64_MAX, INT64_MIN));
+}
+
+namespace {
+
+struct Side {
+  commands::SnapshotReport report;
+  analysis::AllocationSites sites;
+};
+
+std::unique_ptr<Side> Read(const std::string& path) {
+  auto s = std::make_unique<Side>();
+  commands::StatsOptions o;
+  o.top_sites = SIZE_MAX;
+  o.also = &s->sites;
+  auto r = commands::BuildSnapshotReport(path, o);
+  INFO(path << ": " << r.status().message());
+  REQUIRE(r.ok());
+  s->report = std::move(*r);
+  return s;
+}
+
+std::vector<analysis::DeviceDiff> Diff(const Side& b, const Side& n, size_t top = 10) {
+  analysis::CompareOptions o;
+  o.top = top;
+  return analysis::DiffSnapshots({&b.report, &b.sites}, {&n.report, &n.sites}, o);
+}
+
+}  // namespace
+
+TEST_CASE("a snapshot compared with itself changes nothing and passes every gate", "[diff]") {
+  auto a = Read(kData + "/sample.pickle");
+  auto b = Read(kData + "/sample.pickle");
+  std::vector<analysis::DeviceDiff> d = Diff(*a, *b);
+  REQUIRE(d.size() == 2);
+  std::vector<analysis::Gate> gates;
+  for (Metric m : analysis::SnapshotMetrics()) {
+    gates.push_back(MustParse(std::string(analysis::MetricName(m)) + ">0"));
+    gates.push_back(MustParse(std::string(analysis::MetricName(m)) + ">0%"));
+  }
+  for (const analysis::DeviceDiff& x : d) {
+    CHECK(x.in_base);
+    CHECK(x.in_next);
+    for (const analysis::MetricRow& r : x.metrics) {
+      CHECK(r.change() == 0);
+      CHECK(r.percent() == 0.0);
+    }
+    CHECK(x.sites.grown_total + x.sites.shrunk_total + x.sites.added_total + x.sites.gone_total == 0);
+    CHECK(x.sites.unchanged > 0);
+    CHECK(x.only_in_next_total == 0);
+  }
+  analysis::PairDiff p;
+  p.devices = d;
+  auto g = analysis::EvaluateGates({p}, gates, std::nullopt);
+  REQUIRE(g.ok());
+  CHECK(g->checks.size() == gates.size() * 2);
+  CHECK_FALSE(g->failed());
+}
+
+TEST_CASE("metric rows are the two stats reports' figures", "[diff]") {
+  auto b = Read(kData + "/diff/base.pickle");
+  auto n = Read(kData + "/diff/new.pickle");
+  std::vector<analysis::DeviceDiff> d = Diff(*b, *n, 3);
+  REQUIRE(d.size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    const commands::DeviceReport& rb = b->report.devices[i];
+    const commands::DeviceReport& rn = n->report.devices[i];
+    CHECK(d[i].Row(Metric::kPeak)->base == rb.peak.peak.bytes);
+    CHECK(d[i].Row(Metric::kPeak)->next == rn.peak.peak.bytes);
+    CHECK(d[i].Row(Metric::kPeak)->change() == rn.peak.peak.bytes - rb.peak.peak.bytes);
+    CHECK(d[i].Row(Metric::kReserved)->next == rn.segments.reserved);
+    CHECK(d[i].Row(Metric::kAllocated)->next == rn.segments.allocated);
+    CHECK(d[i].Row(Metric::kFragmentation)->next == rn.segments.reserved - rn.segments.allocated);
+    CHECK(d[i].Row(Metric::kAllocs)->base == static_cast<int64_t>(rb.allocs));
+    CHECK(d[i].Row(Metric::kAllocBytes)->next == rn.alloc_bytes);
+    CHECK(d[i].base_peak.event_idx == rb.peak.peak.event_idx);
+    // Site changes: ranked by |change|, cut to 3, totals before the cut, and
+    // every site of both sides counted once.
+    const analysis::SiteChanges& s = d[i].sites;
+    CHECK(s.grown.size() <= 3);
+    for (size_t k = 1; k < s.grown.size(); ++k) CHECK(s.grown[k - 1].change() >= s.grown[k].change());
+    for (size_t k = 1; k < s.shrunk.size(); ++k) CHECK(s.shrunk[k - 1].change() <= s.shrunk[k].change());
+    for (const auto& c : s.grown) CHECK(c.change() > 0);
+    for (const auto& c : s.shrunk) CHECK(c.change() < 0);
+    for (const auto& c : s.added) CHECK((c.base_count == 0 && c.next_count > 0));
+    for (const auto& c : s.gone) CHECK((c.next_count == 0 && c.base_count > 0));
+    std::set<std::string> sites;
+    for (const auto& u : rb.peak_by_site) sites.insert(u.site);
+    for (const auto& u : rn.peak_by_site) sites.insert(u.site);
+    CHECK(s.grown_total + s.shrunk_total + s.added_total + s.gone_total + s.unchanged == sites.size());
+  }
+}
+
+TEST_CASE("allocations only in NEW: a device only NEW has is all new", "[diff]") {
+  auto b = Read(kData + "/diff/base.pickle");
+  auto n = Read(kData + "/diff/new_3dev.pickle");
+  std::vector<analysis::DeviceDiff> d = Diff(*b, *n, 1000);
+  REQUIRE(d.size() == 3);
+  // Devices 0 and 1 replay the same trace (same seed, same events per device).
+  CHECK(d[0].only_in_next_total == 0);
+  CHECK(d[1].only_in_next_total == 0);
+  CHECK_FALSE(d[2].in_base);
+  CHECK(d[2].Row(Metric::kPeak)->base == 0);
+  CHECK_FALSE(d[2].Row(Metric::kPeak)->percent().has_value());
+  uint64_t allocs = 0;
+  for (const analysis::NewAllocation& a : d[2].only_in_next) allocs += a.count;
+  CHECK(d[2].only_in_next.size() == d[2].only_in_next_total);
+  CHECK(allocs == n->report.devices[2].allocs);
+  for (size_t k = 1; k < d[2].only_in_next.size(); ++k)
+    CHECK(d[2].only_in_next[k - 1].size >= d[2].only_in_next[k].size);
+  // --device keeps one.
+  analysis::CompareOptions o;
+  o.device = 2;
+  CHECK(analysis::DiffSnapshots({&b->report, &b->sites}, {&n->report, &n->sites}, o).size() == 1);
+}
+
+TEST_CASE("every gate metric trips one byte or 0.01% above the change, not at it", "[diff]") {
+  auto b = Read(kData + "/diff/base.pickle");
+  auto n = Read(kData + "/diff/new.pickle");
+  analysis::PairDiff p;
+  p.devices = Diff(*b, *n);
+  for (const analysis::DeviceDiff& d : p.devices)
+    for (const analysis::MetricRow& r : d.metrics) {
+      if (r.change() <= 0) continue;
+      std::string name(analysis::MetricName(r.metric));
+      INFO(name << " on device " << d.device << ": " << r.base << " -> " << r.next);
+      CHECK_FALSE(MustParse(name + ">" + std::to_string(r.change())).Exceeded(r.base, r.next));
+      CHECK(MustParse(name + ">" + std::to_string(r.change() - 1)).Exceeded(r.base, r.next));
+      // In hundredths of a percent, exactly: a limit at the change passes,
+      // 0.01% below it trips.
+      __int128 scaled = static_cast<__int128>(r.change()) * 10000;
+      int64_t hundredths = static_cast<int64_t>(scaled / r.base);
+      bool exact = scaled % r.base == 0;
+      auto pct = [](int64_t h) { return fmt::format("{}.{:02}%", h / 100, h % 100); };
+      if (exact) {
+        CHECK_FALSE(MustParse(name + ">" + pct(hundredths)).Exceeded(r.base, r.next));
+        CHECK(MustParse(name + ">" + pct(hundredths - 1)).Exceeded(r.base, r.next));
+      } else {
+        CHECK(MustParse(name + ">" + pct(hundredths)).Exceeded(r.base, r.next));
+        CHECK_FALSE(MustParse(name + ">" + pct(hundredths + 1)).Exceeded(r.base, r.next));
+      }
+    }
+}
+
+TEST_CASE("a database and its pickle compare equal", "[diff]") {
+  const std::string db = "/tmp/memtk-unit-diff-" + std::to_string(::getpid()) + ".db";
+  REQUIRE(commands::ConvertOne(kData + "/diff/base.pickle", db, {}).status.ok());
+  commands::DiffOptions o;
+  o.base = kData + "/diff/base.pickle";
+  o.next = db;
+  o.fail_on = {"peak>0", "reserved>0", "allocated>0", "fragmentation>0", "allocs>0", "alloc_bytes>0", "oom>0"};
+  o.format = commands::DiffFormat::kJson;
+  auto r = commands::RunDiff(o);
+  ::unlink(db.c_str());
+  REQUIRE(r.ok());
+  CHECK_FALSE(r->gate_failed);
+  CHECK(r->gate_failures.empty());
+  CHECK(r->output.find("\"change\":1") == std::string::npos);
+  CHECK(r->output.find("\"failed\":false,\"checks\"") != std::string::npos);
+}
+
+TEST_CASE("directories pair files by name and list the unpaired", "[diff]") {
+  commands::DiffOptions o;
+  o.base = kData + "/diff/runs_base";
+  o.next = kData + "/diff/runs_new";
+  o.fail_on = {"peak>10%"};
+  o.format = commands::DiffFormat::kJson;
+  auto r = commands::RunDiff(o);
+  REQUIRE(r.ok());
+  CHECK(r->gate_failed);
+  REQUIRE(r->gate_failures.size() == 1);
+  CHECK(r->gate_failures[0].rfind("rank1.pickle: peak>10% failed on device 0: base ", 0) == 0);
+  CHECK(r->output.find("\"only_in_base\":[\"rank2.pickle\"],\"only_in_new\":[\"rank3.pickle\"]") != std::string::npos);
+  // Nothing in common is an input error.
+  const std::filesystem::path empty = std::filesystem::temp_directory_path() / ("memtk-diff-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(empty);
+  std::ofstream(empty / "other.pickle") << "x";
+  o.next = empty.string();
+  auto e = commands::RunDiff(o);
+  std::filesystem::remove_all(empty);
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.status().code() == StatusCode::kInvalidInput);
+  CHECK(e.status().message().find("no file name in both directories (3 and 1 files)") != std::string::npos);
 }
