@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli_common.h"
+#include "memtk/commands/multi_stats.h"
 #include "memtk/commands/stats.h"
 
 namespace memtk::cli {
@@ -15,10 +16,29 @@ namespace {
 
 struct StatsFlags {
   commands::StatsOptions options;
+  std::vector<std::string> inputs;
   int64_t device = -1;
+  unsigned jobs = 1;
 };
 
+// Several inputs (or a directory): one table, commands::RunMultiStats.
+int RunMulti(const StatsFlags& f) {
+  if (!f.options.column.empty() || !f.options.log_path.empty() || f.options.top)
+    return Fail("stats", UsageError("--column, --log and --top are for one input"));
+  commands::MultiStatsOptions o;
+  o.inputs = f.inputs;
+  if (f.device >= 0) o.device = static_cast<uint32_t>(f.device);
+  o.jobs = f.jobs;
+  o.json = f.options.json;
+  auto out = commands::RunMultiStats(o);
+  if (!out.ok()) return Fail("stats", out.status());
+  for (const auto& [input, stats] : out->warnings) PrintStatsWarnings("stats", input, stats);
+  return WriteStdout("stats", out->output);
+}
+
 int Run(StatsFlags f) {
+  if (commands::IsMultiStats(f.inputs)) return RunMulti(f);
+  f.options.input = f.inputs.front();
   if (f.device >= 0) f.options.device = static_cast<uint32_t>(f.device);
   auto out = commands::RunStats(f.options);
   if (!out.ok()) return Fail("stats", out.status());
@@ -31,9 +51,11 @@ int Run(StatsFlags f) {
 void RegisterStats(CLI::App& app) {
   auto flags = std::make_shared<StatsFlags>();
   CLI::App* sub = app.add_subcommand("stats", "Peak memory, who held it, allocation counts, segments and OOMs");
-  sub->add_option("input", flags->options.input,
-                  "Snapshot (pickle or JSON, gzip'd or not; '-' = stdin) or memtk database")
+  sub->add_option("input", flags->inputs,
+                  "Snapshot (pickle or JSON, gzip'd or not; '-' = stdin) or memtk database; several (or a directory) "
+                  "give one table")
       ->required();
+  sub->add_option("-j,--jobs", flags->jobs, "Several inputs: how many to read at once")->check(CLI::Range(1, 256));
   sub->add_option("--device", flags->device, "Only this CUDA device")->check(CLI::Range(0, 1 << 20));
   sub->add_option("--top", flags->options.top, "How many call sites, stacks, allocations and segments to list")
       ->check(CLI::Range(0, 1000000));
@@ -57,8 +79,13 @@ first plateau, steady growth in MiB/hour with its fit quality (R²), the final d
 --top largest jumps (default 5) each with the log lines written just before it, marks,
 and min/max/first/last of every column. Streamed: memory stays flat for any length.
 
+Several inputs (or a directory): one table with a row per input and device - peak,
+when, reserved, OOMs, top site - after the summary: the worst input and device, the
+max/mean imbalance of the peaks, and whether every rank peaks at the same site.
+
 Examples:
   memtk stats snapshot.pickle
+  memtk stats rank*.pickle -j 2                         # one table over the ranks
   memtk stats snapshot.pickle --device 1 --top 20
   memtk stats snapshot.db --json | jq '.devices[0].peak.bytes'
   memtk stats snapshot.pickle.gz --json > stats.json    # in CI, after every run

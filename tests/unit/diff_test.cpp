@@ -12,7 +12,8 @@
 #include "memtk/analysis/diff.h"
 #include "memtk/commands/convert.h"
 #include "memtk/commands/diff.h"
-#include "memtk/commands/stats.h"
+#include "memtk/snapshot/tee_sink.h"
+#include "store/replay.h"
 
 using namespace memtk;
 using analysis::Gate;
@@ -109,17 +110,21 @@ TEST_CASE("a gate trips one byte above its limit and not at it", "[diff]") {
 namespace {
 
 struct Side {
-  commands::SnapshotReport report;
+  analysis::SnapshotReport report;
   analysis::AllocationSites sites;
 };
 
+// As `memtk diff` reads a side: stats' analysis and AllocationSites on one read.
 std::unique_ptr<Side> Read(const std::string& path) {
   auto s = std::make_unique<Side>();
-  commands::StatsOptions o;
+  analysis::SnapshotStatsOptions o;
   o.top_sites = SIZE_MAX;
-  o.also = &s->sites;
-  auto r = commands::BuildSnapshotReport(path, o);
-  INFO(path << ": " << r.status().message());
+  analysis::SnapshotStats stats(o);
+  snapshot::TeeSink tee(stats.sink(), &s->sites);
+  Status read = store::ReadInput(path, &tee);
+  INFO(path << ": " << read.message());
+  REQUIRE(read.ok());
+  auto r = stats.Take(path);
   REQUIRE(r.ok());
   s->report = std::move(*r);
   return s;
@@ -168,8 +173,8 @@ TEST_CASE("metric rows are the two stats reports' figures", "[diff]") {
   std::vector<analysis::DeviceDiff> d = Diff(*b, *n, 3);
   REQUIRE(d.size() == 2);
   for (size_t i = 0; i < 2; ++i) {
-    const commands::DeviceReport& rb = b->report.devices[i];
-    const commands::DeviceReport& rn = n->report.devices[i];
+    const analysis::DeviceReport& rb = b->report.devices[i];
+    const analysis::DeviceReport& rn = n->report.devices[i];
     CHECK(d[i].Row(Metric::kPeak)->base == rb.peak.peak.bytes);
     CHECK(d[i].Row(Metric::kPeak)->next == rn.peak.peak.bytes);
     CHECK(d[i].Row(Metric::kPeak)->change() == rn.peak.peak.bytes - rb.peak.peak.bytes);

@@ -1,0 +1,37 @@
+// `memtk stats` over several inputs (or a directory): reads each with
+// BuildSnapshotReport, `jobs` at a time, and folds them into one table
+// (analysis/multi_stats.h) printed by present/multi_stats.h.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "memtk/base/stats.h"
+#include "memtk/base/status.h"
+
+namespace memtk::commands {
+
+struct MultiStatsOptions {
+  std::vector<std::string> inputs;  ///< snapshots, databases, or directories of them
+  std::optional<uint32_t> device;   ///< only this device (inputs without it have no row)
+  unsigned jobs = 1;                ///< inputs read at once
+  bool json = false;
+};
+
+struct MultiStatsOutcome {
+  std::string output;
+  std::vector<std::pair<std::string, Stats>> warnings;  ///< data problems per input
+};
+
+/// True if `inputs` is more than one path or names a directory: the table
+/// form of `stats` (one plain file keeps today's single report).
+bool IsMultiStats(const std::vector<std::string>& inputs);
+
+/// Errors name the first input (in the order given) that failed; a memlog
+/// CSV among the inputs is a UsageError.
+StatusOr<MultiStatsOutcome> RunMultiStats(const MultiStatsOptions& options);
+
+}  // namespace memtk::commands

@@ -1,0 +1,109 @@
+// MultiStatsText / MultiStatsJson: the table and summary over many inputs.
+#include "memtk/present/multi_stats.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iterator>
+#include <set>
+
+#include "base/json_put.h"
+#include "memtk/base/format.h"
+#include "present/diff_common.h"
+
+namespace memtk::present {
+
+namespace {
+
+std::string Summary(const analysis::MultiStats& m) {
+  std::string o;
+  auto out = std::back_inserter(o);
+  const analysis::StatsRow& w = m.rows[*m.worst];
+  fmt::format_to(out, "worst: {} device {}: peak {} {}\n", w.source, w.device, FormatBytes(w.peak.bytes),
+                 PeakWhen(w.peak, w.first_time_us));
+  fmt::format_to(out, "imbalance: max/mean {:.3f} (max {}, mean {}, min {}) over {} rows\n", m.imbalance,
+                 FormatBytes(m.max_peak), FormatBytes(static_cast<int64_t>(m.mean_peak)), FormatBytes(m.min_peak),
+                 m.rows.size());
+  if (m.same_top_site) {
+    fmt::format_to(out, "top site at peak: the same everywhere: {}\n", w.top_site.empty() ? m.rows[0].top_site : w.top_site);
+  } else if (m.distinct_top_sites == 0) {
+    fmt::format_to(out, "top site at peak: none (no allocation live at any peak)\n");
+  } else {
+    fmt::format_to(out, "top site at peak: differs: {} distinct sites\n", m.distinct_top_sites);
+  }
+  return o;
+}
+
+}  // namespace
+
+std::string MultiStatsText(const analysis::MultiStats& m) {
+  std::string o;
+  auto out = std::back_inserter(o);
+  // The summary is the answer; the table is the evidence.
+  if (!m.rows.empty()) o += Summary(m);
+  for (const std::string& s : m.no_data) fmt::format_to(out, "{}: no device data (empty snapshot)\n", s);
+  if (m.rows.empty()) return o;
+  // Rows name inputs by file name (rank0.pickle ...) when those are
+  // distinct, else by the path as given.
+  std::set<std::string> names, sources;
+  for (const analysis::StatsRow& r : m.rows) {
+    names.insert(std::filesystem::path(r.source).filename().string());
+    sources.insert(r.source);
+  }
+  bool short_names = names.size() == sources.size();
+  auto label = [&](const std::string& s) {
+    return short_names ? std::filesystem::path(s).filename().string() : s;
+  };
+  size_t width = 5;
+  for (const analysis::StatsRow& r : m.rows) width = std::max(width, label(r.source).size());
+  fmt::format_to(out, "{:<{}} {:>6} {:>11} {:<26} {:>11} {:>5}  {}\n", "input", width, "device", "peak", "when",
+                 "reserved", "ooms", "top site at peak");
+  for (const analysis::StatsRow& r : m.rows)
+    fmt::format_to(out, "{:<{}} {:>6} {:>11} {:<26} {:>11} {:>5}  {}\n", label(r.source), width, r.device,
+                   FormatBytes(r.peak.bytes), PeakWhen(r.peak, r.first_time_us), FormatBytes(r.reserved), r.ooms,
+                   r.top_site.empty() ? "-" : fmt::format("{} ({})", r.top_site, FormatBytes(r.top_site_bytes)));
+  return o;
+}
+
+std::string MultiStatsJson(const analysis::MultiStats& m) {
+  using json::Put;
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::PutObjects(w, "rows", m.rows, [](json::Writer& o, const analysis::StatsRow& r) {
+    Put(o, "source", r.source);
+    Put(o, "device", r.device);
+    Put(o, "peak_bytes", r.peak.bytes);
+    Put(o, "peak_event_idx", r.peak.event_idx);
+    Put(o, "peak_time_us", r.peak.time_us);
+    Put(o, "first_time_us", r.first_time_us);
+    Put(o, "reserved", r.reserved);
+    Put(o, "ooms", r.ooms);
+    Put(o, "top_site", r.top_site.empty() ? std::optional<std::string>() : r.top_site);
+    Put(o, "top_site_bytes", r.top_site_bytes);
+  });
+  json::PutArray(w, "no_data", m.no_data, [](json::Writer& o, const std::string& s) { json::Value(o, s); });
+  json::Key(w, "summary");
+  w.StartObject();
+  if (m.worst) {
+    json::Key(w, "worst");
+    w.StartObject();
+    Put(w, "source", m.rows[*m.worst].source);
+    Put(w, "device", m.rows[*m.worst].device);
+    Put(w, "peak_bytes", m.rows[*m.worst].peak.bytes);
+    w.EndObject();
+  } else {
+    Put(w, "worst", std::optional<int>());
+  }
+  Put(w, "max_peak", m.max_peak);
+  Put(w, "mean_peak", m.mean_peak);
+  Put(w, "min_peak", m.min_peak);
+  Put(w, "imbalance", m.imbalance);
+  Put(w, "same_top_site", m.same_top_site);
+  Put(w, "distinct_top_sites", m.distinct_top_sites);
+  w.EndObject();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+}
+
+}  // namespace memtk::present
