@@ -107,6 +107,11 @@ std::string SiteOf(const snapshot::Tables& tables, std::optional<StackId> stack)
   return f ? snapshot::FormatFrame(tables, *f) : "<no frames>";
 }
 
+size_t AllocationSites::StackKeyHash::operator()(const StackKey& k) const {
+  uint64_t h = (static_cast<uint64_t>(k.stack) * 0x9E3779B97F4A7C15ull) ^ (static_cast<uint64_t>(k.size) + k.device);
+  return static_cast<size_t>(h ^ (h >> 29));
+}
+
 Status AllocationSites::OnBegin(const snapshot::Tables& t) {
   tables_ = &t;
   return OkStatus();
@@ -115,7 +120,7 @@ Status AllocationSites::OnBegin(const snapshot::Tables& t) {
 Status AllocationSites::OnEvent(const snapshot::TraceEvent& e) {
   if (e.host || e.action != snapshot::Action::kAlloc) return OkStatus();
   int64_t stack = e.stack ? static_cast<int64_t>(e.stack->value) : -1;
-  Entry& x = by_stack_[{e.device, stack, e.size}];
+  Entry& x = by_stack_[StackKey{e.device, stack, e.size}];
   if (x.count++ == 0) {
     x.first_event_idx = e.index;
     x.first_time_us = e.time_us;
@@ -128,7 +133,7 @@ Status AllocationSites::OnEnd(const snapshot::ReadSummary&) {
   // a site, so each stack's site string is made once.
   std::unordered_map<int64_t, std::string> site_of;
   for (const auto& [key, x] : by_stack_) {
-    const auto& [device, stack, size] = key;
+    const auto& [device, stack, size] = key;  // NOLINT: unordered; sites_ orders
     auto it = site_of.find(stack);
     if (it == site_of.end()) {
       std::optional<StackId> st;

@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "memtk/base/status.h"
@@ -160,7 +161,16 @@ class AllocationSites : public snapshot::SnapshotSink {
   const snapshot::Tables* tables_ = nullptr;
   // Keyed by stack while reading (stacks are interned; a site string per
   // event would cost a lookup and a string each), folded to sites at the end.
-  std::map<std::tuple<uint32_t, int64_t, int64_t>, Entry> by_stack_;  // device, stack or -1, size
+  struct StackKey {
+    uint32_t device;
+    int64_t stack;  // -1: no stack
+    int64_t size;
+    bool operator==(const StackKey&) const = default;
+  };
+  struct StackKeyHash {
+    size_t operator()(const StackKey& k) const;
+  };
+  std::unordered_map<StackKey, Entry, StackKeyHash> by_stack_;
   Map sites_;
 };
 

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `memtk diff` and several-input `memtk stats` (issue #19), interleaved runs,
+# medians of REPEAT (default 5):
+#   1. diff of two N-event generated pickles (same frames, more live
+#      allocations in NEW) against one `stats` of BASE: wall and max RSS;
+#   2. with N_BIG set (e.g. 20000000): the same diff at N_BIG events, its RSS
+#      against the N-event pair's;
+#   3. `stats -j 2` of 8 inputs (M events each, seeds 1-8) against the sum of
+#      the 8 single `stats` runs.
+# usage: diff_bench.sh [N] [M]      env: N_BIG, REPEAT, MEMTK
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+memtk=${MEMTK:-$root/build/apps/memtk}
+n=${1:-2000000}
+m=${2:-200000}
+dir=${BENCH_DIR:-/tmp/memtk-diff-bench}
+mkdir -p "$dir"
+gen() { [ -f "$1" ] || python3 "$root/scripts/gen_snapshot.py" -o "$1" "${@:2}"; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+timed() { { /usr/bin/time -f "%e %M" "$@" > /dev/null; } 2>&1 | tail -1; }
+
+pair() {  # events -> "diff_s diff_kb stats_s stats_kb"
+  local k=$1 base="$dir/base-$1.pickle" new="$dir/new-$1.pickle"
+  gen "$base" -n "$k"
+  gen "$new" -n "$k" --live 260
+  local dt=() dm=() st=() sm=() t mem
+  for ((i = 0; i < ${REPEAT:-5}; i++)); do
+    read -r t mem < <(timed "$memtk" diff "$base" "$new" --json)
+    dt+=("$t"); dm+=("$mem")
+    read -r t mem < <(timed "$memtk" stats --json "$base")
+    st+=("$t"); sm+=("$mem")
+  done
+  echo "$(printf '%s\n' "${dt[@]}" | median) $(printf '%s\n' "${dm[@]}" | median)" \
+       "$(printf '%s\n' "${st[@]}" | median) $(printf '%s\n' "${sm[@]}" | median)"
+}
+
+read -r d_s d_kb s_s s_kb < <(pair "$n")
+echo "diff $n events: ${d_s}s ${d_kb}KB RSS; stats of BASE: ${s_s}s ${s_kb}KB;" \
+     "diff/stats wall $(echo "scale=2; $d_s / $s_s" | bc)x (target <= 1.2x, RSS <= 150 MB)"
+if [ -n "${N_BIG:-}" ]; then
+  read -r b_s b_kb _ _ < <(REPEAT=${REPEAT_BIG:-1} pair "$N_BIG")
+  echo "diff $N_BIG events: ${b_s}s ${b_kb}KB RSS = $(echo "scale=2; $b_kb / $d_kb" | bc)x the $n pair (target <= 1.5x)"
+fi
+
+inputs=()
+for s in 1 2 3 4 5 6 7 8; do
+  gen "$dir/rank$s-$m.pickle" -n "$m" --seed "$s"
+  inputs+=("$dir/rank$s-$m.pickle")
+done
+sums=(); multis=()
+for ((i = 0; i < ${REPEAT:-5}; i++)); do
+  total=0
+  for f in "${inputs[@]}"; do
+    read -r t _ < <(timed "$memtk" stats --json "$f")
+    total=$(echo "$total + $t" | bc)
+  done
+  sums+=("$total")
+  read -r t _ < <(timed "$memtk" stats --json -j 2 "${inputs[@]}")
+  multis+=("$t")
+done
+su=$(printf '%s\n' "${sums[@]}" | median); mu=$(printf '%s\n' "${multis[@]}" | median)
+echo "stats of 8 x $m events: -j 2 ${mu}s; 8 single runs ${su}s; ratio $(echo "scale=2; $mu / $su" | bc) (target <= 0.6)"
