@@ -17,28 +17,30 @@ dir=${BENCH_DIR:-/tmp/memtk-diff-bench}
 mkdir -p "$dir"
 gen() { [ -f "$1" ] || python3 "$root/scripts/gen_snapshot.py" -o "$1" "${@:2}"; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-timed() { { /usr/bin/time -f "%e %M" "$@" > /dev/null; } 2>&1 | tail -1; }
+# "wall_s max_rss_kb cpu_s" (cpu = user + sys: what a shared machine's load does not inflate).
+timed() { { /usr/bin/time -f "%e %M %U %S" "$@" > /dev/null; } 2>&1 | tail -1 | awk '{print $1, $2, $3 + $4}'; }
 
-pair() {  # events -> "diff_s diff_kb stats_s stats_kb"
+pair() {  # events -> "diff_s diff_kb diff_cpu stats_s stats_kb stats_cpu"
   local k=$1 base="$dir/base-$1.pickle" new="$dir/new-$1.pickle"
   gen "$base" -n "$k"
   gen "$new" -n "$k" --live 260
-  local dt=() dm=() st=() sm=() t mem
+  local dt=() dm=() dc=() st=() sm=() sc=() t mem cpu
   for ((i = 0; i < ${REPEAT:-5}; i++)); do
-    read -r t mem < <(timed "$memtk" diff "$base" "$new" --json)
-    dt+=("$t"); dm+=("$mem")
-    read -r t mem < <(timed "$memtk" stats --json "$base")
-    st+=("$t"); sm+=("$mem")
+    read -r t mem cpu < <(timed "$memtk" diff "$base" "$new" --json)
+    dt+=("$t"); dm+=("$mem"); dc+=("$cpu")
+    read -r t mem cpu < <(timed "$memtk" stats --json "$base")
+    st+=("$t"); sm+=("$mem"); sc+=("$cpu")
   done
-  echo "$(printf '%s\n' "${dt[@]}" | median) $(printf '%s\n' "${dm[@]}" | median)" \
-       "$(printf '%s\n' "${st[@]}" | median) $(printf '%s\n' "${sm[@]}" | median)"
+  med() { printf '%s\n' "$@" | median; }
+  echo "$(med "${dt[@]}") $(med "${dm[@]}") $(med "${dc[@]}") $(med "${st[@]}") $(med "${sm[@]}") $(med "${sc[@]}")"
 }
 
-read -r d_s d_kb s_s s_kb < <(pair "$n")
-echo "diff $n events: ${d_s}s ${d_kb}KB RSS; stats of BASE: ${s_s}s ${s_kb}KB;" \
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+read -r d_s d_kb d_c s_s s_kb s_c < <(pair "$n")
+echo "diff $n events: ${d_s}s (cpu ${d_c}s) ${d_kb}KB RSS; stats of BASE: ${s_s}s (cpu ${s_c}s) ${s_kb}KB;" \
      "diff/stats wall $(echo "scale=2; $d_s / $s_s" | bc)x (target <= 1.2x, RSS <= 150 MB)"
 if [ -n "${N_BIG:-}" ]; then
-  read -r b_s b_kb _ _ < <(REPEAT=${REPEAT_BIG:-1} pair "$N_BIG")
+  read -r b_s b_kb _ _ _ _ < <(REPEAT=${REPEAT_BIG:-1} pair "$N_BIG")
   echo "diff $N_BIG events: ${b_s}s ${b_kb}KB RSS = $(echo "scale=2; $b_kb / $d_kb" | bc)x the $n pair (target <= 1.5x)"
 fi
 
@@ -51,12 +53,13 @@ sums=(); multis=()
 for ((i = 0; i < ${REPEAT:-5}; i++)); do
   total=0
   for f in "${inputs[@]}"; do
-    read -r t _ < <(timed "$memtk" stats --json "$f")
+    read -r t _ _ < <(timed "$memtk" stats --json "$f")
     total=$(echo "$total + $t" | bc)
   done
   sums+=("$total")
-  read -r t _ < <(timed "$memtk" stats --json -j 2 "${inputs[@]}")
+  read -r t _ _ < <(timed "$memtk" stats --json -j 2 "${inputs[@]}")
   multis+=("$t")
 done
 su=$(printf '%s\n' "${sums[@]}" | median); mu=$(printf '%s\n' "${multis[@]}" | median)
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "stats of 8 x $m events: -j 2 ${mu}s; 8 single runs ${su}s; ratio $(echo "scale=2; $mu / $su" | bc) (target <= 0.6)"

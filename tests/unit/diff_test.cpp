@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "memtk/analysis/diff.h"
+#include "memtk/analysis/multi_stats.h"
 #include "memtk/commands/convert.h"
 #include "memtk/commands/diff.h"
 #include "memtk/snapshot/tee_sink.h"
@@ -291,4 +292,45 @@ TEST_CASE("directories pair files by name and list the unpaired", "[diff]") {
   REQUIRE_FALSE(e.ok());
   CHECK(e.status().code() == StatusCode::kInvalidInput);
   CHECK(e.status().message().find("no file name in both directories (3 and 1 files)") != std::string::npos);
+}
+
+TEST_CASE("several inputs: rows per input and device, worst, imbalance, same top site", "[diff][stats]") {
+  std::vector<commands::SnapshotReport> reports;
+  for (const char* f : {"/diff/runs_base/rank0.pickle", "/diff/runs_base/rank1.pickle", "/diff/base.pickle"}) {
+    commands::StatsOptions o;
+    o.top = 1;
+    auto r = commands::BuildSnapshotReport(kData + f, o);
+    REQUIRE(r.ok());
+    reports.push_back(std::move(*r));
+  }
+  reports.emplace_back();  // an input with no device data
+  reports.back().source = "empty";
+  analysis::MultiStats m = analysis::SummariseReports(reports);
+  REQUIRE(m.rows.size() == 4);
+  CHECK(m.no_data == std::vector<std::string>{"empty"});
+  CHECK(m.rows[3].source == kData + "/diff/base.pickle");
+  CHECK(m.rows[3].device == 1);
+  int64_t max = 0, min = INT64_MAX;
+  double sum = 0;
+  size_t worst = 0;
+  for (size_t i = 0; i < m.rows.size(); ++i) {
+    const auto& r = m.rows[i];
+    if (r.peak.bytes > max) worst = i;
+    max = std::max(max, r.peak.bytes);
+    min = std::min(min, r.peak.bytes);
+    sum += static_cast<double>(r.peak.bytes);
+  }
+  CHECK(m.worst == worst);
+  CHECK(m.max_peak == max);
+  CHECK(m.min_peak == min);
+  CHECK(m.imbalance == Approx(max / (sum / 4)));
+  // Every one of these peaks at the same site (the fixtures share their sites).
+  CHECK(m.same_top_site);
+  CHECK(m.distinct_top_sites == 1);
+  // A different top site somewhere breaks "same".
+  m.rows[0].top_site = "elsewhere.py:1:f";
+  reports[0].devices[0].peak_by_site[0].site = "elsewhere.py:1:f";
+  CHECK_FALSE(analysis::SummariseReports(reports).same_top_site);
+  CHECK(analysis::SummariseReports({}).rows.empty());
+  CHECK_FALSE(analysis::SummariseReports({}).worst.has_value());
 }
