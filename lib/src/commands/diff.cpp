@@ -132,6 +132,7 @@ StatusOr<DiffOutcome> RunDiff(const DiffOptions& o) {
     ASSIGN_OR_RETURN(analysis::Gate g, analysis::ParseGate(e));
     r.gates.push_back(std::move(g));
   }
+  if (o.base == "-" && o.next == "-") return UsageError("BASE and NEW cannot both be '-' (stdin)");
   DiffOutcome out;
   bool db = IsDir(o.base), dn = IsDir(o.next);
   if (db != dn)
