@@ -295,11 +295,11 @@ TEST_CASE("directories pair files by name and list the unpaired", "[diff]") {
 }
 
 TEST_CASE("several inputs: rows per input and device, worst, imbalance, same top site", "[diff][stats]") {
-  std::vector<commands::SnapshotReport> reports;
+  std::vector<analysis::SnapshotReport> reports;
   for (const char* f : {"/diff/runs_base/rank0.pickle", "/diff/runs_base/rank1.pickle", "/diff/base.pickle"}) {
-    commands::StatsOptions o;
+    analysis::SnapshotStatsOptions o;
     o.top = 1;
-    auto r = commands::BuildSnapshotReport(kData + f, o);
+    auto r = analysis::BuildSnapshotReport(kData + f, o);
     REQUIRE(r.ok());
     reports.push_back(std::move(*r));
   }
