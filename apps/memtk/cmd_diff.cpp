@@ -24,9 +24,9 @@ int Run(DiffFlags& f) {
   if (f.device >= 0) o.device = static_cast<uint32_t>(f.device);
   if (f.json && f.format != "text" && f.format != "json")
     return Fail("diff", UsageError("--json and --format " + f.format + " contradict each other"));
-  o.format = f.json || f.format == "json"   ? commands::DiffFormat::kJson
-             : f.format == "markdown"       ? commands::DiffFormat::kMarkdown
-                                            : commands::DiffFormat::kText;
+  o.format = f.json || f.format == "json" ? commands::DiffFormat::kJson
+             : f.format == "markdown"     ? commands::DiffFormat::kMarkdown
+                                          : commands::DiffFormat::kText;
   auto outcome = commands::RunDiff(o);
   if (!outcome.ok()) return Fail("diff", outcome.status());
   for (const auto& [input, stats] : outcome->warnings) PrintStatsWarnings("diff", input, stats);
@@ -39,7 +39,8 @@ int Run(DiffFlags& f) {
 
 void RegisterDiff(CLI::App& app) {
   auto flags = std::make_shared<DiffFlags>();
-  CLI::App* sub = app.add_subcommand("diff", "Compare two runs: what grew, where, on which device; a memory gate for CI");
+  CLI::App* sub =
+      app.add_subcommand("diff", "Compare two runs: what grew, where, on which device; a memory gate for CI");
   sub->add_option("base", flags->options.base,
                   "BASE: snapshot, memtk database, memlog CSV, or a directory of them (per-rank files)")
       ->required();

@@ -1,15 +1,16 @@
 // memtk diff: gate parsing (exact limits, every error), the comparison of two
 // reports (metric rows, site ranking, allocations only in NEW), gates that
 // trip one byte / 0.01% above the limit and not at it (issue #19).
+#include "memtk/analysis/diff.h"
+
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <fmt/format.h>
 
-#include "memtk/analysis/diff.h"
 #include "memtk/analysis/multi_stats.h"
 #include "memtk/commands/convert.h"
 #include "memtk/commands/diff.h"
@@ -93,7 +94,7 @@ TEST_CASE("a gate trips one byte above its limit and not at it", "[diff]") {
   // 0.01% above: base 1000000, limit 5% = 50000, plus 0.01% = 100.
   CHECK_FALSE(pct.Exceeded(1000000, 1050000));
   CHECK(pct.Exceeded(1000000, 1050100));
-  CHECK(pct.Exceeded(1000000, 1050001));        // one byte above the limit
+  CHECK(pct.Exceeded(1000000, 1050001));  // one byte above the limit
   Gate fine = MustParse("peak>0.01%");
   CHECK_FALSE(fine.Exceeded(1000000, 1000100));
   CHECK(fine.Exceeded(1000000, 1000101));
@@ -283,7 +284,8 @@ TEST_CASE("directories pair files by name and list the unpaired", "[diff]") {
   CHECK(r->gate_failures[0].rfind("rank1.pickle: peak>10% failed on device 0: base ", 0) == 0);
   CHECK(r->output.find("\"only_in_base\":[\"rank2.pickle\"],\"only_in_new\":[\"rank3.pickle\"]") != std::string::npos);
   // Nothing in common is an input error.
-  const std::filesystem::path empty = std::filesystem::temp_directory_path() / ("memtk-diff-" + std::to_string(::getpid()));
+  const std::filesystem::path empty =
+      std::filesystem::temp_directory_path() / ("memtk-diff-" + std::to_string(::getpid()));
   std::filesystem::create_directories(empty);
   std::ofstream(empty / "other.pickle") << "x";
   o.next = empty.string();

@@ -63,9 +63,9 @@ std::optional<Metric> MetricFromName(std::string_view name) {
 }
 
 const std::vector<Metric>& SnapshotMetrics() {
-  static const std::vector<Metric> v = {Metric::kPeak,          Metric::kReserved, Metric::kAllocated,
-                                        Metric::kFragmentation, Metric::kAllocs,   Metric::kAllocBytes,
-                                        Metric::kOom};
+  static const std::vector<Metric> v = {
+      Metric::kPeak,   Metric::kReserved,   Metric::kAllocated, Metric::kFragmentation,
+      Metric::kAllocs, Metric::kAllocBytes, Metric::kOom};
   return v;
 }
 
@@ -231,8 +231,7 @@ SiteChanges CompareSites(const DeviceReport* b, const DeviceReport* n, size_t to
   return out;
 }
 
-void OnlyInNext(uint32_t device, const AllocationSites* base, const AllocationSites* next, size_t top,
-                DeviceDiff* d) {
+void OnlyInNext(uint32_t device, const AllocationSites* base, const AllocationSites* next, size_t top, DeviceDiff* d) {
   if (!next) return;
   const AllocationSites::Map& n = next->sites();
   auto lo = n.lower_bound({device, std::string(), std::numeric_limits<int64_t>::min()});
@@ -361,9 +360,7 @@ std::string_view Trim(std::string_view s) {
 }  // namespace
 
 StatusOr<Gate> ParseGate(std::string_view text) {
-  auto bad = [&](std::string_view why) {
-    return UsageError(fmt::format("--fail-on '{}': {}", text, why));
-  };
+  auto bad = [&](std::string_view why) { return UsageError(fmt::format("--fail-on '{}': {}", text, why)); };
   size_t gt = text.find('>');
   if (gt == std::string_view::npos) return bad("expected METRIC>LIMIT, e.g. peak>5% or peak>256MiB");
   std::string_view name = Trim(text.substr(0, gt));

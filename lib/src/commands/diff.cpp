@@ -137,8 +137,7 @@ StatusOr<DiffOutcome> RunDiff(const DiffOptions& o) {
   bool db = IsDir(o.base), dn = IsDir(o.next);
   if (db != dn)
     return InvalidInput(fmt::format("{} is {} and {} is {}: give two files or two directories", o.base,
-                                    db ? "a directory" : "not a directory", o.next,
-                                    dn ? "a directory" : "not"));
+                                    db ? "a directory" : "not a directory", o.next, dn ? "a directory" : "not"));
   if (!db) {
     ASSIGN_OR_RETURN(analysis::PairDiff p, DiffPair(o, "", o.base, o.next, &out.warnings));
     r.pairs.push_back(std::move(p));
@@ -152,8 +151,8 @@ StatusOr<DiffOutcome> RunDiff(const DiffOptions& o) {
       if (!bn.count(n)) r.only_in_next.push_back(n);
     for (const std::string& n : bn) {
       if (!nn.count(n)) continue;
-      ASSIGN_OR_RETURN(analysis::PairDiff p, DiffPair(o, n, (fs::path(o.base) / n).string(),
-                                                      (fs::path(o.next) / n).string(), &out.warnings));
+      ASSIGN_OR_RETURN(analysis::PairDiff p,
+                       DiffPair(o, n, (fs::path(o.base) / n).string(), (fs::path(o.next) / n).string(), &out.warnings));
       r.pairs.push_back(std::move(p));
     }
     if (r.pairs.empty())

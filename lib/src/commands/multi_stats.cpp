@@ -54,15 +54,18 @@ StatusOr<std::vector<std::string>> Expand(const std::vector<std::string>& inputs
 
 }  // namespace
 
-bool IsMultiStats(const std::vector<std::string>& inputs) { return inputs.size() > 1 || (inputs.size() == 1 && IsDir(inputs[0])); }
+bool IsMultiStats(const std::vector<std::string>& inputs) {
+  return inputs.size() > 1 || (inputs.size() == 1 && IsDir(inputs[0]));
+}
 
 StatusOr<MultiStatsOutcome> RunMultiStats(const MultiStatsOptions& o) {
   ASSIGN_OR_RETURN(std::vector<std::string> paths, Expand(o.inputs));
   for (const std::string& p : paths)
     if (p != "-" && memlog::IsMemlogCsv(p))
-      return UsageError(fmt::format("{} is a memlog CSV: several inputs are read as snapshots or databases; "
-                                    "run `memtk stats` on the CSV alone",
-                                    p));
+      return UsageError(
+          fmt::format("{} is a memlog CSV: several inputs are read as snapshots or databases; "
+                      "run `memtk stats` on the CSV alone",
+                      p));
   analysis::SnapshotStatsOptions so;
   so.top = 1;  // the table shows the top site only
   unsigned jobs = std::max(1u, std::min<unsigned>(o.jobs, static_cast<unsigned>(paths.size())));

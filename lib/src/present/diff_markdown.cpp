@@ -55,7 +55,9 @@ void Sites(std::string* o, std::string_view label, const std::vector<SiteChange>
 void Device(std::string* o, const DeviceDiff& d) {
   auto out = std::back_inserter(*o);
   fmt::format_to(out, "\n#### device {}{}\n\n", d.device,
-                 !d.in_base ? " (only in NEW)" : !d.in_next ? " (only in BASE)" : "");
+                 !d.in_base   ? " (only in NEW)"
+                 : !d.in_next ? " (only in BASE)"
+                              : "");
   MetricTable(o, d.metrics);
   fmt::format_to(out, "\nPeak at: base {}, new {}.\n", PeakWhen(d.base_peak, d.base_first_time_us),
                  PeakWhen(d.next_peak, d.next_first_time_us));

@@ -22,9 +22,8 @@ void MetricTable(std::string* o, const std::vector<MetricRow>& rows) {
   fmt::format_to(out, "  {:<14} {:>12} {:>12} {:>12} {:>9}\n", "metric", "base", "new", "change", "%");
   for (const MetricRow& r : rows) {
     analysis::Unit u = analysis::MetricUnit(r.metric);
-    fmt::format_to(out, "  {:<14} {:>12} {:>12} {:>12} {:>9}\n", analysis::MetricName(r.metric),
-                   FormatValue(u, r.base), FormatValue(u, r.next), FormatChange(u, r.change()),
-                   FormatPercent(r.percent()));
+    fmt::format_to(out, "  {:<14} {:>12} {:>12} {:>12} {:>9}\n", analysis::MetricName(r.metric), FormatValue(u, r.base),
+                   FormatValue(u, r.next), FormatChange(u, r.change()), FormatPercent(r.percent()));
   }
 }
 
@@ -39,8 +38,7 @@ void Sites(std::string* o, std::string_view label, const std::vector<SiteChange>
 
 void Device(std::string* o, const DeviceDiff& d) {
   auto out = std::back_inserter(*o);
-  fmt::format_to(out, "device {}:{}\n", d.device,
-                 !d.in_base ? " (only in NEW)" : !d.in_next ? " (only in BASE)" : "");
+  fmt::format_to(out, "device {}:{}\n", d.device, !d.in_base ? " (only in NEW)" : !d.in_next ? " (only in BASE)" : "");
   MetricTable(o, d.metrics);
   fmt::format_to(out, "  peak at: base {}, new {}\n", PeakWhen(d.base_peak, d.base_first_time_us),
                  PeakWhen(d.next_peak, d.next_first_time_us));
@@ -58,11 +56,10 @@ void Device(std::string* o, const DeviceDiff& d) {
     fmt::format_to(out, "  call sites at peak: {} unchanged\n", s.unchanged);
   }
   if (d.only_in_next_total) {
-    fmt::format_to(out, "  allocations only in NEW: {} (site, size) pairs{}\n    {:>11} {:>7} {:>8}  {}\n",
-                   d.only_in_next_total,
-                   d.only_in_next_total > d.only_in_next.size() ? fmt::format(", largest {}", d.only_in_next.size())
-                                                                : "",
-                   "size", "allocs", "first", "site");
+    fmt::format_to(
+        out, "  allocations only in NEW: {} (site, size) pairs{}\n    {:>11} {:>7} {:>8}  {}\n", d.only_in_next_total,
+        d.only_in_next_total > d.only_in_next.size() ? fmt::format(", largest {}", d.only_in_next.size()) : "", "size",
+        "allocs", "first", "site");
     for (const analysis::NewAllocation& a : d.only_in_next)
       fmt::format_to(out, "    {:>11} {:>7} {:>8}  {}\n", FormatBytes(a.size), a.count, a.event_idx, a.site);
   }
@@ -98,7 +95,7 @@ std::string DiffText(const analysis::DiffReport& r) {
   } else {
     // The largest peak change of each pair first: the rank that moved.
     for (const PairDiff& p : r.pairs) {
-      std::string head = p.memlog ? MemlogHeadline(*p.memlog)
+      std::string head = p.memlog            ? MemlogHeadline(*p.memlog)
                          : p.devices.empty() ? "no device data"
                                              : PeakHeadline(*ByPeakChange(p).front());
       fmt::format_to(out, "{}: {}\n", p.name, head);

@@ -25,7 +25,8 @@ std::string Summary(const analysis::MultiStats& m) {
                  FormatBytes(m.max_peak), FormatBytes(static_cast<int64_t>(m.mean_peak)), FormatBytes(m.min_peak),
                  m.rows.size());
   if (m.same_top_site) {
-    fmt::format_to(out, "top site at peak: the same everywhere: {}\n", w.top_site.empty() ? m.rows[0].top_site : w.top_site);
+    fmt::format_to(out, "top site at peak: the same everywhere: {}\n",
+                   w.top_site.empty() ? m.rows[0].top_site : w.top_site);
   } else if (m.distinct_top_sites == 0) {
     fmt::format_to(out, "top site at peak: none (no allocation live at any peak)\n");
   } else {
@@ -51,9 +52,7 @@ std::string MultiStatsText(const analysis::MultiStats& m) {
     sources.insert(r.source);
   }
   bool short_names = names.size() == sources.size();
-  auto label = [&](const std::string& s) {
-    return short_names ? std::filesystem::path(s).filename().string() : s;
-  };
+  auto label = [&](const std::string& s) { return short_names ? std::filesystem::path(s).filename().string() : s; };
   size_t width = 5;
   for (const analysis::StatsRow& r : m.rows) width = std::max(width, label(r.source).size());
   fmt::format_to(out, "{:<{}} {:>6} {:>11} {:<26} {:>11} {:>5}  {}\n", "input", width, "device", "peak", "when",

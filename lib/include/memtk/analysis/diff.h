@@ -30,8 +30,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "memtk/base/status.h"
 #include "memtk/analysis/snapshot_stats.h"
+#include "memtk/base/status.h"
 #include "memtk/memlog/report.h"
 #include "memtk/snapshot/snapshot.h"
 #include "memtk/timeline/peak.h"
@@ -70,7 +70,7 @@ const std::vector<Metric>& MemlogMetrics();
 struct MetricRow {
   Metric metric = Metric::kPeak;
   int64_t base = 0;
-  int64_t next = 0;  ///< NEW's value
+  int64_t next = 0;        ///< NEW's value
   int64_t change() const;  ///< next - base, saturated
   /// 100 * change / base; nullopt when base is 0 (0 when both are).
   std::optional<double> percent() const;
@@ -97,7 +97,7 @@ struct SiteChanges {
 struct NewAllocation {
   std::string site;
   int64_t size = 0;
-  uint64_t count = 0;  ///< allocations of that site and size in NEW
+  uint64_t count = 0;      ///< allocations of that site and size in NEW
   uint64_t event_idx = 0;  ///< the first of them
   std::optional<int64_t> time_us;
 };
@@ -121,7 +121,7 @@ struct DeviceDiff {
 /// A memlog pair: figures of each side's analysed column.
 struct MemlogDiff {
   std::string base_column, next_column;
-  std::vector<MetricRow> metrics;  ///< MemlogMetrics() order
+  std::vector<MetricRow> metrics;           ///< MemlogMetrics() order
   double base_peak_s = 0, next_peak_s = 0;  ///< seconds from each first sample to its peak
 
   const MetricRow* Row(Metric m) const;
@@ -235,7 +235,7 @@ StatusOr<GateResult> EvaluateGates(const std::vector<PairDiff>& pairs, const std
 struct DiffReport {
   std::string base, next;  ///< the two arguments as given
   bool directories = false;
-  std::vector<PairDiff> pairs;  ///< by name in directory mode
+  std::vector<PairDiff> pairs;                          ///< by name in directory mode
   std::vector<std::string> only_in_base, only_in_next;  ///< unpaired file names (directory mode)
   std::vector<Gate> gates;
   GateResult gate;

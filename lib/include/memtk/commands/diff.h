@@ -19,11 +19,11 @@ namespace memtk::commands {
 enum class DiffFormat : uint8_t { kText, kJson, kMarkdown };
 
 struct DiffOptions {
-  std::string base, next;             ///< files or directories
-  std::vector<std::string> fail_on;   ///< gate expressions (analysis::ParseGate)
-  std::optional<uint32_t> device;     ///< compare (and gate) this device only
-  size_t top = 10;                    ///< rows per site category / new allocations
-  std::string column;                 ///< memlog CSVs: the column (default as `stats`)
+  std::string base, next;            ///< files or directories
+  std::vector<std::string> fail_on;  ///< gate expressions (analysis::ParseGate)
+  std::optional<uint32_t> device;    ///< compare (and gate) this device only
+  size_t top = 10;                   ///< rows per site category / new allocations
+  std::string column;                ///< memlog CSVs: the column (default as `stats`)
   DiffFormat format = DiffFormat::kText;
 };
 

@@ -13,26 +13,36 @@ class TeeSink : public SnapshotSink {
  public:
   TeeSink(SnapshotSink* first, SnapshotSink* second) : a_(first), b_(second) {}
 
-  Status OnBegin(const Tables& t) override { return Both([&](SnapshotSink* s) { return s->OnBegin(t); }); }
+  Status OnBegin(const Tables& t) override {
+    return Both([&](SnapshotSink* s) { return s->OnBegin(t); });
+  }
   Status OnFrame(FrameId id, const Frame& f) override {
     return Both([&](SnapshotSink* s) { return s->OnFrame(id, f); });
   }
   Status OnStack(StackId id, std::span<const FrameId> frames) override {
     return Both([&](SnapshotSink* s) { return s->OnStack(id, frames); });
   }
-  Status OnSegment(const Segment& x) override { return Both([&](SnapshotSink* s) { return s->OnSegment(x); }); }
-  Status OnBlock(const Block& x) override { return Both([&](SnapshotSink* s) { return s->OnBlock(x); }); }
+  Status OnSegment(const Segment& x) override {
+    return Both([&](SnapshotSink* s) { return s->OnSegment(x); });
+  }
+  Status OnBlock(const Block& x) override {
+    return Both([&](SnapshotSink* s) { return s->OnBlock(x); });
+  }
   Status OnDeviceTrace(uint32_t device, bool host) override {
     return Both([&](SnapshotSink* s) { return s->OnDeviceTrace(device, host); });
   }
-  Status OnEvent(const TraceEvent& x) override { return Both([&](SnapshotSink* s) { return s->OnEvent(x); }); }
+  Status OnEvent(const TraceEvent& x) override {
+    return Both([&](SnapshotSink* s) { return s->OnEvent(x); });
+  }
   Status OnAnnotation(const Annotation& x) override {
     return Both([&](SnapshotSink* s) { return s->OnAnnotation(x); });
   }
   Status OnTopLevel(std::string_view key, std::string_view json) override {
     return Both([&](SnapshotSink* s) { return s->OnTopLevel(key, json); });
   }
-  Status OnEnd(const ReadSummary& x) override { return Both([&](SnapshotSink* s) { return s->OnEnd(x); }); }
+  Status OnEnd(const ReadSummary& x) override {
+    return Both([&](SnapshotSink* s) { return s->OnEnd(x); });
+  }
 
  private:
   template <class F>
