@@ -76,6 +76,22 @@ def gates_at_the_limit(memtk):
             check(r_bad == 3, "%s: --fail-on %s exited %d (want 3)" % (name, bad_limit, r_bad))
 
 
+def memlog_gates_at_the_limit(memtk):
+    base, new = os.path.join(DATA, "memlog", "train.csv"), os.path.join(DATA, "diff", "train_grown.csv")
+    d = diff_json(memtk, base, new)
+    changed = 0
+    for name, m in d["pairs"][0]["memlog"]["metrics"].items():
+        if m["change"] <= 0:
+            continue
+        changed += 1
+        unit = "ms" if name == "duration" else ""  # a bare duration is seconds
+        for limit, want in ((m["change"], 0), (m["change"] - 1, 3)):
+            expr = "%s>%d%s" % (name, limit, unit)
+            rc = run(memtk, "diff", base, new, "--fail-on", expr).returncode
+            check(rc == want, "memlog %s: change %d, --fail-on %s exited %d (want %d)" % (name, m["change"], expr, rc, want))
+    check(changed >= 3, "memlog pair: only %d metrics changed" % changed)
+
+
 def directories_and_errors(memtk):
     d = diff_json(memtk, os.path.join(DATA, "diff", "runs_base"), os.path.join(DATA, "diff", "runs_new"))
     check([p["name"] for p in d["pairs"]] == ["rank0.pickle", "rank1.pickle"], "paired: %s" % d["pairs"])
@@ -157,6 +173,7 @@ def main():
     memtk = os.path.abspath(sys.argv[1])
     snap_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "..", "shared", "data", "snapshots")
     gates_at_the_limit(memtk)
+    memlog_gates_at_the_limit(memtk)
     directories_and_errors(memtk)
     if os.path.isdir(snap_dir):
         real_pairs(memtk, snap_dir)
