@@ -9,7 +9,7 @@
 #include <span>
 #include <unordered_map>
 
-#include "memtk/snapshot/call_site.h"
+#include "snapshot/call_site.h"
 
 namespace memtk::analysis {
 

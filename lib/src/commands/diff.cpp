@@ -15,7 +15,7 @@
 #include "memtk/analysis/snapshot_stats.h"
 #include "memtk/memlog/report.h"
 #include "memtk/present/diff.h"
-#include "memtk/snapshot/tee_sink.h"
+#include "snapshot/tee_sink.h"
 #include "store/replay.h"
 
 namespace memtk::commands {

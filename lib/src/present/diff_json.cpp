@@ -126,40 +126,37 @@ void Pair(JsonWriter& w, const analysis::PairDiff& p) {
 }  // namespace
 
 std::string DiffJson(const analysis::DiffReport& r) {
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  Put(w, "base", r.base);
-  Put(w, "new", r.next);
-  Put(w, "directories", r.directories);
-  PutArray(w, "pairs", r.pairs, Pair);
-  PutArray(w, "only_in_base", r.only_in_base, [](JsonWriter& o, const std::string& s) { json::Value(o, s); });
-  PutArray(w, "only_in_new", r.only_in_next, [](JsonWriter& o, const std::string& s) { json::Value(o, s); });
-  Key(w, "gate");
-  w.StartObject();
-  Put(w, "failed", r.gate.failed());
-  PutObjects(w, "checks", r.gate.checks, [](JsonWriter& o, const analysis::GateCheck& c) {
-    analysis::MetricRow row{c.gate.metric, c.base, c.next};
-    Put(o, "expr", c.gate.text);
-    Put(o, "metric", analysis::MetricName(c.gate.metric));
-    if (c.gate.percent) {
-      Put(o, "limit", static_cast<double>(c.gate.limit) / 1e6);
-      Put(o, "limit_unit", "percent");
-    } else {
-      Put(o, "limit", c.gate.limit);
-      Put(o, "limit_unit", UnitName(analysis::MetricUnit(c.gate.metric)));
-    }
-    Put(o, "pair", c.pair);
-    Put(o, "device", c.device);
-    Put(o, "base", c.base);
-    Put(o, "new", c.next);
-    Put(o, "change", row.change());
-    Put(o, "percent", row.percent());
-    Put(o, "failed", c.failed);
+  return json::ObjectText([&](JsonWriter& w) {
+    Put(w, "base", r.base);
+    Put(w, "new", r.next);
+    Put(w, "directories", r.directories);
+    PutArray(w, "pairs", r.pairs, Pair);
+    PutArray(w, "only_in_base", r.only_in_base, [](JsonWriter& o, const std::string& s) { json::Value(o, s); });
+    PutArray(w, "only_in_new", r.only_in_next, [](JsonWriter& o, const std::string& s) { json::Value(o, s); });
+    Key(w, "gate");
+    w.StartObject();
+    Put(w, "failed", r.gate.failed());
+    PutObjects(w, "checks", r.gate.checks, [](JsonWriter& o, const analysis::GateCheck& c) {
+      analysis::MetricRow row{c.gate.metric, c.base, c.next};
+      Put(o, "expr", c.gate.text);
+      Put(o, "metric", analysis::MetricName(c.gate.metric));
+      if (c.gate.percent) {
+        Put(o, "limit", static_cast<double>(c.gate.limit) / 1e6);
+        Put(o, "limit_unit", "percent");
+      } else {
+        Put(o, "limit", c.gate.limit);
+        Put(o, "limit_unit", UnitName(analysis::MetricUnit(c.gate.metric)));
+      }
+      Put(o, "pair", c.pair);
+      Put(o, "device", c.device);
+      Put(o, "base", c.base);
+      Put(o, "new", c.next);
+      Put(o, "change", row.change());
+      Put(o, "percent", row.percent());
+      Put(o, "failed", c.failed);
+    });
+    w.EndObject();
   });
-  w.EndObject();
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize()) + "\n";
 }
 
 }  // namespace memtk::present

@@ -66,43 +66,40 @@ std::string MultiStatsText(const analysis::MultiStats& m) {
 
 std::string MultiStatsJson(const analysis::MultiStats& m) {
   using json::Put;
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::PutObjects(w, "rows", m.rows, [](json::Writer& o, const analysis::StatsRow& r) {
-    Put(o, "source", r.source);
-    Put(o, "device", r.device);
-    Put(o, "peak_bytes", r.peak.bytes);
-    Put(o, "peak_event_idx", r.peak.event_idx);
-    Put(o, "peak_time_us", r.peak.time_us);
-    Put(o, "first_time_us", r.first_time_us);
-    Put(o, "reserved", r.reserved);
-    Put(o, "ooms", r.ooms);
-    Put(o, "top_site", r.top_site.empty() ? std::optional<std::string>() : r.top_site);
-    Put(o, "top_site_bytes", r.top_site_bytes);
-  });
-  json::PutArray(w, "no_data", m.no_data, [](json::Writer& o, const std::string& s) { json::Value(o, s); });
-  json::Key(w, "summary");
-  w.StartObject();
-  if (m.worst) {
-    json::Key(w, "worst");
+  return json::ObjectText([&](json::Writer& w) {
+    json::PutObjects(w, "rows", m.rows, [](json::Writer& o, const analysis::StatsRow& r) {
+      Put(o, "source", r.source);
+      Put(o, "device", r.device);
+      Put(o, "peak_bytes", r.peak.bytes);
+      Put(o, "peak_event_idx", r.peak.event_idx);
+      Put(o, "peak_time_us", r.peak.time_us);
+      Put(o, "first_time_us", r.first_time_us);
+      Put(o, "reserved", r.reserved);
+      Put(o, "ooms", r.ooms);
+      Put(o, "top_site", r.top_site.empty() ? std::optional<std::string>() : r.top_site);
+      Put(o, "top_site_bytes", r.top_site_bytes);
+    });
+    json::PutArray(w, "no_data", m.no_data, [](json::Writer& o, const std::string& s) { json::Value(o, s); });
+    json::Key(w, "summary");
     w.StartObject();
-    Put(w, "source", m.rows[*m.worst].source);
-    Put(w, "device", m.rows[*m.worst].device);
-    Put(w, "peak_bytes", m.rows[*m.worst].peak.bytes);
+    if (m.worst) {
+      json::Key(w, "worst");
+      w.StartObject();
+      Put(w, "source", m.rows[*m.worst].source);
+      Put(w, "device", m.rows[*m.worst].device);
+      Put(w, "peak_bytes", m.rows[*m.worst].peak.bytes);
+      w.EndObject();
+    } else {
+      Put(w, "worst", std::optional<int>());
+    }
+    Put(w, "max_peak", m.max_peak);
+    Put(w, "mean_peak", m.mean_peak);
+    Put(w, "min_peak", m.min_peak);
+    Put(w, "imbalance", m.imbalance);
+    Put(w, "same_top_site", m.same_top_site);
+    Put(w, "distinct_top_sites", m.distinct_top_sites);
     w.EndObject();
-  } else {
-    Put(w, "worst", std::optional<int>());
-  }
-  Put(w, "max_peak", m.max_peak);
-  Put(w, "mean_peak", m.mean_peak);
-  Put(w, "min_peak", m.min_peak);
-  Put(w, "imbalance", m.imbalance);
-  Put(w, "same_top_site", m.same_top_site);
-  Put(w, "distinct_top_sites", m.distinct_top_sites);
-  w.EndObject();
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+  });
 }
 
 }  // namespace memtk::present

@@ -14,7 +14,7 @@
 #include "memtk/analysis/multi_stats.h"
 #include "memtk/commands/convert.h"
 #include "memtk/commands/diff.h"
-#include "memtk/snapshot/tee_sink.h"
+#include "snapshot/tee_sink.h"
 #include "store/replay.h"
 
 using namespace memtk;
