@@ -39,9 +39,10 @@ StatusOr<std::unique_ptr<SnapshotRead>> ReadSnapshotSide(const std::string& path
   analysis::SnapshotStats stats(o);
   snapshot::TeeSink tee(stats.sink(), &r->sites);
   snapshot::ReadOptions read;
-  // The two sides already keep both cores busy; a pre-pass thread per side
-  // would only contend with them.
-  read.split_prepass_bytes = std::numeric_limits<uint64_t>::max();
+  // On two cores the two sides already keep both busy; a pre-pass thread
+  // per side would only contend with them. With four or more, each side
+  // splits its pre-pass as `stats` does.
+  if (std::thread::hardware_concurrency() < 4) read.split_prepass_bytes = std::numeric_limits<uint64_t>::max();
   RETURN_IF_ERROR(store::ReadInput(path, &tee, read));
   ASSIGN_OR_RETURN(r->report, stats.Take(path));
   return r;
