@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """Cross-check `memtk stats --json` peaks against an independent reading.
 
-Loads each snapshot with Python's own pickle module (JSON too) and recomputes,
-per device, the Active Memory Timeline peak the way PyTorch's viewer does
+Loads each snapshot with Python's own pickle module (JSON too) and replays,
+per device, the Active Memory Timeline the way PyTorch's viewer lays it out
 (process_alloc_data in torch/utils/viz/MemoryViz.js, after annotate_snapshot
-folds free_requested+free_completed), then compares it with memtk's figures:
-peak bytes, bytes live at the end, number of alloc and free events.
+folds free_requested+free_completed). The peak is the largest total at any
+instant, the state before the first action included (the viewer's max_size
+looks only after actions and so misses memory held at the start; issue #16);
+the earliest of equal maxima wins. Compared with memtk's figures: peak bytes,
+the trace index of the event after which it holds (None: the start), the
+number of allocations live at it, bytes live at the end, alloc and free
+events.
 
 usage: check_peak.py MEMTK SNAPSHOT...    (exit 1 on any mismatch)
 """
@@ -32,21 +37,21 @@ def viewer_peak(snap, device):
     trace = snap["device_traces"][device] if device < len(snap["device_traces"]) else []
     elements = []  # sizes
     initially = []
-    actions = []
+    actions = []  # (element, trace index)
     addr_to_alloc = {}
-    for e in trace:
+    for i, e in enumerate(trace):
         a = e.get("action")
         if a == "alloc":
             elements.append(e["size"])
             addr_to_alloc[e["addr"]] = len(elements) - 1
-            actions.append(len(elements) - 1)
+            actions.append((len(elements) - 1, i))
         elif a in ("free", "free_completed"):
             if e["addr"] in addr_to_alloc:
-                actions.append(addr_to_alloc.pop(e["addr"]))
+                actions.append((addr_to_alloc.pop(e["addr"]), i))
             else:
                 elements.append(e["size"])
                 initially.append(len(elements) - 1)
-                actions.append(len(elements) - 1)
+                actions.append((len(elements) - 1, i))
     for seg in snap["segments"]:
         if seg.get("device") != device:
             continue
@@ -58,26 +63,23 @@ def viewer_peak(snap, device):
                 req = b.get("requested_size") or b["size"]
                 elements.append(req)
                 initially.append(len(elements) - 1)
-    initially.reverse()
-    if not actions and initially:
-        actions.append(initially.pop())
-    live = set()
-    total = 0
-    for el in initially:
-        live.add(el)
-        total += elements[el]
-    peak = 0
-    for el in actions:
+    # (The viewer moves one initial element into `actions` when there are
+    # none, so that its graph is not blank; the start holds the same total.)
+    live = set(initially)
+    total = sum(elements[el] for el in initially)
+    peak, peak_idx, peak_live = total, None, len(live)
+    for el, i in actions:
         if el in live:
             live.discard(el)
             total -= elements[el]
         else:
             live.add(el)
             total += elements[el]
-        peak = max(peak, total)
+        if total > peak:
+            peak, peak_idx, peak_live = total, i, len(live)
     allocs = sum(1 for e in trace if e.get("action") == "alloc")
     frees = sum(1 for e in trace if e.get("action") in ("free", "free_completed"))
-    return peak, total, allocs, frees
+    return peak, peak_idx, peak_live, total, allocs, frees
 
 
 def main():
@@ -97,14 +99,14 @@ def main():
         devices = set(range(len(snap.get("device_traces", []))))
         devices |= {s.get("device") for s in snap["segments"]}
         for dev in sorted(d for d in devices if d is not None):
-            peak, end, allocs, frees = viewer_peak(snap, dev)
+            want = viewer_peak(snap, dev)
             d = got.get(dev)
-            mine = (d["peak"]["bytes"], d["end_bytes"], d["allocs"], d["frees"]) if d else (0, 0, 0, 0)
-            want = (peak, end, allocs, frees)
+            mine = ((d["peak"]["bytes"], d["peak"]["event_idx"], d["live_at_peak"], d["end_bytes"], d["allocs"],
+                     d["frees"]) if d else (0, None, 0, 0, 0, 0))
             status = "ok  " if mine == want else "FAIL"
             if mine != want:
                 bad += 1
-            print(f"{status} {path} device {dev}: peak/end/allocs/frees python {want} memtk {mine}")
+            print(f"{status} {path} device {dev}: peak/at/live/end/allocs/frees python {want} memtk {mine}")
     return 1 if bad else 0
 
 

@@ -122,6 +122,121 @@ def main():
     db.close()
     with open(os.path.join(DATA, "bad.json"), "w") as f:
         f.write('{"segments": [\n  {"device": 0,\n   "address": 12 34}\n]}\n')
+    # Issue #16: hand-made snapshots whose answers the tests state exactly.
+    for name, snap in (("starts_with_frees.pickle", starts_with_frees()), ("expandable.pickle", expandable()),
+                       ("no_data.pickle", {"segments": [], "device_traces": [[]],
+                                           "allocator_settings": {"expandable_segments": False},
+                                           "external_annotations": []}),
+                       ("huge_sizes.pickle", huge_sizes())):
+        with open(os.path.join(DATA, name), "wb") as f:
+            f.write(pickle.dumps(snap, protocol=4))
+
+
+MIB = 1 << 20
+
+
+def frames(line, name):
+    return [{"filename": "train.py", "line": line, "name": name}]
+
+
+def event(action, addr, size, t, line=0, name="", **extra):
+    e = {"action": action, "addr": addr, "size": size, "stream": 0, "time_us": t,
+         "frames": frames(line, name) if line else []}
+    e.update(extra)
+    return e
+
+
+def block(addr, size, requested, state, line=0, name=""):
+    return {"address": addr, "size": size, "requested_size": requested, "state": state,
+            "frames": frames(line, name) if line else []}
+
+
+def segment(addr, total, blocks, expandable=False):
+    used = sum(b["size"] for b in blocks if b["state"] != "inactive")
+    return {"device": 0, "address": addr, "total_size": total, "allocated_size": used, "active_size": used,
+            "requested_size": sum(b["requested_size"] for b in blocks if b["state"] != "inactive"),
+            "stream": 0, "segment_type": "large", "segment_pool_id": (0, 0), "is_expandable": expandable,
+            "frames": [], "blocks": blocks}
+
+
+def starts_with_frees():
+    """The trace opens with frees of memory from before recording, so the
+    most memory is held at the start (before any action):
+      active timeline: untraced blocks A (2,000,000) + B (1,000,000) and
+        P (6 MiB, freed at events 0-1) = 9,291,456 B, 3 live; after the
+        first free 3,000,000; the trace then rises to 3,000,000 + 2.5 MiB.
+      segments view: S1 (8 MiB, live throughout) + S2 (20 MiB, freed at
+        event 2) = 28 MiB at the start, 8 MiB after.
+    Annotations: one pair inside the trace, one START after its last event
+    (drawn at the right edge)."""
+    s1, s2 = 0x7F0000000000, 0x7F0002000000
+    t0 = 1_700_000_000_000_000
+    trace = [
+        event("free_requested", s2, 6 * MIB, t0, 30, "load"),
+        event("free_completed", s2, 6 * MIB, t0 + 10, 30, "load"),
+        event("segment_free", s2, 20 * MIB, t0 + 20),
+        event("alloc", s1 + 3 * MIB, 1 * MIB, t0 + 30, 41, "forward"),
+        event("alloc", s1 + 4 * MIB, 2 * MIB, t0 + 40, 42, "backward"),
+        event("free_requested", s1 + 3 * MIB, 1 * MIB, t0 + 50, 41, "forward"),
+        event("free_completed", s1 + 3 * MIB, 1 * MIB, t0 + 60, 41, "forward"),
+        event("alloc", s1 + 6 * MIB, MIB // 2, t0 + 70, 43, "step"),
+    ]
+    blocks = [block(s1, 2 * MIB, 2_000_000, "active_allocated", 10, "init"),
+              block(s1 + 2 * MIB, 1 * MIB, 1_000_000, "active_allocated", 11, "init"),
+              block(s1 + 3 * MIB, 1 * MIB, 1 * MIB, "inactive"),
+              block(s1 + 4 * MIB, 2 * MIB, 2 * MIB, "active_allocated", 42, "backward"),
+              block(s1 + 6 * MIB, MIB // 2, MIB // 2, "active_allocated", 43, "step"),
+              block(s1 + 6 * MIB + MIB // 2, 3 * MIB // 2, 0, "inactive")]
+    annotations = [{"stage": "START", "name": "epoch", "device": 0, "time_us": t0 + 25},
+                   {"stage": "END", "name": "epoch", "device": 0, "time_us": t0 + 65},
+                   {"stage": "START", "name": "eval", "device": 0, "time_us": t0 + 500}]
+    return {"segments": [segment(s1, 8 * MIB, blocks)], "device_traces": [trace],
+            "allocator_settings": {"expandable_segments": False}, "external_annotations": annotations}
+
+
+def expandable():
+    """PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True: one segment grows by
+    segment_map and shrinks by segment_unmap; no segment_alloc at all.
+    Reserved bytes after each map/unmap (event index):
+      start 4 MiB (mapped before recording, unmapped at event 8)
+      0 map 20 MiB -> 24; 3 map 40 MiB -> 64 (the peak, 64 MiB);
+      6 unmap 30 MiB (the top 10 of the first map and the first 20 of the
+      second) -> 34; 8 unmap 4 MiB from before recording -> 30;
+      10 map 10 MiB -> 40 (joins the rest of the second map).
+    At the end two segments: [base, base+10 MiB) and [base+40, base+70 MiB)."""
+    base = 0x7E0000000000
+    pre = base - 4 * MIB  # mapped before recording, unmapped in the trace
+    t0 = 1_700_000_000_000_000
+    trace = [
+        event("segment_map", base, 20 * MIB, t0, 50, "build"),
+        event("alloc", base, 8 * MIB, t0 + 1, 51, "weights"),
+        event("alloc", base + 8 * MIB, 2 * MIB, t0 + 2, 52, "bias"),
+        event("segment_map", base + 20 * MIB, 40 * MIB, t0 + 3, 53, "activations"),
+        event("alloc", base + 20 * MIB, 40 * MIB, t0 + 4, 53, "activations"),
+        event("free_completed", base + 20 * MIB, 40 * MIB, t0 + 5, 53, "activations"),
+        event("segment_unmap", base + 10 * MIB, 30 * MIB, t0 + 6),
+        event("free_completed", base + 8 * MIB, 2 * MIB, t0 + 7, 52, "bias"),
+        event("segment_unmap", pre, 4 * MIB, t0 + 8),
+        event("alloc", base + 8 * MIB, 1 * MIB, t0 + 9, 54, "head"),
+        event("segment_map", base + 60 * MIB, 10 * MIB, t0 + 10, 55, "grow"),
+    ]
+    head = segment(base, 10 * MIB, [block(base, 8 * MIB, 8 * MIB, "active_allocated", 51, "weights"),
+                                    block(base + 8 * MIB, 1 * MIB, 1 * MIB, "active_allocated", 54, "head"),
+                                    block(base + 9 * MIB, 1 * MIB, 0, "inactive")], expandable=True)
+    tail = segment(base + 40 * MIB, 30 * MIB, [block(base + 40 * MIB, 30 * MIB, 0, "inactive")], expandable=True)
+    return {"segments": [head, tail], "device_traces": [trace],
+            "allocator_settings": {"expandable_segments": True}, "external_annotations": []}
+
+
+def huge_sizes():
+    """Sizes no allocator can hand out (INT64_MAX, negative): every command
+    must give one clear line, never overflow."""
+    t0 = 1_700_000_000_000_000
+    big = 2**63 - 1
+    trace = [event("alloc", 0x1000, big, t0, 60, "huge"),
+             event("alloc", 0x2000, big, t0 + 1, 61, "huge2"),
+             event("alloc", 0x3000, -4096, t0 + 2, 62, "negative")]
+    return {"segments": [], "device_traces": [trace], "allocator_settings": {}, "external_annotations": []}
 
 
 def torchscript_like():

@@ -86,13 +86,15 @@ Status CheckDevice(const Db& d, const QueryOptions& o, std::string_view table) {
 Status AtPeak(const Db& d, const QueryOptions& o, store::RowWriter& w) {
   RETURN_IF_ERROR(CheckDevice(d, o, "peaks"));
   if (o.format == RowFormat::kTable) {
-    ASSIGN_OR_RETURN(ScopedStmt st, Prepare(d, fmt::format("SELECT device, peak_bytes, peak_idx, live_at_peak FROM "
-                                                           "peaks WHERE 1{} ORDER BY device",
+    ASSIGN_OR_RETURN(ScopedStmt st, Prepare(d, fmt::format("SELECT device, peak_bytes, peak_idx, live_at_peak, "
+                                                           "actions FROM peaks WHERE 1{} ORDER BY device",
                                                            DeviceFilter(o, "device"))));
     while (sqlite3_step(st.get()) == SQLITE_ROW) {
-      std::string at = sqlite3_column_type(st.get(), 2) == SQLITE_NULL
-                           ? std::string("(no alloc or free events)")
-                           : fmt::format("at event {}", sqlite3_column_int64(st.get(), 2));
+      // No event: the peak is the state before the first action.
+      std::string at = sqlite3_column_type(st.get(), 2) != SQLITE_NULL
+                           ? fmt::format("at event {}", sqlite3_column_int64(st.get(), 2))
+                       : sqlite3_column_int64(st.get(), 4) == 0 ? std::string("(no alloc or free events)")
+                                                                : std::string("at the start of the trace");
       RETURN_IF_ERROR(
           w.Text(fmt::format("device {}: peak {} {}, {} allocations live\n", sqlite3_column_int64(st.get(), 0),
                              FormatBytes(sqlite3_column_int64(st.get(), 1)), at, sqlite3_column_int64(st.get(), 3))));

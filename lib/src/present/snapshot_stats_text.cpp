@@ -25,7 +25,9 @@ std::string Rel(const DeviceReport& r, const std::optional<int64_t>& t) {
 }
 
 std::string At(const DeviceReport& r, const timeline::PeakPoint& p) {
-  if (!p.event_idx) return "(no alloc or free events: active blocks of segments only)";
+  if (!p.event_idx)
+    return r.peak.actions == 0 ? "(no alloc or free events: active blocks of segments only)"
+                               : "at the start, before the first alloc or free";
   return fmt::format("at event {}{}", *p.event_idx, Rel(r, p.time_us));
 }
 

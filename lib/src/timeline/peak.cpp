@@ -47,24 +47,30 @@ struct PeakTracker::Device {
   std::vector<LiveElement> blocks;       // active_allocated blocks of `segments`
   int64_t recorded = 0;                  // live bytes allocated in the trace
   int64_t before_freed = 0;              // sizes of frees with no recorded alloc, so far
-  bool have_peak = false;
-  uint64_t peak_event = 0;
-  int64_t peak_u = std::numeric_limits<int64_t>::min();
+  // The initial state (U = 0, nothing recorded yet) is the first candidate:
+  // memory held before the first action is as real as any after it.
+  bool peak_at_start = true;
+  uint64_t peak_event = 0;  // meaningful only when !peak_at_start
+  int64_t peak_u = 0;
   DevicePeak out;
 
+  // Whether the element whose first event is `id` was allocated at or
+  // before the peak (nothing recorded is, when the peak is the start).
+  bool BeforePeak(uint64_t id) const { return !peak_at_start && id <= peak_event; }
+
   // After each action: remember the best U (see peak.h) and start a fresh
-  // list of what leaves the peak's live set.
+  // list of what leaves the peak's live set. Ties keep the earlier instant.
   void AfterAction(const snapshot::TraceEvent& e) {
     ++out.actions;
     const int64_t u = WrapSub(recorded, before_freed);
-    if (!have_peak || u > peak_u) {
-      have_peak = true;
+    if (u > peak_u) {
+      peak_at_start = false;
       peak_u = u;
       peak_event = e.id;
       Reach(&out.peak, u, e);
       freed_since.clear();
     }
-    if (out.trace_peak.event_id == std::nullopt || recorded > out.trace_peak.bytes) Reach(&out.trace_peak, recorded, e);
+    if (recorded > out.trace_peak.bytes) Reach(&out.trace_peak, recorded, e);
   }
 };
 
@@ -118,7 +124,7 @@ void PeakTracker::OnEvent(const snapshot::TraceEvent& e) {
     case Action::kFree: {
       Device& d = Get(e.device);
       if (LiveEntry* l = d.live.Find(e.addr)) {
-        if (d.have_peak && l->id <= d.peak_event) d.freed_since.push_back(ToElement(e.addr, *l));
+        if (d.BeforePeak(l->id)) d.freed_since.push_back(ToElement(e.addr, *l));
         d.recorded = WrapSub(d.recorded, l->size);
         d.live.Erase(e.addr);
       } else {
@@ -167,20 +173,18 @@ std::vector<DevicePeak> PeakTracker::Finish() {
     out.segment_block_bytes = blocks;
     const int64_t base = WrapAdd(blocks, out.before_recording_bytes);
     out.end_bytes = WrapAdd(base, WrapSub(d.recorded, d.before_freed));
-    if (d.have_peak) {
-      out.peak.bytes = WrapAdd(base, d.peak_u);
-      // Live at the peak: allocated at or before it and still live, or
-      // freed after it (freed_since), plus orphans and the blocks.
+    out.peak.bytes = WrapAdd(base, d.peak_u);
+    // Live at the peak: allocated at or before it and still live, or freed
+    // after it (freed_since: when the peak is the start, every free of
+    // memory from before recording), plus orphans and the blocks.
+    if (!d.peak_at_start) {
       d.live.ForEach([&](uint64_t addr, const LiveEntry& l) {
-        if (l.id <= d.peak_event) out.live_at_peak.push_back(ToElement(addr, l));
+        if (d.BeforePeak(l.id)) out.live_at_peak.push_back(ToElement(addr, l));
       });
       for (const LiveElement& e : d.orphans)
-        if (e.id <= d.peak_event) out.live_at_peak.push_back(e);
-      out.live_at_peak.insert(out.live_at_peak.end(), d.freed_since.begin(), d.freed_since.end());
-    } else {
-      // No action: the viewer shows the blocks as one flat step.
-      out.peak.bytes = base;
+        if (d.BeforePeak(e.id)) out.live_at_peak.push_back(e);
     }
+    out.live_at_peak.insert(out.live_at_peak.end(), d.freed_since.begin(), d.freed_since.end());
     out.live_at_peak.insert(out.live_at_peak.end(), counted.begin(), counted.end());
     result.push_back(std::move(out));
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -117,6 +118,59 @@ TEST_CASE("an element freed before recording is live at an earlier peak", "[peak
   CHECK(pre->id == 2);
 }
 
+// Issue #16: a real snapshot opened with a free of a block allocated before
+// recording, with 715 untraced active blocks; the viewer's max_size (after
+// actions only) gave 715 live, the memory held at the start had 716.
+TEST_CASE("a trace that opens with frees peaks at the start", "[peak]") {
+  PeakTracker t;
+  int64_t blocks = 0;
+  for (uint64_t i = 0; i < 715; ++i) {
+    t.OnBlock(Blk(i, 1'000'000 + i * 4096, 4096, 4000 + static_cast<int64_t>(i)));
+    blocks += 4000 + static_cast<int64_t>(i);
+  }
+  t.OnEvent(Ev(0, Action::kFreeRequested, 900, 8'896'512));
+  t.OnEvent(Ev(1, Action::kFreeCompleted, 900, 8'896'512));
+  t.OnEvent(Ev(2, Action::kAlloc, 100, 1000));
+  t.OnEvent(Ev(3, Action::kFreeCompleted, 100, 1000));
+  auto r = t.Finish();
+  REQUIRE(r.size() == 1);
+  const DevicePeak& d = r[0];
+  CHECK(d.peak.bytes == blocks + 8'896'512);
+  CHECK(!d.peak.event_id);  // the start
+  CHECK(!d.peak.event_idx);
+  CHECK(!d.peak.time_us);
+  CHECK(d.actions == 3);
+  REQUIRE(d.live_at_peak.size() == 716);
+  CHECK(Sum(d.live_at_peak) == d.peak.bytes);
+  CHECK(std::count_if(d.live_at_peak.begin(), d.live_at_peak.end(), [](const LiveElement& e) {
+          return e.kind == LiveElement::Kind::kPreRecorded && e.id == 0;
+        }) == 1);
+  // The trace-only curve starts at 0 too; its peak is the alloc.
+  CHECK(d.trace_peak.bytes == 1000);
+  CHECK(*d.trace_peak.event_id == 2);
+  CHECK(d.end_bytes == blocks);
+}
+
+TEST_CASE("a tie with the start keeps the start; a higher later peak wins", "[peak]") {
+  PeakTracker t;
+  t.OnEvent(Ev(0, Action::kFreeCompleted, 900, 50));  // start: 50
+  t.OnEvent(Ev(1, Action::kAlloc, 100, 50));          // 50 again
+  auto tie = t.Finish();
+  CHECK(tie[0].peak.bytes == 50);
+  CHECK(!tie[0].peak.event_id);
+  REQUIRE(tie[0].live_at_peak.size() == 1);
+  CHECK(tie[0].live_at_peak[0].kind == LiveElement::Kind::kPreRecorded);
+
+  PeakTracker u;
+  u.OnEvent(Ev(0, Action::kFreeCompleted, 900, 50));
+  u.OnEvent(Ev(1, Action::kAlloc, 100, 51));
+  auto higher = u.Finish();
+  CHECK(higher[0].peak.bytes == 51);
+  CHECK(*higher[0].peak.event_id == 1);
+  REQUIRE(higher[0].live_at_peak.size() == 1);
+  CHECK(higher[0].live_at_peak[0].kind == LiveElement::Kind::kAlloc);
+}
+
 TEST_CASE("an alloc over a live address keeps the older one forever", "[peak]") {
   PeakTracker t;
   t.OnEvent(Ev(0, Action::kAlloc, 100, 10));
@@ -177,7 +231,8 @@ TEST_CASE("random traces agree with a brute-force replay", "[peak]") {
     auto r = t.Finish();
     // Brute force, as the viewer: elements, initially-allocated, actions.
     std::vector<int64_t> elem;
-    std::vector<size_t> initially, actions;
+    std::vector<size_t> initially;
+    std::vector<std::pair<size_t, uint64_t>> actions;  // (element, event id)
     std::vector<uint64_t> elem_event;
     std::map<uint64_t, size_t> a2a;
     for (const auto& e : evs) {
@@ -185,25 +240,29 @@ TEST_CASE("random traces agree with a brute-force replay", "[peak]") {
         elem.push_back(e.size);
         elem_event.push_back(e.id);
         a2a[e.addr] = elem.size() - 1;
-        actions.push_back(elem.size() - 1);
+        actions.emplace_back(elem.size() - 1, e.id);
       } else if (e.action == Action::kFreeCompleted) {
         auto it = a2a.find(e.addr);
         if (it != a2a.end()) {
-          actions.push_back(it->second);
+          actions.emplace_back(it->second, e.id);
           a2a.erase(it);
         } else {
           elem.push_back(e.size);
           elem_event.push_back(e.id);
           initially.push_back(elem.size() - 1);
-          actions.push_back(elem.size() - 1);
+          actions.emplace_back(elem.size() - 1, e.id);
         }
       }
     }
+    // Every instant is a candidate, the state before the first action
+    // included (issue #16); the earliest of equal maxima wins.
     std::set<size_t> cur(initially.begin(), initially.end());
-    int64_t total = 0, peak = INT64_MIN;
+    int64_t total = 0;
     for (size_t el : initially) total += elem[el];
-    std::set<size_t> at_peak;
-    for (size_t el : actions) {
+    int64_t peak = total;
+    std::optional<uint64_t> peak_event;
+    std::set<size_t> at_peak = cur;
+    for (auto [el, event] : actions) {
       if (cur.count(el)) {
         cur.erase(el);
         total -= elem[el];
@@ -213,6 +272,7 @@ TEST_CASE("random traces agree with a brute-force replay", "[peak]") {
       }
       if (total > peak) {
         peak = total;
+        peak_event = event;
         at_peak = cur;
       }
     }
@@ -224,6 +284,7 @@ TEST_CASE("random traces agree with a brute-force replay", "[peak]") {
     REQUIRE(r.size() == 1);
     INFO("round " << round);
     CHECK(r[0].peak.bytes == peak);
+    CHECK(r[0].peak.event_id == peak_event);
     CHECK(r[0].end_bytes == total);
     CHECK(r[0].live_at_peak.size() == at_peak.size());
     CHECK(Sum(r[0].live_at_peak) == peak);

@@ -10,12 +10,17 @@
 //   - every `active_allocated` block of `segments` whose address is not
 //     allocated-and-live at the end of the trace is live for the whole trace,
 //     at its requested_size;
-//   - the peak is the largest total after any action (alloc or free).
+//   - the peak is the largest total at any instant: after any action (alloc
+//     or free), or before the first one. The viewer's y-axis maximum
+//     (max_size) is taken after actions only, so it misses a peak held at
+//     the start (a trace that opens with frees of memory allocated before
+//     recording); memtk counts the initial state too, as the viewer's own
+//     drawing (max_at_time) does. Ties keep the earliest instant.
 // The last two are only known at the end of the stream, yet neither moves
 // the peak's position: the block total is a constant, and an element
-// freed-before-recorded lowers the curve only before its free. So the
-// tracker follows U(t) = recorded live bytes - bytes of such frees so far,
-// and adds the constants at the end. Memory: one entry per live allocation
+// freed-before-recorded adds the same to every instant before its free. So
+// the tracker follows U(t) = recorded live bytes - bytes of such frees so
+// far (0 at the start), and adds the constants at the end. Memory: one entry per live allocation
 // plus the allocations of the current peak that were freed since.
 //
 // Example:
@@ -34,10 +39,12 @@
 
 namespace memtk::timeline {
 
-/// Where a curve reaches its maximum: the trace event after which it does.
+/// Where a curve reaches its maximum: the trace event after which it does,
+/// or none when the maximum is the state before the first action (the
+/// start of the trace, or a snapshot without actions).
 struct PeakPoint {
   int64_t bytes = 0;
-  std::optional<uint64_t> event_id;   ///< events.id; none when there is no action
+  std::optional<uint64_t> event_id;   ///< events.id; none: the start
   std::optional<uint64_t> event_idx;  ///< index in the device trace
   std::optional<int64_t> time_us;
 };
@@ -58,7 +65,8 @@ struct LiveElement {
 
 struct DevicePeak {
   uint32_t device = 0;
-  /// The viewer's peak (max_size): trace + before-recording + segment blocks.
+  /// The true peak over every instant, the start included: trace +
+  /// before-recording + segment blocks.
   PeakPoint peak;
   /// Allocations recorded in the trace only (no memory from before recording).
   PeakPoint trace_peak;
