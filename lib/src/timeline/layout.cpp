@@ -516,8 +516,12 @@ StatusOr<Raster> Rasterize(const Timeline& t, const RasterOptions& o) {
       for (; open < c; ++open) {
         // A column is entered with the state before this step; that state
         // covers part of the column only if the step is past its left edge.
+        // The initial state always counts for the first column of a window
+        // that holds the first step: it is the memory held at the start,
+        // an instant like any other (issue #16), even when the first step
+        // sits on the left edge.
         const int entered = open + 1;
-        const bool covers = entered < c || axis > out.x0 + entered * per_column;
+        const bool covers = entered < c || axis > out.x0 + entered * per_column || (k < 0 && entered == 0);
         best[static_cast<size_t>(entered)] = {covers ? live : INT64_MIN, k, last_idx, last_time};
       }
       live += s.kind == Step::kAlloc ? s.size : -s.size;
@@ -530,6 +534,11 @@ StatusOr<Raster> Rasterize(const Timeline& t, const RasterOptions& o) {
       }
     }
     RETURN_IF_ERROR(cursor.status());
+    if (c < width) {
+      // The whole trace was read: annotations after its last step sit at
+      // its end (the right edge of a window that reaches it).
+      for (; next_untraced < untraced.size(); ++next_untraced) placed.emplace_back(t.events, untraced[next_untraced].second);
+    }
     for (; open < width - 1; ++open) best[static_cast<size_t>(open + 1)] = {live, k, last_idx, last_time};
   }
   out.column_bytes.resize(static_cast<size_t>(width));
@@ -626,6 +635,12 @@ StatusOr<Raster> Rasterize(const Timeline& t, const RasterOptions& o) {
     if (by_time && m.time_us == kNoTime) continue;
     if (!by_time && !m.idx) continue;
     int c = column(axis_of(m.idx.value_or(0), m.time_us));
+    if (by_time && !m.idx) {
+      // An external annotation outside the trace's time span sits at the
+      // trace's edge, as on the event axis, when the window reaches it.
+      if (c < 0 && !o.from) c = 0;
+      if (c >= width && !o.to) c = width - 1;
+    }
     if (c >= 0 && c < width) out.markers.emplace_back(c, &m);
   }
   for (const auto& [idx, m] : placed) {

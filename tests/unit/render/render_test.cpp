@@ -350,3 +350,128 @@ TEST_CASE("layout: peak equals PeakTracker's on the sample snapshot") {
   REQUIRE(narrow.ok());
   CHECK(narrow->peak_bytes == peaks[0].peak.bytes);
 }
+
+namespace {
+
+// Feeds the same stream to a TimelineBuilder and a PeakTracker, annotations
+// included (as render-png's own sink does).
+struct TimelineAndPeaks : snapshot::SnapshotSink {
+  explicit TimelineAndPeaks(TimelineBuilder* builder) : b(builder) {}
+  Status OnBegin(const snapshot::Tables& t) override {
+    tables = &t;
+    return OkStatus();
+  }
+  Status OnEvent(const TraceEvent& e) override {
+    peaks.OnEvent(e);
+    return b->OnEvent(e);
+  }
+  Status OnSegment(const snapshot::Segment& s) override {
+    b->OnSegment(s);
+    return OkStatus();
+  }
+  Status OnBlock(const snapshot::Block& k) override {
+    peaks.OnBlock(k);
+    b->OnBlock(k);
+    return OkStatus();
+  }
+  Status OnAnnotation(const snapshot::Annotation& a) override {
+    b->OnAnnotation(a, tables->String(a.stage), tables->String(a.name));
+    return OkStatus();
+  }
+  TimelineBuilder* b;
+  const snapshot::Tables* tables = nullptr;
+  PeakTracker peaks;
+};
+
+}  // namespace
+
+// Issue #16: the memory held at the start is an instant of the picture like
+// any other; a trace that opens with frees peaks there, in column 0.
+TEST_CASE("layout: a trace that opens with frees peaks at the start, as PeakTracker says") {
+  for (View view : {View::kActive, View::kSegments}) {
+    TimelineBuilder b(view);
+    TimelineAndPeaks sink(&b);
+    REQUIRE(snapshot::ReadSnapshot(MEMTK_DATA_DIR "/starts_with_frees.pickle", &sink, {}).ok());
+    auto peaks = sink.peaks.Finish();
+    auto t = b.Finish(0);
+    REQUIRE(t.ok());
+    for (int width : {static_cast<int>(t->events), 3, 700}) {
+      INFO("view " << static_cast<int>(view) << " width " << width);
+      RasterOptions o;
+      o.width = width;
+      auto r = Rasterize(*t, o);
+      REQUIRE(r.ok());
+      // gen_fixtures.py: 2,000,000 + 1,000,000 + 6 MiB live; 8 + 20 MiB reserved.
+      CHECK(r->peak_bytes == (view == View::kActive ? 9'291'456 : 28 << 20));
+      if (view == View::kActive) CHECK(r->peak_bytes == peaks[0].peak.bytes);
+      CHECK(r->peak_column == 0);
+      CHECK(!r->peak_idx);  // "at the start"
+      CHECK(r->peak_time_us == kNoTime);
+    }
+  }
+}
+
+TEST_CASE("layout: the picture's peak is PeakTracker's on random traces that open with frees") {
+  std::mt19937_64 rng(16);
+  for (int round = 0; round < 100; ++round) {
+    TimelineBuilder b(View::kActive, 0);
+    PeakTracker peaks;
+    std::map<uint64_t, int64_t> live;
+    const int n = 1 + static_cast<int>(rng() % 40);
+    const int opening_frees = static_cast<int>(rng() % 4);
+    for (int i = 0; i < n; ++i) {
+      TraceEvent e;
+      if (i < opening_frees) {
+        e = Ev(i, Action::kFreeCompleted, 9'000'000 + 512 * i, 1 + static_cast<int64_t>(rng() % 5000));
+      } else if (live.empty() || rng() % 2 == 0) {
+        uint64_t addr = 512 * (rng() % 64);
+        int64_t size = 1 + static_cast<int64_t>(rng() % 3000);
+        live[addr] = size;
+        e = Ev(i, Action::kAlloc, addr, size);
+      } else {
+        auto it = live.begin();
+        std::advance(it, static_cast<long>(rng() % live.size()));
+        e = Ev(i, Action::kFreeCompleted, it->first, it->second);
+        live.erase(it);
+      }
+      peaks.OnEvent(e);
+      REQUIRE(b.OnEvent(e).ok());
+    }
+    auto p = peaks.Finish();
+    auto t = b.Finish(0);
+    REQUIRE(t.ok());
+    RasterOptions o;
+    o.width = static_cast<int>(t->events);
+    auto r = Rasterize(*t, o);
+    REQUIRE(r.ok());
+    INFO("round " << round);
+    CHECK(r->peak_bytes == p[0].peak.bytes);
+    CHECK(r->peak_idx == p[0].peak.event_idx);
+  }
+}
+
+// Issue #16: an annotation after the trace's last event was dropped.
+TEST_CASE("layout: annotations after the last event sit at the right edge") {
+  for (XAxis x : {XAxis::kEvent, XAxis::kTime}) {
+    TimelineBuilder b(View::kActive);
+    TimelineAndPeaks sink(&b);
+    REQUIRE(snapshot::ReadSnapshot(MEMTK_DATA_DIR "/starts_with_frees.pickle", &sink, {}).ok());
+    auto t = b.Finish(0);
+    REQUIRE(t.ok());
+    RasterOptions o;
+    o.width = 400;
+    o.x = x;
+    auto r = Rasterize(*t, o);
+    REQUIRE(r.ok());
+    INFO("x axis " << static_cast<int>(x));
+    REQUIRE(r->markers.size() == 3);  // epoch START, epoch END, eval START
+    CHECK(r->markers.back().second->label == "eval");
+    CHECK(r->markers.back().first == o.width - 1);
+    CHECK(r->markers.front().first < o.width - 1);
+    // A window that ends before the trace does leaves it out.
+    o.to = x == XAxis::kEvent ? 5.0 : 0.000045;
+    auto cut = Rasterize(*t, o);
+    REQUIRE(cut.ok());
+    for (const auto& [col, m] : cut->markers) CHECK(m->label != "eval");
+  }
+}
