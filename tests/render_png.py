@@ -123,6 +123,39 @@ def viewer_totals(snap, device=0):
     return out
 
 
+def load_snapshot(path):
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    import check_peak
+    snap = check_peak.load(path)
+    return {"segments": snap, "device_traces": []} if isinstance(snap, list) else snap
+
+
+def reserved_peak(snap, device):
+    """The most reserved bytes at any instant, the start included (issue #16),
+    from byte counts alone: the segments at the end, less what the trace
+    reserved (segment_alloc, segment_map), plus what it released
+    (segment_free, segment_unmap), is what was reserved at the start."""
+    trace = snap["device_traces"][device] if device < len(snap["device_traces"]) else []
+    sign = {"segment_alloc": 1, "segment_map": 1, "segment_free": -1, "segment_unmap": -1}
+    deltas = [sign[e["action"]] * e["size"] for e in trace if e.get("action") in sign]
+    total = sum(s["total_size"] for s in snap["segments"] if s.get("device") == device) - sum(deltas)
+    peak = total
+    for d in deltas:
+        total += d
+        peak = max(peak, total)
+    return peak
+
+
+def test_segments_fixtures(memtk, tmp):
+    """Issue #16: --view segments peaks at the start when the trace opens with
+    a segment_free, and follows segment_map/segment_unmap."""
+    for name, want in (("starts_with_frees.pickle", 28 << 20), ("expandable.pickle", 64 << 20)):
+        path = os.path.join(DATA, name)
+        check(reserved_peak(load_snapshot(path), 0) == want, "%s: the replay agrees with gen_fixtures.py" % name)
+        p = render(memtk, ["--view", "segments", path], os.path.join(tmp, "seg.png"))
+        check(p.returncode == 0 and "(%d bytes)" % want in p.stderr, "%s: segments peak %d: %s" % (name, want, p.stderr))
+
+
 def test_sample_columns(memtk, tmp):
     with open(os.path.join(DATA, "sample.pickle"), "rb") as f:
         snap = pickle.load(f)
@@ -260,10 +293,14 @@ def test_real(memtk, tmp):
                 continue
             w, h, _ = decode_png(open(out, "rb").read())
             check((w, h) == (800, 450), name + ": size")
+            dev = int(re.search(r"of device (\d+)", p.stderr).group(1))
             if view == "timeline":
-                dev = int(re.search(r"of device (\d+)", p.stderr).group(1))
                 want = next(x["peak"]["bytes"] for x in devices if x["device"] == dev)
                 check("(%d bytes)" % want in p.stderr, "%s: peak %d as stats says: %s" % (name, want, p.stderr.strip()))
+            else:
+                want = reserved_peak(load_snapshot(path), dev)
+                check("(%d bytes)" % want in p.stderr,
+                      "%s: segments peak %d as the reserved bytes say: %s" % (name, want, p.stderr.strip()))
         n += 1
     print("real snapshots rendered: %d" % n)
 
@@ -276,6 +313,7 @@ def main():
         test_legend_determinism_db(memtk, tmp)
         test_memlog(memtk, tmp)
         test_errors(memtk, tmp)
+        test_segments_fixtures(memtk, tmp)
         got = pixel_hashes(memtk, tmp)
         test_real(memtk, tmp)
     text = "".join("%s %s\n" % kv for kv in sorted(got.items()))

@@ -60,9 +60,10 @@ StatusOr<Image> DrawTimelineChart(const timeline::Timeline& t, const ChartOption
              "peak " + FormatBytes(r.peak_bytes));
   const std::string facts = fmt::format("  -  device {}  -  peak {} at {}", t.device, FormatBytes(r.peak_bytes), where);
   std::string subtitle = fmt::format(
-      "{}: {} {}, {} frees, {} events{}; each pixel column drawn at its most-live instant",
+      "{}: {} {}, {} {}, {} events{}; each pixel column drawn at its most-live instant",
       segments ? "Reserved memory per segment" : "Active memory timeline", Thousands(t.allocs),
-      segments ? "segment allocs" : "allocations", Thousands(t.frees), Thousands(t.events),
+      segments ? "segment allocs and maps" : "allocations", Thousands(t.frees),
+      segments ? "frees and unmaps" : "frees", Thousands(t.events),
       t.initial.empty() ? std::string() : fmt::format(", {} live before recording", Thousands(t.initial.size())));
   if (!r.markers.empty()) {
     size_t ooms = 0, snapshots = 0;

@@ -127,14 +127,61 @@ struct TimelineBuilder::Device {
     int64_t size = 0;
     uint32_t site = 0;
   };
+  // A live range of a segment_map (expandable segments), keyed by start.
+  struct Mapped {
+    uint64_t end = 0;
+    uint32_t number = 0;  // the band: its allocation number
+    uint32_t site = 0;
+  };
   explicit Device(size_t budget) { t.steps = StepLog(budget); }
   Timeline t;
   bool has_events = false, has_segments = false;
   FlatMap<Live> live;
+  std::map<uint64_t, Mapped> mapped;          // segments view only
   std::vector<InitialElement> initial_frees;  // trace order
   std::vector<Candidate> candidates;          // untraced blocks or segments, file order
   uint32_t next_alloc = 0;
+
+  Status Append(Step s, bool timed) {
+    if (!timed) ++t.untimed_steps;
+    return t.steps.Append(s);
+  }
+  // Takes [lo, hi) out of the mapped ranges; `cut(number, bytes)` hears
+  // each piece. Ranges are split where the cut falls inside them.
+  template <class Cut>
+  Status Unmap(uint64_t lo, uint64_t hi, Cut cut) {
+    auto it = mapped.upper_bound(lo);
+    if (it != mapped.begin() && std::prev(it)->second.end > lo) --it;
+    while (it != mapped.end() && it->first < hi) {
+      const uint64_t start = it->first;
+      const Mapped m = it->second;
+      const uint64_t a = std::max(lo, start), b = std::min(hi, m.end);
+      it = mapped.erase(it);
+      if (start < a) mapped.emplace(start, Mapped{a, m.number, m.site});
+      if (b < m.end) it = mapped.emplace(b, Mapped{m.end, m.number, m.site}).first;
+      RETURN_IF_ERROR(cut(m.number, static_cast<int64_t>(b - a)));
+    }
+    return OkStatus();
+  }
+  // Bytes of [lo, hi) inside mapped ranges.
+  uint64_t MappedBytes(uint64_t lo, uint64_t hi) const {
+    uint64_t n = 0;
+    auto it = mapped.upper_bound(lo);
+    if (it != mapped.begin() && std::prev(it)->second.end > lo) --it;
+    for (; it != mapped.end() && it->first < hi; ++it) n += std::min(hi, it->second.end) - std::max(lo, it->first);
+    return n;
+  }
 };
+
+namespace {
+
+// The end of [addr, addr + size), clamped to the address space.
+uint64_t RangeEnd(uint64_t addr, int64_t size) {
+  const uint64_t n = size > 0 ? static_cast<uint64_t>(size) : 0;
+  return addr > UINT64_MAX - n ? UINT64_MAX : addr + n;
+}
+
+}  // namespace
 
 TimelineBuilder::TimelineBuilder(View view, std::optional<uint32_t> only_device, size_t memory_budget_bytes)
     : view_(view), only_(only_device), budget_(memory_budget_bytes) {
@@ -192,6 +239,63 @@ Status TimelineBuilder::OnEvent(const snapshot::TraceEvent& e) {
     if (t.last_time_us == kNoTime || *e.time_us > t.last_time_us) t.last_time_us = *e.time_us;
   }
   const bool segments = view_ == View::kSegments;
+  if (segments && (e.action == Action::kSegmentMap || e.action == Action::kSegmentUnmap)) {
+    // Expandable segments grow and shrink by mapping pages: reserved memory
+    // follows each mapped range, and an unmap takes bytes from the ranges
+    // it covers (from before recording where it covers none).
+    const Step base{.idx = e.index, .time_us = time};
+    const uint64_t end = RangeEnd(e.addr, e.size);
+    if (e.size <= 0) return OkStatus();
+    if (e.action == Action::kSegmentMap) {
+      // Mapping a range that is mapped already: the older band stays, as
+      // with an alloc at a live address.
+      if (d->MappedBytes(e.addr, end) > 0) {
+        ++t.alloc_over_live;
+        RETURN_IF_ERROR(d->Unmap(e.addr, end, [](uint32_t, int64_t) { return OkStatus(); }));
+      }
+      if (d->next_alloc == UINT32_MAX)
+        return InvalidInput(fmt::format("device {}: more than 4 billion allocations", e.device));
+      const uint32_t site = StackSite(e.stack);
+      d->mapped.emplace(e.addr, Device::Mapped{end, d->next_alloc++, site});
+      ++t.allocs;
+      Step s = base;
+      s.size = e.size;
+      s.ref = site;
+      s.kind = Step::kAlloc;
+      return d->Append(s, e.time_us.has_value());
+    }
+    // One step per mapped range it cuts, all but the last marked partial:
+    // the picture has no instant inside one event.
+    int64_t before_recording = e.size;
+    std::optional<Step> held;
+    auto emit = [&](Step s) {
+      Status st = OkStatus();
+      if (held) {
+        held->partial = 1;
+        st = d->Append(*held, e.time_us.has_value());
+      }
+      held = s;
+      return st;
+    };
+    RETURN_IF_ERROR(d->Unmap(e.addr, end, [&](uint32_t number, int64_t bytes) {
+      before_recording -= bytes;
+      Step s = base;
+      s.size = bytes;
+      s.ref = number;
+      s.kind = Step::kShrink;
+      return emit(s);
+    }));
+    ++t.frees;
+    if (before_recording > 0) {
+      Step s = base;
+      s.size = before_recording;
+      s.ref = static_cast<uint32_t>(d->initial_frees.size());
+      s.kind = Step::kFreeInitial;
+      d->initial_frees.push_back({before_recording, StackSite(e.stack)});
+      RETURN_IF_ERROR(emit(s));
+    }
+    return d->Append(*held, e.time_us.has_value());
+  }
   const bool is_alloc = e.action == (segments ? Action::kSegmentAlloc : Action::kAlloc);
   const bool is_free =
       segments ? e.action == Action::kSegmentFree : (e.action == Action::kFreeCompleted || e.action == Action::kFree);
@@ -291,7 +395,11 @@ StatusOr<Timeline> TimelineBuilder::Finish(std::optional<uint32_t> device) {
   // bottom to top, the last block first and the first such free on top.
   for (auto it = d->candidates.rbegin(); it != d->candidates.rend(); ++it) {
     if (d->live.Find(it->addr)) continue;  // allocated in the trace and still live: drawn from there
-    t.initial.push_back({it->size, it->site});
+    // An expandable segment's pages mapped in the trace are drawn from their
+    // segment_map; only the rest was there from the start.
+    const int64_t rest = it->size - static_cast<int64_t>(d->MappedBytes(it->addr, RangeEnd(it->addr, it->size)));
+    if (rest <= 0) continue;
+    t.initial.push_back({rest, it->site});
     ++t.initial_blocks;
   }
   t.initial_frees = d->initial_frees.size();
@@ -338,6 +446,25 @@ class Stack {
     Add(slot, -size_[slot], site_[slot]);
     total_ -= size_[slot];
     size_[slot] = 0;
+    return true;
+  }
+  // Takes up to `bytes` from a live band (a segment_unmap of part of a
+  // mapped range); the band leaves when nothing is left. False if no live
+  // band has this rank.
+  bool Shrink(uint64_t logical, int64_t bytes) {
+    auto end = logical_.begin() + static_cast<ptrdiff_t>(next_);
+    auto it = std::lower_bound(logical_.begin(), end, logical);
+    if (it == end || *it != logical) return false;
+    size_t slot = static_cast<size_t>(it - logical_.begin());
+    if (!live_[slot]) return false;
+    bytes = std::min(bytes, size_[slot]);
+    Add(slot, -bytes, site_[slot]);
+    total_ -= bytes;
+    size_[slot] -= bytes;
+    if (size_[slot] == 0) {
+      live_[slot] = false;
+      --live_count_;
+    }
     return true;
   }
   int64_t total() const { return total_; }
@@ -529,8 +656,9 @@ StatusOr<Raster> Rasterize(const Timeline& t, const RasterOptions& o) {
       last_idx = s.idx;
       last_time = s.time_us;
       if (c >= 0) {
-        ++out.steps_in_window;
-        if (live > best[static_cast<size_t>(c)].bytes) best[static_cast<size_t>(c)] = {live, k, s.idx, s.time_us};
+        out.steps_in_window += !s.partial;
+        if (!s.partial && live > best[static_cast<size_t>(c)].bytes)
+          best[static_cast<size_t>(c)] = {live, k, s.idx, s.time_us};
       }
     }
     RETURN_IF_ERROR(cursor.status());
@@ -613,6 +741,8 @@ StatusOr<Raster> Rasterize(const Timeline& t, const RasterOptions& o) {
         stack.Push(base + allocs++, s.size, s.ref);
       } else if (s.kind == Step::kFree) {
         stack.Pop(base + s.ref);
+      } else if (s.kind == Step::kShrink) {
+        stack.Shrink(base + s.ref, s.size);
       } else {
         stack.Pop(t.initial.size() - 1 - s.ref);  // initial frees sit on top, in reverse trace order
       }

@@ -52,14 +52,19 @@ inline constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
 
 /// One alloc or free of the timeline.
 struct Step {
-  enum Kind : uint32_t { kAlloc = 0, kFree = 1, kFreeInitial = 2 };
+  enum Kind : uint16_t { kAlloc = 0, kFree = 1, kFreeInitial = 2, kShrink = 3 };
   uint64_t idx = 0;           ///< position of the event in the device trace
   int64_t time_us = kNoTime;  ///< kNoTime when the event has none
-  int64_t size = 0;
+  int64_t size = 0;           ///< bytes that arrive or leave
   /// kAlloc: the call site; kFree: the allocation's number (0 = first alloc);
-  /// kFreeInitial: the number of this free among frees without an alloc.
+  /// kFreeInitial: the number of this free among frees without an alloc;
+  /// kShrink: the number of the allocation (a segment_map) that loses
+  /// `size` bytes to a segment_unmap, leaving when none are left.
   uint32_t ref = 0;
   Kind kind = kAlloc;
+  /// 1: another step of the same event follows (an unmap across several
+  /// mapped ranges), so no instant of the picture falls after this one.
+  uint16_t partial = 0;
 };
 static_assert(sizeof(Step) == 32);
 

@@ -12,6 +12,7 @@
 #include "render/chart.h"
 #include "render/png.h"
 #include "render/text.h"
+#include "snapshot/call_site.h"
 #include "memtk/snapshot/snapshot.h"
 #include "timeline/layout.h"
 #include "memtk/timeline/peak.h"
@@ -361,6 +362,11 @@ struct TimelineAndPeaks : snapshot::SnapshotSink {
     tables = &t;
     return OkStatus();
   }
+  Status OnStack(StackId id, std::span<const FrameId> frames) override {
+    if (auto site = snapshot::CallSiteFrame(*tables, frames))
+      b->SetStackSite(id, b->InternSite(snapshot::FormatFrame(*tables, *site)));
+    return OkStatus();
+  }
   Status OnEvent(const TraceEvent& e) override {
     peaks.OnEvent(e);
     return b->OnEvent(e);
@@ -474,4 +480,50 @@ TEST_CASE("layout: annotations after the last event sit at the right edge") {
     REQUIRE(cut.ok());
     for (const auto& [col, m] : cut->markers) CHECK(m->label != "eval");
   }
+}
+
+// Issue #16: with expandable segments there is no segment_alloc at all; the
+// segments view drew the end state as one flat block "peaking at the start".
+TEST_CASE("layout: --view segments follows segment_map and segment_unmap") {
+  TimelineBuilder b(View::kSegments);
+  TimelineAndPeaks sink(&b);
+  REQUIRE(snapshot::ReadSnapshot(MEMTK_DATA_DIR "/expandable.pickle", &sink, {}).ok());
+  auto t = b.Finish(0);
+  REQUIRE(t.ok());
+  CHECK(t->allocs == 3);  // the maps
+  CHECK(t->frees == 2);   // the unmaps
+  REQUIRE(t->initial.size() == 1);
+  CHECK(t->initial[0].size == 4 << 20);  // unmapped at event 8, never mapped in the trace
+  RasterOptions o;
+  o.width = static_cast<int>(t->events);  // one column per event
+  o.background = {0, 0, 0};
+  auto r = Rasterize(*t, o);
+  REQUIRE(r.ok());
+  // Reserved MiB after each event (gen_fixtures.py, expandable()).
+  const std::vector<int64_t> mib = {24, 24, 24, 64, 64, 64, 34, 34, 30, 30, 40};
+  REQUIRE(r->column_bytes.size() == mib.size());
+  for (size_t c = 0; c < mib.size(); ++c) {
+    INFO("event " << c);
+    CHECK(r->column_bytes[c] == mib[c] << 20);
+    int inked = 0;
+    for (int y = 0; y < o.height; ++y) inked += !(r->plot.Get(static_cast<int>(c), y) == render::Rgb{0, 0, 0});
+    CHECK(std::abs(inked - static_cast<double>(mib[c] << 20) * o.height / static_cast<double>(r->y_max)) <= 1.0);
+  }
+  CHECK(r->peak_bytes == 64 << 20);
+  REQUIRE(r->peak_idx);
+  CHECK(*r->peak_idx == 3);
+  // At the peak: the first map (20 MiB), the second (40), the 4 from before.
+  std::map<std::string, int64_t> at_peak;
+  for (const auto& [site, bytes] : r->peak_sites) at_peak[t->sites[site].label] = bytes;
+  CHECK(at_peak == std::map<std::string, int64_t>{
+                       {"train.py:50:build", 20 << 20}, {"train.py:53:activations", 40 << 20}, {"<no frames>", 4 << 20}});
+  // The last column: 10 MiB left of the first map, 20 of the second, 10 new.
+  o.width = 1;
+  o.from = 10;
+  auto last = Rasterize(*t, o);
+  REQUIRE(last.ok());
+  std::map<std::string, int64_t> at_end;
+  for (const auto& [site, bytes] : last->peak_sites) at_end[t->sites[site].label] = bytes;
+  CHECK(at_end == std::map<std::string, int64_t>{
+                      {"train.py:50:build", 10 << 20}, {"train.py:53:activations", 20 << 20}, {"train.py:55:grow", 10 << 20}});
 }

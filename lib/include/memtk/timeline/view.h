@@ -7,7 +7,9 @@
 namespace memtk::timeline {
 
 /// kActive: allocations (alloc / free_completed); kSegments: reserved
-/// memory per segment (segment_alloc / segment_free).
+/// memory per segment (segment_alloc / segment_free), and with expandable
+/// segments per mapped range (segment_map / segment_unmap: an unmap may
+/// take part of a mapped range, or pieces of several).
 enum class View : uint8_t { kActive, kSegments };
 /// kEvent: the event's index in its device's trace; kTime: seconds since
 /// the device's first timed event.
