@@ -156,6 +156,25 @@ def test_segments_fixtures(memtk, tmp):
         check(p.returncode == 0 and "(%d bytes)" % want in p.stderr, "%s: segments peak %d: %s" % (name, want, p.stderr))
 
 
+def test_empty(memtk, tmp):
+    """Issue #16: no trace and no segments draws a valid picture, exit 0 (CI
+    renders every snapshot of a run); asking for a device of it is still an
+    error."""
+    out = os.path.join(tmp, "empty.png")
+    p = render(memtk, [os.path.join(DATA, "no_data.pickle")], out)
+    check(p.returncode == 0, "empty snapshot: exit 0: " + p.stderr)
+    check(p.stderr.strip().endswith("empty.png: empty snapshot (no trace events or segments)"),
+          "empty snapshot: summary says so: " + p.stderr)
+    if p.returncode == 0:
+        w, h, rows = decode_png(open(out, "rb").read())
+        x0, top, bottom = plot_area(w, h, rows)
+        inked = {px(rows, x, y) for y in range(top + 1, bottom) for x in range(x0, w - 30)} - {WHITE}
+        check((w, h) == (1600, 900) and inked, "empty snapshot: a frame with a message in it")
+    p = render(memtk, ["--device", "0", os.path.join(DATA, "no_data.pickle")], out)
+    check(p.returncode == 1 and "no trace events or segments to draw" in p.stderr,
+          "empty snapshot, --device 0: one line: " + p.stderr)
+
+
 def test_sample_columns(memtk, tmp):
     with open(os.path.join(DATA, "sample.pickle"), "rb") as f:
         snap = pickle.load(f)
@@ -285,8 +304,9 @@ def test_real(memtk, tmp):
             out = os.path.join(tmp, "real.png")
             p = render(memtk, ["--view", view, "--width", "800", "--height", "450", path], out)
             if not devices:
-                check(p.returncode == 1 and "no trace events or segments" in p.stderr,
-                      "%s: nothing to draw is one line: %s" % (name, p.stderr))
+                # Issue #16: an empty snapshot is data: a picture that says so.
+                check(p.returncode == 0 and "empty snapshot" in p.stderr and decode_png(open(out, "rb").read())[:2] ==
+                      (800, 450), "%s: an empty snapshot renders: %s" % (name, p.stderr))
                 continue
             check(p.returncode == 0, "%s --view %s: %s" % (name, view, p.stderr.strip()))
             if p.returncode != 0:
@@ -314,6 +334,7 @@ def main():
         test_memlog(memtk, tmp)
         test_errors(memtk, tmp)
         test_segments_fixtures(memtk, tmp)
+        test_empty(memtk, tmp)
         got = pixel_hashes(memtk, tmp)
         test_real(memtk, tmp)
     text = "".join("%s %s\n" % kv for kv in sorted(got.items()))

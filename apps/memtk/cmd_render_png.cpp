@@ -42,7 +42,10 @@ int Run(RenderFlags& f, const CLI::App& sub) {
   Status s = commands::RenderPng(o, &summary);
   if (!s.ok()) return Fail("render-png", s);
   if (!f.quiet && o.output != "-") {
-    if (summary.kind == "memlog")
+    if (summary.kind == "empty")
+      fmt::print(stderr, "memtk render-png: {}: empty snapshot (no trace events or segments)\n",
+                 EscapeControl(o.output));
+    else if (summary.kind == "memlog")
       fmt::print(stderr, "memtk render-png: {}: {} samples, peak {}\n", EscapeControl(o.output), summary.steps,
                  FormatBytes(summary.peak_bytes));
     else

@@ -35,6 +35,10 @@ StatusOr<render::Image> RenderTimeline(const RenderOptions& o, RenderSummary* su
   // SQLite decoding the events on a second thread while this one lays them out.
   RETURN_IF_ERROR(store::ReadInput(
       o.input, &sink, {}, {.device = o.device, .call_sites_only = true, .event_details = false, .read_ahead = true}));
+  if (!o.device && builder.Empty()) {
+    summary->kind = "empty";
+    return render::DrawEmptyChart(ChartOptionsOf(o));
+  }
   auto t = builder.Finish(o.device);
   if (!t.ok()) return t.status().WithContext(o.input);
   render::ChartSummary drawn;

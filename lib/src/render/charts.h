@@ -38,6 +38,10 @@ struct ChartSummary {
 /// Errors (--x time without time_us, an empty window) name o.input.
 StatusOr<Image> DrawTimelineChart(const timeline::Timeline& t, const ChartOptions& o, ChartSummary* summary);
 
+/// An empty snapshot (no trace event, no segment): a frame with empty axes
+/// that says so. It is data, not an error (CI renders every snapshot).
+StatusOr<Image> DrawEmptyChart(const ChartOptions& o);
+
 /// The elapsed-seconds window of a memlog chart (raw elapsed_s values).
 struct MemlogWindow {
   double x0 = 0, x1 = 1;

@@ -22,6 +22,19 @@ std::string TimeLabel(int64_t time_us, int64_t first_us) {
 
 }  // namespace
 
+StatusOr<Image> DrawEmptyChart(const ChartOptions& o) {
+  ASSIGN_OR_RETURN(ChartFrame f, LayoutChartFrame(o.width, o.height, o.legend, 0));
+  Image img(o.width, o.height, kWhite);
+  render::DrawXAxis(img, f.plot, {}, 0, 1, "trace event index");
+  render::DrawAxisLines(img, f.plot);
+  const std::string what = "empty snapshot: no trace events and no segments";
+  render::DrawText(img, f.plot.x + std::max(4, (f.plot.w - render::TextWidth(what, 2)) / 2),
+                   f.plot.y + f.plot.h / 2 - render::kCapHeight, what, render::kMutedInk, 2);
+  DrawTitle(img, f, o.title, o.input, "  -  empty snapshot",
+            "Nothing to draw: the snapshot holds no memory events or state");
+  return img;
+}
+
 StatusOr<Image> DrawTimelineChart(const timeline::Timeline& t, const ChartOptions& o, ChartSummary* summary) {
   const bool segments = o.view == timeline::View::kSegments;
   ASSIGN_OR_RETURN(ChartFrame f, LayoutChartFrame(o.width, o.height, o.legend, o.legend));

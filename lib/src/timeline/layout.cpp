@@ -376,6 +376,13 @@ void TimelineBuilder::OnAnnotation(const snapshot::Annotation& a, std::string_vi
   }
 }
 
+bool TimelineBuilder::Empty() const {
+  if (!filtered_out_.empty()) return false;
+  for (const auto& [id, dev] : devices_)
+    if (dev->has_events || dev->has_segments) return false;
+  return true;
+}
+
 StatusOr<Timeline> TimelineBuilder::Finish(std::optional<uint32_t> device) {
   std::string have;
   Device* d = nullptr;

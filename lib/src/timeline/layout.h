@@ -171,6 +171,10 @@ class TimelineBuilder {
   /// External annotations (device-less ones go to every device).
   void OnAnnotation(const snapshot::Annotation& a, std::string_view stage, std::string_view name);
 
+  /// True when no device has a trace event or a segment (an empty snapshot:
+  /// data, not an error; render-png draws a picture that says so).
+  bool Empty() const;
+
   /// The timeline of `device`, or by default of the lowest device with trace
   /// events (else with segments). Error if there is none such.
   StatusOr<Timeline> Finish(std::optional<uint32_t> device);

@@ -37,7 +37,7 @@ struct RenderOptions {
 
 /// What was drawn, for the one-line summary the CLI prints.
 struct RenderSummary {
-  std::string kind;  ///< "timeline", "segments" or "memlog"
+  std::string kind;  ///< "timeline", "segments", "memlog" or "empty" (nothing to draw)
   uint32_t device = 0;
   int64_t peak_bytes = 0;
   uint64_t steps = 0;  ///< allocations + frees (or samples) inside the window
