@@ -40,6 +40,22 @@ std::string_view ActionName(Action a) {
   return i < kNumActions - 1 ? kActionNames[i] : "unknown";
 }
 
+bool ActionMovesMemory(Action a) {
+  switch (a) {
+    case Action::kAlloc:
+    case Action::kFreeRequested:
+    case Action::kFreeCompleted:
+    case Action::kFree:
+    case Action::kSegmentAlloc:
+    case Action::kSegmentFree:
+    case Action::kSegmentMap:
+    case Action::kSegmentUnmap:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Action ActionFromName(std::string_view name) {
   for (int a = 0; a < kNumActions - 1; ++a)
     if (kActionNames[a] == name) return static_cast<Action>(a);
@@ -156,9 +172,9 @@ bool Interpreter::Streams(uint16_t role) const {
 Status Interpreter::OnItem(Node* list, uint64_t index, const Value& item) {
   switch (list->role) {
     case kSegments:
-      return SegmentRec(item, false);
+      return SegmentRec(item, false, index);
     case kHostSegments:
-      return SegmentRec(item, true);
+      return SegmentRec(item, true, index);
     case kTrace:
       return Event(item, static_cast<uint32_t>(list->index), index, false);
     case kHostTrace:
@@ -303,6 +319,17 @@ std::optional<StackId> Interpreter::InternStack(const Value& v) {
   return id;
 }
 
+namespace {
+
+// See kMaxSize: a size no allocator hands out is refused, naming the record.
+Status CheckSize(std::string_view input, const std::string& where, std::string_view field, int64_t size) {
+  if (size >= 0 && size <= kMaxSize) return OkStatus();
+  return InvalidInput(fmt::format("{}: {}: {} {} cannot be real (sizes run from 0 to 2^50 bytes = 1 PiB)", input,
+                                  where, field, size));
+}
+
+}  // namespace
+
 Status Interpreter::Event(const Value& v, uint32_t device, uint64_t index, bool host) {
   if (v.kind != Kind::kDict) {
     summary_.stats.Increment(Stat::k_event_not_a_dict);
@@ -371,6 +398,9 @@ Status Interpreter::Event(const Value& v, uint32_t device, uint64_t index, bool 
     return OkStatus();
   }
   if (e.action == Action::kUnknown) summary_.stats.Increment(Stat::k_unknown_action);
+  if (ActionMovesMemory(e.action) && (e.size < 0 || e.size > kMaxSize))
+    return CheckSize(name_, fmt::format("{}[{}][{}]", host ? "host_traces" : "device_traces", device, index), "size",
+                     e.size);
   if (!extra_.empty()) {
     extra_.push_back('}');
     e.extra = extra_;
@@ -384,7 +414,7 @@ Status Interpreter::Event(const Value& v, uint32_t device, uint64_t index, bool 
   return sink_->OnEvent(e);
 }
 
-Status Interpreter::SegmentRec(const Value& v, bool host) {
+Status Interpreter::SegmentRec(const Value& v, bool host, uint64_t index) {
   if (v.kind != Kind::kDict) {
     summary_.stats.Increment(Stat::k_segment_not_a_dict);
     return OkStatus();
@@ -442,6 +472,11 @@ Status Interpreter::SegmentRec(const Value& v, bool host) {
                                     "(a memo reference that would expand every block again)",
                                     s.id));
   RETURN_IF_ERROR(Expanded(extra_.size() + pool_.size()));
+  const std::string where = fmt::format("{}[{}]", host ? "host_segments" : "segments", index);
+  RETURN_IF_ERROR(CheckSize(name_, where, "total_size", s.total_size));
+  RETURN_IF_ERROR(CheckSize(name_, where, "allocated_size", s.allocated_size));
+  RETURN_IF_ERROR(CheckSize(name_, where, "active_size", s.active_size));
+  RETURN_IF_ERROR(CheckSize(name_, where, "requested_size", s.requested_size));
   ++summary_.segments;
   RETURN_IF_ERROR(sink_error_);
   RETURN_IF_ERROR(sink_->OnSegment(s));
@@ -449,7 +484,9 @@ Status Interpreter::SegmentRec(const Value& v, bool host) {
 
   // PyTorch 2.0 blocks have no address: they tile the segment in order.
   uint64_t cursor = s.address;
+  uint64_t block_index = 0;
   for (const Value& bv : blocks->node->items) {
+    const uint64_t this_block = block_index++;
     if (bv.kind != Kind::kDict) {
       summary_.stats.Increment(Stat::k_block_not_a_dict);
       continue;
@@ -531,6 +568,11 @@ Status Interpreter::SegmentRec(const Value& v, bool host) {
     }
     if (!extra_.empty()) extra_.push_back('}');
     b.extra = extra_;
+    if ((b.size < 0 || b.size > kMaxSize) || (b.requested_size < 0 || b.requested_size > kMaxSize)) {
+      const std::string at = fmt::format("{}.blocks[{}]", where, this_block);
+      RETURN_IF_ERROR(CheckSize(name_, at, "size", b.size));
+      RETURN_IF_ERROR(CheckSize(name_, at, "requested_size", b.requested_size));
+    }
     if (!have_address) {
       b.address = cursor;
       b.address_derived = true;

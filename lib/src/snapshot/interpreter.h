@@ -42,7 +42,7 @@ class Interpreter : public pickle::Consumer {
  private:
   enum Rec : uint8_t { kTop, kSegment, kBlock, kEvent, kFrameRec, kAnnotationRec, kHistory, kNumRecs };
   Status Event(const pickle::Value& v, uint32_t device, uint64_t index, bool host);
-  Status SegmentRec(const pickle::Value& v, bool host);
+  Status SegmentRec(const pickle::Value& v, bool host, uint64_t index);
   Status AnnotationRec(const pickle::Value& v);
   // A frame dict shared by many stacks is interpreted once; later sightings
   // are one load of the id cached on its node (-1: not interpreted yet).

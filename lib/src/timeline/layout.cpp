@@ -616,8 +616,20 @@ StatusOr<Raster> Rasterize(const Timeline& t, const RasterOptions& o) {
     return by_time ? (static_cast<double>(time_us) - origin) * scale : static_cast<double>(idx);
   };
 
+  // Live bytes times a colour channel (< 2^8) must fit the stack's int64
+  // sums; past 2^55 the sizes cannot be real anyway (the reader refuses one
+  // above 2^50, but a database row or many never-freed ones could get here).
+  constexpr int64_t kMaxLive = int64_t{1} << 55;
+  auto refuse = [&](std::string_view what, std::optional<uint64_t> idx) {
+    return InvalidInput(fmt::format("device {}: {} at {}: sizes that cannot be real", t.device, what,
+                                    idx ? fmt::format("event {}", *idx) : std::string("the start")));
+  };
   int64_t initial_bytes = 0;
-  for (const InitialElement& e : t.initial) initial_bytes += e.size;
+  for (const InitialElement& e : t.initial) {
+    if (e.size < 0) return refuse(fmt::format("size {}", e.size), std::nullopt);
+    if (e.size > kMaxLive - initial_bytes) return refuse("more than 2^55 bytes (32 PiB) live", std::nullopt);
+    initial_bytes += e.size;
+  }
 
   // Pass 1 over the steps: each column's instant of most live bytes.
   // Columns are made monotone (a time that goes backwards stays in the
@@ -658,7 +670,15 @@ StatusOr<Raster> Rasterize(const Timeline& t, const RasterOptions& o) {
         const bool covers = entered < c || axis > out.x0 + entered * per_column || (k < 0 && entered == 0);
         best[static_cast<size_t>(entered)] = {covers ? live : INT64_MIN, k, last_idx, last_time};
       }
-      live += s.kind == Step::kAlloc ? s.size : -s.size;
+      // 0 <= live <= kMaxLive throughout, so nothing below overflows.
+      if (s.size < 0) return refuse(fmt::format("size {}", s.size), s.idx);
+      if (s.kind == Step::kAlloc) {
+        if (s.size > kMaxLive - live) return refuse("more than 2^55 bytes (32 PiB) live", s.idx);
+        live += s.size;
+      } else {
+        live -= s.size;
+        if (live < 0) return refuse(fmt::format("{} bytes live", live), s.idx);
+      }
       ++k;
       last_idx = s.idx;
       last_time = s.time_us;

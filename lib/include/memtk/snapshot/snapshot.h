@@ -65,6 +65,16 @@ struct Frame {
 };
 inline constexpr StringId kNoString{0xFFFFFFFFu};
 
+/// The largest size memtk accepts for an allocation, a free, a segment or
+/// a block: 2^50 bytes (1 PiB), far above any device's memory. A negative
+/// size, or a larger one, cannot be real: the reader refuses the snapshot
+/// with one line naming the record, rather than clamping it, because every
+/// total built on it would be meaningless (issue #16). OOM events are
+/// exempt: their size is a request that failed and may be absurd.
+inline constexpr int64_t kMaxSize = int64_t{1} << 50;
+/// Whether a memory-moving action's size must lie within 0..kMaxSize.
+bool ActionMovesMemory(Action a);
+
 /// One entry of device_traces[device] (or host_traces).
 struct TraceEvent {
   uint64_t id = 0;  ///< order in the file across all devices, from 0
