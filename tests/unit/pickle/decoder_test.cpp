@@ -152,8 +152,9 @@ TEST_CASE("integers wider than 8 bytes keep their exact value", "[pickle]") {
 }
 
 TEST_CASE("LONG1 integers of 1 to 8 bytes, either sign, at any chunk boundary", "[pickle]") {
-  // {"device_traces": [[{"action": "alloc", "addr": v, "size": v}, ...]]}
+  // {"device_traces": [[{"action": "oom", "addr": v, "size": v}, ...]]}
   // with every v written as LONG1 in CPython's minimal two's complement.
+  // (An oom: its size may be anything; an alloc's must be 0..2^50.)
   const std::vector<int64_t> values = {0,          1,           -1,           127,          128,
                                        -128,       -129,        255,          -32769,       1LL << 31,
                                        -(1LL << 31) - 1,        (1LL << 40) + 5,            -(1LL << 47),
@@ -180,7 +181,7 @@ TEST_CASE("LONG1 integers of 1 to 8 bytes, either sign, at any chunk boundary", 
   for (int64_t v : values) {
     p.insert(p.end(), {'}', '('});
     str("action");
-    str("alloc");
+    str("oom");
     str("addr");
     long1(v);
     str("size");
