@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "memtk/snapshot/snapshot.h"
-#include "memtk/timeline/layout.h"
+#include "timeline/layout.h"
 
 using namespace memtk;
 
