@@ -20,6 +20,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
+import check_peak  # noqa: E402  (the snapshot loader)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -35,8 +38,56 @@ def stats_json(memtk, path):
     return d, None
 
 
-def check_stats_and_query(memtk, src, db):
+def segsum_totals(path):
+    """Per device (reserved, allocated, free) the way PyTorch's
+    torch.cuda._memory_viz.segsum adds them up: 'allocated' is the requested
+    size of every active_allocated block, 'free' the rest of the reserved
+    bytes. None for a device whose segments' own allocated_size and
+    requested_size disagree with their blocks (a synthetic file) or that has
+    active_pending_free blocks (segsum counts those as free, the segments'
+    requested_size does not)."""
+    snap = check_peak.load(path)
+    segs = snap if isinstance(snap, list) else snap["segments"]
+    out = {}
+    for s in segs:
+        d = out.setdefault(s.get("device"), {"reserved": 0, "allocated": 0, "fields": [0, 0], "blocks": [0, 0]})
+        d["reserved"] += s["total_size"]
+        d["fields"][0] += s.get("allocated_size", 0)
+        d["fields"][1] += s.get("requested_size", 0)
+        for b in s.get("blocks", []):
+            if b["state"] == "active_allocated":
+                req = b.get("requested_size") or (b["history"][0]["real_size"] if "history" in b else b["size"])
+                d["allocated"] += req
+                d["blocks"][0] += b["size"]
+                d["blocks"][1] += req
+            elif b["state"] != "inactive":
+                d["blocks"] = None
+    return {dev: (d["reserved"], d["allocated"], d["reserved"] - d["allocated"]) if d["blocks"] == d["fields"] else None
+            for dev, d in out.items()}
+
+
+def check_segsum(memtk, src):
+    """Issue #16: stats names both meanings of 'allocated'; its requested
+    figures are segsum's allocated and free."""
+    p = subprocess.run([memtk, "stats", "--json", src], capture_output=True, text=True)
+    if p.returncode != 0:
+        return []
     problems = []
+    want = segsum_totals(src)
+    for d in json.loads(p.stdout)["devices"]:
+        g, w = d["segments"], want.get(d["device"])
+        if w is None:
+            continue
+        got = (g.get("reserved", 0), g.get("allocated_requested", 0), g.get("free_requested", 0))
+        if got != w:
+            problems.append("device %d: reserved/allocated/free %s, segsum says %s" % (d["device"], got, w))
+        if g and (g["allocated_rounded"], g["free_rounded"]) != (g["allocated"], g["free"]):
+            problems.append("device %d: allocated_rounded/free_rounded differ from allocated/free" % d["device"])
+    return problems
+
+
+def check_stats_and_query(memtk, src, db):
+    problems = check_segsum(memtk, src)
     c = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "check_peak.py"), memtk, src],
                        capture_output=True, text=True)
     if c.returncode != 0:

@@ -114,7 +114,7 @@ class ReportSink : public SnapshotSink {
     for (SegmentGroup* g : groups) AddToGroup(g, s);
     if (s.is_expandable.value_or(false)) ++d.seg.expandable;
     segment_of_[s.id] = {static_cast<uint32_t>(s.device), d.seg.segs.size()};
-    d.seg.segs.push_back(SegmentRef{s.id, s.address, s.total_size, s.allocated_size, 0, type, s.stream});
+    d.seg.segs.push_back(SegmentRef{s.id, s.address, s.total_size, s.allocated_size, 0, s.requested_size, type, s.stream});
     d.seg.groups.push_back(groups);
     return OkStatus();
   }

@@ -57,6 +57,12 @@ void Group(JsonWriter& w, const SegmentGroup& g, bool with_key) {
   }
   Put(w, "count", g.segments);
   Put(w, "reserved", g.reserved);
+  // Both meanings of "allocated", named (docs/STATS_JSON.md); the bare
+  // names stay for readers of earlier versions.
+  Put(w, "allocated_rounded", g.allocated);
+  Put(w, "allocated_requested", g.requested);
+  Put(w, "free_rounded", g.free());
+  Put(w, "free_requested", g.free_requested());
   Put(w, "allocated", g.allocated);
   Put(w, "active", g.active);
   Put(w, "requested", g.requested);
@@ -141,6 +147,8 @@ void Device(JsonWriter& w, const DeviceReport& r) {
     Put(o, "segment_id", g.id);
     Put(o, "address", g.address);
     Put(o, "reserved", g.total);
+    Put(o, "allocated_rounded", g.allocated);
+    Put(o, "allocated_requested", g.requested);
     Put(o, "allocated", g.allocated);
     Put(o, "largest_free_block", g.largest_free_block);
     Put(o, "segment_type", g.segment_type);

@@ -39,12 +39,15 @@ std::string HistLabel(int k) {
 
 void GroupTable(std::string* o, std::string_view title, const std::vector<SegmentGroup>& groups) {
   if (groups.size() < 2) return;  // one group repeats the device totals
-  fmt::format_to(std::back_inserter(*o), "  segments by {}:\n    {:<24} {:>6} {:>11} {:>11} {:>11} {:>11}\n", title,
-                 "group", "count", "reserved", "allocated", "free", "max free blk");
+  // alloc(rnd): rounded block sizes; alloc(req): requested sizes;
+  // free(rnd): reserved - rounded (see SegmentGroup).
+  fmt::format_to(std::back_inserter(*o),
+                 "  segments by {}:\n    {:<24} {:>6} {:>11} {:>11} {:>11} {:>11} {:>12}\n", title, "group", "count",
+                 "reserved", "alloc(rnd)", "alloc(req)", "free(rnd)", "max free blk");
   for (const SegmentGroup& g : groups)
-    fmt::format_to(std::back_inserter(*o), "    {:<24} {:>6} {:>11} {:>11} {:>11} {:>11}\n", E(g.key), g.segments,
-                   FormatBytes(g.reserved), FormatBytes(g.allocated), FormatBytes(g.free()),
-                   FormatBytes(g.largest_free_block));
+    fmt::format_to(std::back_inserter(*o), "    {:<24} {:>6} {:>11} {:>11} {:>11} {:>11} {:>12}\n", E(g.key),
+                   g.segments, FormatBytes(g.reserved), FormatBytes(g.allocated), FormatBytes(g.requested),
+                   FormatBytes(g.free()), FormatBytes(g.largest_free_block));
 }
 
 }  // namespace
@@ -110,12 +113,13 @@ std::string FormatSnapshotReport(const SnapshotReport& rep) {
     }
     const SegmentGroup& s = r.segments;
     if (s.segments) {
+      // Both meanings of "allocated" (see SegmentGroup), each with its free.
       fmt::format_to(out,
-                     "  segments: {}, reserved {}, allocated {}, active {}, requested {}; free {} (largest free "
-                     "block {}); {} expandable\n",
-                     s.segments, FormatBytes(s.reserved), FormatBytes(s.allocated), FormatBytes(s.active),
-                     FormatBytes(s.requested), FormatBytes(s.free()), FormatBytes(s.largest_free_block),
-                     r.expandable_segments);
+                     "  segments: {}, reserved {}; allocated: rounded {}, requested {}; free: reserved - rounded {}, "
+                     "reserved - requested {} (largest free block {}); active {}; {} expandable\n",
+                     s.segments, FormatBytes(s.reserved), FormatBytes(s.allocated), FormatBytes(s.requested),
+                     FormatBytes(s.free()), FormatBytes(s.free_requested()), FormatBytes(s.largest_free_block),
+                     FormatBytes(s.active), r.expandable_segments);
       fmt::format_to(out, "  blocks: {}: {} active_allocated, {} active_pending_free, {} inactive", r.blocks,
                      r.block_states[0], r.block_states[1], r.block_states[2]);
       if (r.block_states[3]) fmt::format_to(out, ", {} other", r.block_states[3]);
@@ -124,12 +128,14 @@ std::string FormatSnapshotReport(const SnapshotReport& rep) {
       GroupTable(&o, "segment type", r.by_type);
       GroupTable(&o, "pool", r.by_pool);
       if (!r.most_free.empty()) {
-        fmt::format_to(out, "  segments with most free memory:\n    {:>18} {:>11} {:>11} {:>11} {:>12}  {}\n",
-                       "address", "reserved", "allocated", "free", "max free blk", "type");
+        fmt::format_to(out,
+                       "  segments with most free memory:\n    {:>18} {:>11} {:>11} {:>11} {:>11} {:>12}  {}\n",
+                       "address", "reserved", "alloc(rnd)", "alloc(req)", "free(rnd)", "max free blk", "type");
         for (const SegmentRef& g : r.most_free)
-          fmt::format_to(out, "    {:>18} {:>11} {:>11} {:>11} {:>12}  {}\n", fmt::format("{:#x}", g.address),
-                         FormatBytes(g.total), FormatBytes(g.allocated), FormatBytes(WrapSub(g.total, g.allocated)),
-                         FormatBytes(g.largest_free_block), E(g.segment_type));
+          fmt::format_to(out, "    {:>18} {:>11} {:>11} {:>11} {:>11} {:>12}  {}\n", fmt::format("{:#x}", g.address),
+                         FormatBytes(g.total), FormatBytes(g.allocated), FormatBytes(g.requested),
+                         FormatBytes(WrapSub(g.total, g.allocated)), FormatBytes(g.largest_free_block),
+                         E(g.segment_type));
       }
     }
   }

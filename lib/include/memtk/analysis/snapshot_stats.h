@@ -56,17 +56,33 @@ struct EventRef {
 };
 
 /// Segment totals of one group (device, stream, segment type or pool).
+///
+/// "Allocated" has two meanings in PyTorch's tools, both kept here:
+/// `allocated` sums the segments' allocated_size, the sizes of allocated
+/// blocks as the allocator rounded them up (memory_stats' allocated_bytes);
+/// `requested` sums their requested_size, what callers asked for
+/// (memory_stats' requested_bytes; what torch.cuda._memory_viz.segsum calls
+/// "allocated", whose "free" is therefore free_requested()).
 struct SegmentGroup {
   std::string key;
   uint64_t segments = 0;
-  int64_t reserved = 0, allocated = 0, active = 0, requested = 0;
+  int64_t reserved = 0;
+  int64_t allocated = 0;  ///< rounded block sizes
+  int64_t active = 0;
+  int64_t requested = 0;           ///< requested sizes
   int64_t largest_free_block = 0;  ///< largest inactive block in any segment of the group
+  /// Reserved minus rounded blocks: gaps between blocks.
   int64_t free() const { return WrapSub(reserved, allocated); }
+  /// Reserved minus requested: gaps plus the allocator's rounding (segsum's "free").
+  int64_t free_requested() const { return WrapSub(reserved, requested); }
 };
 
 struct SegmentRef {
   uint64_t id = 0, address = 0;
-  int64_t total = 0, allocated = 0, largest_free_block = 0;
+  int64_t total = 0;
+  int64_t allocated = 0;  ///< rounded block sizes (allocated_size)
+  int64_t largest_free_block = 0;
+  int64_t requested = 0;  ///< requested sizes (requested_size)
   std::string segment_type;
   int64_t stream = 0;
 };
