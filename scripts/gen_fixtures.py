@@ -163,15 +163,18 @@ def starts_with_frees():
     """The trace opens with frees of memory from before recording, so the
     most memory is held at the start (before any action):
       active timeline: untraced blocks A (2,000,000) + B (1,000,000) and
-        P (6 MiB, freed at events 0-1) = 9,291,456 B, 3 live; after the
+        P (6 MiB, freed at events 1-2) = 9,291,456 B, 3 live; after the
         first free 3,000,000; the trace then rises to 3,000,000 + 2.5 MiB.
-      segments view: S1 (8 MiB, live throughout) + S2 (20 MiB, freed at
-        event 2) = 28 MiB at the start, 8 MiB after.
+      segments view: the very first event (index 0) releases S3 (14 MiB,
+        an empty cached segment); S1 (8 MiB, live throughout) + S2 (20 MiB,
+        freed at event 3) + S3 = 42 MiB at the start, 28 after event 0,
+        8 after event 3.
     Annotations: one pair inside the trace, one START after its last event
     (drawn at the right edge)."""
-    s1, s2 = 0x7F0000000000, 0x7F0002000000
+    s1, s2, s3 = 0x7F0000000000, 0x7F0002000000, 0x7F0004000000
     t0 = 1_700_000_000_000_000
     trace = [
+        event("segment_free", s3, 14 * MIB, t0 - 5),
         event("free_requested", s2, 6 * MIB, t0, 30, "load"),
         event("free_completed", s2, 6 * MIB, t0 + 10, 30, "load"),
         event("segment_free", s2, 20 * MIB, t0 + 20),
