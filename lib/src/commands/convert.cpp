@@ -28,10 +28,6 @@ std::string Stem(const std::string& path) {
   return base;
 }
 
-bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 bool IsDir(const std::string& p) {
   struct stat st {};
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -103,7 +99,7 @@ ConvertResult ConvertOne(const std::string& input, const std::string& output, co
     // One frame for every format: a temp file renamed on success (stdout and
     // a SnapViewer directory excepted, see export/exporter.h), the reads with
     // progress on the last, --strict, then the rename.
-    const bool bundle_dir = options.to == OutputFormat::kSnapViewer && !EndsWith(output, ".zip");
+    const bool bundle_dir = options.to == OutputFormat::kSnapViewer && !output.ends_with(".zip");
     std::optional<io::AtomicOutput> out;
     if (output != "-" && !bundle_dir) {
       ASSIGN_OR_RETURN(io::AtomicOutput o, io::AtomicOutput::Create(output));

@@ -30,10 +30,6 @@ using timeline::SnapViewerLayout;
 constexpr const char* kAllocationsName = "allocations.json";
 constexpr const char* kElementsName = "elements.db";
 
-bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 Status WriteAllocationsJson(const SnapViewerLayout& layout, const std::string& path, const std::string& name,
                             size_t budget, uint64_t* bytes) {
   ScopedFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
@@ -169,7 +165,7 @@ class BundleSink : public snapshot::SnapshotSink {
     // The members are written now, while the reader's frame tables are
     // alive, to temp files that Finish commits (a directory) or deflates
     // into the zip (removed unless committed).
-    const bool zip = EndsWith(output_, ".zip");
+    const bool zip = output_.ends_with(".zip");
     std::string prefix = output_ + ".";
     if (!zip) {
       // A directory made here goes again if the bundle cannot be written
@@ -192,7 +188,7 @@ class BundleSink : public snapshot::SnapshotSink {
   /// A directory: renames the members into place. A zip: deflates them into
   /// `zip_path` (the frame renames it).
   Status Finish(const std::string& zip_path) {
-    if (!EndsWith(output_, ".zip")) {
+    if (!output_.ends_with(".zip")) {
       RETURN_IF_ERROR(json_->Commit());
       // Half a bundle is no bundle: allocations.json goes again if
       // elements.db cannot follow it (or a signal comes in between).

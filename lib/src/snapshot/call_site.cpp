@@ -8,10 +8,6 @@ namespace memtk::snapshot {
 
 namespace {
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // MemoryViz.js frameFilter: frames the viewer never shows.
 constexpr std::array<std::string_view, 8> kViewerOmitFunctions = {"unwind::unwind",    "CapturedTraceback::gather",
                                                                   "gather_with_cpp",   "_start",
@@ -53,7 +49,7 @@ std::optional<FrameId> CallSiteFrame(const Tables& tables, StackId stack) {
 std::optional<FrameId> CallSiteFrame(const Tables& tables, std::span<const FrameId> frames) {
   if (frames.empty()) return std::nullopt;
   for (FrameId f : frames)
-    if (EndsWith(tables.String(tables.GetFrame(f).filename), ".py")) return f;
+    if (tables.String(tables.GetFrame(f).filename).ends_with(".py")) return f;
   for (FrameId f : frames) {
     const Frame& fr = tables.GetFrame(f);
     if (!IsPlumbingFrame(tables.String(fr.filename), tables.String(fr.name))) return f;
