@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <memory>
 
 #include "cli_common.h"
@@ -19,11 +20,20 @@ struct QueryFlags {
   std::string format;
   std::string cache_dir;
   bool no_cache = false;
+  std::string at_oom;  // "" = the first
+  CLI::Option* at_oom_option = nullptr;
 };
 
 int Run(QueryFlags& f) {
-  io::InstallInterruptCleanup();  // a cache conversion may be cut short
   commands::QueryOptions o = f.opts;
+  const bool oom_took_input = o.input.empty() && f.at_oom_option->count() && !f.at_oom.empty() &&
+                              (f.at_oom[0] < '0' || f.at_oom[0] > '9');
+  if (oom_took_input) {
+    o.input = f.at_oom;
+    f.at_oom.clear();
+  }
+  if (o.input.empty()) throw CLI::RequiredError("input");
+  io::InstallInterruptCleanup();  // a cache conversion may be cut short
   if (f.device >= 0) o.device = static_cast<uint32_t>(f.device);
   o.by_count = f.by == "count";
   // Table for people, CSV for pipes, unless asked.
@@ -33,6 +43,13 @@ int Run(QueryFlags& f) {
                                : store::RowFormat::kTable;
   o.cache_dir = f.cache_dir.empty() ? commands::DefaultCacheDir() : f.cache_dir;
   o.no_cache = f.no_cache;
+  if (f.at_oom_option->count()) {
+    uint64_t k = 1;
+    const char* end = f.at_oom.data() + f.at_oom.size();
+    if (!f.at_oom.empty() && std::from_chars(f.at_oom.data(), end, k) != std::from_chars_result{end, std::errc()})
+      return Fail("query", UsageError("--at-oom " + f.at_oom + ": expected the number of an OOM (1 = the first)"));
+    o.at_oom = k;
+  }
   IgnoreSigpipe();
   Status s = commands::RunQuery(o, WriteToStdout);
   return s.ok() ? 0 : Fail("query", s);
@@ -44,14 +61,29 @@ void RegisterQuery(CLI::App& app) {
   auto flags = std::make_shared<QueryFlags>();
   commands::QueryOptions& o = flags->opts;
   CLI::App* sub = app.add_subcommand("query", "Ask a snapshot or database about allocations and call stacks");
-  sub->add_option("input", o.input, "memtk database, or a snapshot (converted once, then cached)")->required();
+  // Not ->required(): `query --at-oom IN` hands IN to --at-oom (its K is
+  // optional), and Run() takes it back.
+  sub->add_option("input", o.input, "memtk database, or a snapshot (converted once, then cached)");
   sub->add_option("--sql", o.sql, "Run one read-only SQL statement (schema: README.md)");
-  sub->add_option("--alloc", o.alloc, "One allocation (allocations.id) with its whole stack");
+  sub->add_option("--alloc", o.alloc,
+                  "One allocation with its whole stack: its id (6602, the id of its alloc event: the `id` stats "
+                  "prints) or its alloc event's index in a device trace (d1:421)")
+      ->type_name("ID|dD:N");
   sub->add_flag("--at-peak", o.at_peak, "Everything live at the peak, largest first (see `memtk stats`)");
-  sub->add_option("--top", o.top, "The N call sites with most bytes (or --by count); with --at-peak: at the peak");
+  flags->at_oom_option = sub->add_option("--at-oom", flags->at_oom,
+                                         "Everything live at the K-th OOM (default 1: the first, as `stats` numbers "
+                                         "them), largest first; with --device, its K-th")
+                             ->expected(0, 1)
+                             ->type_name("[K]");
+  sub->add_option("--stack", o.stack, "The frames of stack N (the stack ids `stats` prints), innermost first");
+  sub->add_option("--top", o.top,
+                  "The N call sites with most bytes (or --by count); with --at-peak or --at-oom: at that instant, "
+                  "N per device");
   sub->add_option("--by", flags->by, "Rank --top by bytes or count")->check(CLI::IsMember({"bytes", "count"}));
   sub->add_option("--frame", o.frame_regex, "Allocations with a frame matching this regex (file:line:function)");
-  sub->add_option("--live-at-event", o.live_at_event, "Allocations live after event N of the device's trace");
+  sub->add_option("--live-at-event", o.live_at_event,
+                  "Allocations live after an event: its id (6602) or its index in a device trace (d1:421)")
+      ->type_name("ID|dD:N");
   sub->add_option("--live-at-us", o.live_at_us, "Allocations live at time_us T");
   sub->add_option("--device", flags->device, "Only this CUDA device")->check(CLI::Range(0, 1 << 20));
   sub->add_option("--format", flags->format, "table (default on a terminal), csv (default otherwise) or json (lines)")
@@ -72,13 +104,22 @@ least recently used databases are deleted first. Output
 streams row by row (any number of rows, flat memory) and stops quietly when the
 reader goes away (`| head`). --sql refuses anything that writes.
 
+Events have two numbers and both are accepted: the id (events.id, "id 6602" in
+`stats`) and the index in the device's trace ("d1:421"). Tables show sizes,
+times (seconds from the trace's start) and events as `stats` does; CSV and JSON
+carry the raw values. --at-peak --top and --at-oom --top rank call sites per
+device (a device column): peaks of different devices are never added up.
+
 Examples:
   memtk query snapshot.pickle --at-peak | head            # what filled memory at the peak
   memtk query snapshot.db --at-peak --top 10              # ... grouped by call site
-  memtk query snapshot.db --alloc 4211                    # one allocation and its stack
+  memtk query snapshot.db --alloc 4211                    # one allocation and its stack, by id
+  memtk query snapshot.db --alloc d1:421                  # ... by its alloc event's index in device 1's trace
+  memtk query snapshot.pickle --at-oom --top 10           # who held memory at the first OOM, by call site
+  memtk query snapshot.db --stack 12                      # a stack id from `memtk stats`
   memtk query snapshot.db --top 20 --by count             # call sites that allocate most often
   memtk query snapshot.db --frame 'attention\.py:\d+:forward' --format json
-  memtk query snapshot.db --live-at-event 150000 --device 0 --limit 20
+  memtk query snapshot.db --live-at-event d0:150000 --limit 20
   memtk query snapshot.db --sql 'SELECT action, count(*) FROM events GROUP BY action'
   memtk query snapshot.pickle --at-peak --no-cache        # leave no database behind
   MEMTK_CACHE_MAX=1G memtk query big.pickle --top 10      # keep the cache under 1 GiB

@@ -172,7 +172,7 @@ std::vector<MetricRow> SnapshotRows(const DeviceReport* b, const DeviceReport* n
       case Metric::kAllocBytes:
         return r->alloc_bytes;
       case Metric::kOom:
-        return static_cast<int64_t>(r->ooms.size());
+        return static_cast<int64_t>(r->oom_total);
       default:
         return 0;
     }

@@ -16,7 +16,7 @@ MultiStats SummariseReports(const std::vector<SnapshotReport>& reports) {
       row.peak = d.peak.peak;
       row.first_time_us = d.first_time_us;
       row.reserved = d.segments.reserved;
-      row.ooms = d.ooms.size();
+      row.ooms = d.oom_total;
       if (!d.peak_by_site.empty()) {
         row.top_site = d.peak_by_site.front().site;
         row.top_site_bytes = d.peak_by_site.front().bytes;

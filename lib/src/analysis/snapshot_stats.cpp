@@ -9,6 +9,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "analysis/oom_live.h"
 #include "memtk/base/wrap.h"
 #include "snapshot/call_site.h"
 #include "store/replay.h"
@@ -92,7 +93,7 @@ void AddToGroup(SegmentGroup* g, const Segment& s) {
 
 class ReportSink : public SnapshotSink {
  public:
-  explicit ReportSink(const SnapshotStatsOptions& o) : options_(o) {}
+  explicit ReportSink(const SnapshotStatsOptions& o) : options_(o), oom_live_(o.top) {}
 
   Status OnBegin(const Tables& t) override {
     tables_ = &t;
@@ -142,6 +143,7 @@ class ReportSink : public SnapshotSink {
       ++report_.host_events;
       return OkStatus();
     }
+    oom_live_.OnEvent(e, peaks_);  // before the tracker: it needs the live set before a free
     peaks_.OnEvent(e);
     DeviceAcc& d = Dev(e.device);
     d.has_data = true;
@@ -168,10 +170,12 @@ class ReportSink : public SnapshotSink {
         ++r.frees;
         break;
       case Action::kOom:
-        r.ooms.push_back(EventRef{e.id, e.index, e.time_us, e.size, e.device_free});
+        ++r.oom_total;  // the first K are kept, with what was live, by oom_live_
         break;
       case Action::kSnapshot:
-        r.snapshots.push_back(EventRef{e.id, e.index, e.time_us, e.size, std::nullopt});
+        // Kept up to K per device, as every list (a long run may take thousands).
+        if (r.snapshot_total++ < options_.top)
+          r.snapshots.push_back(EventRef{e.id, e.index, e.time_us, e.size, std::nullopt});
         break;
       case Action::kAnnotate:
         ++r.annotate_events;
@@ -207,6 +211,7 @@ class ReportSink : public SnapshotSink {
   }
 
   SnapshotReport Take() {
+    report_.top = options_.top;
     for (auto& [dev, dp] : devices_) {
       all_devices_ += (all_devices_.empty() ? "" : ", ") + std::to_string(dev);
       if (options_.device && dev != *options_.device) continue;
@@ -283,6 +288,7 @@ class ReportSink : public SnapshotSink {
   void Finalize(DeviceAcc& d) {
     DeviceReport& r = d.r;
     r.live_at_peak = r.peak.live_at_peak.size();
+    r.ooms = oom_live_.Finish(r.device, r.peak.live_at_peak, *tables_, options_.top);
     GroupPeak(r);
     r.peak.live_at_peak.clear();
     r.peak.live_at_peak.shrink_to_fit();
@@ -305,14 +311,16 @@ class ReportSink : public SnapshotSink {
       return fa != fb ? fa > fb : a.id < b.id;
     });
     for (const SegmentRef& s : segs) {
-      if (r.most_free.size() >= options_.top || WrapSub(s.total, s.allocated) <= 0) break;
-      r.most_free.push_back(s);
+      if (WrapSub(s.total, s.allocated) <= 0) break;
+      ++r.segments_with_free;
+      if (r.most_free.size() < options_.top) r.most_free.push_back(s);
     }
   }
 
   const SnapshotStatsOptions options_;
   const Tables* tables_ = nullptr;
   timeline::PeakTracker peaks_;
+  OomLive oom_live_;
   std::map<uint32_t, std::unique_ptr<DeviceAcc>> devices_;
   std::unordered_map<uint64_t, std::pair<uint32_t, size_t>> segment_of_;  // segment id -> device, index
   SnapshotReport report_;
@@ -320,6 +328,21 @@ class ReportSink : public SnapshotSink {
 };
 
 }  // namespace
+
+std::vector<const OomRef*> OomsInOrder(const std::vector<DeviceReport>& devices) {
+  std::vector<const OomRef*> out;
+  for (const DeviceReport& d : devices)
+    for (const OomRef& o : d.ooms) out.push_back(&o);
+  // The same order as query's `ORDER BY time_us IS NULL, time_us, id`.
+  std::stable_sort(out.begin(), out.end(), [](const OomRef* a, const OomRef* b) {
+    const auto& ta = a->event.time_us;
+    const auto& tb = b->event.time_us;
+    if (ta.has_value() != tb.has_value()) return ta.has_value();
+    if (ta && *ta != *tb) return *ta < *tb;
+    return a->event.event_id < b->event.event_id;
+  });
+  return out;
+}
 
 class SnapshotStats::Sink : public ReportSink {
  public:

@@ -4,6 +4,7 @@
 #include <rapidjson/writer.h>
 
 #include "base/json_put.h"
+#include "memtk/base/event_name.h"
 #include "memtk/present/snapshot_stats.h"
 
 namespace memtk::present {
@@ -38,15 +39,37 @@ void Usage(JsonWriter& w, std::string_view key, const std::vector<SiteUsage>& v,
   });
 }
 
-void Events(JsonWriter& w, std::string_view key, const std::vector<EventRef>& v, bool oom) {
-  PutObjects(w, key, v, [&](JsonWriter& o, const EventRef& e) {
-    Put(o, "event_idx", e.event_idx);
-    Put(o, "event_id", e.event_id);
-    Put(o, "time_us", e.time_us);
-    if (oom) {
-      Put(o, "requested_bytes", e.size);
-      Put(o, "device_free", e.device_free);
-    }
+void EventFields(JsonWriter& o, const EventRef& e, bool oom) {
+  Put(o, "event_idx", e.event_idx);
+  Put(o, "event_id", e.event_id);
+  Put(o, "time_us", e.time_us);
+  if (oom) {
+    Put(o, "requested_bytes", e.size);
+    Put(o, "device_free", e.device_free);
+  }
+}
+
+void Events(JsonWriter& w, std::string_view key, const std::vector<EventRef>& v) {
+  PutObjects(w, key, v, [&](JsonWriter& o, const EventRef& e) { EventFields(o, e, false); });
+}
+
+// The OOMs of every device, in the order `stats` numbers them (`n`, what
+// `query --at-oom` takes), with what was live at each.
+void Ooms(JsonWriter& w, const SnapshotReport& r) {
+  uint64_t total = 0;
+  for (const DeviceReport& d : r.devices) total += d.oom_total;
+  Put(w, "ooms_total", total);
+  std::vector<const OomRef*> ooms = OomsInOrder(r.devices);
+  if (ooms.size() > r.top) ooms.resize(r.top);
+  size_t n = 0;
+  PutObjects(w, "ooms", ooms, [&](JsonWriter& o, const OomRef* m) {
+    Put(o, "n", ++n);
+    Put(o, "device", m->device);
+    Put(o, "event", DeviceEventName(m->device, m->event.event_idx));
+    EventFields(o, m->event, true);
+    Put(o, "live_bytes", m->live_bytes);
+    Put(o, "live_allocations", m->live_count);
+    Usage(o, "live_by_site", m->live_by_site, false);
   });
 }
 
@@ -118,8 +141,10 @@ void Device(JsonWriter& w, const DeviceReport& r) {
     Put(o, "count", v.first);
     Put(o, "bytes", v.second);
   });
-  Events(w, "ooms", r.ooms, true);
-  Events(w, "snapshots", r.snapshots, false);
+  PutObjects(w, "ooms", r.ooms, [](JsonWriter& o, const OomRef& m) { EventFields(o, m.event, true); });
+  Put(w, "ooms_total", r.oom_total);
+  Events(w, "snapshots", r.snapshots);
+  Put(w, "snapshots_total", r.snapshot_total);
   Put(w, "annotate_events", r.annotate_events);
   Key(w, "annotations");
   w.StartObject();
@@ -154,6 +179,7 @@ void Device(JsonWriter& w, const DeviceReport& r) {
     Put(o, "segment_type", g.segment_type);
     Put(o, "stream", g.stream);
   });
+  Put(w, "segments_with_free", r.segments_with_free);
   w.EndObject();
 }
 
@@ -163,6 +189,7 @@ std::string SnapshotReportJson(const SnapshotReport& r) {
   return json::ObjectText([&](JsonWriter& w) {
     Put(w, "source", r.source);
     Put(w, "format", r.format);
+    Ooms(w, r);  // the answer first, as in the text
     Put(w, "bare_segment_list", r.bare_segment_list);
     Put(w, "events", r.events);
     Put(w, "host_events", r.host_events);

@@ -1,9 +1,11 @@
 // `memtk stats` of a snapshot as aligned text, most important line first.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iterator>
 
 #include "memtk/base/escape.h"
+#include "memtk/base/event_name.h"
 #include "memtk/base/format.h"
 #include "memtk/base/wrap.h"
 #include "memtk/present/snapshot_stats.h"
@@ -24,11 +26,64 @@ std::string Rel(const DeviceReport& r, const std::optional<int64_t>& t) {
   return fmt::format(" (+{:.6f} s)", static_cast<double>(WrapSub(*t, *r.first_time_us)) / 1e6);
 }
 
+// "event d1:421 (id 6602, +1.451426 s)": both numbers `query` accepts
+// (memtk/base/event_name.h), and the time from the trace's start.
+std::string Event(const DeviceReport& r, uint64_t idx, uint64_t id, const std::optional<int64_t>& t) {
+  std::string rel = Rel(r, t);  // " (+x s)"
+  return fmt::format("event {} (id {}{})", DeviceEventName(r.device, idx), id,
+                     rel.empty() ? "" : ", " + rel.substr(2, rel.size() - 3));
+}
+
 std::string At(const DeviceReport& r, const timeline::PeakPoint& p) {
   if (!p.event_idx)
     return r.peak.actions == 0 ? "(no alloc or free events: active blocks of segments only)"
                                : "at the start, before the first alloc or free";
-  return fmt::format("at event {}{}", *p.event_idx, Rel(r, p.time_us));
+  return "at " + Event(r, *p.event_idx, p.event_id.value_or(0), p.time_us);
+}
+
+// Every list shows at most K entries, then how many it left out.
+void More(std::string* o, std::string_view indent, uint64_t shown, uint64_t total) {
+  if (total > shown) fmt::format_to(std::back_inserter(*o), "{}\u2026 {} more\n", indent, total - shown);
+}
+
+void SiteTable(std::string* o, std::string_view indent, const std::vector<SiteUsage>& sites) {
+  fmt::format_to(std::back_inserter(*o), "{}{:>11} {:>7}  {}\n", indent, "bytes", "allocs", "site");
+  for (const SiteUsage& u : sites)
+    fmt::format_to(std::back_inserter(*o), "{}{:>11} {:>7}  {}\n", indent, FormatBytes(u.bytes), u.count, E(u.site));
+}
+
+// The OOMs open the report: which device ran out, when, asking for how
+// much, with how much free, and who held the memory at that instant.
+void OomSection(std::string* o, const SnapshotReport& rep) {
+  uint64_t total = 0;
+  std::string per_device;
+  for (const DeviceReport& r : rep.devices)
+    if (r.oom_total) {
+      total += r.oom_total;
+      per_device += fmt::format("{}device {}: {}", per_device.empty() ? "" : ", ", r.device, r.oom_total);
+    }
+  if (total == 0) return;
+  auto out = std::back_inserter(*o);
+  fmt::format_to(out, "OOM: {} out-of-memory event{} ({})\n", total, total == 1 ? "" : "s", per_device);
+  std::vector<const OomRef*> ooms = OomsInOrder(rep.devices);
+  if (ooms.size() > rep.top) ooms.resize(rep.top);
+  std::vector<uint32_t> sites_shown;  // the first OOM of each device gets its sites
+  for (size_t i = 0; i < ooms.size(); ++i) {
+    const OomRef& m = *ooms[i];
+    const DeviceReport* r = nullptr;
+    for (const DeviceReport& d : rep.devices)
+      if (d.device == m.device) r = &d;
+    fmt::format_to(out, "  OOM {} on device {} at {}: requested {}, device free {}; {} live in {} allocations\n", i + 1,
+                   m.device, Event(*r, m.event.event_idx, m.event.event_id, m.event.time_us),
+                   FormatBytes(m.event.size), m.event.device_free ? FormatBytes(*m.event.device_free) : "unknown",
+                   FormatBytes(m.live_bytes), m.live_count);
+    if (m.live_by_site.empty() || std::find(sites_shown.begin(), sites_shown.end(), m.device) != sites_shown.end())
+      continue;
+    sites_shown.push_back(m.device);
+    fmt::format_to(out, "    live at OOM {} by call site (memtk query IN --at-oom {}):\n", i + 1, i + 1);
+    SiteTable(o, "      ", m.live_by_site);
+  }
+  More(o, "  ", ooms.size(), total);
 }
 
 std::string HistLabel(int k) {
@@ -37,8 +92,15 @@ std::string HistLabel(int k) {
   return fmt::format("[{}, {})", FormatBytes(int64_t{1} << k), FormatBytes(int64_t{1} << (k + 1)));
 }
 
-void GroupTable(std::string* o, std::string_view title, const std::vector<SegmentGroup>& groups) {
+void GroupTable(std::string* o, std::string_view title, std::vector<SegmentGroup> groups, size_t top) {
   if (groups.size() < 2) return;  // one group repeats the device totals
+  const size_t total = groups.size();
+  if (total > top) {
+    // Too many to list (a pool per CUDA graph): the K largest, then a count.
+    std::stable_sort(groups.begin(), groups.end(),
+                     [](const SegmentGroup& a, const SegmentGroup& b) { return a.reserved > b.reserved; });
+    groups.resize(top);
+  }
   // alloc(rnd): rounded block sizes; alloc(req): requested sizes;
   // free(rnd): reserved - rounded (see SegmentGroup).
   fmt::format_to(std::back_inserter(*o),
@@ -48,6 +110,7 @@ void GroupTable(std::string* o, std::string_view title, const std::vector<Segmen
     fmt::format_to(std::back_inserter(*o), "    {:<24} {:>6} {:>11} {:>11} {:>11} {:>11} {:>12}\n", E(g.key),
                    g.segments, FormatBytes(g.reserved), FormatBytes(g.allocated), FormatBytes(g.requested),
                    FormatBytes(g.free()), FormatBytes(g.largest_free_block));
+  More(o, "    ", groups.size(), total);
 }
 
 }  // namespace
@@ -58,6 +121,7 @@ std::string FormatSnapshotReport(const SnapshotReport& rep) {
   fmt::format_to(out, "{}: {}{}, {} events, {} segments, {} blocks\n", E(rep.source), rep.format,
                  rep.bare_segment_list ? " (bare list of segments)" : "", rep.events, rep.segments, rep.blocks);
   if (rep.devices.empty()) fmt::format_to(out, "no device data (empty snapshot)\n");
+  OomSection(&o, rep);
   for (const DeviceReport& r : rep.devices) {
     const timeline::DevicePeak& p = r.peak;
     // The answer first: peak, when, and what is left at the end.
@@ -76,40 +140,44 @@ std::string FormatSnapshotReport(const SnapshotReport& rep) {
       for (const auto& [name, n] : r.unknown_actions) fmt::format_to(out, ", {} {} (unknown)", E(name), n);
       fmt::format_to(out, "\n  allocations: {} allocs ({}), {} frees\n", r.allocs, FormatBytes(r.alloc_bytes), r.frees);
     }
-    for (const EventRef& e : r.ooms)
-      fmt::format_to(out, "  OOM at event {}{}: requested {}, device free {}\n", e.event_idx, Rel(r, e.time_us),
-                     FormatBytes(e.size), e.device_free ? FormatBytes(*e.device_free) : "unknown");
+    if (r.oom_total) fmt::format_to(out, "  OOM events: {} (listed at the top)\n", r.oom_total);
     if (!r.peak_by_site.empty()) {
-      fmt::format_to(out, "  top call sites at peak:\n    {:>11} {:>7}  {}\n", "bytes", "allocs", "site");
-      for (const SiteUsage& u : r.peak_by_site)
-        fmt::format_to(out, "    {:>11} {:>7}  {}\n", FormatBytes(u.bytes), u.count, E(u.site));
+      fmt::format_to(out, "  top call sites at peak:\n");
+      SiteTable(&o, "    ", r.peak_by_site);
     }
     if (!r.peak_by_stack.empty()) {
-      fmt::format_to(out, "  top stacks at peak:\n    {:>11} {:>7} {:>8}  {}\n", "bytes", "allocs", "stack", "site");
+      fmt::format_to(out, "  top stacks at peak (memtk query IN --stack N):\n    {:>11} {:>7} {:>8}  {}\n", "bytes",
+                     "allocs", "stack", "site");
       for (const SiteUsage& u : r.peak_by_stack)
         fmt::format_to(out, "    {:>11} {:>7} {:>8}  {}\n", FormatBytes(u.bytes), u.count,
                        u.stack_id ? fmt::format("{}", *u.stack_id) : "-", E(u.site));
     }
     if (!r.largest.empty()) {
-      fmt::format_to(out, "  largest allocations:\n    {:>11} {:>8} {:>18}  {}\n", "bytes", "event", "addr", "site");
+      // `id` is what `query --alloc` takes; `event` the index in this trace.
+      fmt::format_to(out, "  largest allocations:\n    {:>11} {:>10} {:>8} {:>18}  {}\n", "bytes", "event", "id",
+                     "addr", "site");
       for (const AllocationRef& a : r.largest)
-        fmt::format_to(out, "    {:>11} {:>8} {:>18}  {}{}\n", FormatBytes(a.size), a.event_idx,
-                       fmt::format("{:#x}", a.addr), E(a.site), Rel(r, a.time_us));
+        fmt::format_to(out, "    {:>11} {:>10} {:>8} {:>18}  {}{}\n", FormatBytes(a.size),
+                       DeviceEventName(r.device, a.event_idx), a.event_id, fmt::format("{:#x}", a.addr), E(a.site),
+                       Rel(r, a.time_us));
     }
     if (!r.size_histogram.empty()) {
       fmt::format_to(out, "  allocation sizes:\n    {:<22} {:>8} {:>11}\n", "size", "allocs", "bytes");
       for (const auto& [k, v] : r.size_histogram)
         fmt::format_to(out, "    {:<22} {:>8} {:>11}\n", HistLabel(k), v.first, FormatBytes(v.second));
     }
-    for (const EventRef& e : r.snapshots)
-      fmt::format_to(out, "  snapshot event at {}{}\n", e.event_idx, Rel(r, e.time_us));
+    if (r.snapshot_total) {
+      fmt::format_to(out, "  snapshot events: {}\n", r.snapshot_total);
+      for (const EventRef& e : r.snapshots)
+        fmt::format_to(out, "    {}\n", Event(r, e.event_idx, e.event_id, e.time_us));
+      More(&o, "    ", r.snapshots.size(), r.snapshot_total);
+    }
     if (r.annotate_events) fmt::format_to(out, "  annotate events: {}\n", r.annotate_events);
     if (r.annotations_total) {
-      fmt::format_to(
-          out, "  annotations: {}{}\n", r.annotations_total,
-          r.annotations_total > r.annotations.size() ? fmt::format(" (first {})", r.annotations.size()) : "");
+      fmt::format_to(out, "  annotations: {}\n", r.annotations_total);
       for (const auto& [text, t] : r.annotations)
         fmt::format_to(out, "    {}{}\n", E(text), t ? fmt::format(" at time_us {}", *t) : "");
+      More(&o, "    ", r.annotations.size(), r.annotations_total);
     }
     const SegmentGroup& s = r.segments;
     if (s.segments) {
@@ -124,9 +192,9 @@ std::string FormatSnapshotReport(const SnapshotReport& rep) {
                      r.block_states[0], r.block_states[1], r.block_states[2]);
       if (r.block_states[3]) fmt::format_to(out, ", {} other", r.block_states[3]);
       o += '\n';
-      GroupTable(&o, "stream", r.by_stream);
-      GroupTable(&o, "segment type", r.by_type);
-      GroupTable(&o, "pool", r.by_pool);
+      GroupTable(&o, "stream", r.by_stream, rep.top);
+      GroupTable(&o, "segment type", r.by_type, rep.top);
+      GroupTable(&o, "pool", r.by_pool, rep.top);
       if (!r.most_free.empty()) {
         fmt::format_to(out,
                        "  segments with most free memory:\n    {:>18} {:>11} {:>11} {:>11} {:>11} {:>12}  {}\n",
@@ -136,6 +204,7 @@ std::string FormatSnapshotReport(const SnapshotReport& rep) {
                          FormatBytes(g.total), FormatBytes(g.allocated), FormatBytes(g.requested),
                          FormatBytes(WrapSub(g.total, g.allocated)), FormatBytes(g.largest_free_block),
                          E(g.segment_type));
+        More(&o, "    ", r.most_free.size(), r.segments_with_free);
       }
     }
   }

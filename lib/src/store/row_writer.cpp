@@ -12,8 +12,9 @@ namespace memtk::store {
 namespace {
 
 constexpr size_t kFlushBytes = 64 * 1024;
-// A table column never pads wider than this; longer cells just run over.
-constexpr size_t kMaxColumnWidth = 60;
+// A table column never pads wider than this (longer cells are cut in the
+// middle, but for the last column's).
+constexpr size_t kMaxColumnWidth = kMaxTableCellWidth;
 
 // One cell as text: integers exactly, reals round-trippable, NULL empty.
 std::string CellText(sqlite3_stmt* s, int col) {
@@ -87,6 +88,27 @@ size_t Width(std::string_view s) {
   return n;
 }
 
+// Keeps the first and last code points of a cell wider than `width`, with
+// "…" between: the start and the end of a path say most (the package and
+// the file, line and function).
+std::string CutMiddle(const std::string& s, size_t width) {
+  const size_t n = Width(s);
+  if (n <= width || width < 3) return s;
+  const size_t keep_end = (width - 1) / 2, keep_start = width - 1 - keep_end;
+  // Byte offsets of code point boundaries.
+  size_t start_bytes = 0;
+  for (size_t cps = 0; cps < keep_start && start_bytes < s.size(); ++cps) {
+    ++start_bytes;
+    while (start_bytes < s.size() && (static_cast<unsigned char>(s[start_bytes]) & 0xC0) == 0x80) ++start_bytes;
+  }
+  size_t end_bytes = s.size();
+  for (size_t cps = 0; cps < keep_end && end_bytes > start_bytes;) {
+    --end_bytes;
+    if ((static_cast<unsigned char>(s[end_bytes]) & 0xC0) != 0x80) ++cps;
+  }
+  return s.substr(0, start_bytes) + "\u2026" + s.substr(end_bytes);
+}
+
 }  // namespace
 
 Status ClosedPipe() { return IoError("EPIPE"); }
@@ -151,6 +173,7 @@ StatusOr<uint64_t> RowWriter::Run(sqlite3* db, sqlite3_stmt* stmt, uint64_t limi
     widths_fixed = true;
     return OkStatus();
   };
+  if (format_ == RowFormat::kTable && table_format_) table_format_->Columns(names);
   if (format_ == RowFormat::kCsv) {
     for (int i = 0; i < ncol; ++i) {
       if (i) buf_ += ',';
@@ -201,6 +224,8 @@ StatusOr<uint64_t> RowWriter::Run(sqlite3* db, sqlite3_stmt* stmt, uint64_t limi
           // (a frame's filename from the snapshot) are shown escaped.
           cells.push_back(EscapeControl(CellText(stmt, i)));
         }
+        if (table_format_) table_format_->Row(stmt, &cells, &numeric);
+        for (int i = 0; i + 1 < ncol; ++i) cells[i] = CutMiddle(cells[i], kMaxColumnWidth);
         if (widths_fixed) {
           st = WriteTableRow(cells, numeric);
         } else {

@@ -157,6 +157,19 @@ void PeakTracker::OnBlock(const snapshot::Block& b) {
   Get(static_cast<uint32_t>(b.device)).blocks.push_back(el);
 }
 
+void PeakTracker::ForEachLive(uint32_t device, const std::function<void(const LiveElement&)>& fn) {
+  auto it = devices_.find(device);
+  if (it == devices_.end()) return;  // nothing allocated on it yet
+  Device& d = *it->second;
+  d.live.ForEach([&](uint64_t addr, const LiveEntry& l) { fn(ToElement(addr, l)); });
+  for (const LiveElement& e : d.orphans) fn(e);
+}
+
+bool PeakTracker::IsLive(uint32_t device, uint64_t addr) {
+  auto it = devices_.find(device);
+  return it != devices_.end() && it->second->live.Find(addr) != nullptr;
+}
+
 std::vector<DevicePeak> PeakTracker::Finish() {
   std::vector<DevicePeak> result;
   for (auto& [device, dp] : devices_) {

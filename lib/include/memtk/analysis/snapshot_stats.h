@@ -55,6 +55,18 @@ struct EventRef {
   std::optional<int64_t> device_free;  ///< oom
 };
 
+/// An OOM event and what was live on its device at that instant, with the
+/// peak's accounting (PeakTracker: the trace's live allocations, memory
+/// from before recording freed later, untraced active blocks of segments),
+/// so `query --at-oom` lists the same allocations.
+struct OomRef {
+  uint32_t device = 0;
+  EventRef event;  ///< size = the request that failed
+  int64_t live_bytes = 0;
+  uint64_t live_count = 0;
+  std::vector<SiteUsage> live_by_site;  ///< K call sites, largest first
+};
+
 /// Segment totals of one group (device, stream, segment type or pool).
 ///
 /// "Allocated" has two meanings in PyTorch's tools, both kept here:
@@ -102,7 +114,9 @@ struct DeviceReport {
   /// Powers of two: entry k counts alloc sizes in [2^k, 2^(k+1)); k = -1 for size <= 0.
   std::vector<std::pair<int, std::pair<uint64_t, int64_t>>> size_histogram;  ///< k -> (count, bytes)
   std::vector<AllocationRef> largest;                                        ///< K largest alloc events
-  std::vector<EventRef> ooms, snapshots;
+  std::vector<OomRef> ooms;           ///< the first K, in trace order
+  std::vector<EventRef> snapshots;   ///< the first K, in trace order
+  uint64_t oom_total = 0, snapshot_total = 0;
   uint64_t annotate_events = 0;
   std::vector<std::pair<std::string, std::optional<int64_t>>> annotations;  ///< "stage name", time_us
   uint64_t annotations_total = 0;
@@ -112,7 +126,14 @@ struct DeviceReport {
   uint64_t blocks = 0, expandable_segments = 0;
   std::vector<SegmentGroup> by_stream, by_type, by_pool;
   std::vector<SegmentRef> most_free;  ///< K segments with most free bytes
+  uint64_t segments_with_free = 0;    ///< segments with any free bytes (most_free's K of them)
 };
+
+/// The OOMs of every device in the order `stats` numbers them and `query
+/// --at-oom K` counts them: by time_us (events without it last), then by
+/// events.id. Only the K kept per device are there, which include the K
+/// first overall.
+std::vector<const OomRef*> OomsInOrder(const std::vector<DeviceReport>& devices);
 
 struct SnapshotReport {
   std::string source;
@@ -121,6 +142,7 @@ struct SnapshotReport {
   uint64_t events = 0, host_events = 0, segments = 0, blocks = 0;
   std::vector<DeviceReport> devices;
   Stats stats;
+  size_t top = 10;  ///< the K of the lists (options.top): presenters show at most K of every list
 };
 
 /// The sink that builds a SnapshotReport; feed it any input

@@ -26,10 +26,28 @@ enum class RowFormat { kTable, kCsv, kJson };
 using OutputFn = std::function<Status(std::string_view)>;
 
 inline constexpr size_t kTableProbeRows = 256;
+/// A table cell wider than this, in any column but the last, is cut in the
+/// middle ("/opt/conda/lib/…/module.py:393:forward") so the columns after
+/// it stay aligned; CSV and JSON always carry the whole value.
+inline constexpr size_t kMaxTableCellWidth = 60;
+
+/// How a table shows values to people (CSV and JSON stay raw): called once
+/// with the column names, then per row with the escaped cell texts and
+/// whether each is right-aligned, which it may rewrite (sizes in KiB/MiB,
+/// times from the trace's start: store/table_units.h).
+class TableCellFormat {
+ public:
+  virtual ~TableCellFormat() = default;
+  virtual void Columns(const std::vector<std::string>& names) = 0;
+  virtual void Row(sqlite3_stmt* stmt, std::vector<std::string>* cells, std::vector<bool>* right) = 0;
+};
 
 class RowWriter {
  public:
   RowWriter(RowFormat format, OutputFn out) : format_(format), out_(std::move(out)) {}
+
+  /// Table cells of later Run()s pass through `f` (not owned; null = raw).
+  void SetTableFormat(TableCellFormat* f) { table_format_ = f; }
 
   /// Steps `stmt` to the end (or `limit` rows), writing every row. Returns
   /// the number of rows written. A failing step reads "<source>: SQL error: ...".
@@ -48,6 +66,7 @@ class RowWriter {
   OutputFn out_;
   std::string buf_;
   std::vector<size_t> widths_;
+  TableCellFormat* table_format_ = nullptr;
 };
 
 /// The closed-pipe Status an OutputFn returns; Run() ends quietly on it.

@@ -30,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -92,6 +93,18 @@ class PeakTracker {
   void OnBlock(const snapshot::Block& b);
   /// Results for every device with a trace event or an active block, by device.
   std::vector<DevicePeak> Finish();
+
+  /// What is live on `device` now, after the events so far: the trace's
+  /// allocations not yet freed, and those an alloc at the same address
+  /// replaced (live to the end, as in the viewer). Not included, since they
+  /// are known only later: memory from before recording that a later event
+  /// frees (live from the start), and untraced blocks of `segments` (in
+  /// Finish's live_at_peak as kBlock). For instants other than the peak
+  /// (the OOMs of analysis/oom_live.h); O(live allocations) per call.
+  void ForEachLive(uint32_t device, const std::function<void(const LiveElement&)>& fn);
+  /// Whether `addr` holds a live allocation of the trace on `device` now: a
+  /// free of an address that does not is memory from before recording.
+  bool IsLive(uint32_t device, uint64_t addr);
 
  private:
   struct Device;

@@ -1,0 +1,76 @@
+// OomLive: the live set at each kept OOM, by stack, then by call site.
+#include "analysis/oom_live.h"
+
+#include <algorithm>
+
+#include "memtk/base/wrap.h"
+#include "snapshot/call_site.h"
+
+namespace memtk::analysis {
+
+using snapshot::Action;
+
+void OomLive::Capture::Add(const std::optional<StackId>& stack, int64_t size) {
+  Usage& u = by_stack[stack ? static_cast<int64_t>(stack->value) : -1];
+  WrapAddTo(&u.bytes, size);
+  ++u.count;
+  WrapAddTo(&oom.live_bytes, size);
+  ++oom.live_count;
+}
+
+void OomLive::OnEvent(const snapshot::TraceEvent& e, timeline::PeakTracker& peaks) {
+  if (e.host) return;
+  if (e.action == Action::kOom) {
+    std::vector<Capture>& kept = devices_[e.device];
+    if (kept.size() >= keep_) return;
+    Capture& c = kept.emplace_back();
+    c.oom.device = e.device;
+    c.oom.event = EventRef{e.id, e.index, e.time_us, e.size, e.device_free};
+    peaks.ForEachLive(e.device, [&](const timeline::LiveElement& l) { c.Add(l.stack, l.size); });
+    return;
+  }
+  if (e.action != Action::kFreeCompleted && e.action != Action::kFree) return;
+  auto it = devices_.find(e.device);
+  if (it == devices_.end() || it->second.empty() || peaks.IsLive(e.device, e.addr)) return;
+  // Memory from before recording, live from the start until now: it was
+  // live at every OOM of this device so far (PeakTracker counts it the same).
+  for (Capture& c : it->second) c.Add(e.stack, e.size);
+}
+
+std::vector<OomRef> OomLive::Finish(uint32_t device, const std::vector<timeline::LiveElement>& live_at_peak,
+                                    const snapshot::Tables& tables, size_t top_sites) {
+  std::vector<OomRef> out;
+  auto it = devices_.find(device);
+  if (it == devices_.end()) return out;
+  for (Capture& c : it->second) {
+    for (const timeline::LiveElement& l : live_at_peak)
+      if (l.kind == timeline::LiveElement::Kind::kBlock) c.Add(l.stack, l.size);
+    // By call site, the rule `stats` uses at the peak (snapshot/call_site.h).
+    std::unordered_map<int64_t, SiteUsage> by_site;  // frame id, -1 = none
+    for (const auto& [sk, u] : c.by_stack) {
+      std::optional<FrameId> site;
+      if (sk >= 0) site = CallSiteFrame(tables, StackId{static_cast<uint32_t>(sk)});
+      SiteUsage& s = by_site[site ? static_cast<int64_t>(site->value) : -1];
+      WrapAddTo(&s.bytes, u.bytes);
+      s.count += u.count;
+      if (site) s.frame_id = site->value;
+    }
+    std::vector<SiteUsage> sites;
+    for (auto& [fk, s] : by_site) {
+      s.site = fk >= 0 ? FormatFrame(tables, FrameId{static_cast<uint32_t>(fk)}) : "<no frames>";
+      sites.push_back(std::move(s));
+    }
+    std::sort(sites.begin(), sites.end(), [](const SiteUsage& a, const SiteUsage& b) {
+      if (a.bytes != b.bytes) return a.bytes > b.bytes;
+      if (a.count != b.count) return a.count > b.count;
+      return a.site < b.site;
+    });
+    if (sites.size() > top_sites) sites.resize(top_sites);
+    c.oom.live_by_site = std::move(sites);
+    out.push_back(std::move(c.oom));
+  }
+  devices_.erase(it);
+  return out;
+}
+
+}  // namespace memtk::analysis
