@@ -127,7 +127,7 @@ def main():
                        ("no_data.pickle", {"segments": [], "device_traces": [[]],
                                            "allocator_settings": {"expandable_segments": False},
                                            "external_annotations": []}),
-                       ("huge_sizes.pickle", huge_sizes())):
+                       ("huge_sizes.pickle", huge_sizes()), ("ooms.pickle", ooms())):
         with open(os.path.join(DATA, name), "wb") as f:
             f.write(pickle.dumps(snap, protocol=4))
 
@@ -229,6 +229,57 @@ def expandable():
     tail = segment(base + 40 * MIB, 30 * MIB, [block(base + 40 * MIB, 30 * MIB, 0, "inactive")], expandable=True)
     return {"segments": [head, tail], "device_traces": [trace],
             "allocator_settings": {"expandable_segments": True}, "external_annotations": []}
+
+
+def ooms():
+    """Issue #17: five OOMs on two devices, whose live sets the tests state.
+    Device 0 (ids 0-11), device 1 (ids 12-15); in time order (stats' and
+    query --at-oom's numbering):
+      OOM 1 d1:1 (id 13, t0+15): D 32 MiB                         = 32 MiB, 1
+      OOM 2 d0:2 (id 2, t0+20):  A 4 + B 8 + P 2 (from before
+            recording, freed at d0:5) + K 1 (untraced block)     = 15 MiB, 4
+      OOM 3 d1:3 (id 15, t0+35): D 32 (replaced at its address by
+            E: live to the end, as in the viewer) + E 8          = 40 MiB, 2
+      OOM 4 d0:7 (id 7, t0+70):  A 4 + C 16 + K 1                = 21 MiB, 3
+      OOM 5 d0:9 (id 9, t0+90):  the same                        = 21 MiB, 3
+    Three snapshot events, three annotations and three segments with free
+    memory on device 0, so `--top 2` shows "… 1 more" in each list."""
+    t0 = 1_700_000_000_000_000
+    s0, s1 = 0x7F0000000000, 0x7F1000000000
+    a, k, c = s0, s0 + 4 * MIB, s0 + 5 * MIB
+    b, p = 0x7F0008000000, 0x7F0009000000
+    dev0 = [
+        event("alloc", a, 4 * MIB, t0, 10, "weights"),
+        event("alloc", b, 8 * MIB, t0 + 10, 20, "activations"),
+        event("oom", 0, 64 * MIB, t0 + 20, device_free=1 * MIB),
+        event("free_requested", b, 8 * MIB, t0 + 30, 20, "activations"),
+        event("free_completed", b, 8 * MIB, t0 + 40, 20, "activations"),
+        event("free_completed", p, 2 * MIB, t0 + 50, 30, "cache"),
+        event("alloc", c, 16 * MIB, t0 + 60, 40, "logits"),
+        event("oom", 0, 32 * MIB, t0 + 70, device_free=2 * MIB),
+        event("snapshot", 0, 0, t0 + 80),
+        event("oom", 0, 128 * MIB, t0 + 90, device_free=0),
+        event("snapshot", 0, 0, t0 + 100),
+        event("snapshot", 0, 0, t0 + 110),
+    ]
+    dev1 = [
+        event("alloc", s1, 32 * MIB, t0 + 5, 50, "embed"),
+        event("oom", 0, 48 * MIB, t0 + 15, device_free=3 * MIB),
+        event("alloc", s1, 8 * MIB, t0 + 25, 51, "embed2"),
+        event("oom", 0, 16 * MIB, t0 + 35, device_free=3 * MIB),
+    ]
+    seg0 = segment(s0, 32 * MIB, [block(a, 4 * MIB, 4 * MIB, "active_allocated", 10, "weights"),
+                                  block(k, 1 * MIB, 1 * MIB, "active_allocated", 5, "init"),
+                                  block(c, 16 * MIB, 16 * MIB, "active_allocated", 40, "logits"),
+                                  block(s0 + 21 * MIB, 11 * MIB, 0, "inactive")])
+    seg0b = segment(s0 + 32 * MIB, 4 * MIB, [block(s0 + 32 * MIB, 4 * MIB, 0, "inactive")])
+    seg0c = segment(s0 + 36 * MIB, 2 * MIB, [block(s0 + 36 * MIB, 2 * MIB, 0, "inactive")])
+    seg1 = segment(s1, 64 * MIB, [block(s1, 8 * MIB, 8 * MIB, "active_allocated", 51, "embed2"),
+                                  block(s1 + 8 * MIB, 56 * MIB, 0, "inactive")])
+    seg1["device"] = 1
+    annotations = [{"stage": "START", "name": "step %d" % i, "device": 0, "time_us": t0 + 30 * i} for i in range(3)]
+    return {"segments": [seg0, seg0b, seg0c, seg1], "device_traces": [dev0, dev1],
+            "allocator_settings": {"expandable_segments": False}, "external_annotations": annotations}
 
 
 def huge_sizes():

@@ -212,6 +212,7 @@ class ReportSink : public SnapshotSink {
 
   SnapshotReport Take() {
     report_.top = options_.top;
+    report_.only_device = options_.device;
     for (auto& [dev, dp] : devices_) {
       all_devices_ += (all_devices_.empty() ? "" : ", ") + std::to_string(dev);
       if (options_.device && dev != *options_.device) continue;

@@ -265,13 +265,14 @@ Status AtOom(const Db& d, const QueryOptions& o, store::RowWriter& w, const stor
                            ? std::string()
                            : ", " + units->TimeText(sqlite3_column_int64(st.get(), 3), device);
     RETURN_IF_ERROR(w.Text(fmt::format(
-        "device {}: OOM {} of {} at event {} (id {}{}): requested {}, device free {}; {} live in {} allocations\n",
+        "device {}: OOM {} of {} at event {} (id {}{}): requested {}, device free {}; {} live in {} allocation{}\n",
         device, *o.at_oom, n,
         DeviceEventName(static_cast<uint64_t>(device), static_cast<uint64_t>(sqlite3_column_int64(st.get(), 2))), id,
         when, FormatBytes(sqlite3_column_int64(st.get(), 4)),
         sqlite3_column_type(st.get(), 5) == SQLITE_NULL ? std::string("unknown")
                                                         : FormatBytes(sqlite3_column_int64(st.get(), 5)),
-        FormatBytes(static_cast<int64_t>(sqlite3_column_double(sum.get(), 1))), sqlite3_column_int64(sum.get(), 0))));
+        FormatBytes(static_cast<int64_t>(sqlite3_column_double(sum.get(), 1))), sqlite3_column_int64(sum.get(), 0),
+        sqlite3_column_int64(sum.get(), 0) == 1 ? "" : "s")));
   }
   if (o.top) return Stream(d, w, TopSitesPerDevice(o, live), o.limit);
   return Stream(d, w, live + " ORDER BY a.size DESC, a.id", o.limit);

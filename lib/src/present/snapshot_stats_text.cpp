@@ -56,15 +56,19 @@ void SiteTable(std::string* o, std::string_view indent, const std::vector<SiteUs
 // much, with how much free, and who held the memory at that instant.
 void OomSection(std::string* o, const SnapshotReport& rep) {
   uint64_t total = 0;
-  std::string per_device;
+  std::string per_device, on_device;
+  int devices = 0;
   for (const DeviceReport& r : rep.devices)
     if (r.oom_total) {
       total += r.oom_total;
       per_device += fmt::format("{}device {}: {}", per_device.empty() ? "" : ", ", r.device, r.oom_total);
+      on_device = fmt::format("on device {}", r.device);
+      ++devices;
     }
   if (total == 0) return;
   auto out = std::back_inserter(*o);
-  fmt::format_to(out, "OOM: {} out-of-memory event{} ({})\n", total, total == 1 ? "" : "s", per_device);
+  fmt::format_to(out, "OOM: {} out-of-memory event{} ({})\n", total, total == 1 ? "" : "s",
+                 devices == 1 ? on_device : per_device);
   std::vector<const OomRef*> ooms = OomsInOrder(rep.devices);
   if (ooms.size() > rep.top) ooms.resize(rep.top);
   std::vector<uint32_t> sites_shown;  // the first OOM of each device gets its sites
@@ -73,14 +77,16 @@ void OomSection(std::string* o, const SnapshotReport& rep) {
     const DeviceReport* r = nullptr;
     for (const DeviceReport& d : rep.devices)
       if (d.device == m.device) r = &d;
-    fmt::format_to(out, "  OOM {} on device {} at {}: requested {}, device free {}; {} live in {} allocations\n", i + 1,
+    fmt::format_to(out, "  OOM {} on device {} at {}: requested {}, device free {}; {} live in {} allocation{}\n", i + 1,
                    m.device, Event(*r, m.event.event_idx, m.event.event_id, m.event.time_us),
                    FormatBytes(m.event.size), m.event.device_free ? FormatBytes(*m.event.device_free) : "unknown",
-                   FormatBytes(m.live_bytes), m.live_count);
+                   FormatBytes(m.live_bytes), m.live_count, m.live_count == 1 ? "" : "s");
     if (m.live_by_site.empty() || std::find(sites_shown.begin(), sites_shown.end(), m.device) != sites_shown.end())
       continue;
     sites_shown.push_back(m.device);
-    fmt::format_to(out, "    live at OOM {} by call site (memtk query IN --at-oom {}):\n", i + 1, i + 1);
+    // The K that `query --at-oom` counts the same way (per device with --device).
+    fmt::format_to(out, "    live at OOM {} by call site (memtk query IN --at-oom {}{}):\n", i + 1, i + 1,
+                   rep.only_device ? fmt::format(" --device {}", *rep.only_device) : "");
     SiteTable(o, "      ", m.live_by_site);
   }
   More(o, "  ", ooms.size(), total);
@@ -140,7 +146,7 @@ std::string FormatSnapshotReport(const SnapshotReport& rep) {
       for (const auto& [name, n] : r.unknown_actions) fmt::format_to(out, ", {} {} (unknown)", E(name), n);
       fmt::format_to(out, "\n  allocations: {} allocs ({}), {} frees\n", r.allocs, FormatBytes(r.alloc_bytes), r.frees);
     }
-    if (r.oom_total) fmt::format_to(out, "  OOM events: {} (listed at the top)\n", r.oom_total);
+    if (r.oom_total) fmt::format_to(out, "  OOM events: {} (see the top of the report)\n", r.oom_total);
     if (!r.peak_by_site.empty()) {
       fmt::format_to(out, "  top call sites at peak:\n");
       SiteTable(&o, "    ", r.peak_by_site);

@@ -143,6 +143,7 @@ struct SnapshotReport {
   std::vector<DeviceReport> devices;
   Stats stats;
   size_t top = 10;  ///< the K of the lists (options.top): presenters show at most K of every list
+  std::optional<uint32_t> only_device;  ///< options.device: the report is of this device alone
 };
 
 /// The sink that builds a SnapshotReport; feed it any input
