@@ -10,7 +10,8 @@ looks only after actions and so misses memory held at the start; issue #16);
 the earliest of equal maxima wins. Compared with memtk's figures: peak bytes,
 the trace index of the event after which it holds (None: the start), the
 number of allocations live at it, bytes live at the end, alloc and free
-events.
+events; and for every OOM `stats` lists (issue #17) the bytes and
+allocations live at that instant (the state after the actions before it).
 
 usage: check_peak.py MEMTK SNAPSHOT...    (exit 1 on any mismatch)
 """
@@ -68,7 +69,11 @@ def viewer_peak(snap, device):
     live = set(initially)
     total = sum(elements[el] for el in initially)
     peak, peak_idx, peak_live = total, None, len(live)
+    ooms = [i for i, e in enumerate(trace) if e.get("action") == "oom"]
+    oom_live = {}  # trace index -> (bytes, allocations) live at it
     for el, i in actions:
+        while ooms and ooms[0] < i:
+            oom_live[ooms.pop(0)] = (total, len(live))
         if el in live:
             live.discard(el)
             total -= elements[el]
@@ -77,9 +82,11 @@ def viewer_peak(snap, device):
             total += elements[el]
         if total > peak:
             peak, peak_idx, peak_live = total, i, len(live)
+    for i in ooms:
+        oom_live[i] = (total, len(live))
     allocs = sum(1 for e in trace if e.get("action") == "alloc")
     frees = sum(1 for e in trace if e.get("action") in ("free", "free_completed"))
-    return peak, peak_idx, peak_live, total, allocs, frees
+    return (peak, peak_idx, peak_live, total, allocs, frees), oom_live
 
 
 def main():
@@ -96,10 +103,12 @@ def main():
             continue
         report = json.loads(out.stdout)
         got = {d["device"]: d for d in report["devices"]}
+        listed = {(o["device"], o["event_idx"]): (o["live_bytes"], o["live_allocations"])
+                  for o in report.get("ooms", [])}
         devices = set(range(len(snap.get("device_traces", []))))
         devices |= {s.get("device") for s in snap["segments"]}
         for dev in sorted(d for d in devices if d is not None):
-            want = viewer_peak(snap, dev)
+            want, oom_live = viewer_peak(snap, dev)
             d = got.get(dev)
             mine = ((d["peak"]["bytes"], d["peak"]["event_idx"], d["live_at_peak"], d["end_bytes"], d["allocs"],
                      d["frees"]) if d else (0, None, 0, 0, 0, 0))
@@ -107,6 +116,13 @@ def main():
             if mine != want:
                 bad += 1
             print(f"{status} {path} device {dev}: peak/at/live/end/allocs/frees python {want} memtk {mine}")
+            for idx, live in sorted(oom_live.items()):
+                if (dev, idx) not in listed:
+                    continue  # stats lists the first --top OOMs
+                ok = listed[(dev, idx)] == live
+                bad += not ok
+                print(f"{'ok  ' if ok else 'FAIL'} {path} device {dev} OOM at d{dev}:{idx}: live bytes/allocations "
+                      f"python {live} memtk {listed[(dev, idx)]}")
     return 1 if bad else 0
 
 

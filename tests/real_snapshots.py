@@ -4,7 +4,9 @@ database against Python's pickle (scripts/check_db.py); check `memtk stats`
 peaks against an independent Python replay of PyTorch's viewer
 (scripts/check_peak.py); check that stats of the database equal stats of the
 snapshot, that the live-at-peak rows add up to the peak, and that `query`
-answers. Skips, with a message, when the folder does not exist (it is never
+answers. On snapshots with OOMs (issue #17): the first OOM and who held the
+memory then are within the first 25 lines of `memtk stats`, and `query
+--at-oom K` lists exactly the bytes `stats` says were live at OOM K. Skips, with a message, when the folder does not exist (it is never
 copied into the repo).
 
 Golden files: tests/real_snapshots/<file>.stats.json (`stats --json --top 5`,
@@ -111,6 +113,29 @@ def check_stats_and_query(memtk, src, db):
     return problems
 
 
+def check_ooms(memtk, src, db):
+    a, err = stats_json(memtk, src)
+    if a is None or not a["ooms"]:
+        return []
+    problems = []
+    first = a["ooms"][0]
+    text = subprocess.run([memtk, "stats", src], capture_output=True, text=True).stdout.splitlines()[:25]
+    want = "OOM 1 on device %d at event %s (id %d" % (first["device"], first["event"], first["event_id"])
+    if not any(line.lstrip().startswith(want) for line in text):
+        problems.append("the first 25 lines of stats do not name OOM 1 (%s)" % want)
+    if first["live_by_site"] and not any(first["live_by_site"][0]["site"] in line for line in text):
+        problems.append("the first 25 lines of stats do not show who held memory at OOM 1")
+    for o in a["ooms"]:
+        q = subprocess.run([memtk, "query", "--at-oom", str(o["n"]), "--format", "csv", db],
+                           capture_output=True, text=True)
+        rows = q.stdout.splitlines()[1:]
+        got = (len(rows), sum(int(r.split(",")[4]) for r in rows)) if q.returncode == 0 else q.stderr.strip()
+        if got != (o["live_allocations"], o["live_bytes"]):
+            problems.append("query --at-oom %d: %s, stats says %s" % (o["n"], got, (o["live_allocations"],
+                                                                                   o["live_bytes"])))
+    return problems
+
+
 GOLDEN = os.path.join(ROOT, "tests", "real_snapshots")
 
 
@@ -168,6 +193,7 @@ def main():
             print(c.stdout.strip().replace(snap_dir + "/", ""))
             problems = [] if c.returncode == 0 else ["database differs from pickle"]
             problems += check_stats_and_query(memtk, src, db)
+            problems += check_ooms(memtk, src, db)
             problems += check_golden(memtk, f, src, db, update)
             for p in problems:
                 print("FAIL %s: %s" % (f, p))

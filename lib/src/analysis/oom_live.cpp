@@ -29,7 +29,8 @@ void OomLive::OnEvent(const snapshot::TraceEvent& e, timeline::PeakTracker& peak
     peaks.ForEachLive(e.device, [&](const timeline::LiveElement& l) { c.Add(l.stack, l.size); });
     return;
   }
-  if (e.action != Action::kFreeCompleted && e.action != Action::kFree) return;
+  // Nothing to add to before the first OOM: a free costs one test.
+  if (devices_.empty() || (e.action != Action::kFreeCompleted && e.action != Action::kFree)) return;
   auto it = devices_.find(e.device);
   if (it == devices_.end() || it->second.empty() || peaks.IsLive(e.device, e.addr)) return;
   // Memory from before recording, live from the start until now: it was
