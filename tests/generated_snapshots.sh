@@ -22,5 +22,27 @@ for variant in "" "--devices 4" "--legacy" "--variant newest" "--bare-list" "--n
     fail=$((fail + 1))
   fi
 done
+# Issue #17: a long run with many OOMs and snapshot events (23 and 27 here):
+# `stats --top 5` lists 5 of each and says how many more; the live bytes at
+# each listed OOM match the Python replay (check_peak.py).
+python3 "$root/scripts/gen_snapshot.py" -n 100000 --devices 2 --seed 5 -o "$tmp/many.pickle"
+if "$MEMTK" stats --top 5 "$tmp/many.pickle" > "$tmp/many.txt" &&
+   python3 "$root/scripts/check_peak.py" "$MEMTK" "$tmp/many.pickle" > "$tmp/peak.txt" &&
+   python3 - "$tmp/many.txt" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+ooms = [l for l in lines if re.match(r"  OOM \d+ on device \d+ at event d\d+:\d+ \(id \d+", l)]
+assert len(ooms) == 5 and lines[1].startswith("OOM: 23 "), (len(ooms), lines[1])
+assert "  \u2026 18 more" in lines, "no '… 18 more' after the OOMs"
+snaps = [l for l in lines if l.startswith("    event d")]
+assert len(snaps) == 10 and lines.count("    \u2026 13 more") == 1, (len(snaps), "snapshot lists not cut at 5")
+PY
+then
+  pass=$((pass + 1))
+else
+  echo "FAIL: many OOMs and snapshot events at --top 5"
+  cat "$tmp/peak.txt" 2>/dev/null || true
+  fail=$((fail + 1))
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
