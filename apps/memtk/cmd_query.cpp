@@ -26,8 +26,8 @@ struct QueryFlags {
 
 int Run(QueryFlags& f) {
   commands::QueryOptions o = f.opts;
-  const bool oom_took_input = o.input.empty() && f.at_oom_option->count() && !f.at_oom.empty() &&
-                              (f.at_oom[0] < '0' || f.at_oom[0] > '9');
+  const bool oom_took_input =
+      o.input.empty() && f.at_oom_option->count() && !f.at_oom.empty() && (f.at_oom[0] < '0' || f.at_oom[0] > '9');
   if (oom_took_input) {
     o.input = f.at_oom;
     f.at_oom.clear();

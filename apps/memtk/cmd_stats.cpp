@@ -57,22 +57,31 @@ void RegisterStats(CLI::App& app) {
       ->required();
   sub->add_option("-j,--jobs", flags->jobs, "Several inputs: how many to read at once")->check(CLI::Range(1, 256));
   sub->add_option("--device", flags->device, "Only this CUDA device")->check(CLI::Range(0, 1 << 20));
-  sub->add_option("--top", flags->options.top, "How many call sites, stacks, allocations and segments to list")
+  sub->add_option(
+         "--top", flags->options.top,
+         "How many entries every list shows (OOMs, call sites, stacks, allocations, snapshot events, annotations, "
+         "segments); default 10")
       ->check(CLI::Range(0, 1000000));
   sub->add_flag("--json", flags->options.json, "One JSON object (keys in docs/STATS_JSON.md, docs/MEMLOG.md)");
   sub->add_option("--column", flags->options.column,
                   "memlog CSV: the column to analyse (default rss_bytes or used_bytes)");
   sub->add_option("--log", flags->options.log_path,
                   "memlog CSV: its log CSV (default OUT.log.csv beside it, if present)");
-  sub->footer(R"(For each device: the peak of allocated memory exactly as PyTorch's memory viewer
+  sub->footer(R"(OOMs first, when there are any: device, event, time, requested bytes, free device
+memory, the bytes live at that instant and the call sites holding them (`memtk
+query IN --at-oom K` lists them). Events are named by their index in the device's
+trace and their id: d1:421 (id 6602); `memtk query` takes either.
+
+For each device: the peak of allocated memory exactly as PyTorch's memory viewer
 (Active Memory Timeline) computes it - allocations in the trace, plus blocks freed
 in the trace that were allocated before recording began, plus active blocks of
 `segments` not allocated in the trace - with the event and time it happens; the
 trace-only peak beside it; bytes live at the end; the call sites and stacks holding
-the most bytes at the peak; the largest allocations; a power-of-two size histogram;
-OOM events with the requested size and free device memory; snapshot events and
-annotations; segment totals, block states and fragmentation by stream, segment
-type and pool. A pickle is streamed (no database needed); memory stays flat.
+the most bytes at the peak (stack ids: `memtk query IN --stack N`); the largest
+allocations; a power-of-two size histogram; snapshot events and annotations;
+segment totals, block states and fragmentation by stream, segment type and pool.
+Every list shows at most --top entries, then "... N more". A pickle is streamed
+(no database needed); memory stays flat.
 
 For a memlog CSV (from `memtk memlog`): the peak and when, the start-up rise until the
 first plateau, steady growth in MiB/hour with its fit quality (R²), the final drop, the

@@ -96,13 +96,13 @@ StatusOr<FoundEvent> FindEvent(const Db& d, std::string_view text, std::string_v
   ASSIGN_OR_RETURN(EventName n, ParseEventName(text, flag));
   FoundEvent e;
   if (n.device) {
-    ASSIGN_OR_RETURN(ScopedStmt st,
-                     Prepare(d, fmt::format("SELECT first_event, events FROM traces WHERE host = 0 AND device = {}",
-                                            *n.device)));
+    ASSIGN_OR_RETURN(
+        ScopedStmt st,
+        Prepare(d, fmt::format("SELECT first_event, events FROM traces WHERE host = 0 AND device = {}", *n.device)));
     if (sqlite3_step(st.get()) != SQLITE_ROW) {
       ASSIGN_OR_RETURN(auto devices, Ints(d, "SELECT device FROM traces WHERE host = 0 ORDER BY device"));
-      return InvalidInput(fmt::format("{}: {} {}: no trace for device {} (devices: {})", d.path, flag, text,
-                                      *n.device, List(devices)));
+      return InvalidInput(
+          fmt::format("{}: {} {}: no trace for device {} (devices: {})", d.path, flag, text, *n.device, List(devices)));
     }
     const int64_t events = sqlite3_column_int64(st.get(), 1);
     if (n.number >= static_cast<uint64_t>(events))
@@ -116,10 +116,10 @@ StatusOr<FoundEvent> FindEvent(const Db& d, std::string_view text, std::string_v
   ASSIGN_OR_RETURN(ScopedStmt st,
                    Prepare(d, fmt::format("SELECT device, idx, host FROM events WHERE id = {}", n.number)));
   if (sqlite3_step(st.get()) != SQLITE_ROW || sqlite3_column_int64(st.get(), 2) != 0)
-    return InvalidInput(fmt::format(
-        "{}: {} {}: no event with id {} in a device trace (ids are events.id, as `stats` prints \"id N\"; "
-        "d1:421 names index 421 of device 1's trace)",
-        d.path, flag, text, n.number));
+    return InvalidInput(
+        fmt::format("{}: {} {}: no event with id {} in a device trace (ids are events.id, as `stats` prints \"id N\"; "
+                    "d1:421 names index 421 of device 1's trace)",
+                    d.path, flag, text, n.number));
   e.id = static_cast<int64_t>(n.number);
   e.device = sqlite3_column_int64(st.get(), 0);
   e.idx = sqlite3_column_int64(st.get(), 1);
@@ -153,9 +153,9 @@ Status AtPeak(const Db& d, const QueryOptions& o, store::RowWriter& w) {
                                          sqlite3_column_int64(st.get(), 5))
                        : sqlite3_column_int64(st.get(), 4) == 0 ? std::string("(no alloc or free events)")
                                                                 : std::string("at the start of the trace");
-      RETURN_IF_ERROR(w.Text(fmt::format("device {}: peak {} {}, {} allocations live\n", device,
-                                         FormatBytes(sqlite3_column_int64(st.get(), 1)), at,
-                                         sqlite3_column_int64(st.get(), 3))));
+      RETURN_IF_ERROR(
+          w.Text(fmt::format("device {}: peak {} {}, {} allocations live\n", device,
+                             FormatBytes(sqlite3_column_int64(st.get(), 1)), at, sqlite3_column_int64(st.get(), 3))));
     }
   }
   const std::string live = fmt::format(
@@ -247,15 +247,17 @@ Status AtOom(const Db& d, const QueryOptions& o, store::RowWriter& w, const stor
   ASSIGN_OR_RETURN(auto count, Ints(d, "SELECT count(*) FROM events WHERE " + where));
   const int64_t n = count.empty() ? 0 : count[0];
   if (*o.at_oom == 0 || static_cast<int64_t>(*o.at_oom) > n)
-    return InvalidInput(fmt::format("{}: --at-oom {}: {} OOM event{}{} (counted from 1, in the order `stats` lists "
-                                    "them)",
-                                    d.path, *o.at_oom, n == 0 ? "no" : std::to_string(n), n == 1 ? "" : "s",
-                                    o.device ? fmt::format(" on device {}", *o.device) : ""));
+    return InvalidInput(
+        fmt::format("{}: --at-oom {}: {} OOM event{}{} (counted from 1, in the order `stats` lists "
+                    "them)",
+                    d.path, *o.at_oom, n == 0 ? "no" : std::to_string(n), n == 1 ? "" : "s",
+                    o.device ? fmt::format(" on device {}", *o.device) : ""));
   ASSIGN_OR_RETURN(ScopedStmt st,
                    Prepare(d, fmt::format("SELECT id, device, idx, time_us, size, device_free FROM events WHERE {} "
                                           "ORDER BY time_us IS NULL, time_us, id LIMIT 1 OFFSET {}",
                                           where, *o.at_oom - 1)));
-  if (sqlite3_step(st.get()) != SQLITE_ROW) return InvalidInput(fmt::format("{}: cannot read OOM {}", d.path, *o.at_oom));
+  if (sqlite3_step(st.get()) != SQLITE_ROW)
+    return InvalidInput(fmt::format("{}: cannot read OOM {}", d.path, *o.at_oom));
   const int64_t id = sqlite3_column_int64(st.get(), 0), device = sqlite3_column_int64(st.get(), 1);
   const std::string live = LiveAtEventSql(device, id);
   if (o.format == RowFormat::kTable) {
@@ -286,15 +288,16 @@ Status Stack(const Db& d, const QueryOptions& o, store::RowWriter& w) {
                                           *o.stack)));
   if (sqlite3_step(st.get()) != SQLITE_ROW) {
     ASSIGN_OR_RETURN(auto n, Ints(d, "SELECT count(*) FROM stacks"));
-    return InvalidInput(fmt::format("{}: no stack {} (stack ids run from 0 to {}; `stats` prints them under \"top "
-                                    "stacks at peak\")",
-                                    d.path, *o.stack, n.empty() ? -1 : n[0] - 1));
+    return InvalidInput(
+        fmt::format("{}: no stack {} (stack ids run from 0 to {}; `stats` prints them under \"top "
+                    "stacks at peak\")",
+                    d.path, *o.stack, n.empty() ? -1 : n[0] - 1));
   }
   if (o.format == RowFormat::kTable) {
     const auto* site = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 1));
-    RETURN_IF_ERROR(w.Text(fmt::format("stack {}: {} frames, call site {}\n", *o.stack,
-                                       sqlite3_column_int64(st.get(), 0),
-                                       site ? EscapeControl(site) : std::string("<no frames>"))));
+    RETURN_IF_ERROR(
+        w.Text(fmt::format("stack {}: {} frames, call site {}\n", *o.stack, sqlite3_column_int64(st.get(), 0),
+                           site ? EscapeControl(site) : std::string("<no frames>"))));
   }
   return Stream(d, w,
                 fmt::format("SELECT sf.stack_id, sf.position, f.filename, f.line, f.name FROM stack_frames sf JOIN "
@@ -342,9 +345,9 @@ std::string DefaultCacheDir() {
 
 Status RunQuery(const QueryOptions& o, const store::OutputFn& out) {
   const bool live_at = o.at_peak || o.at_oom;
-  const int questions = !o.sql.empty() + o.alloc.has_value() + o.at_peak + o.at_oom.has_value() +
-                        o.stack.has_value() + !o.frame_regex.empty() + o.live_at_event.has_value() +
-                        o.live_at_us.has_value() + (o.top && !live_at);
+  const int questions = !o.sql.empty() + o.alloc.has_value() + o.at_peak + o.at_oom.has_value() + o.stack.has_value() +
+                        !o.frame_regex.empty() + o.live_at_event.has_value() + o.live_at_us.has_value() +
+                        (o.top && !live_at);
   if (questions != 1)
     return UsageError(
         "ask exactly one question: --sql, --alloc, --at-peak, --at-oom, --stack, --top, --frame, --live-at-event or "

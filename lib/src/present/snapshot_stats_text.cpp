@@ -77,8 +77,8 @@ void OomSection(std::string* o, const SnapshotReport& rep) {
     const DeviceReport* r = nullptr;
     for (const DeviceReport& d : rep.devices)
       if (d.device == m.device) r = &d;
-    fmt::format_to(out, "  OOM {} on device {} at {}: requested {}, device free {}; {} live in {} allocation{}\n", i + 1,
-                   m.device, Event(*r, m.event.event_idx, m.event.event_id, m.event.time_us),
+    fmt::format_to(out, "  OOM {} on device {} at {}: requested {}, device free {}; {} live in {} allocation{}\n",
+                   i + 1, m.device, Event(*r, m.event.event_idx, m.event.event_id, m.event.time_us),
                    FormatBytes(m.event.size), m.event.device_free ? FormatBytes(*m.event.device_free) : "unknown",
                    FormatBytes(m.live_bytes), m.live_count, m.live_count == 1 ? "" : "s");
     if (m.live_by_site.empty() || std::find(sites_shown.begin(), sites_shown.end(), m.device) != sites_shown.end())

@@ -17,15 +17,17 @@ bool EndsWith(std::string_view s, std::string_view suffix) { return s.ends_with(
 
 StatusOr<std::unique_ptr<TableUnits>> TableUnits::Load(const Db& d) {
   auto u = std::make_unique<TableUnits>();
-  ASSIGN_OR_RETURN(ScopedStmt st, Prepare(d, "SELECT device, host, first_event, events FROM traces ORDER BY first_event"));
+  ASSIGN_OR_RETURN(ScopedStmt st,
+                   Prepare(d, "SELECT device, host, first_event, events FROM traces ORDER BY first_event"));
   while (sqlite3_step(st.get()) == SQLITE_ROW)
     u->traces_.push_back(Trace{sqlite3_column_int64(st.get(), 0), sqlite3_column_int64(st.get(), 2),
                                sqlite3_column_int64(st.get(), 3), sqlite3_column_int64(st.get(), 1) != 0});
   // `stats` measures time from the first event of a device's trace that
   // has one (a primary-key range: a few rows read per trace).
   ASSIGN_OR_RETURN(ScopedStmt first,
-                   Prepare(d, "SELECT time_us FROM events WHERE id >= ?1 AND id < ?2 AND time_us IS NOT NULL "
-                              "ORDER BY id LIMIT 1"));
+                   Prepare(d,
+                           "SELECT time_us FROM events WHERE id >= ?1 AND id < ?2 AND time_us IS NOT NULL "
+                           "ORDER BY id LIMIT 1"));
   for (const Trace& t : u->traces_) {
     if (t.host) continue;
     sqlite3_reset(first.get());
@@ -57,13 +59,13 @@ void TableUnits::Columns(const std::vector<std::string>& names) {
 }
 
 std::string TableUnits::EventText(int64_t id) const {
-  auto it = std::upper_bound(traces_.begin(), traces_.end(), id,
-                             [](int64_t v, const Trace& t) { return v < t.first_event; });
+  auto it =
+      std::upper_bound(traces_.begin(), traces_.end(), id, [](int64_t v, const Trace& t) { return v < t.first_event; });
   if (it == traces_.begin()) return fmt::format("{}", id);
   --it;
   if (it->host || id >= it->first_event + it->events) return fmt::format("{}", id);
-  return fmt::format("{} ({})", id, DeviceEventName(static_cast<uint64_t>(it->device),
-                                                    static_cast<uint64_t>(id - it->first_event)));
+  return fmt::format("{} ({})", id,
+                     DeviceEventName(static_cast<uint64_t>(it->device), static_cast<uint64_t>(id - it->first_event)));
 }
 
 std::string TableUnits::TimeText(int64_t time_us, std::optional<int64_t> device) const {

@@ -41,8 +41,8 @@ class TableUnits : public TableCellFormat {
     int64_t device = 0, first_event = 0, events = 0;
     bool host = false;
   };
-  std::vector<Trace> traces_;          // by first_event
-  std::map<int64_t, int64_t> start_;   // device -> its trace's first time_us
+  std::vector<Trace> traces_;         // by first_event
+  std::map<int64_t, int64_t> start_;  // device -> its trace's first time_us
   std::vector<Unit> units_;
   int device_column_ = -1;
 };

@@ -29,8 +29,11 @@ void CheckOoms(const analysis::SnapshotReport& r) {
     int64_t live;
     uint64_t count;
   };
-  const Want want[] = {{1, 1, 13, 32 * kMiB, 1}, {0, 2, 2, 15 * kMiB, 4}, {1, 3, 15, 40 * kMiB, 2},
-                       {0, 7, 7, 21 * kMiB, 3},  {0, 9, 9, 21 * kMiB, 3}};
+  const Want want[] = {{1, 1, 13, 32 * kMiB, 1},
+                       {0, 2, 2, 15 * kMiB, 4},
+                       {1, 3, 15, 40 * kMiB, 2},
+                       {0, 7, 7, 21 * kMiB, 3},
+                       {0, 9, 9, 21 * kMiB, 3}};
   for (size_t i = 0; i < 5; ++i) {
     INFO("OOM " << i + 1);
     CHECK(ooms[i]->device == want[i].device);

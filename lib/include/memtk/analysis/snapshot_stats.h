@@ -114,8 +114,8 @@ struct DeviceReport {
   /// Powers of two: entry k counts alloc sizes in [2^k, 2^(k+1)); k = -1 for size <= 0.
   std::vector<std::pair<int, std::pair<uint64_t, int64_t>>> size_histogram;  ///< k -> (count, bytes)
   std::vector<AllocationRef> largest;                                        ///< K largest alloc events
-  std::vector<OomRef> ooms;           ///< the first K, in trace order
-  std::vector<EventRef> snapshots;   ///< the first K, in trace order
+  std::vector<OomRef> ooms;                                                  ///< the first K, in trace order
+  std::vector<EventRef> snapshots;                                           ///< the first K, in trace order
   uint64_t oom_total = 0, snapshot_total = 0;
   uint64_t annotate_events = 0;
   std::vector<std::pair<std::string, std::optional<int64_t>>> annotations;  ///< "stage name", time_us
@@ -142,7 +142,7 @@ struct SnapshotReport {
   uint64_t events = 0, host_events = 0, segments = 0, blocks = 0;
   std::vector<DeviceReport> devices;
   Stats stats;
-  size_t top = 10;  ///< the K of the lists (options.top): presenters show at most K of every list
+  size_t top = 10;                      ///< the K of the lists (options.top): presenters show at most K of every list
   std::optional<uint32_t> only_device;  ///< options.device: the report is of this device alone
 };
 

@@ -23,12 +23,12 @@ struct QueryOptions {
   /// An allocation by its id (the id of its alloc event, "6602") or by its
   /// alloc event's place in a device trace ("d1:421"): memtk/base/event_name.h.
   std::optional<std::string> alloc;
-  bool at_peak = false;           ///< live at the viewer's peak, largest first
-  std::optional<uint64_t> at_oom; ///< live at the K-th OOM (from 1, in `stats`' order)
-  std::optional<uint64_t> stack;  ///< the frames of stacks.id N
-  std::optional<uint64_t> top;    ///< call sites, K largest (per device with --at-peak)
-  bool by_count = false;          ///< --top ranks by allocation count
-  std::string frame_regex;        ///< allocations with a matching frame
+  bool at_peak = false;            ///< live at the viewer's peak, largest first
+  std::optional<uint64_t> at_oom;  ///< live at the K-th OOM (from 1, in `stats`' order)
+  std::optional<uint64_t> stack;   ///< the frames of stacks.id N
+  std::optional<uint64_t> top;     ///< call sites, K largest (per device with --at-peak)
+  bool by_count = false;           ///< --top ranks by allocation count
+  std::string frame_regex;         ///< allocations with a matching frame
   /// Live after an event: "6602" (events.id) or "d1:421" (index in device 1's trace).
   std::optional<std::string> live_at_event;
   std::optional<int64_t> live_at_us;
