@@ -79,3 +79,40 @@ TEST_CASE("a closed pipe stops the statement", "[row_writer]") {
   CHECK(IsClosedPipe(rows.status()));
   CHECK(calls == 1);  // no further writes after the pipe closed
 }
+
+TEST_CASE("a long table cell is cut in the middle, but in the last column", "[row_writer]") {
+  Fixture f;
+  const std::string path = "/opt/conda/lib/python3.11/site-packages/torch/nn/modules/module.py";  // 66 chars
+  const std::string sql = "SELECT '" + path + "' AS file, 1 AS line, '" + path + "' AS last";
+  const std::string out = f.Run(RowFormat::kTable, sql.c_str());
+  // 30 code points, "…", 29 code points: 60 columns.
+  const std::string cut = path.substr(0, 30) + "\u2026" + path.substr(path.size() - 29);
+  CHECK(out.find(cut + "     1  " + path + "\n") != std::string::npos);
+  // CSV keeps every value whole.
+  CHECK(f.Run(RowFormat::kCsv, sql.c_str()) == "file,line,last\n" + path + ",1," + path + "\n");
+}
+
+TEST_CASE("a TableCellFormat rewrites table cells only", "[row_writer]") {
+  struct Kib : TableCellFormat {
+    void Columns(const std::vector<std::string>& names) override { CHECK(names[0] == "i"); }
+    void Row(sqlite3_stmt* stmt, std::vector<std::string>* cells, std::vector<bool>* right) override {
+      if (sqlite3_column_type(stmt, 0) == SQLITE_INTEGER) (*cells)[0] = "#" + (*cells)[0];
+      (*right)[1] = true;  // right-aligned from now on
+    }
+  } kib;
+  Fixture f;
+  std::string table, csv;
+  for (auto [format, out] : {std::pair{RowFormat::kTable, &table}, std::pair{RowFormat::kCsv, &csv}}) {
+    RowWriter w(format, [out](std::string_view s) {
+      out->append(s);
+      return OkStatus();
+    });
+    w.SetTableFormat(&kib);
+    auto st = Prepare(f.db.get(), "SELECT i, s FROM t WHERE i IS NOT NULL");
+    REQUIRE(st.ok());
+    REQUIRE(w.Run(f.db.get(), st->get()).ok());
+  }
+  CHECK(table.find("#1") != std::string::npos);
+  CHECK(table.find("#-7") != std::string::npos);
+  CHECK(csv == "i,s\n1,plain\n-7,\"a,b \"\"q\"\"\"\n");
+}
