@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "memtk/base/event_name.h"
 #include "memtk/base/format.h"
 
 namespace memtk::present {
@@ -75,12 +76,13 @@ std::string GateLine(const analysis::GateCheck& c) {
                      FormatChange(unit, row.change()), FormatPercent(row.percent()));
 }
 
-std::string PeakWhen(const timeline::PeakPoint& p, const std::optional<int64_t>& first_time_us) {
+std::string PeakWhen(const timeline::PeakPoint& p, const std::optional<int64_t>& first_time_us, uint32_t device) {
   if (!p.event_idx) return "-";
-  std::string s = fmt::format("event {}", *p.event_idx);
+  // Both numbers `query` takes (memtk/base/event_name.h), as `stats` names events.
+  std::string s = fmt::format("event {} (id {}", DeviceEventName(device, *p.event_idx), p.event_id.value_or(0));
   if (p.time_us && first_time_us)
-    s += fmt::format(" (+{:.3f} s)", static_cast<double>(*p.time_us - *first_time_us) / 1e6);
-  return s;
+    s += fmt::format(", +{:.3f} s", static_cast<double>(*p.time_us - *first_time_us) / 1e6);
+  return s + ")";
 }
 
 std::vector<std::string> GateFailureLines(const analysis::GateResult& g) {

@@ -24,6 +24,6 @@ std::vector<const analysis::DeviceDiff*> ByPeakChange(const analysis::PairDiff& 
 /// "peak>5% failed on device 0: base 1.0 GiB, new 1.2 GiB (+204.8 MiB, +20.00%)".
 std::string GateLine(const analysis::GateCheck& c);
 /// "at event 123 (+1.234 s)" or "-" when there is no such event.
-std::string PeakWhen(const timeline::PeakPoint& p, const std::optional<int64_t>& first_time_us);
+std::string PeakWhen(const timeline::PeakPoint& p, const std::optional<int64_t>& first_time_us, uint32_t device);
 
 }  // namespace memtk::present

@@ -4,6 +4,7 @@
 
 #include <iterator>
 
+#include "memtk/base/event_name.h"
 #include "memtk/base/format.h"
 #include "memtk/present/diff.h"
 #include "present/diff_common.h"
@@ -59,8 +60,8 @@ void Device(std::string* o, const DeviceDiff& d) {
                  : !d.in_next ? " (only in BASE)"
                               : "");
   MetricTable(o, d.metrics);
-  fmt::format_to(out, "\nPeak at: base {}, new {}.\n", PeakWhen(d.base_peak, d.base_first_time_us),
-                 PeakWhen(d.next_peak, d.next_first_time_us));
+  fmt::format_to(out, "\nPeak at: base {}, new {}.\n", PeakWhen(d.base_peak, d.base_first_time_us, d.device),
+                 PeakWhen(d.next_peak, d.next_first_time_us, d.device));
   const analysis::SiteChanges& s = d.sites;
   if (s.grown_total + s.shrunk_total + s.added_total + s.gone_total > 0) {
     fmt::format_to(out,
@@ -79,7 +80,8 @@ void Device(std::string* o, const DeviceDiff& d) {
                    "first event | site |\n|--:|--:|--:|---|\n",
                    d.only_in_next_total);
     for (const analysis::NewAllocation& a : d.only_in_next)
-      fmt::format_to(out, "| {} | {} | {} | `{}` |\n", FormatBytes(a.size), a.count, a.event_idx, Cell(a.site));
+      fmt::format_to(out, "| {} | {} | {} | `{}` |\n", FormatBytes(a.size), a.count,
+                     DeviceEventName(d.device, a.event_idx), Cell(a.site));
     fmt::format_to(out, "\n</details>\n");
   }
 }

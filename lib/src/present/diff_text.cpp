@@ -3,6 +3,7 @@
 
 #include <iterator>
 
+#include "memtk/base/event_name.h"
 #include "memtk/base/format.h"
 #include "memtk/present/diff.h"
 #include "present/diff_common.h"
@@ -40,8 +41,8 @@ void Device(std::string* o, const DeviceDiff& d) {
   auto out = std::back_inserter(*o);
   fmt::format_to(out, "device {}:{}\n", d.device, !d.in_base ? " (only in NEW)" : !d.in_next ? " (only in BASE)" : "");
   MetricTable(o, d.metrics);
-  fmt::format_to(out, "  peak at: base {}, new {}\n", PeakWhen(d.base_peak, d.base_first_time_us),
-                 PeakWhen(d.next_peak, d.next_first_time_us));
+  fmt::format_to(out, "  peak at: base {}, new {}\n", PeakWhen(d.base_peak, d.base_first_time_us, d.device),
+                 PeakWhen(d.next_peak, d.next_first_time_us, d.device));
   const analysis::SiteChanges& s = d.sites;
   if (s.grown_total + s.shrunk_total + s.added_total + s.gone_total > 0) {
     fmt::format_to(out, "  call sites at peak: {} grown, {} shrunk, {} new, {} gone, {} unchanged\n", s.grown_total,
@@ -61,7 +62,8 @@ void Device(std::string* o, const DeviceDiff& d) {
         d.only_in_next_total > d.only_in_next.size() ? fmt::format(", largest {}", d.only_in_next.size()) : "", "size",
         "allocs", "first", "site");
     for (const analysis::NewAllocation& a : d.only_in_next)
-      fmt::format_to(out, "    {:>11} {:>7} {:>8}  {}\n", FormatBytes(a.size), a.count, a.event_idx, a.site);
+      fmt::format_to(out, "    {:>11} {:>7} {:>8}  {}\n", FormatBytes(a.size), a.count,
+                     DeviceEventName(d.device, a.event_idx), a.site);
   }
 }
 

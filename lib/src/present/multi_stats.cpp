@@ -20,7 +20,7 @@ std::string Summary(const analysis::MultiStats& m) {
   auto out = std::back_inserter(o);
   const analysis::StatsRow& w = m.rows[*m.worst];
   fmt::format_to(out, "worst: {} device {}: peak {} {}\n", w.source, w.device, FormatBytes(w.peak.bytes),
-                 PeakWhen(w.peak, w.first_time_us));
+                 PeakWhen(w.peak, w.first_time_us, w.device));
   fmt::format_to(out, "imbalance: max/mean {:.3f} (max {}, mean {}, min {}) over {} rows\n", m.imbalance,
                  FormatBytes(m.max_peak), FormatBytes(static_cast<int64_t>(m.mean_peak)), FormatBytes(m.min_peak),
                  m.rows.size());
@@ -55,11 +55,11 @@ std::string MultiStatsText(const analysis::MultiStats& m) {
   auto label = [&](const std::string& s) { return short_names ? std::filesystem::path(s).filename().string() : s; };
   size_t width = 5;
   for (const analysis::StatsRow& r : m.rows) width = std::max(width, label(r.source).size());
-  fmt::format_to(out, "{:<{}} {:>6} {:>11} {:<26} {:>11} {:>5}  {}\n", "input", width, "device", "peak", "when",
+  fmt::format_to(out, "{:<{}} {:>6} {:>11} {:<32} {:>11} {:>5}  {}\n", "input", width, "device", "peak", "when",
                  "reserved", "ooms", "top site at peak");
   for (const analysis::StatsRow& r : m.rows)
-    fmt::format_to(out, "{:<{}} {:>6} {:>11} {:<26} {:>11} {:>5}  {}\n", label(r.source), width, r.device,
-                   FormatBytes(r.peak.bytes), PeakWhen(r.peak, r.first_time_us), FormatBytes(r.reserved), r.ooms,
+    fmt::format_to(out, "{:<{}} {:>6} {:>11} {:<32} {:>11} {:>5}  {}\n", label(r.source), width, r.device,
+                   FormatBytes(r.peak.bytes), PeakWhen(r.peak, r.first_time_us, r.device), FormatBytes(r.reserved), r.ooms,
                    r.top_site.empty() ? "-" : fmt::format("{} ({})", r.top_site, FormatBytes(r.top_site_bytes)));
   return o;
 }
