@@ -10,7 +10,7 @@ namespace memtk::analysis {
 
 using snapshot::Action;
 
-void OomLive::Capture::Add(const std::optional<StackId>& stack, int64_t size) {
+void OomLive::Kept::Add(const std::optional<StackId>& stack, int64_t size) {
   Usage& u = by_stack[stack ? static_cast<int64_t>(stack->value) : -1];
   WrapAddTo(&u.bytes, size);
   ++u.count;
@@ -18,24 +18,23 @@ void OomLive::Capture::Add(const std::optional<StackId>& stack, int64_t size) {
   ++oom.live_count;
 }
 
-void OomLive::OnEvent(const snapshot::TraceEvent& e, timeline::PeakTracker& peaks) {
+void OomLive::Capture(const snapshot::TraceEvent& e, timeline::PeakTracker& peaks) {
   if (e.host) return;
-  if (e.action == Action::kOom) {
-    std::vector<Capture>& kept = devices_[e.device];
-    if (kept.size() >= keep_) return;
-    Capture& c = kept.emplace_back();
-    c.oom.device = e.device;
-    c.oom.event = EventRef{e.id, e.index, e.time_us, e.size, e.device_free};
-    peaks.ForEachLive(e.device, [&](const timeline::LiveElement& l) { c.Add(l.stack, l.size); });
-    return;
-  }
-  // Nothing to add to before the first OOM: a free costs one test.
-  if (devices_.empty() || (e.action != Action::kFreeCompleted && e.action != Action::kFree)) return;
+  std::vector<Kept>& kept = devices_[e.device];
+  if (kept.size() >= keep_) return;
+  Kept& c = kept.emplace_back();
+  c.oom.device = e.device;
+  c.oom.event = EventRef{e.id, e.index, e.time_us, e.size, e.device_free};
+  peaks.ForEachLive(e.device, [&](const timeline::LiveElement& l) { c.Add(l.stack, l.size); });
+}
+
+void OomLive::Free(const snapshot::TraceEvent& e, timeline::PeakTracker& peaks) {
+  if (e.host) return;
   auto it = devices_.find(e.device);
   if (it == devices_.end() || it->second.empty() || peaks.IsLive(e.device, e.addr)) return;
   // Memory from before recording, live from the start until now: it was
   // live at every OOM of this device so far (PeakTracker counts it the same).
-  for (Capture& c : it->second) c.Add(e.stack, e.size);
+  for (Kept& c : it->second) c.Add(e.stack, e.size);
 }
 
 std::vector<OomRef> OomLive::Finish(uint32_t device, const std::vector<timeline::LiveElement>& live_at_peak,
@@ -43,7 +42,8 @@ std::vector<OomRef> OomLive::Finish(uint32_t device, const std::vector<timeline:
   std::vector<OomRef> out;
   auto it = devices_.find(device);
   if (it == devices_.end()) return out;
-  for (Capture& c : it->second) {
+  std::unordered_map<int64_t, std::string> names;  // frame id -> site, shared by the OOMs
+  for (Kept& c : it->second) {
     for (const timeline::LiveElement& l : live_at_peak)
       if (l.kind == timeline::LiveElement::Kind::kBlock) c.Add(l.stack, l.size);
     // By call site, the rule `stats` uses at the peak (snapshot/call_site.h).
@@ -58,7 +58,9 @@ std::vector<OomRef> OomLive::Finish(uint32_t device, const std::vector<timeline:
     }
     std::vector<SiteUsage> sites;
     for (auto& [fk, s] : by_site) {
-      s.site = fk >= 0 ? FormatFrame(tables, FrameId{static_cast<uint32_t>(fk)}) : "<no frames>";
+      auto [name, fresh] = names.try_emplace(fk);
+      if (fresh) name->second = fk >= 0 ? FormatFrame(tables, FrameId{static_cast<uint32_t>(fk)}) : "<no frames>";
+      s.site = name->second;
       sites.push_back(std::move(s));
     }
     std::sort(sites.begin(), sites.end(), [](const SiteUsage& a, const SiteUsage& b) {

@@ -35,7 +35,15 @@ class OomLive {
   /// Every device trace event, in file order, before `peaks` sees it (a
   /// free is told apart from a free of pre-recorded memory by the live set
   /// as it was before the free).
-  void OnEvent(const snapshot::TraceEvent& e, timeline::PeakTracker& peaks);
+  /// Inline: most events are neither an OOM nor a free after one.
+  void OnEvent(const snapshot::TraceEvent& e, timeline::PeakTracker& peaks) {
+    if (e.action == snapshot::Action::kOom) {
+      Capture(e, peaks);
+    } else if (!devices_.empty() &&
+               (e.action == snapshot::Action::kFreeCompleted || e.action == snapshot::Action::kFree)) {
+      Free(e, peaks);
+    }
+  }
 
   /// The kept OOMs of `device`, in trace order, each with the untraced
   /// blocks among `live_at_peak` (DevicePeak's, kind kBlock) added and its
@@ -48,13 +56,16 @@ class OomLive {
     int64_t bytes = 0;
     uint64_t count = 0;
   };
-  struct Capture {
+  struct Kept {
     OomRef oom;
     std::unordered_map<int64_t, Usage> by_stack;  // stack id, -1 = none
     void Add(const std::optional<StackId>& stack, int64_t size);
   };
+  void Capture(const snapshot::TraceEvent& e, timeline::PeakTracker& peaks);
+  void Free(const snapshot::TraceEvent& e, timeline::PeakTracker& peaks);
+
   size_t keep_;
-  std::map<uint32_t, std::vector<Capture>> devices_;
+  std::map<uint32_t, std::vector<Kept>> devices_;
 };
 
 }  // namespace memtk::analysis
