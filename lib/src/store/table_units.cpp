@@ -9,12 +9,6 @@
 
 namespace memtk::store {
 
-namespace {
-
-bool EndsWith(std::string_view s, std::string_view suffix) { return s.ends_with(suffix); }
-
-}  // namespace
-
 StatusOr<std::unique_ptr<TableUnits>> TableUnits::Load(const Db& d) {
   auto u = std::make_unique<TableUnits>();
   ASSIGN_OR_RETURN(ScopedStmt st,
@@ -44,11 +38,11 @@ void TableUnits::Columns(const std::vector<std::string>& names) {
   for (size_t i = 0; i < names.size(); ++i) {
     const std::string& n = names[i];
     Unit unit = Unit::kRaw;
-    if (n == "size" || n == "bytes" || n == "device_free" || EndsWith(n, "_bytes") || EndsWith(n, "_size"))
+    if (n == "size" || n == "bytes" || n == "device_free" || n.ends_with("_bytes") || n.ends_with("_size"))
       unit = Unit::kBytes;
-    else if (n == "time_us" || EndsWith(n, "_time_us"))
+    else if (n == "time_us" || n.ends_with("_time_us"))
       unit = Unit::kTime;
-    else if (n == "event_id" || EndsWith(n, "_event"))
+    else if (n == "event_id" || n.ends_with("_event"))
       unit = Unit::kEvent;
     else if (n == "addr" || n == "address")
       unit = Unit::kAddress;
