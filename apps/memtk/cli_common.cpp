@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "memtk/base/escape.h"
+#include "memtk/io/output_file.h"
 #include "memtk/store/row_writer.h"
 
 namespace memtk::cli {
@@ -43,6 +44,13 @@ int WriteStdout(const std::string& cmd, std::string_view text) {
   IgnoreSigpipe();
   Status s = WriteToStdout(text);
   return s.ok() || store::IsClosedPipe(s) ? 0 : Fail(cmd, s);
+}
+
+int WriteReport(const std::string& cmd, const std::string& output, const std::string& input, std::string_view ext,
+                std::string_view text) {
+  if (output.empty() || output == "-") return WriteStdout(cmd, text);
+  Status s = io::WriteOutputFile(output, input, ext, text);
+  return s.ok() ? 0 : Fail(cmd, s);
 }
 
 void IgnoreSigpipe() { ::signal(SIGPIPE, SIG_IGN); }

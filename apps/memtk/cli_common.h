@@ -24,6 +24,11 @@ Status WriteToStdout(std::string_view text);
 /// WriteToStdout for a whole output: a closed pipe is not an error (returns
 /// 0 quietly); any other write error is reported (exit 1).
 int WriteStdout(const std::string& cmd, std::string_view text);
+/// A whole report to `output` (-o): "" or "-" = stdout as WriteStdout, a
+/// file or directory as io::OutputFile (`input` and `ext` name the file in
+/// a directory). Returns the exit code.
+int WriteReport(const std::string& cmd, const std::string& output, const std::string& input, std::string_view ext,
+                std::string_view text);
 /// Makes a closed stdout pipe show up as EPIPE instead of killing the process.
 void IgnoreSigpipe();
 /// True if stderr is a terminal (progress lines make sense).

@@ -17,9 +17,11 @@ struct DiffFlags {
   int64_t device = -1;
   bool json = false;
   std::string format = "text";
+  std::string output;
 };
 
 int Run(DiffFlags& f) {
+  io::InstallInterruptCleanup();  // -o FILE: no temp file left behind
   commands::DiffOptions& o = f.options;
   if (f.device >= 0) o.device = static_cast<uint32_t>(f.device);
   if (f.json && f.format != "text" && f.format != "json")
@@ -30,7 +32,10 @@ int Run(DiffFlags& f) {
   auto outcome = commands::RunDiff(o);
   if (!outcome.ok()) return Fail("diff", outcome.status());
   for (const auto& [input, stats] : outcome->warnings) PrintStatsWarnings("diff", input, stats);
-  if (int rc = WriteStdout("diff", outcome->output); rc != 0) return rc;
+  const char* ext = o.format == commands::DiffFormat::kJson       ? ".diff.json"
+                    : o.format == commands::DiffFormat::kMarkdown ? ".diff.md"
+                                                                  : ".diff.txt";
+  if (int rc = WriteReport("diff", f.output, o.next, ext, outcome->output); rc != 0) return rc;
   for (const std::string& line : outcome->gate_failures) fmt::print(stderr, "memtk diff: gate: {}\n", line);
   return outcome->gate_failed ? 3 : 0;
 }
@@ -56,6 +61,8 @@ void RegisterDiff(CLI::App& app) {
   sub->add_option("--format", flags->format, "text, json or markdown (for pull-request comments)")
       ->check(CLI::IsMember({"text", "json", "markdown"}));
   sub->add_option("--column", flags->options.column, "memlog CSVs: the column to compare (default as stats)");
+  sub->add_option("--columns", flags->options.column)->group("");  // render-png's old spelling
+  sub->add_option("-o,--output", flags->output, "Write the report to this file ('-' = stdout, the default)");
   sub->footer(R"(Snapshots (pickle, JSON, gzip'd, or memtk databases, mixed freely), per device:
 the peak as `stats` computes it with its time, reserved and allocated bytes of the
 segments, fragmentation (reserved - allocated), allocations and allocated bytes in

@@ -3,11 +3,13 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
 #include "cli_common.h"
 #include "memtk/base/escape.h"
+#include "memtk/base/format.h"
 #include "memtk/commands/memlog.h"
 
 namespace memtk::cli {
@@ -17,15 +19,32 @@ namespace {
 struct MemlogFlags {
   commands::MemlogOptions options;
   bool quiet = false;
+  std::string columns;
 };
 
-int Run(const MemlogFlags& f) {
+int Run(MemlogFlags& f) {
   IgnoreSigpipe();
+  for (size_t start = 0; start < f.columns.size();) {
+    size_t comma = std::min(f.columns.find(',', start), f.columns.size());
+    if (comma > start) f.options.plot_columns.push_back(f.columns.substr(start, comma - start));
+    start = comma + 1;
+  }
+  if (f.options.plot.empty() && (!f.columns.empty() || f.options.plot_width != 1600 || f.options.plot_height != 900))
+    return Fail("memlog", UsageError("--column, --width and --height are for --plot"));
   const bool quiet = f.quiet;
-  auto result = commands::RunMemlog(f.options, [quiet](std::string_view notice) {
+  auto outcome = commands::RunMemlog(f.options, [quiet](std::string_view notice) {
     if (!quiet) fmt::print(stderr, "memtk memlog: {}\n", EscapeControl(notice));
   });
-  if (!result.ok()) return Fail("memlog", result.status());
+  if (!outcome.ok()) return Fail("memlog", outcome.status());
+  const memlog::RecordResult* result = &outcome->record;
+  if (!f.options.plot.empty() && !outcome->plot_error.ok()) {
+    // The recording is complete; only the picture failed.
+    fmt::print(stderr, "memtk memlog: --plot: {}\n", EscapeControl(outcome->plot_error.message()));
+  } else if (!f.options.plot.empty() && !quiet && result->samples > 0) {
+    fmt::print(stderr, "memtk memlog: {}: {} samples, peak {}\n", EscapeControl(f.options.plot),
+               outcome->plot_samples, FormatBytes(outcome->plot_peak_bytes));
+  }
+  const bool plot_failed = !f.options.plot.empty() && !outcome->plot_error.ok();
   if (!result->spawn_error.empty()) {
     fmt::print(stderr, "memtk memlog: {}\n", EscapeControl(result->spawn_error));
     return result->exit_status;
@@ -46,7 +65,7 @@ int Run(const MemlogFlags& f) {
                EscapeControl(result->write_error.message()));
     return result->exit_status != 0 ? result->exit_status : 1;
   }
-  return result->exit_status;
+  return result->exit_status != 0 ? result->exit_status : plot_failed ? 1 : 0;
 }
 
 }  // namespace
@@ -54,10 +73,12 @@ int Run(const MemlogFlags& f) {
 void RegisterMemlog(CLI::App& app) {
   auto flags = std::make_shared<MemlogFlags>();
   CLI::App* sub = app.add_subcommand("memlog", "Record memory over time to CSV, beside the program's own log lines");
-  sub->add_option("-o,--output", flags->options.output, "CSV to write (rows appear as they are sampled)");
+  sub->add_option("-o,--output", flags->options.output,
+                  "CSV to write (rows appear as they are sampled; a file, not '-')");
   sub->add_option("command", flags->options.command, "Command to launch and watch (after --)");
   sub->add_option("--pid", flags->options.pid, "Watch this running process (and its descendants)")
       ->check(CLI::Range(1, 1 << 30));
+  sub->add_flag("--machine", flags->options.machine, "Record the whole machine (no command, no --pid)");
   sub->add_option("--interval", flags->options.interval, "Time between samples: 10ms, 0.5s, ... (at least 1ms)")
       ->capture_default_str();
   sub->add_option("--duration", flags->options.duration, "Stop after this long (--pid and machine only)");
@@ -70,6 +91,15 @@ void RegisterMemlog(CLI::App& app) {
   sub->add_option("--log", flags->options.log, "Log CSV of the command's output lines (default: OUT.log.csv)");
   sub->add_option("--mark", flags->options.mark, "Append a marker line to a recording (with --into)");
   sub->add_option("--into", flags->options.into, "The recording's CSV that --mark marks");
+  sub->add_option("--plot", flags->options.plot,
+                  "After recording, draw the CSV into this PNG (as memtk render-png OUT.csv -o PNG)");
+  sub->add_option("--width", flags->options.plot_width, "--plot: image width in pixels")->check(CLI::Range(200, 16384));
+  sub->add_option("--height", flags->options.plot_height, "--plot: image height in pixels")
+      ->check(CLI::Range(150, 16384));
+  sub->add_option("--column", flags->columns,
+                  "--plot: columns to draw, comma-separated (default rss_bytes or used_bytes; e.g. "
+                  "rss_bytes,cpu_percent)");
+  sub->add_option("--columns", flags->columns)->group("");  // render-png's old spelling
   sub->add_flag("-q,--quiet", flags->quiet, "No notices");
   sub->footer(R"(Targets: a command (launched, its stdin/stdout/stderr passed through unchanged; memtk
 exits with its exit status, or 128+signal), --pid PID, or nothing: the whole machine.

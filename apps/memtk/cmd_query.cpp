@@ -8,6 +8,7 @@
 
 #include "cli_common.h"
 #include "memtk/commands/query.h"
+#include "memtk/io/output_file.h"
 
 namespace memtk::cli {
 
@@ -22,6 +23,8 @@ struct QueryFlags {
   bool no_cache = false;
   std::string at_oom;  // "" = the first
   CLI::Option* at_oom_option = nullptr;
+  bool json = false;
+  std::string output;
 };
 
 int Run(QueryFlags& f) {
@@ -36,8 +39,11 @@ int Run(QueryFlags& f) {
   io::InstallInterruptCleanup();  // a cache conversion may be cut short
   if (f.device >= 0) o.device = static_cast<uint32_t>(f.device);
   o.by_count = f.by == "count";
-  // Table for people, CSV for pipes, unless asked.
-  std::string format = f.format.empty() ? (::isatty(1) ? "table" : "csv") : f.format;
+  if (f.json && !f.format.empty() && f.format != "json")
+    return Fail("query", UsageError("--json and --format " + f.format + " contradict each other"));
+  const bool to_stdout = f.output.empty() || f.output == "-";
+  // Table for people, CSV for pipes and files, unless asked.
+  std::string format = f.json ? "json" : !f.format.empty() ? f.format : to_stdout && ::isatty(1) ? "table" : "csv";
   o.format = format == "json"  ? store::RowFormat::kJson
              : format == "csv" ? store::RowFormat::kCsv
                                : store::RowFormat::kTable;
@@ -51,7 +57,14 @@ int Run(QueryFlags& f) {
     o.at_oom = k;
   }
   IgnoreSigpipe();
-  Status s = commands::RunQuery(o, WriteToStdout);
+  if (to_stdout) {
+    Status s = commands::RunQuery(o, WriteToStdout);
+    return s.ok() ? 0 : Fail("query", s);
+  }
+  auto out = io::OutputFile::Open(f.output, o.input, format == "json" ? ".json" : format == "csv" ? ".csv" : ".txt");
+  if (!out.ok()) return Fail("query", out.status());
+  Status s = commands::RunQuery(o, [&](std::string_view text) { return out->Write(text); });
+  if (s.ok()) s = out->Commit();
   return s.ok() ? 0 : Fail("query", s);
 }
 
@@ -88,6 +101,10 @@ void RegisterQuery(CLI::App& app) {
   sub->add_option("--device", flags->device, "Only this CUDA device")->check(CLI::Range(0, 1 << 20));
   sub->add_option("--format", flags->format, "table (default on a terminal), csv (default otherwise) or json (lines)")
       ->check(CLI::IsMember({"table", "csv", "json"}));
+  sub->add_flag("--json", flags->json, "Same as --format json (one JSON object per line)");
+  sub->add_option("-o,--output", flags->output,
+                  "Write the rows to this file (through a temp file; '-' = stdout, the default; DIR/ = "
+                  "DIR/INPUT.csv); csv unless --format says otherwise");
   sub->add_option("--limit", o.limit, "Stop after N rows");
   sub->add_option("--cache-dir", flags->cache_dir,
                   "Where converted snapshots are kept (default $XDG_CACHE_HOME/memtk or ~/.cache/memtk)");
@@ -122,6 +139,7 @@ Examples:
   memtk query snapshot.db --live-at-event d0:150000 --limit 20
   memtk query snapshot.db --sql 'SELECT action, count(*) FROM events GROUP BY action'
   memtk query snapshot.pickle --at-peak --no-cache        # leave no database behind
+  memtk query snapshot.db --at-peak --json -o peak.json   # JSON lines into a file
   MEMTK_CACHE_MAX=1G memtk query big.pickle --top 10      # keep the cache under 1 GiB
 
 Exit status: 0 ok (also when the output pipe closes early), 1 bad input, database

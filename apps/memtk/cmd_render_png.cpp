@@ -9,6 +9,7 @@
 #include "cli_common.h"
 #include "memtk/base/format.h"
 #include "memtk/commands/render.h"
+#include "memtk/io/output_file.h"
 
 namespace memtk::cli {
 
@@ -21,6 +22,7 @@ struct RenderFlags {
   double from = 0, to = 0;
   bool quiet = false;
   std::string columns;
+  std::vector<std::string> inputs;
 };
 
 int Run(RenderFlags& f, const CLI::App& sub) {
@@ -37,23 +39,31 @@ int Run(RenderFlags& f, const CLI::App& sub) {
     if (comma > start) o.columns.push_back(f.columns.substr(start, comma - start));
     start = comma + 1;
   }
+  if (f.inputs.size() > 1 && !o.output.empty() && !io::NamesDirectory(o.output))
+    return Fail("render-png", UsageError("several inputs need -o DIR/ (or no -o: each PNG beside its input)"));
   if (o.output == "-" && StderrIsTty()) f.quiet = true;
-  commands::RenderSummary summary;
-  Status s = commands::RenderPng(o, &summary);
-  if (!s.ok()) return Fail("render-png", s);
-  if (!f.quiet && o.output != "-") {
+  int rc = 0;
+  for (const std::string& input : f.inputs) {
+    o.input = input;
+    commands::RenderSummary summary;
+    Status s = commands::RenderPng(o, &summary);
+    if (!s.ok()) {
+      rc = std::max(rc, Fail("render-png", s));
+      if (ExitCode(s) == 2) break;  // a usage error is the same for every input
+      continue;
+    }
+    const std::string out = EscapeControl(io::OutputPathFor(input, o.output, ".png"));
+    if (f.quiet || out == "-") continue;
     if (summary.kind == "empty")
-      fmt::print(stderr, "memtk render-png: {}: empty snapshot (no trace events or segments)\n",
-                 EscapeControl(o.output));
+      fmt::print(stderr, "memtk render-png: {}: empty snapshot (no trace events or segments)\n", out);
     else if (summary.kind == "memlog")
-      fmt::print(stderr, "memtk render-png: {}: {} samples, peak {}\n", EscapeControl(o.output), summary.steps,
+      fmt::print(stderr, "memtk render-png: {}: {} samples, peak {}\n", out, summary.steps,
                  FormatBytes(summary.peak_bytes));
     else
-      fmt::print(stderr, "memtk render-png: {}: {} of device {}, {} steps, peak {} ({} bytes)\n",
-                 EscapeControl(o.output), summary.kind, summary.device, summary.steps, FormatBytes(summary.peak_bytes),
-                 summary.peak_bytes);
+      fmt::print(stderr, "memtk render-png: {}: {} of device {}, {} steps, peak {} ({} bytes)\n", out, summary.kind,
+                 summary.device, summary.steps, FormatBytes(summary.peak_bytes), summary.peak_bytes);
   }
-  return 0;
+  return rc;
 }
 
 }  // namespace
@@ -62,10 +72,13 @@ void RegisterRenderPng(CLI::App& app) {
   auto flags = std::make_shared<RenderFlags>();
   commands::RenderOptions& o = flags->o;
   CLI::App* sub = app.add_subcommand("render-png", "Draw the allocation timeline, segments or a memlog CSV as a PNG");
-  sub->add_option("input", o.input,
-                  "Snapshot (pickle or JSON, gzip'd or not; '-' = stdin), memtk database, or memlog CSV")
+  sub->add_option("input", flags->inputs,
+                  "Snapshot (pickle or JSON, gzip'd or not; '-' = stdin), memtk database, or memlog CSV; several: "
+                  "one PNG each")
       ->required();
-  sub->add_option("-o,--output", o.output, "PNG to write ('-' = stdout)")->required();
+  sub->add_option("-o,--output", o.output,
+                  "PNG to write ('-' = stdout; DIR/ = DIR/INPUT.png, DIR created; default: INPUT.png beside the "
+                  "input)");
   sub->add_option("--device", flags->device, "CUDA device (default: the lowest with trace events)")
       ->check(CLI::Range(0, 1 << 20));
   sub->add_option("--width", o.width, "Image width in pixels")->check(CLI::Range(200, 16384));
@@ -81,7 +94,10 @@ void RegisterRenderPng(CLI::App& app) {
       ->check(CLI::Range(0, 40));
   // One comma-separated string, split here: with CLI11's vector options the
   // input file after --columns would be taken as another column.
-  sub->add_option("--columns", flags->columns, "memlog CSV: columns to draw, comma-separated (default rss_bytes)");
+  sub->add_option("--column", flags->columns,
+                  "memlog CSV: columns to draw, comma-separated (default rss_bytes or used_bytes; cpu_percent gets "
+                  "its own axis)");
+  sub->add_option("--columns", flags->columns)->group("");  // the old name (before 0.2), still accepted
   sub->add_option("--log", o.log_path, "memlog CSV: its log CSV (default OUT.log.csv beside it, if present)");
   sub->add_flag("-q,--quiet", flags->quiet, "No summary line on stderr");
   sub->footer(R"(Draws PyTorch's "Active Memory Timeline" headless: every allocation is a band
@@ -101,22 +117,27 @@ the viewer does. Marked: the peak (value, event and time in the title), OOMs
 --x time puts seconds since the first event on the x axis; --from/--to zoom in.
 
 A memlog CSV (from `memtk memlog`) is drawn as memory over time, one line per
---columns entry; each pixel column spans the min..max of the samples it covers.
+--column entry through the samples; where several samples share a pixel column it
+spans their min..max, so no spike is lost. cpu_percent is drawn against a
+percent axis on the right.
 Log lines of the recording are ticks along the bottom; marks and the largest
 jumps are labelled with the log line written just before them.
 
 Output is a PNG written through a temp file (nothing is left on failure); the
-same input and options give the same bytes.
+same input and options give the same bytes. Several inputs give one PNG each,
+beside each input or in -o DIR/.
 
 Examples:
+  memtk render-png snapshot.pickle                     # writes snapshot.png beside it
   memtk render-png snapshot.pickle -o timeline.png
+  memtk render-png rank*.pickle -o pngs/               # pngs/rank0.png, pngs/rank1.png, ...
   memtk render-png snapshot.db -o t.png --device 1 --width 1920 --height 1080
   memtk render-png snapshot.pickle -o seg.png --view segments --x time
   memtk render-png snapshot.pickle -o zoom.png --from 120000 --to 180000 --legend 20
-  memtk render-png train.csv -o memory.png --columns rss_bytes,pss_bytes
+  memtk render-png train.csv -o memory.png --column rss_bytes,pss_bytes,cpu_percent
   memtk render-png snapshot.pickle.gz -o - | display -    # to stdout
 
-Exit status: 0 ok, 1 unreadable input or nothing to draw, 2 usage error.)");
+Exit status: 0 ok, 1 unreadable input or nothing to draw (any input), 2 usage error.)");
   sub->callback([flags, sub] { throw CLI::RuntimeError(Run(*flags, *sub)); });
 }
 

@@ -19,7 +19,11 @@ struct StatsFlags {
   std::vector<std::string> inputs;
   int64_t device = -1;
   unsigned jobs = 1;
+  std::string output;
+  std::string format;
 };
+
+const char* Ext(bool json) { return json ? ".stats.json" : ".stats.txt"; }
 
 // Several inputs (or a directory): one table, commands::RunMultiStats.
 int RunMulti(const StatsFlags& f) {
@@ -33,17 +37,21 @@ int RunMulti(const StatsFlags& f) {
   auto out = commands::RunMultiStats(o);
   if (!out.ok()) return Fail("stats", out.status());
   for (const auto& [input, stats] : out->warnings) PrintStatsWarnings("stats", input, stats);
-  return WriteStdout("stats", out->output);
+  return WriteReport("stats", f.output, "stats", Ext(o.json), out->output);
 }
 
 int Run(StatsFlags f) {
+  if (f.options.json && f.format == "text")
+    return Fail("stats", UsageError("--json and --format text contradict each other"));
+  if (f.format == "json") f.options.json = true;
+  io::InstallInterruptCleanup();  // -o FILE: no temp file left behind
   if (commands::IsMultiStats(f.inputs)) return RunMulti(f);
   f.options.input = f.inputs.front();
   if (f.device >= 0) f.options.device = static_cast<uint32_t>(f.device);
   auto out = commands::RunStats(f.options);
   if (!out.ok()) return Fail("stats", out.status());
   PrintStatsWarnings("stats", f.options.input, out->problems);
-  return WriteStdout("stats", out->text);
+  return WriteReport("stats", f.output, f.options.input, Ext(f.options.json), out->text);
 }
 
 }  // namespace
@@ -62,9 +70,14 @@ void RegisterStats(CLI::App& app) {
          "How many entries every list shows (OOMs, call sites, stacks, allocations, snapshot events, annotations, "
          "segments); default 10")
       ->check(CLI::Range(0, 1000000));
-  sub->add_flag("--json", flags->options.json, "One JSON object (keys in docs/STATS_JSON.md, docs/MEMLOG.md)");
+  sub->add_flag("--json", flags->options.json,
+                "One JSON object (keys in docs/STATS_JSON.md, docs/MEMLOG.md); same as --format json");
+  sub->add_option("--format", flags->format, "text (default) or json")->check(CLI::IsMember({"text", "json"}));
+  sub->add_option("-o,--output", flags->output,
+                  "Write the report to this file ('-' = stdout, the default; DIR/ = DIR/INPUT.stats.txt or .json)");
   sub->add_option("--column", flags->options.column,
                   "memlog CSV: the column to analyse (default rss_bytes or used_bytes)");
+  sub->add_option("--columns", flags->options.column)->group("");  // render-png's old spelling
   sub->add_option("--log", flags->options.log_path,
                   "memlog CSV: its log CSV (default OUT.log.csv beside it, if present)");
   sub->footer(R"(OOMs first, when there are any: device, event, time, requested bytes, free device
@@ -100,6 +113,7 @@ Examples:
   memtk stats snapshot.pickle.gz --json > stats.json    # in CI, after every run
   memtk stats train.csv                                 # a memlog recording
   memtk stats train.csv --column pss_bytes --json | jq .steady
+  memtk stats snapshot.pickle --json -o reports/        # writes reports/snapshot.stats.json
 
 Exit status: 0 ok, 1 unreadable input or no data for --device, 2 usage error.)");
   sub->callback([flags] { throw CLI::RuntimeError(Run(*flags)); });

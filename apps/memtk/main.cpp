@@ -1,20 +1,17 @@
 // memtk: parse the command line, dispatch to one subcommand, exit.
-#include <fmt/core.h>
-
 #include <CLI/CLI.hpp>
 
+#include "cli_errors.h"
 #include "cmd_convert.h"
 #include "cmd_diff.h"
 #include "cmd_memlog.h"
 #include "cmd_query.h"
 #include "cmd_render_png.h"
 #include "cmd_stats.h"
-#include "memtk/base/escape.h"
-#include "memtk/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"memtk: memory profiling toolkit for PyTorch CUDA snapshots", "memtk"};
-  app.set_version_flag("--version", memtk::kMemtkVersion);
+  app.set_version_flag("--version", memtk::cli::VersionText(), "memtk's version, build type and library versions");
   app.require_subcommand(1);
   memtk::cli::RegisterConvert(app);
   memtk::cli::RegisterMemlog(app);
@@ -33,9 +30,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "memtk: {}\nRun 'memtk --help' or 'memtk SUBCOMMAND --help' for usage.\n",
-               memtk::EscapeControl(e.what()));
-    return 2;
+    return memtk::cli::ReportParseError(app, e, argc, argv);  // exit 2
   }
   return 0;
 }

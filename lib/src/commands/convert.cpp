@@ -135,10 +135,14 @@ StatusOr<std::vector<ConvertResult>> RunConvert(const ConvertOptions& options) {
   if (options.jobs < 1) return UsageError("-j must be at least 1");
   std::vector<std::string> outputs;
   bool several = options.inputs.size() > 1;
+  // -o DIR/ (trailing slash) names a directory even for one input, made if
+  // missing; a SnapViewer bundle directory is the exception (-o bundle/).
+  const bool slash_dir = !options.output.empty() && options.output.back() == '/' && options.output != "/" &&
+                         options.to != OutputFormat::kSnapViewer;
   // A directory made for several outputs goes again if it stays empty
   // (every input failed, a usage error, an interrupt).
   std::optional<io::OutputDirectory> made;
-  if (several) {
+  if (several || slash_dir) {
     if (options.output.empty()) return UsageError("several inputs need -o DIR");
     auto dir = io::OutputDirectory::Create(options.output);
     if (!dir.ok()) return UsageError(fmt::format("{}: cannot create output directory", options.output));
@@ -152,7 +156,7 @@ StatusOr<std::vector<ConvertResult>> RunConvert(const ConvertOptions& options) {
     // A SnapViewer bundle may itself be a directory: -o DIR names it
     // unless there are several inputs.
     bool into_dir =
-        several || (!options.output.empty() && IsDir(options.output) && options.to != OutputFormat::kSnapViewer);
+        several || slash_dir || (!options.output.empty() && IsDir(options.output) && options.to != OutputFormat::kSnapViewer);
     if (into_dir) {
       out = options.output + (options.output.back() == '/' ? "" : "/") + Stem(in == "-" ? "stdin" : in) +
             Extension(options.to);

@@ -3,19 +3,36 @@
 
 #include <fmt/core.h>
 
+#include "memtk/commands/render.h"
+#include "memtk/io/output_file.h"
+
 namespace memtk::commands {
 
-StatusOr<memlog::RecordResult> RunMemlog(const MemlogOptions& f, const memlog::NoticeFn& notice) {
+StatusOr<MemlogOutcome> RunMemlog(const MemlogOptions& f, const memlog::NoticeFn& notice) {
   if (!f.mark.empty() || !f.into.empty()) {
     if (f.into.empty()) return UsageError("--mark needs --into CSV (the recording to mark)");
-    if (!f.output.empty() || !f.command.empty() || f.pid != 0)
-      return UsageError("--mark only appends a marker; it takes no -o, --pid or command");
+    if (!f.output.empty() || !f.command.empty() || f.pid != 0 || f.machine || !f.plot.empty())
+      return UsageError("--mark only appends a marker; it takes no -o, --pid, --machine, --plot or command");
     RETURN_IF_ERROR(memlog::AppendMark(f.into, f.log, f.mark));
-    return memlog::RecordResult{};
+    return MemlogOutcome{};
   }
   memlog::RecordOptions o;
   if (f.output.empty()) return UsageError("-o OUT.csv is required");
+  // The CSV is a file by design: rows are appended as they are sampled,
+  // --mark and --plot read it back, and on stdout it would interleave with
+  // the command's own output.
+  if (f.output == "-")
+    return UsageError("-o - (stdout) is not supported: the recording is a file that --mark, --plot and `memtk "
+                      "stats` read back; give a file name (then `tail -f OUT.csv` to watch it)");
+  if (io::NamesDirectory(f.output)) return UsageError(fmt::format("-o {}: is a directory; give a CSV file name", f.output));
   if (!f.command.empty() && f.pid != 0) return UsageError("give either --pid or a command, not both");
+  if (f.machine && (!f.command.empty() || f.pid != 0))
+    return UsageError("--machine records the whole machine; it takes no --pid or command");
+  if (f.command.empty() && f.pid == 0 && !f.machine)
+    return UsageError(
+        "nothing to record: give a command (memtk memlog -o OUT.csv -- CMD ...), --pid PID, or --machine for the "
+        "whole machine");
+  if (!f.plot.empty() && f.plot == f.output) return UsageError("--plot and -o name the same file");
   if (!memlog::ParseDuration(f.interval, &o.interval_ns) || o.interval_ns < 1'000'000)
     return UsageError(fmt::format("--interval {}: expected a duration of at least 1ms (10ms, 0.5s, 2m)", f.interval));
   if (!f.duration.empty()) {
@@ -32,7 +49,22 @@ StatusOr<memlog::RecordResult> RunMemlog(const MemlogOptions& f, const memlog::N
   o.children = f.command.empty() ? f.children : !f.no_children;
   o.detail = f.detail;
   o.gpu = !f.no_gpu;
-  return memlog::Record(o, notice);
+  MemlogOutcome out;
+  ASSIGN_OR_RETURN(out.record, memlog::Record(o, notice));
+  if (!f.plot.empty() && out.record.spawn_error.empty() && out.record.samples > 0) {
+    RenderOptions ro;
+    ro.input = f.output;
+    ro.output = f.plot;
+    ro.width = f.plot_width;
+    ro.height = f.plot_height;
+    ro.columns = f.plot_columns;
+    ro.log_path = f.log;
+    RenderSummary summary;
+    out.plot_error = RenderPng(ro, &summary);
+    out.plot_samples = summary.steps;
+    out.plot_peak_bytes = summary.peak_bytes;
+  }
+  return out;
 }
 
 }  // namespace memtk::commands

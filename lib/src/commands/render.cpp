@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "memlog/series_bins.h"
+#include "memtk/io/output_file.h"
 #include "memtk/memlog/report.h"
 #include "render/charts.h"
 #include "render/png.h"
@@ -61,7 +62,7 @@ StatusOr<render::Image> RenderMemlog(const RenderOptions& o, RenderSummary* summ
   ASSIGN_OR_RETURN(memlog::MemlogReport report, memlog::BuildMemlogReport(o.input, ro));
   std::vector<std::string> columns = o.columns.empty() ? std::vector<std::string>{report.column} : o.columns;
   if (columns.size() > render::MaxMemlogSeries())
-    return UsageError(fmt::format("--columns: at most {} series", render::MaxMemlogSeries()));
+    return UsageError(fmt::format("--column: at most {} series", render::MaxMemlogSeries()));
 
   ASSIGN_OR_RETURN(render::ChartFrame f, render::LayoutChartFrame(o.width, o.height, o.legend, columns.size() + 1));
   render::MemlogWindow w;
@@ -85,13 +86,16 @@ StatusOr<render::Image> RenderImage(const RenderOptions& o, RenderSummary* summa
   if (o.width < 1 || o.height < 1 || o.width > render::kMaxImageSide || o.height > render::kMaxImageSide)
     return UsageError(fmt::format("--width and --height must be between 1 and {}", render::kMaxImageSide));
   if (o.input != "-" && memlog::IsMemlogCsv(o.input)) return RenderMemlog(o, summary);
-  if (!o.columns.empty() || !o.log_path.empty()) return UsageError("--columns and --log are for memlog CSVs");
+  if (!o.columns.empty() || !o.log_path.empty()) return UsageError("--column and --log are for memlog CSVs");
   return RenderTimeline(o, summary);
 }
 
 Status RenderPng(const RenderOptions& o, RenderSummary* summary) {
+  if (o.input == "-" && (o.output.empty() || io::NamesDirectory(o.output)))
+    return UsageError("reading stdin needs -o OUT.png (or -o - for stdout)");
   ASSIGN_OR_RETURN(render::Image img, RenderImage(o, summary));
-  return render::WritePng(img, o.output);
+  ASSIGN_OR_RETURN(std::string png, render::EncodePng(img));
+  return io::WriteOutputFile(o.output, o.input, ".png", png);
 }
 
 }  // namespace memtk::commands

@@ -4,7 +4,9 @@
 // columns its sampler could fill, in the order of `Col`; a column whose
 // source is absent on this machine (NVML, a readable cgroup) is left out, a
 // value that could not be read at one instant is an empty field. The unit is
-// the suffix of the name: `_bytes`, `_s`, or none for counts.
+// the suffix of the name: `_bytes`, `_s`, `_percent`, or none for counts.
+// Values are integers, except `cpu_percent`, written with one decimal (the
+// sampler keeps it in tenths of a percent; see kTenths).
 #pragma once
 
 #include <cstdint>
@@ -32,6 +34,7 @@ enum class Col : uint8_t {
   kSwapUsed,   ///< SwapTotal - SwapFree.
   kGpuUsed,    ///< NVML: used memory of all GPUs.
   // Both.
+  kCpu,           ///< CPU use in % of one core: the tree's utime+stime (or the machine's busy time) since the last sample.
   kMemAvailable,  ///< MemAvailable of the machine.
   kCgroup,        ///< memory.current (v2) or memory.usage_in_bytes (v1) of the target's cgroup.
   kCount
@@ -43,6 +46,10 @@ struct ColumnInfo {
 };
 
 const ColumnInfo& GetColumnInfo(Col c);
+
+/// True for the columns whose sampled values are tenths of their unit and
+/// are written with one decimal ("12.5").
+inline constexpr bool IsTenths(Col c) { return c == Col::kCpu; }
 
 /// An unreadable value (written as an empty field).
 inline constexpr int64_t kMissing = std::numeric_limits<int64_t>::min();

@@ -99,6 +99,7 @@ class Recorder {
   ScopedFd csv_, log_, out_r_, err_r_;
   std::unique_ptr<Sampler> sampler_;
   std::vector<int64_t> values_;
+  size_t procs_col_ = SIZE_MAX;  // index of procs in values_ (process trees only)
   std::string row_;      // one CSV row; capacity reused
   std::string log_buf_;  // log rows of one read; capacity reused
   std::unique_ptr<char[]> chunk_{new char[kReadChunk]};
@@ -240,12 +241,25 @@ Status Recorder::TakeSample() {
     StopWriting(std::move(sampled));
     return OkStatus();
   }
+  // A process tree with no process left (the command has exited, its exit
+  // noticed before the next deadline) holds no memory, but its row would
+  // read as "end 0 B, lowest 0 B": only the first row may say that.
+  if (procs_col_ < values_.size() && values_[procs_col_] == 0 && result_.samples > 0) return OkStatus();
   row_.clear();
   AppendTimes(row_, now_wall_, now_mono_ - start_mono_);
   char num[24];
-  for (int64_t v : values_) {
+  const std::span<const Col> cols = sampler_->columns();
+  for (size_t i = 0; i < values_.size(); ++i) {
+    const int64_t v = values_[i];
     row_.push_back(',');
-    if (v != kMissing) row_.append(num, std::to_chars(num, num + sizeof num, v).ptr);
+    if (v == kMissing) continue;
+    if (IsTenths(cols[i])) {
+      row_.append(num, std::to_chars(num, num + sizeof num, v / 10).ptr);
+      row_.push_back('.');
+      row_.push_back(static_cast<char>('0' + v % 10));
+    } else {
+      row_.append(num, std::to_chars(num, num + sizeof num, v).ptr);
+    }
   }
   row_.push_back('\n');
   ++result_.samples;
@@ -345,6 +359,8 @@ StatusOr<RecordResult> Recorder::Run() {
   sampler_ = std::move(sampler).value();
   for (const std::string& n : notices) notice_(n);
   values_.assign(sampler_->columns().size(), 0);
+  for (size_t i = 0; i < sampler_->columns().size(); ++i)
+    if (sampler_->columns()[i] == Col::kProcs) procs_col_ = i;
   row_.reserve(1024);
   log_buf_.reserve(kReadChunk * 2);
 
@@ -420,7 +436,7 @@ StatusOr<RecordResult> Recorder::Run() {
         }
       }
       if (launch && child_done_ && drain_until == 0) {
-        RETURN_IF_ERROR(TakeSample());  // the tree after the exit
+        RETURN_IF_ERROR(TakeSample());  // what is left of the tree after the exit (no row if nothing)
         drain_until = Now(CLOCK_MONOTONIC) + kDrainNs;
       }
     }

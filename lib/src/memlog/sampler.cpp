@@ -6,11 +6,13 @@
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 
 #include "memtk/base/flat_map.h"
@@ -25,6 +27,16 @@ constexpr size_t kFileBuffer = 16 << 10;  // /proc/PID/status is ~1.5 KiB
 constexpr size_t kDirBuffer = 32 << 10;   // getdents64 batch
 constexpr int kMaxAncestry = 4096;        // parent chains longer than this are cycles
 
+int64_t ParseLeadingIntAt(const char* s) {
+  int64_t v = 0;
+  bool any = false;
+  for (; *s >= '0' && *s <= '9'; ++s) {
+    v = v * 10 + (*s - '0');
+    any = true;
+  }
+  return any ? v : -1;
+}
+
 struct Proc {
   uint64_t ino = 0;    // d_ino of /proc/PID when its stat was read
   uint64_t start = 0;  // start time (clock ticks after boot): (pid, start) is the identity
@@ -37,7 +49,28 @@ struct Proc {
   ScopedFd statm;             // open while a member: read every sample
   ScopedFd status;            // open while a member: read every `status_every` samples
   ScopedFd smaps;             // --detail only
+  ScopedFd stat;              // open while a member: utime+stime for cpu_percent
+  uint64_t cpu_ticks = 0;     // utime+stime at the last sample
+  bool cpu_seen = false;
 };
+
+// utime + stime (fields 14 and 15) of a /proc/PID/stat text, whole thread
+// group, in clock ticks; false if the text is cut.
+bool ParseCpuTicks(const char* text, uint64_t* ticks) {
+  const char* p = std::strrchr(text, ')');
+  if (p == nullptr) return false;
+  ++p;
+  int64_t fields[13] = {};
+  int i = 0;
+  for (; i < 13 && *p; ++i) {  // fields 3..15
+    while (*p == ' ') ++p;
+    fields[i] = ParseLeadingIntAt(p);
+    while (*p && *p != ' ') ++p;
+  }
+  if (i < 13 || fields[11] < 0 || fields[12] < 0) return false;
+  *ticks = static_cast<uint64_t>(fields[11] + fields[12]);
+  return true;
+}
 
 struct Keyed {
   std::string_view key;
@@ -109,13 +142,15 @@ class ProcSampler final : public Sampler {
   Status Scan();
   bool IsMember(int32_t pid);
   void OpenCgroup(pid_t pid);
-  Status SampleTree(int64_t* rss, int64_t* hwm, int64_t* swap, int64_t detail[5], int64_t* procs);
+  Status SampleTree(int64_t* rss, int64_t* hwm, int64_t* swap, int64_t detail[5], int64_t* procs,
+                    uint64_t* cpu_ticks);
+  bool MachineCpuTicks(uint64_t* busy);
 
   SamplerOptions o_;
   std::unique_ptr<char[]> buf_;
   std::unique_ptr<char[]> dir_buf_;
   std::vector<Col> columns_;
-  ScopedFd proc_, meminfo_, loadavg_, cgroup_;
+  ScopedFd proc_, meminfo_, loadavg_, cgroup_, proc_stat_;
   std::unique_ptr<Nvml> nvml_;
   FlatMap<Proc> procs_;
   std::vector<int32_t> members_;  // pids of the tree, refreshed by Scan
@@ -128,7 +163,18 @@ class ProcSampler final : public Sampler {
   uint32_t generation_ = 0;
   bool need_scan_ = true;
   bool root_alive_ = true;
+  // cpu_percent: ticks per second, and the previous sample's time and
+  // (machine) busy ticks.
+  double clock_ticks_ = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  int64_t prev_ns_ = -1;
+  uint64_t prev_busy_ = 0;
 };
+
+int64_t MonotonicNs() {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
 
 ScopedFd ProcSampler::OpenPidFile(pid_t pid, const char* file) const {
   char path[48];
@@ -199,6 +245,7 @@ Status ProcSampler::Init(std::vector<std::string>* notices) {
   meminfo_.reset(::openat(proc_.get(), "meminfo", O_RDONLY | O_CLOEXEC));
   if (!meminfo_) return IoError(fmt::format("{}/meminfo: {}", o_.proc_root, std::strerror(errno)));
   loadavg_.reset(::openat(proc_.get(), "loadavg", O_RDONLY | O_CLOEXEC));
+  if (!tree()) proc_stat_.reset(::openat(proc_.get(), "stat", O_RDONLY | O_CLOEXEC));
   pid_t cgroup_pid = ::getpid();
   if (o_.target == SamplerOptions::Target::kTree) {
     int32_t ppid = 0;
@@ -243,6 +290,9 @@ Status ProcSampler::Init(std::vector<std::string>* notices) {
         break;
       case Col::kMemAvailable:
         want = true;
+        break;
+      case Col::kCpu:
+        want = tree() || static_cast<bool>(proc_stat_);
         break;
       case Col::kCgroup:
         want = static_cast<bool>(cgroup_);
@@ -311,6 +361,7 @@ Status ProcSampler::Scan() {
       p.statm.reset();
       p.status.reset();
       p.smaps.reset();
+      p.stat.reset();
     }
   });
   if (o_.target == SamplerOptions::Target::kTree) {
@@ -360,7 +411,8 @@ bool ProcSampler::IsMember(int32_t pid) {
   return answer;
 }
 
-Status ProcSampler::SampleTree(int64_t* rss, int64_t* hwm, int64_t* swap, int64_t detail[5], int64_t* procs) {
+Status ProcSampler::SampleTree(int64_t* rss, int64_t* hwm, int64_t* swap, int64_t detail[5], int64_t* procs,
+                               uint64_t* cpu_ticks) {
   if (loadavg_) {
     // "0.00 0.01 0.05 1/123 4567": the last field is the last PID handed out.
     ssize_t n = PreadAll(loadavg_.get(), buf_.get(), kFileBuffer);
@@ -372,6 +424,7 @@ Status ProcSampler::SampleTree(int64_t* rss, int64_t* hwm, int64_t* swap, int64_
     need_scan_ = true;
   }
   if (need_scan_) RETURN_IF_ERROR(Scan());
+  const bool first_sample = sample_count_ == 0;
   const bool refresh = sample_count_++ % status_every_ == 0;
   for (int32_t pid : members_) {
     Proc* p = procs_.Find(static_cast<uint64_t>(pid));
@@ -385,6 +438,7 @@ Status ProcSampler::SampleTree(int64_t* rss, int64_t* hwm, int64_t* swap, int64_
     if (!p->statm || PreadAll(p->statm.get(), buf_.get(), kFileBuffer) <= 0) {
       p->statm.reset();
       p->status.reset();
+      p->stat.reset();
       need_scan_ = true;
       if (is_root) root_alive_ = false;
       continue;
@@ -401,6 +455,20 @@ Status ProcSampler::SampleTree(int64_t* rss, int64_t* hwm, int64_t* swap, int64_
     }
     const int64_t rss_bytes = resident * page_size_;
     *rss += rss_bytes;
+    // CPU time since the last sample. A process first seen after the first
+    // sample started since then (or joined the tree): all its time counts.
+    // Time of processes that exit between two samples is lost, as in
+    // psrecord; so is the CPU of the command's very first instant.
+    if (!p->stat) p->stat = OpenPidFile(pid, "stat");
+    uint64_t ticks = 0;
+    if (p->stat && PreadAll(p->stat.get(), buf_.get(), kFileBuffer) > 0 && ParseCpuTicks(buf_.get(), &ticks)) {
+      if (p->cpu_seen)
+        *cpu_ticks += ticks >= p->cpu_ticks ? ticks - p->cpu_ticks : 0;
+      else if (!first_sample)
+        *cpu_ticks += ticks;
+      p->cpu_ticks = ticks;
+      p->cpu_seen = true;
+    }
     // VmHWM, VmSwap and PPid change slowly or only grow: status (7x the cost
     // of statm) is read at most every 50 ms, and the high-water mark is kept
     // at least as high as the RSS seen in between.
@@ -451,10 +519,18 @@ Status ProcSampler::Sample(std::span<int64_t> values) {
   std::array<int64_t, static_cast<size_t>(Col::kCount)> v;
   v.fill(kMissing);
   auto at = [&](Col c) -> int64_t& { return v[static_cast<size_t>(c)]; };
+  const int64_t now_ns = MonotonicNs();
+  const double dt_s = prev_ns_ < 0 ? 0 : static_cast<double>(now_ns - prev_ns_) * 1e-9;
+  // Tenths of a percent of one core over the time since the last sample.
+  auto cpu_tenths = [&](uint64_t ticks) {
+    return static_cast<int64_t>(std::llround(static_cast<double>(ticks) / clock_ticks_ / dt_s * 1000.0));
+  };
   if (tree()) {
     int64_t detail[5] = {0, 0, 0, 0, 0};
+    uint64_t ticks = 0;
     at(Col::kRss) = at(Col::kHwm) = at(Col::kSwap) = at(Col::kProcs) = 0;
-    RETURN_IF_ERROR(SampleTree(&at(Col::kRss), &at(Col::kHwm), &at(Col::kSwap), detail, &at(Col::kProcs)));
+    RETURN_IF_ERROR(SampleTree(&at(Col::kRss), &at(Col::kHwm), &at(Col::kSwap), detail, &at(Col::kProcs), &ticks));
+    if (dt_s > 0) at(Col::kCpu) = cpu_tenths(ticks);
     const Col kDetail[] = {Col::kPss, Col::kUss, Col::kPssAnon, Col::kPssFile, Col::kPssShmem};
     for (size_t i = 0; i < 5; ++i) at(kDetail[i]) = detail[i];
   }
@@ -475,6 +551,14 @@ Status ProcSampler::Sample(std::span<int64_t> values) {
     at(Col::kMemAvailable) = avail;
   }
   if (cgroup_ && PreadAll(cgroup_.get(), buf_.get(), kFileBuffer) > 0) at(Col::kCgroup) = ParseLeadingInt(buf_.get());
+  if (proc_stat_) {
+    uint64_t busy = 0;
+    if (MachineCpuTicks(&busy)) {
+      if (dt_s > 0 && prev_busy_ > 0) at(Col::kCpu) = cpu_tenths(busy >= prev_busy_ ? busy - prev_busy_ : 0);
+      prev_busy_ = busy;
+    }
+  }
+  prev_ns_ = now_ns;
   if (nvml_ && tree()) {
     auto in_tree = [&](pid_t pid) {
       const Proc* p = procs_.Find(static_cast<uint64_t>(pid));
@@ -486,6 +570,25 @@ Status ProcSampler::Sample(std::span<int64_t> values) {
   }
   for (size_t i = 0; i < columns_.size(); ++i) values[i] = at(columns_[i]);
   return OkStatus();
+}
+
+bool ProcSampler::MachineCpuTicks(uint64_t* busy) {
+  // "cpu  user nice system idle iowait irq softirq steal guest guest_nice":
+  // busy = everything but idle and iowait (guest time is inside user).
+  if (PreadAll(proc_stat_.get(), buf_.get(), kFileBuffer) <= 0 || std::strncmp(buf_.get(), "cpu ", 4) != 0)
+    return false;
+  const char* p = buf_.get() + 4;
+  uint64_t total = 0, idle = 0;
+  for (int i = 0; i < 8; ++i) {
+    while (*p == ' ') ++p;
+    const int64_t v = ParseLeadingIntAt(p);
+    if (v < 0) return false;
+    total += static_cast<uint64_t>(v);
+    if (i == 3 || i == 4) idle += static_cast<uint64_t>(v);
+    while (*p && *p != ' ' && *p != '\n') ++p;
+  }
+  *busy = total - idle;
+  return true;
 }
 
 }  // namespace
@@ -513,6 +616,7 @@ const ColumnInfo& GetColumnInfo(Col c) {
       {"buff_cache_bytes", "Buffers + Cached + SReclaimable (page cache, reclaimable)"},
       {"swap_used_bytes", "SwapTotal - SwapFree"},
       {"gpu_used_bytes", "used memory of all GPUs (NVML)"},
+      {"cpu_percent", "CPU use since the last sample, in % of one core (tree: utime+stime summed; machine: busy time)"},
       {"mem_available_bytes", "MemAvailable: what the machine can still give without swapping"},
       {"cgroup_bytes", "memory charged to the cgroup (memory.current, or memory.usage_in_bytes on v1)"},
   };

@@ -28,7 +28,7 @@ TEST_CASE("memlog flag combinations that cannot work are usage errors", "[memlog
   CHECK(UsageOf(o) == "--mark needs --into CSV (the recording to mark)");
   o.into = "run.csv";
   o.output = "other.csv";
-  CHECK(UsageOf(o) == "--mark only appends a marker; it takes no -o, --pid or command");
+  CHECK(UsageOf(o) == "--mark only appends a marker; it takes no -o, --pid, --machine, --plot or command");
 
   commands::MemlogOptions r;
   CHECK(UsageOf(r) == "-o OUT.csv is required");
@@ -42,6 +42,24 @@ TEST_CASE("memlog flag combinations that cannot work are usage errors", "[memlog
   r.interval = "10ms";
   r.duration = "10s";
   CHECK(UsageOf(r) == "--duration is for --pid and the machine; a command is watched until it exits");
+}
+
+// Issue #17: no target used to mean the whole machine, silently, until Ctrl-C.
+TEST_CASE("memlog needs a command, --pid or --machine; -o - is refused", "[memlog][commands]") {
+  commands::MemlogOptions r;
+  r.output = "x.csv";
+  CHECK(UsageOf(r) ==
+        "nothing to record: give a command (memtk memlog -o OUT.csv -- CMD ...), --pid PID, or --machine for the "
+        "whole machine");
+  r.machine = true;
+  r.pid = 7;
+  CHECK(UsageOf(r) == "--machine records the whole machine; it takes no --pid or command");
+  r.pid = 0;
+  r.output = "-";
+  CHECK(UsageOf(r).starts_with("-o - (stdout) is not supported: "));
+  r.output = "x.csv";
+  r.plot = "x.csv";
+  CHECK(UsageOf(r) == "--plot and -o name the same file");
 }
 
 // Issue #15: a successful mark used to reach the error printer as an ok
@@ -58,7 +76,7 @@ TEST_CASE("a mark into a recording succeeds with exit status 0", "[memlog][comma
   o.into = dir + "/train.csv";
   auto r = commands::RunMemlog(o, [](std::string_view) {});
   REQUIRE(r.ok());
-  CHECK(r->exit_status == 0);
+  CHECK(r->record.exit_status == 0);
   std::ifstream log(dir + "/train.log.csv");
   std::stringstream text;
   text << log.rdbuf();

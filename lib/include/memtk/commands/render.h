@@ -23,7 +23,9 @@ namespace memtk::commands {
 
 struct RenderOptions {
   std::string input;
-  std::string output;  ///< PNG path; "-" = stdout
+  /// PNG path; "-" = stdout; "" = beside the input (INPUT stem + .png); a
+  /// directory (DIR/ is created) = DIR/<input stem>.png.
+  std::string output;
   std::optional<uint32_t> device;
   int width = 1600, height = 900;
   timeline::XAxis x = timeline::XAxis::kEvent;
