@@ -65,6 +65,7 @@ StatusOr<render::Image> RenderMemlog(const RenderOptions& o, RenderSummary* summ
     return UsageError(fmt::format("--column: at most {} series", render::MaxMemlogSeries()));
 
   ASSIGN_OR_RETURN(render::ChartFrame f, render::LayoutChartFrame(o.width, o.height, o.legend, columns.size() + 1));
+  f.plot.w -= render::MemlogPercentAxisWidth(columns);
   render::MemlogWindow w;
   w.x0 = report.start_elapsed_s + o.from.value_or(0);
   w.x1 = o.to ? report.start_elapsed_s + *o.to : report.start_elapsed_s + std::max(report.duration_s, 1e-3);

@@ -409,6 +409,36 @@ class LogSink : public csv::RowSink {
   bool header_seen_ = false;
 };
 
+// Whether the steady slope means something (rules: docs/MEMLOG.md). A
+// 5-second run extrapolated to MiB/hour, or noise around a flat line, is
+// not growth worth a number.
+void JudgeGrowth(MemlogReport* r) {
+  constexpr uint64_t kMinSamples = 10;
+  constexpr double kMinSeconds = 1.0, kMinRSquared = 0.5;
+  const double seconds = r->steady_to_s - r->steady_from_s;
+  const double change = r->growth_bytes_per_hour / 3600.0 * seconds;
+  const bool pct = r->column.ends_with("_percent");
+  const double unit = pct ? 1.0 : static_cast<double>(kMiB);
+  const double noise = std::max(2 * r->residual_rms_bytes, unit);
+  auto amount = [&](double v) {
+    return pct ? fmt::format("{:.1f}%", v) : FormatBytes(static_cast<int64_t>(v));
+  };
+  r->growth_meaningful = false;
+  if (r->steady_samples < kMinSamples) {
+    r->growth_why_not = fmt::format("too few samples ({}, need {})", r->steady_samples, kMinSamples);
+  } else if (seconds < kMinSeconds) {
+    r->growth_why_not = fmt::format("too short ({:.2f} s)", seconds);
+  } else if (std::fabs(change) < noise) {
+    r->growth_why_not = fmt::format("flat: the fitted change ({}{}) is within the noise (±{})",
+                                    change < 0 ? "-" : "+", amount(std::fabs(change)), amount(noise));
+  } else if (r->r_squared < kMinRSquared) {
+    r->growth_why_not = fmt::format("poor fit (R² {:.2f}): memory moved, but not along a line", r->r_squared);
+  } else {
+    r->growth_meaningful = true;
+    r->growth_why_not.clear();
+  }
+}
+
 // Start-up, steady phase and final drop from the buckets (rules: docs/MEMLOG.md).
 void AnalysePhases(const SeriesAnalyzer& s, MemlogReport* r) {
   const std::vector<Bucket>& b = s.buckets();
@@ -481,11 +511,22 @@ void AnalysePhases(const SeriesAnalyzer& s, MemlogReport* r) {
       r->growth_bytes_per_hour = slope * 3600.0;
       r->r_squared = m.cvv > 0 ? (m.ctv * m.ctv) / (m.ctt * m.cvv) : 1.0;
       r->residual_rms_bytes = std::sqrt(std::max(0.0, m.cvv - m.ctv * slope) / m.n);
+      r->steady_samples = static_cast<uint64_t>(m.n);
+      JudgeGrowth(r);
     }
   }
 }
 
 }  // namespace
+
+GrowthRate GrowthInFittingUnit(const MemlogReport& r) {
+  const double seconds = r.steady_to_s - r.steady_from_s;
+  const bool pct = r.column.ends_with("_percent");
+  const double per_s = r.growth_bytes_per_hour / 3600.0 / (pct ? 1.0 : static_cast<double>(kMiB));
+  if (seconds < 120) return {per_s, pct ? "%/s" : "MiB/s"};
+  if (seconds < 3 * 3600) return {per_s * 60, pct ? "%/min" : "MiB/min"};
+  return {per_s * 3600, pct ? "%/hour" : "MiB/hour"};
+}
 
 bool IsMemlogCsv(const std::string& path) {
   ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "csv/number.h"
 #include "csv/reader.h"
@@ -28,11 +29,20 @@ class SeriesSink : public csv::RowSink {
       std::string_view v = row[index_[s]];
       if (v.empty()) continue;
       int64_t n;
-      if (!csv::ParseInt64(v, &n)) return InvalidInput(row.Where(index_[s]) + ": " + names_[s] + " is not an integer");
+      if (IsPercentColumn(names_[s])) {
+        double d;
+        if (!csv::ParseDouble(v, &d) || !(std::fabs(d) < 1e15))
+          return InvalidInput(row.Where(index_[s]) + ": " + names_[s] + " is not a number");
+        n = std::llround(d * 10);
+      } else if (!csv::ParseInt64(v, &n)) {
+        return InvalidInput(row.Where(index_[s]) + ": " + names_[s] + " is not an integer");
+      }
       Bin& b = bins_[s][static_cast<size_t>(c)];
+      if (!b.any) b.first = n;
       b.lo = std::min(b.lo, n);
       b.hi = std::max(b.hi, n);
       b.last = n;
+      ++b.count;
       b.any = true;
     }
     ++samples_;

@@ -3,18 +3,25 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "memtk/base/status.h"
 
 namespace memtk::memlog {
 
-/// One pixel column of one series: min, max and last sample, so a spike
-/// between two columns is still drawn and lines join column to column.
+/// One pixel column of one series: its first, last, min and max sample, so
+/// the line through the samples joins column to column (last to next first)
+/// and a column holding several samples spans their min..max (no spike is
+/// lost). Values of `*_percent` columns are kept in tenths of a percent.
 struct Bin {
-  int64_t lo = INT64_MAX, hi = INT64_MIN, last = 0;
+  int64_t lo = INT64_MAX, hi = INT64_MIN, first = 0, last = 0;
+  uint32_t count = 0;
   bool any = false;
 };
+
+/// True for a column drawn against the percent axis (`*_percent`).
+inline bool IsPercentColumn(std::string_view name) { return name.ends_with("_percent"); }
 
 struct SeriesBins {
   std::vector<std::vector<Bin>> series;  ///< per requested column, `width` bins each

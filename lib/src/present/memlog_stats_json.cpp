@@ -73,6 +73,20 @@ std::string MemlogReportJson(const MemlogReport& r) {
       Put(w, "growth_mib_per_hour", r.growth_bytes_per_hour / kMiB);
       Put(w, "r_squared", r.r_squared);
       Put(w, "residual_rms_bytes", r.residual_rms_bytes);
+      Put(w, "samples", r.steady_samples);
+      const GrowthRate g = GrowthInFittingUnit(r);
+      Put(w, "growth_meaningful", r.growth_meaningful);
+      Key(w, "growth");
+      if (r.growth_meaningful) {
+        w.StartObject();
+        Put(w, "value", g.value);
+        Put(w, "unit", g.unit);
+        w.EndObject();
+      } else {
+        w.Null();
+      }
+      Key(w, "growth_why_not");
+      r.growth_meaningful ? w.Null() : w.String(r.growth_why_not.c_str());
       w.EndObject();
     } else {
       w.Null();

@@ -49,6 +49,9 @@ struct MemlogWindow {
 
 /// Series a memlog chart can tell apart by colour.
 size_t MaxMemlogSeries();
+/// Pixels the plot must leave on its right for a percent axis: non-zero
+/// when `columns` mix bytes and `*_percent` series.
+int MemlogPercentAxisWidth(const std::vector<std::string>& columns);
 
 /// A memlog recording: one line per column (`bins`, binned to f.plot.w over
 /// `window`), the log rug, marks and jumps labelled, the peak.

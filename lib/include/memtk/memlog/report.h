@@ -90,6 +90,11 @@ struct MemlogReport {
   double growth_bytes_per_hour = 0;
   double r_squared = 0;  ///< 1 for a perfectly straight (or flat) line
   double residual_rms_bytes = 0;
+  uint64_t steady_samples = 0;
+  /// Whether the slope is worth a number (GrowthVerdict); when not,
+  /// `growth_why_not` says why in a few words ("too few samples (6)").
+  bool growth_meaningful = false;
+  std::string growth_why_not;
 
   /// The final drop: the last decreasing run, when it frees ≥ 5% of the peak.
   bool drop = false;
@@ -103,6 +108,14 @@ struct MemlogReport {
   uint64_t mark_count = 0;
   static constexpr size_t kMaxMarks = 20;
 };
+
+/// A growth rate in the unit that fits the length of the steady phase:
+/// MiB/s under 2 minutes, MiB/min under 3 hours, MiB/hour beyond.
+struct GrowthRate {
+  double value = 0;       ///< MiB per `unit`
+  std::string_view unit;  ///< "MiB/s", "MiB/min" or "MiB/hour"
+};
+GrowthRate GrowthInFittingUnit(const MemlogReport& r);
 
 /// True if the file starts with a memlog CSV header.
 bool IsMemlogCsv(const std::string& path);
