@@ -50,6 +50,13 @@ def main():
     gen("diff/runs_new/rank3.pickle", "-n", "200", "--live", "10", *common)
     subprocess.check_call([sys.executable, os.path.join(ROOT, "scripts", "gen_memlog.py"),
                            os.path.join(DATA, "diff", "train_grown.csv"), "--growth", "1500", "--no-log"])
+    # Issue #17: short runs with the cpu_percent column: growth per second, a
+    # flat run (no growth beyond noise) and one with too few samples.
+    for name, args in (("short_ramp.csv", ["--rows", "50", "--ramp", "30"]),
+                       ("short_flat.csv", ["--rows", "50", "--ramp", "0"]),
+                       ("too_few.csv", ["--rows", "6", "--ramp", "30"])):
+        subprocess.check_call([sys.executable, os.path.join(ROOT, "scripts", "gen_memlog.py"),
+                               os.path.join(DATA, "memlog", name), "--cpu", *args])
     # The same snapshot as JSON and gzip'd: must give identical databases.
     with open(os.path.join(DATA, "small.pickle"), "rb") as f:
         raw = f.read()

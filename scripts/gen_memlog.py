@@ -13,7 +13,15 @@ The shape is what `memtk stats` must find, so tests can check it:
 Deterministic (seeded). Used by the golden tests (small) and the benchmark
 (--rows 8000000 makes about 1 GB).
 
+--ramp MIB_PER_S writes a short run of another shape instead: 100 MiB plus a
+straight ramp of that many MiB/s with +-1 MiB of noise (0: flat), no log. It
+is the "5 s run" of issue #17, whose growth must be given per second (or not
+at all when flat or too short).
+--cpu adds the cpu_percent column (one decimal, as memlog writes it since
+issue #17); without it the CSV has the older columns only.
+
 usage: gen_memlog.py OUT.csv [--rows N] [--interval S] [--growth MIB_PER_HOUR] [--no-log]
+                     [--ramp MIB_PER_S] [--cpu]
 """
 import argparse
 import datetime
@@ -35,8 +43,12 @@ def main():
     ap.add_argument("--interval", type=float, default=0.1)
     ap.add_argument("--growth", type=float, default=600.0)
     ap.add_argument("--no-log", action="store_true")
+    ap.add_argument("--ramp", type=float)
+    ap.add_argument("--cpu", action="store_true")
     a = ap.parse_args()
     rnd = random.Random(42)
+    if a.ramp is not None:
+        return ramp(a, rnd)
     n, dt = a.rows, a.interval
     duration = (n - 1) * dt
     spike_at = int(n * 0.6)
@@ -94,6 +106,23 @@ def main():
         for t, stream, text in log:
             unix = START + t
             f.write('%s,%.6f,%.6f,%s,"%s"\n' % (iso(unix), unix, t, stream, text.replace('"', '""')))
+
+
+def ramp(a, rnd):
+    cpu_head = ",cpu_percent" if a.cpu else ""
+    with open(a.out, "w", newline="") as f:
+        f.write("time_utc,unix_s,elapsed_s,rss_bytes,hwm_bytes,swap_bytes,procs%s,mem_available_bytes\n" % cpu_head)
+        hwm = 0
+        for i in range(a.rows):
+            t = i * a.interval
+            v = 100 * MIB + int(a.ramp * MIB * t) + rnd.randint(-MIB, MIB)
+            hwm = max(hwm, v)
+            # A busy first half, then mostly waiting; empty in the first row
+            # (memlog has no interval to measure CPU over yet).
+            cpu = "" if i == 0 else "%.1f" % ((95.0 if t < a.rows * a.interval / 2 else 12.5) + rnd.randint(-50, 50) / 10)
+            unix = START + t
+            f.write("%s,%.6f,%.6f,%d,%d,0,1%s,%d\n" % (iso(unix), unix, t, v, hwm, "," + cpu if a.cpu else "",
+                                                       30000 * MIB - v))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@
 
 #include "cli_common.h"
 #include "memtk/base/escape.h"
-#include "memtk/base/format.h"
 #include "memtk/commands/memlog.h"
 
 namespace memtk::cli {
@@ -42,7 +41,7 @@ int Run(MemlogFlags& f) {
     fmt::print(stderr, "memtk memlog: --plot: {}\n", EscapeControl(outcome->plot_error.message()));
   } else if (!f.options.plot.empty() && !quiet && result->samples > 0) {
     fmt::print(stderr, "memtk memlog: {}: {} samples, peak {}\n", EscapeControl(f.options.plot),
-               outcome->plot_samples, FormatBytes(outcome->plot_peak_bytes));
+               outcome->plot_samples, outcome->plot_peak);
   }
   const bool plot_failed = !f.options.plot.empty() && !outcome->plot_error.ok();
   if (!result->spawn_error.empty()) {

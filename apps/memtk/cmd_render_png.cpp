@@ -57,8 +57,7 @@ int Run(RenderFlags& f, const CLI::App& sub) {
     if (summary.kind == "empty")
       fmt::print(stderr, "memtk render-png: {}: empty snapshot (no trace events or segments)\n", out);
     else if (summary.kind == "memlog")
-      fmt::print(stderr, "memtk render-png: {}: {} samples, peak {}\n", out, summary.steps,
-                 FormatBytes(summary.peak_bytes));
+      fmt::print(stderr, "memtk render-png: {}: {} samples, peak {}\n", out, summary.steps, summary.peak_label);
     else
       fmt::print(stderr, "memtk render-png: {}: {} of device {}, {} steps, peak {} ({} bytes)\n", out, summary.kind,
                  summary.device, summary.steps, FormatBytes(summary.peak_bytes), summary.peak_bytes);

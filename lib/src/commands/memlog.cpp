@@ -62,7 +62,7 @@ StatusOr<MemlogOutcome> RunMemlog(const MemlogOptions& f, const memlog::NoticeFn
     RenderSummary summary;
     out.plot_error = RenderPng(ro, &summary);
     out.plot_samples = summary.steps;
-    out.plot_peak_bytes = summary.peak_bytes;
+    out.plot_peak = summary.peak_label;
   }
   return out;
 }

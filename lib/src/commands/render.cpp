@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "memlog/series_bins.h"
+#include "memtk/base/format.h"
 #include "memtk/io/output_file.h"
 #include "memtk/memlog/report.h"
 #include "render/charts.h"
@@ -77,6 +78,15 @@ StatusOr<render::Image> RenderMemlog(const RenderOptions& o, RenderSummary* summ
   render::Image img = render::DrawMemlogChart(report, bins, columns, w, f, ChartOptionsOf(o), &drawn);
   summary->kind = "memlog";
   summary->peak_bytes = drawn.peak_bytes;
+  if (std::all_of(columns.begin(), columns.end(), [](const std::string& c) { return memlog::IsPercentColumn(c); })) {
+    int64_t tenths = 0;
+    for (const auto& series : bins.series)
+      for (const memlog::Bin& b : series)
+        if (b.any) tenths = std::max(tenths, b.hi);
+    summary->peak_label = fmt::format("{}.{}%", tenths / 10, tenths % 10);
+  } else {
+    summary->peak_label = FormatBytes(drawn.peak_bytes);
+  }
   summary->steps = drawn.steps;
   return img;
 }

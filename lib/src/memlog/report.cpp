@@ -429,7 +429,7 @@ void JudgeGrowth(MemlogReport* r) {
   } else if (seconds < kMinSeconds) {
     r->growth_why_not = fmt::format("too short ({:.2f} s)", seconds);
   } else if (std::fabs(change) < noise) {
-    r->growth_why_not = fmt::format("flat: the fitted change ({}{}) is within the noise (±{})",
+    r->growth_why_not = fmt::format("no growth beyond the noise (fitted change {}{}, noise ±{})",
                                     change < 0 ? "-" : "+", amount(std::fabs(change)), amount(noise));
   } else if (r->r_squared < kMinRSquared) {
     r->growth_why_not = fmt::format("poor fit (R² {:.2f}): memory moved, but not along a line", r->r_squared);

@@ -63,7 +63,7 @@ std::string FormatMemlogReport(const MemlogReport& r) {
                    std::fabs(g.value) < 0.1 ? 3 : 1, g.unit, At(r, r.steady_from_s), At(r, r.steady_to_s), r.r_squared,
                    V(static_cast<int64_t>(r.residual_rms_bytes)));
   } else if (r.steady) {
-    fmt::format_to(out, "steady growth: not estimated from {} to {}: {}\n", At(r, r.steady_from_s),
+    fmt::format_to(out, "steady growth: not reported from {} to {}: {}\n", At(r, r.steady_from_s),
                    At(r, r.steady_to_s), r.growth_why_not);
   }
   if (r.drop) {

@@ -37,7 +37,7 @@ struct MemlogOutcome {
   /// --plot: why the picture could not be drawn (the recording stands).
   Status plot_error;
   uint64_t plot_samples = 0;
-  int64_t plot_peak_bytes = 0;
+  std::string plot_peak;  ///< the drawn peak, in its unit
 };
 
 /// Checks the flags (usage errors name them), then records (and draws the

@@ -42,6 +42,7 @@ struct RenderSummary {
   std::string kind;  ///< "timeline", "segments", "memlog" or "empty" (nothing to draw)
   uint32_t device = 0;
   int64_t peak_bytes = 0;
+  std::string peak_label;  ///< the peak in its unit: "1.5 GiB", or "98.5%" for a chart of *_percent columns only
   uint64_t steps = 0;  ///< allocations + frees (or samples) inside the window
 };
 
