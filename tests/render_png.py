@@ -7,7 +7,10 @@ viewer (process_alloc_data) over Python's own pickle:
   height equals the live bytes after that event, to within one pixel;
 - the legend shows colours that are in the plot; same bytes on every run;
   database and pickle give the same pixels;
-- the memlog chart keeps a one-sample spike (min..max per pixel column);
+- the memlog chart keeps a one-sample spike (min..max per pixel column), and
+  draws a line through sparse samples (50 samples over 800 px: every column
+  between the first and the last sample is inked; issue #17), cpu_percent in
+  its own colour against a percent axis;
 - errors: one line, exit 1 (2 for usage), no output file left;
 - every real snapshot in ../shared/data/snapshots/ renders (timeline and
   segments) with the peak `memtk stats` reports (skipped when absent);
@@ -241,6 +244,24 @@ def test_memlog(memtk, tmp):
     check(highest is not None and highest <= top + (bottom - top) * 0.1, "the spike reaches the top of the plot")
 
 
+def test_memlog_line(memtk, tmp):
+    # Issue #17: at 100 ms a 5 s recording was drawn as scattered dots.
+    out = os.path.join(tmp, "line.png")
+    p = render(memtk, ["--width", "800", "--height", "400", "--column", "rss_bytes,cpu_percent",
+                       os.path.join(DATA, "memlog", "short_ramp.csv")], out)
+    check(p.returncode == 0, "short memlog renders: " + p.stderr)
+    w, h, rows = decode_png(open(out, "rb").read())
+    blue, orange = (31, 119, 180), (255, 127, 14)
+    x0, top, bottom = plot_area(w, h, rows)
+    cols = [x for x in range(x0, w) if any(px(rows, x, y) == blue for y in range(top, bottom + 1))]
+    check(len(cols) > 100, "the rss line spans the plot (%d columns)" % len(cols))
+    ocols = [x for x in range(x0, w) if any(px(rows, x, y) == orange for y in range(top, bottom + 1))]
+    # Where the cpu line crosses it, orange (drawn later) may cover the blue.
+    gaps = [x for x in range(cols[0], cols[-1] + 1) if x not in set(cols) and x not in set(ocols)] if cols else []
+    check(not gaps, "no gap in the line through the samples: %s" % gaps[:10])
+    check(len(ocols) > 100, "cpu_percent is drawn too (%d columns)" % len(ocols))
+
+
 def test_errors(memtk, tmp):
     out = os.path.join(tmp, "e.png")
     cases = [
@@ -275,6 +296,10 @@ def pixel_hashes(memtk, tmp):
                             os.path.join(DATA, "newest.pickle")],
         "train.memlog": ["--title", "train", "--columns", "rss_bytes,hwm_bytes",
                          os.path.join(DATA, "memlog", "train.csv")],
+        "short_ramp.memlog.cpu": ["--title", "short", "--width", "800", "--height", "400", "--column",
+                                  "rss_bytes,cpu_percent", os.path.join(DATA, "memlog", "short_ramp.csv")],
+        "short_flat.memlog.cpu_only": ["--title", "flat", "--width", "640", "--height", "360", "--column",
+                                       "cpu_percent", os.path.join(DATA, "memlog", "short_flat.csv")],
     }
     got = {}
     for name, args in cases.items():
@@ -332,6 +357,7 @@ def main():
         test_sample_columns(memtk, tmp)
         test_legend_determinism_db(memtk, tmp)
         test_memlog(memtk, tmp)
+        test_memlog_line(memtk, tmp)
         test_errors(memtk, tmp)
         test_segments_fixtures(memtk, tmp)
         test_empty(memtk, tmp)
