@@ -4,6 +4,8 @@ process of known behaviour: peak within 5% of baseline + 200 MiB and the drop
 seen; children, grandchildren and a double-forked orphan counted; exit
 status and signals passed through; output passed through byte for byte and
 logged line by line in order; --mark; --pid; the machine; kill -9 of memtk.
+Issue #17: the machine only with --machine; -o - refused (no files named
+"-"); no 0 B row after the command exits; cpu_percent; --plot.
 
 usage: memlog_cli.py MEMTK MEMHOG
 """
@@ -16,7 +18,7 @@ import sys
 import tempfile
 import time
 
-MEMTK, MEMHOG = sys.argv[1], sys.argv[2]
+MEMTK, MEMHOG = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 MIB = 1 << 20
 failures = []
 
@@ -67,7 +69,9 @@ with tempfile.TemporaryDirectory() as d:
     check(all(b > a for a, b in zip(t, t[1:])), "alloc: elapsed_s strictly increasing")
     gaps = sorted(b - a for a, b in zip(t, t[1:]))
     check(abs(gaps[len(gaps) // 2] - 0.010) < 0.002, "alloc: median interval 10 ms (got %.4f)" % gaps[len(gaps) // 2])
-    check(int(r[-1]["procs"]) == 0, "alloc: a last row after the exit shows the tree gone")
+    # Issue #17: the sample after the exit, with the tree gone, is not a row
+    # (it read as "end 0 B, lowest 0 B").
+    check(all(int(x["procs"]) >= 1 for x in r), "alloc: no row of the empty tree after the exit")
     s = stats_json(out)
     check(s["peak"]["bytes"] == rss[peak_i], "alloc: stats peak equals the CSV's maximum")
     check(s["jumps"] and s["jumps"][0]["bytes"] > 190 * MIB, "alloc: the largest jump is the allocation")
@@ -155,10 +159,51 @@ with tempfile.TemporaryDirectory() as d:
     # 7. The machine, for a fixed duration.
     out = os.path.join(d, "machine.csv")
     t0 = time.time()
-    p = memlog(out, "--interval", "50ms", "--duration", "0.5s")
+    p = memlog(out, "--interval", "50ms", "--duration", "0.5s", "--machine")
     r = rows(out)
     check(p.returncode == 0 and 0.4 < time.time() - t0 < 5, "machine: --duration stops it")
     check("used_bytes" in r[0] and len(r) >= 8 and int(r[0]["used_bytes"]) > 0, "machine: used_bytes sampled")
+    check(r[0]["cpu_percent"] == "" and all(x["cpu_percent"] != "" for x in r[1:]) and
+          all(float(x["cpu_percent"]) >= 0 for x in r[1:]), "machine: cpu_percent from the second row on")
+    # Issue #17: no target no longer means the machine, silently, until Ctrl-C.
+    p = subprocess.run([MEMTK, "memlog", "-o", os.path.join(d, "none.csv"), "--duration", "0.2s"],
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode == 2 and "--machine" in p.stderr and not os.path.exists(os.path.join(d, "none.csv")),
+          "no command, no --pid, no --machine: usage error naming --machine: %r" % p.stderr)
+    # -o - used to create files named "-" and "-.log.csv".
+    p = subprocess.run([MEMTK, "memlog", "-o", "-", "--", MEMHOG, "sleep", "10"], capture_output=True, text=True,
+                       timeout=60, cwd=d)
+    check(p.returncode == 2 and "-o - (stdout) is not supported" in p.stderr and
+          not os.path.exists(os.path.join(d, "-")) and not os.path.exists(os.path.join(d, "-.log.csv")),
+          "-o -: refused, no files named '-': %r" % p.stderr)
+
+    # Issue #17: the sample after the command exited is not a 0 B row, and
+    # cpu_percent sees a busy loop (% of one core, summed over the tree).
+    out = os.path.join(d, "exit.csv")
+    busy = "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done"
+    p = memlog(out, "--interval", "20ms", "--", "sh", "-c", busy)
+    r = rows(out)
+    check(p.returncode == 0 and len(r) >= 5, "busy loop recorded (%d rows)" % len(r))
+    check(all(int(x["procs"]) >= 1 and int(x["rss_bytes"]) > 0 for x in r),
+          "no row of an empty tree (0 B) after the command exited: last %s" % (r[-1] if r else None))
+    cpu = [float(x["cpu_percent"]) for x in r[1:] if x["cpu_percent"]]
+    check(r[0]["cpu_percent"] == "" and cpu and max(cpu) >= 50 and max(cpu) <= 100 * (os.cpu_count() or 1) + 20,
+          "cpu_percent of a busy shell loop: max %s" % (max(cpu) if cpu else None))
+    s = stats_json(out)
+    check(s["end_bytes"] > 0 and s["min_bytes"] > 0, "stats: end and lowest are not 0 B")
+
+    # --plot: record and draw in one command, with render-png's options.
+    out, png = os.path.join(d, "plot.csv"), os.path.join(d, "plot.png")
+    p = subprocess.run([MEMTK, "memlog", "-o", out, "--plot", png, "--width", "640", "--height", "360", "--column",
+                        "rss_bytes,cpu_percent", "--interval", "10ms", "--", MEMHOG, "alloc", "50", "200", "100"],
+                       capture_output=True, text=True, timeout=60)
+    head = open(png, "rb").read(24) if os.path.exists(png) else b""
+    check(p.returncode == 0 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[16:24] == (640).to_bytes(4, "big") +
+          (360).to_bytes(4, "big") and ("%s: " % png) in p.stderr, "--plot: a 640x360 PNG beside the CSV: %r" % p.stderr)
+    p = subprocess.run([MEMTK, "memlog", "-o", out, "--plot", png, "--column", "no_such", "--", MEMHOG, "sleep", "10"],
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode == 1 and "--plot:" in p.stderr and "no_such" in p.stderr and len(rows(out)) >= 1,
+          "--plot with a bad column: the recording stands, the error is named, exit 1: %r" % p.stderr)
 
     # 8. kill -9 of memtk loses at most the row being written.
     out = os.path.join(d, "k9.csv")
