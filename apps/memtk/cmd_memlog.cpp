@@ -101,7 +101,7 @@ void RegisterMemlog(CLI::App& app) {
   sub->add_option("--columns", flags->columns)->group("");  // render-png's old spelling
   sub->add_flag("-q,--quiet", flags->quiet, "No notices");
   sub->footer(R"(Targets: a command (launched, its stdin/stdout/stderr passed through unchanged; memtk
-exits with its exit status, or 128+signal), --pid PID, or nothing: the whole machine.
+exits with its exit status, or 128+signal), --pid PID, or --machine: the whole machine.
 A command's whole process tree is sampled (--no-children: the command alone), found
 afresh at each sample, so short-lived children count; --pid samples that process alone
 unless --children is given.
@@ -109,10 +109,18 @@ unless --children is given.
 Columns (units in the names): time_utc (ISO 8601, ms), unix_s, elapsed_s (monotonic),
 then for a process tree rss_bytes, hwm_bytes (VmHWM: spikes between samples),
 swap_bytes, [pss_bytes uss_bytes pss_anon_bytes pss_file_bytes pss_shmem_bytes with
---detail], procs, [gpu_bytes], mem_available_bytes, [cgroup_bytes]; for the machine
-used_bytes, mem_free_bytes, buff_cache_bytes, swap_used_bytes, [gpu_used_bytes],
-mem_available_bytes, [cgroup_bytes]. Bracketed columns appear when their source
-exists (NVML's libnvidia-ml.so.1, a readable cgroup). An unreadable value is empty.
+--detail], procs, [gpu_bytes], cpu_percent, mem_available_bytes, [cgroup_bytes]; for
+the machine used_bytes, mem_free_bytes, buff_cache_bytes, swap_used_bytes,
+[gpu_used_bytes], cpu_percent, mem_available_bytes, [cgroup_bytes]. Bracketed columns
+appear when their source exists (NVML's libnvidia-ml.so.1, a readable cgroup). An
+unreadable value is empty. cpu_percent is CPU time since the previous sample in % of
+one core (200 = two cores), summed over the tree, as psrecord and prmon report it;
+empty in the first row. After the command exits, a tree with no process left is not
+written as a row.
+
+--plot PNG draws the CSV when recording ends, as `memtk render-png OUT.csv -o PNG`
+would, with --width, --height and --column (comma-separated). -o must be a file
+(not '-'): --mark, --plot and `memtk stats` read it back.
 
 A launched command's output lines go to OUT.log.csv (time_utc,unix_s,elapsed_s,
 stream,line), so `memtk stats OUT.csv` can show what was logged before each jump.
@@ -124,10 +132,11 @@ Processes the command started that outlive it are named in a warning.
 
 Examples:
   memtk memlog -o train.csv -- python3 train.py --epochs 3
+  memtk memlog -o train.csv --plot train.png --column rss_bytes,cpu_percent -- python3 train.py
   memtk memlog -o train.csv --interval 10ms --detail -- ./import.sh big.json
   memtk memlog --mark "epoch 2" --into train.csv        # from another shell
   memtk memlog -o server.csv --pid 4242 --children --duration 10m
-  memtk memlog -o machine.csv --interval 1s             # the machine, until Ctrl-C
+  memtk memlog -o machine.csv --machine --interval 1s   # the machine, until Ctrl-C
   memtk stats train.csv
 
 Exit status: the command's; 126/127 if it cannot be run; 1 if it succeeded but the

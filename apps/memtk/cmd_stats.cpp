@@ -97,9 +97,11 @@ Every list shows at most --top entries, then "... N more". A pickle is streamed
 (no database needed); memory stays flat.
 
 For a memlog CSV (from `memtk memlog`): the peak and when, the start-up rise until the
-first plateau, steady growth in MiB/hour with its fit quality (R²), the final drop, the
---top largest jumps (default 5) each with the log lines written just before it, marks,
-and min/max/first/last of every column. Streamed: memory stays flat for any length.
+first plateau, steady growth with its fit quality (R²) in MiB/s, MiB/min or MiB/hour
+by the run's length (or why it is not reported: too few samples, too short, flat
+within noise, poor fit), the final drop, the --top largest jumps (default 5) each
+with the log lines written just before it, marks, and min/max/first/last of every
+column (cpu_percent in %). Streamed: memory stays flat for any length.
 
 Several inputs (or a directory): one table with a row per input and device - peak,
 when, reserved, OOMs, top site - after the summary: the worst input and device, the
