@@ -72,8 +72,8 @@ void RegisterConvert(CLI::App& app) {
   sub->add_option("inputs", flags->opts.inputs, "Snapshot files: pickle or JSON, optionally gzip'd ('-' = stdin)")
       ->required();
   sub->add_option("-o,--output", flags->opts.output,
-                  "Output file (one input; default: INPUT with the format's extension) or directory (several "
-                  "inputs); '-' = stdout for json and chrome-trace");
+                  "Output file (one input) or directory (DIR/ is created; several inputs); default: beside each "
+                  "input with the format's extension; '-' = stdout for json and chrome-trace");
   sub->add_option("--to", flags->to, "Output format: db (default), snapviewer, json, chrome-trace")
       ->check(CLI::IsMember({"db", "snapviewer", "json", "chrome-trace"}));
   sub->add_option("--device", flags->device,
@@ -106,6 +106,7 @@ Examples:
   memtk convert snapshot.pickle                  # writes snapshot.db next to it
   memtk convert snapshot.pickle -o /tmp/run1.db
   memtk convert rank*.pickle -o dbs/ -j 4        # one database per rank
+  memtk convert rank*.pickle                     # rank0.db, rank1.db, ... beside them
   sqlite3 snapshot.db 'SELECT action, count(*) FROM events GROUP BY action'
   memtk convert snapshot.pickle --to snapviewer -o snap.zip   # then: SnapViewer snap.zip
   memtk convert snapshot.pickle --to snapviewer --device 1 -o bundle/

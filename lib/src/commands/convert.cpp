@@ -142,8 +142,8 @@ StatusOr<std::vector<ConvertResult>> RunConvert(const ConvertOptions& options) {
   // A directory made for several outputs goes again if it stays empty
   // (every input failed, a usage error, an interrupt).
   std::optional<io::OutputDirectory> made;
-  if (several || slash_dir) {
-    if (options.output.empty()) return UsageError("several inputs need -o DIR");
+  // Several inputs without -o: each output beside its input, as for one.
+  if ((several && !options.output.empty()) || slash_dir) {
     auto dir = io::OutputDirectory::Create(options.output);
     if (!dir.ok()) return UsageError(fmt::format("{}: cannot create output directory", options.output));
     made.emplace(std::move(*dir));
@@ -156,7 +156,7 @@ StatusOr<std::vector<ConvertResult>> RunConvert(const ConvertOptions& options) {
     // A SnapViewer bundle may itself be a directory: -o DIR names it
     // unless there are several inputs.
     bool into_dir =
-        several || slash_dir || (!options.output.empty() && IsDir(options.output) && options.to != OutputFormat::kSnapViewer);
+        (several && !options.output.empty()) || slash_dir || (!options.output.empty() && IsDir(options.output) && options.to != OutputFormat::kSnapViewer);
     if (into_dir) {
       out = options.output + (options.output.back() == '/' ? "" : "/") + Stem(in == "-" ? "stdin" : in) +
             Extension(options.to);

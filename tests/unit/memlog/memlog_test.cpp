@@ -117,6 +117,8 @@ TEST_CASE("memlog report on simple shapes", "[memlog]") {
     REQUIRE(r.steady);
     CHECK(r.growth_bytes_per_hour == 0);
     CHECK(r.r_squared == 1.0);
+    CHECK_FALSE(r.growth_meaningful);  // issue #17: flat is not growth worth a number
+    CHECK(r.growth_why_not.starts_with("no growth beyond the noise"));
     CHECK_FALSE(r.drop);
     CHECK(r.jumps.empty());
   }
@@ -127,6 +129,10 @@ TEST_CASE("memlog report on simple shapes", "[memlog]") {
     REQUIRE(r.steady);
     CHECK(r.growth_bytes_per_hour == Approx(10 * 1024 * kMiB).epsilon(0.01));
     CHECK(r.r_squared > 0.999);
+    CHECK(r.growth_meaningful);
+    // An hour of steady phase: MiB/min (under 3 hours).
+    CHECK(GrowthInFittingUnit(r).unit == "MiB/min");
+    CHECK(GrowthInFittingUnit(r).value == Approx(10 * 1024 / 60.0).epsilon(0.01));
     CHECK_FALSE(r.drop);
   }
   SECTION("still rising at the end: no plateau, growth over the whole run") {
@@ -135,6 +141,29 @@ TEST_CASE("memlog report on simple shapes", "[memlog]") {
     REQUIRE(r.steady);
     CHECK(r.steady_from_s == 0);
     CHECK(r.growth_bytes_per_hour == Approx(360000 * kMiB));
+    // Issue #17: 100 s reported as "+360000.0 MiB/hour"; per second it reads.
+    CHECK(r.growth_meaningful);
+    CHECK(GrowthInFittingUnit(r).unit == "MiB/s");
+    CHECK(GrowthInFittingUnit(r).value == Approx(100));
+  }
+  SECTION("too few samples, too short, poor fit: no figure, and why") {
+    MemlogReport few = Report(dir.File("few.csv", Series(6, 0.1, [](double t) { return t * 100 * kMiB; })));
+    REQUIRE(few.steady);
+    CHECK_FALSE(few.growth_meaningful);
+    CHECK(few.growth_why_not == "too few samples (6, need 10)");
+    MemlogReport fast = Report(dir.File("fast.csv", Series(50, 0.01, [](double t) { return t * 1000 * kMiB; })));
+    CHECK_FALSE(fast.growth_meaningful);
+    CHECK(fast.growth_why_not == "too short (0.49 s)");
+    // 100 MiB teeth (residual RMS ~50 MiB) on a rise of 2 MiB: within the noise.
+    auto saw = [](double t) { return (static_cast<int>(t * 10 + 0.5) % 2) * 100 * kMiB + t * 0.2 * kMiB; };
+    MemlogReport flat = Report(dir.File("saw.csv", Series(100, 0.1, saw)));
+    CHECK_FALSE(flat.growth_meaningful);
+    CHECK(flat.growth_why_not.starts_with("no growth beyond the noise"));
+    // The same teeth on a rise of 140 MiB: above the noise, but R² ~0.4.
+    auto saw_up = [](double t) { return (static_cast<int>(t * 10 + 0.5) % 2) * 100 * kMiB + t * 14 * kMiB; };
+    MemlogReport poor = Report(dir.File("saw_up.csv", Series(100, 0.1, saw_up)));
+    CHECK_FALSE(poor.growth_meaningful);
+    CHECK(poor.growth_why_not.starts_with("poor fit (R² 0."));
   }
 }
 
