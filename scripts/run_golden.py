@@ -38,6 +38,10 @@ GOLDEN = os.path.join(ROOT, "tests", "golden")
 def normalise(text, out):
     text = text.replace(out, "{out}").replace(DATA, "{data}")
     text = re.sub(r"in \d+\.\d+ s", "in <T> s", text)
+    # memtk --version: the build type and library versions depend on the build.
+    text = re.sub(r"^memtk [0-9][^ ]* \(\w+ build\)$", "memtk <V> (<BUILD> build)", text, flags=re.M)
+    text = re.sub(r"^SQLite [0-9.]+, zlib [0-9.]+[^,]*, libzip [0-9.]+$", "SQLite <V>, zlib <V>, libzip <V>", text,
+                  flags=re.M)
     # Cached databases are named <stem>-<content hash>-memtk<version>.db.
     text = re.sub(r"-[0-9a-f]{16}-memtk[^/\s]+\.db", "-<hash>-memtk<V>.db", text)
     return text
