@@ -113,9 +113,9 @@ swap_bytes, [pss_bytes uss_bytes pss_anon_bytes pss_file_bytes pss_shmem_bytes w
 the machine used_bytes, mem_free_bytes, buff_cache_bytes, swap_used_bytes,
 [gpu_used_bytes], cpu_percent, mem_available_bytes, [cgroup_bytes]. Bracketed columns
 appear when their source exists (NVML's libnvidia-ml.so.1, a readable cgroup). An
-unreadable value is empty. cpu_percent is CPU time since the previous sample in % of
-one core (200 = two cores), summed over the tree, as psrecord and prmon report it;
-empty in the first row. After the command exits, a tree with no process left is not
+unreadable value is empty. cpu_percent is CPU time in % of one core (200 = two cores),
+summed over the tree, as psrecord and prmon report it, averaged over at least 100 ms
+(empty until then). After the command exits, a tree with no process left is not
 written as a row.
 
 --plot PNG draws the CSV when recording ends, as `memtk render-png OUT.csv -o PNG`

@@ -34,7 +34,7 @@ enum class Col : uint8_t {
   kSwapUsed,   ///< SwapTotal - SwapFree.
   kGpuUsed,    ///< NVML: used memory of all GPUs.
   // Both.
-  kCpu,           ///< CPU use in % of one core: the tree's utime+stime (or the machine's busy time) since the last sample.
+  kCpu,  ///< CPU use in % of one core over the last >= 100 ms: the tree's utime+stime (or the machine's busy time).
   kMemAvailable,  ///< MemAvailable of the machine.
   kCgroup,        ///< memory.current (v2) or memory.usage_in_bytes (v1) of the target's cgroup.
   kCount

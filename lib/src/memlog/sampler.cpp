@@ -163,10 +163,15 @@ class ProcSampler final : public Sampler {
   uint32_t generation_ = 0;
   bool need_scan_ = true;
   bool root_alive_ = true;
-  // cpu_percent: ticks per second, and the previous sample's time and
-  // (machine) busy ticks.
+  // cpu_percent: CPU time is counted in clock ticks (10 ms), so it is
+  // averaged over windows of at least kCpuWindowNs: at a 10 ms interval a
+  // per-sample value would jump between 0% and 100% with each tick. A sample
+  // inside a window repeats the last window's value.
+  static constexpr int64_t kCpuWindowNs = 95'000'000;  // 100 ms, less timer jitter
   double clock_ticks_ = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  int64_t prev_ns_ = -1;
+  int64_t window_start_ns_ = -1;
+  uint64_t window_ticks_ = 0;
+  int64_t last_cpu_ = kMissing;
   uint64_t prev_busy_ = 0;
 };
 
@@ -520,17 +525,12 @@ Status ProcSampler::Sample(std::span<int64_t> values) {
   v.fill(kMissing);
   auto at = [&](Col c) -> int64_t& { return v[static_cast<size_t>(c)]; };
   const int64_t now_ns = MonotonicNs();
-  const double dt_s = prev_ns_ < 0 ? 0 : static_cast<double>(now_ns - prev_ns_) * 1e-9;
-  // Tenths of a percent of one core over the time since the last sample.
-  auto cpu_tenths = [&](uint64_t ticks) {
-    return static_cast<int64_t>(std::llround(static_cast<double>(ticks) / clock_ticks_ / dt_s * 1000.0));
-  };
   if (tree()) {
     int64_t detail[5] = {0, 0, 0, 0, 0};
     uint64_t ticks = 0;
     at(Col::kRss) = at(Col::kHwm) = at(Col::kSwap) = at(Col::kProcs) = 0;
     RETURN_IF_ERROR(SampleTree(&at(Col::kRss), &at(Col::kHwm), &at(Col::kSwap), detail, &at(Col::kProcs), &ticks));
-    if (dt_s > 0) at(Col::kCpu) = cpu_tenths(ticks);
+    window_ticks_ += ticks;
     const Col kDetail[] = {Col::kPss, Col::kUss, Col::kPssAnon, Col::kPssFile, Col::kPssShmem};
     for (size_t i = 0; i < 5; ++i) at(kDetail[i]) = detail[i];
   }
@@ -554,11 +554,21 @@ Status ProcSampler::Sample(std::span<int64_t> values) {
   if (proc_stat_) {
     uint64_t busy = 0;
     if (MachineCpuTicks(&busy)) {
-      if (dt_s > 0 && prev_busy_ > 0) at(Col::kCpu) = cpu_tenths(busy >= prev_busy_ ? busy - prev_busy_ : 0);
+      if (prev_busy_ > 0) window_ticks_ += busy >= prev_busy_ ? busy - prev_busy_ : 0;
       prev_busy_ = busy;
     }
   }
-  prev_ns_ = now_ns;
+  if (window_start_ns_ < 0) {
+    window_start_ns_ = now_ns;  // the first sample: no time to measure over yet
+    window_ticks_ = 0;
+  } else if (now_ns - window_start_ns_ >= kCpuWindowNs) {
+    // Tenths of a percent of one core over the window.
+    const double seconds = static_cast<double>(now_ns - window_start_ns_) * 1e-9;
+    last_cpu_ = static_cast<int64_t>(std::llround(static_cast<double>(window_ticks_) / clock_ticks_ / seconds * 1000.0));
+    window_start_ns_ = now_ns;
+    window_ticks_ = 0;
+  }
+  if (tree() || proc_stat_) at(Col::kCpu) = last_cpu_;
   if (nvml_ && tree()) {
     auto in_tree = [&](pid_t pid) {
       const Proc* p = procs_.Find(static_cast<uint64_t>(pid));
@@ -616,7 +626,7 @@ const ColumnInfo& GetColumnInfo(Col c) {
       {"buff_cache_bytes", "Buffers + Cached + SReclaimable (page cache, reclaimable)"},
       {"swap_used_bytes", "SwapTotal - SwapFree"},
       {"gpu_used_bytes", "used memory of all GPUs (NVML)"},
-      {"cpu_percent", "CPU use since the last sample, in % of one core (tree: utime+stime summed; machine: busy time)"},
+      {"cpu_percent", "CPU use in % of one core over the last >= 100 ms (tree: utime+stime summed; machine: busy time)"},
       {"mem_available_bytes", "MemAvailable: what the machine can still give without swapping"},
       {"cgroup_bytes", "memory charged to the cgroup (memory.current, or memory.usage_in_bytes on v1)"},
   };
