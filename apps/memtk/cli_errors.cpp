@@ -70,6 +70,12 @@ std::string PlainValueMessage(const std::string& what) {
   auto is_number = [](const std::string& s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || c == '-'; });
   };
+  static const std::regex kMissing(R"(^(-[-\w]+): \d+ required (\S+).* missing$)");
+  if (std::regex_match(what, m, kMissing)) {
+    const std::string flag = m[1], type = m[2];
+    const bool number = type.find("INT") != std::string::npos || type.find("FLOAT") != std::string::npos;
+    return fmt::format("{} needs {} after it", flag, number ? "a number" : "a value");
+  }
   if (std::regex_match(what, m, kRange)) {
     const std::string flag = m[1], value = m[2], lo = m[3], hi = m[4];
     if (flag == "--device")
