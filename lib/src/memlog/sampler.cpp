@@ -170,7 +170,6 @@ class ProcSampler final : public Sampler {
   static constexpr int64_t kCpuWindowNs = 95'000'000;  // 100 ms, less timer jitter
   double clock_ticks_ = static_cast<double>(::sysconf(_SC_CLK_TCK));
   int64_t window_start_ns_ = -1;
-  uint64_t window_ticks_ = 0;
   int64_t last_cpu_ = kMissing;
   uint64_t prev_busy_ = 0;
 };
@@ -460,13 +459,15 @@ Status ProcSampler::SampleTree(int64_t* rss, int64_t* hwm, int64_t* swap, int64_
     }
     const int64_t rss_bytes = resident * page_size_;
     *rss += rss_bytes;
-    // CPU time since the last sample. A process first seen after the first
-    // sample started since then (or joined the tree): all its time counts.
-    // Time of processes that exit between two samples is lost, as in
-    // psrecord; so is the CPU of the command's very first instant.
-    if (!p->stat) p->stat = OpenPidFile(pid, "stat");
+    // CPU time since the last read (only at the end of a CPU window: stat
+    // costs 2-3 us per process). A process first seen after the first read
+    // started since then (or joined the tree): all its time counts. Time of
+    // processes that exit between two reads is lost, as in psrecord; so is
+    // the CPU of the command's very first instant.
+    if (!p->stat && cpu_ticks) p->stat = OpenPidFile(pid, "stat");
     uint64_t ticks = 0;
-    if (p->stat && PreadAll(p->stat.get(), buf_.get(), kFileBuffer) > 0 && ParseCpuTicks(buf_.get(), &ticks)) {
+    if (cpu_ticks && p->stat && PreadAll(p->stat.get(), buf_.get(), kFileBuffer) > 0 &&
+        ParseCpuTicks(buf_.get(), &ticks)) {
       if (p->cpu_seen)
         *cpu_ticks += ticks >= p->cpu_ticks ? ticks - p->cpu_ticks : 0;
       else if (!first_sample)
@@ -525,12 +526,16 @@ Status ProcSampler::Sample(std::span<int64_t> values) {
   v.fill(kMissing);
   auto at = [&](Col c) -> int64_t& { return v[static_cast<size_t>(c)]; };
   const int64_t now_ns = MonotonicNs();
+  // CPU time is read only where a window ends (and at the first sample, the
+  // baseline).
+  const bool cpu_first = window_start_ns_ < 0;
+  const bool cpu_read = cpu_first || now_ns - window_start_ns_ >= kCpuWindowNs;
+  uint64_t ticks = 0;
   if (tree()) {
     int64_t detail[5] = {0, 0, 0, 0, 0};
-    uint64_t ticks = 0;
     at(Col::kRss) = at(Col::kHwm) = at(Col::kSwap) = at(Col::kProcs) = 0;
-    RETURN_IF_ERROR(SampleTree(&at(Col::kRss), &at(Col::kHwm), &at(Col::kSwap), detail, &at(Col::kProcs), &ticks));
-    window_ticks_ += ticks;
+    RETURN_IF_ERROR(SampleTree(&at(Col::kRss), &at(Col::kHwm), &at(Col::kSwap), detail, &at(Col::kProcs),
+                               cpu_read ? &ticks : nullptr));
     const Col kDetail[] = {Col::kPss, Col::kUss, Col::kPssAnon, Col::kPssFile, Col::kPssShmem};
     for (size_t i = 0; i < 5; ++i) at(kDetail[i]) = detail[i];
   }
@@ -551,23 +556,19 @@ Status ProcSampler::Sample(std::span<int64_t> values) {
     at(Col::kMemAvailable) = avail;
   }
   if (cgroup_ && PreadAll(cgroup_.get(), buf_.get(), kFileBuffer) > 0) at(Col::kCgroup) = ParseLeadingInt(buf_.get());
-  if (proc_stat_) {
+  if (proc_stat_ && cpu_read) {
     uint64_t busy = 0;
     if (MachineCpuTicks(&busy)) {
-      if (prev_busy_ > 0) window_ticks_ += busy >= prev_busy_ ? busy - prev_busy_ : 0;
+      if (prev_busy_ > 0) ticks += busy >= prev_busy_ ? busy - prev_busy_ : 0;
       prev_busy_ = busy;
     }
   }
-  if (window_start_ns_ < 0) {
-    window_start_ns_ = now_ns;  // the first sample: no time to measure over yet
-    window_ticks_ = 0;
-  } else if (now_ns - window_start_ns_ >= kCpuWindowNs) {
+  if (cpu_read && !cpu_first) {
     // Tenths of a percent of one core over the window.
     const double seconds = static_cast<double>(now_ns - window_start_ns_) * 1e-9;
-    last_cpu_ = static_cast<int64_t>(std::llround(static_cast<double>(window_ticks_) / clock_ticks_ / seconds * 1000.0));
-    window_start_ns_ = now_ns;
-    window_ticks_ = 0;
+    last_cpu_ = static_cast<int64_t>(std::llround(static_cast<double>(ticks) / clock_ticks_ / seconds * 1000.0));
   }
+  if (cpu_read) window_start_ns_ = now_ns;
   if (tree() || proc_stat_) at(Col::kCpu) = last_cpu_;
   if (nvml_ && tree()) {
     auto in_tree = [&](pid_t pid) {
