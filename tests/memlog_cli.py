@@ -78,7 +78,12 @@ with tempfile.TemporaryDirectory() as d:
     check(s["jumps"] and s["jumps"][0]["bytes"] > 190 * MIB, "alloc: the largest jump is the allocation")
     check(any(l["line"] == "allocated" for j in s["jumps"][:1] for l in j["log_lines"]) or
           s["peak"]["last_log_line"]["line"] == "allocated", "alloc: 'allocated' is the log line at the jump/peak")
-    check(s["final_drop"] is not None and s["final_drop"]["bytes"] > 190 * MIB, "alloc: stats sees the final drop")
+    # The drop starts at the last bucket within 10% of the highest level
+    # (docs/MEMLOG.md), so it is at least 90% of the 200 MiB freed. (It used
+    # to end at the 0 B row after the exit, issue #17, and so always looked
+    # larger.)
+    check(s["final_drop"] is not None and s["final_drop"]["bytes"] > 0.85 * 200 * MIB,
+          "alloc: stats sees the final drop")
 
     # 2. Children, grandchildren and a double-forked orphan all count.
     out = os.path.join(d, "tree.csv")
