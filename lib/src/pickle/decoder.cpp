@@ -470,28 +470,6 @@ void RefCountPass::StartAt(uint64_t offset) {
   mid_input_ = true;
 }
 
-void MemoRefCounts::Merge(const MemoRefCounts& other) {
-  if (other.bits_.size() > bits_.size()) bits_.resize(other.bits_.size(), 0);
-  for (size_t i = 0; i < other.bits_.size(); ++i) {
-    const uint8_t b = other.bits_[i];
-    if (b == 0) continue;  // most slots of a merged table are untouched
-    uint8_t& a = bits_[i];
-    uint8_t r = 0;
-    for (unsigned shift = 0; shift < 8; shift += 2) {
-      const unsigned sum = ((a >> shift) & 3u) + ((b >> shift) & 3u);
-      r = static_cast<uint8_t>(r | (std::min(sum, 3u) << shift));
-    }
-    a = r;
-  }
-}
-
-bool MemoRefCounts::operator==(const MemoRefCounts& other) const {
-  const std::vector<uint8_t>& lo = bits_.size() <= other.bits_.size() ? bits_ : other.bits_;
-  const std::vector<uint8_t>& hi = bits_.size() <= other.bits_.size() ? other.bits_ : bits_;
-  return std::equal(lo.begin(), lo.end(), hi.begin()) &&
-         std::all_of(hi.begin() + static_cast<ptrdiff_t>(lo.size()), hi.end(), [](uint8_t b) { return b == 0; });
-}
-
 std::optional<uint64_t> FindFrameCut(const ReadAtFn& read_at, uint64_t size, uint64_t target) {
   // CPython's pickler (protocol 4+) opens a FRAME of ~64 KiB before each run
   // of opcodes and writes strings too long for a frame between frames, so

@@ -27,6 +27,7 @@
 
 #include "memtk/base/status.h"
 #include "memtk/base/string_pool.h"
+#include "pickle/memo_counts.h"
 #include "pickle/value.h"
 
 namespace memtk::pickle {
@@ -53,28 +54,6 @@ class Consumer {
   virtual Status OnRoot(const Value& root) = 0;
 };
 
-/// Number of later references of each memo slot, 2 bits each (3 = many).
-class MemoRefCounts {
- public:
-  uint8_t Get(uint64_t idx) const {
-    return idx / 4 < bits_.size() ? (bits_[idx / 4] >> (2 * (idx % 4))) & 3 : 0;
-  }
-  void Bump(uint64_t idx) {
-    if (idx / 4 >= bits_.size()) bits_.resize(idx / 4 + 1 + bits_.size() / 2, 0);
-    uint8_t& b = bits_[idx / 4];
-    unsigned shift = 2 * (idx % 4);
-    if (((b >> shift) & 3) != 3) b = static_cast<uint8_t>(b + (1u << shift));
-  }
-  size_t MemoryBytes() const { return bits_.capacity(); }
-  /// Adds `other`'s counts slot by slot, saturating at 3 (= many).
-  void Merge(const MemoRefCounts& other);
-  /// Same count for every slot (a shorter table reads as zeros beyond its end).
-  bool operator==(const MemoRefCounts& other) const;
-
- private:
-  std::vector<uint8_t> bits_;
-};
-
 struct DecoderLimits {
   uint64_t max_string = 1ull << 30;    ///< longest str/bytes argument
   /// A str/bytes argument longer than this is stepped over as it streams
@@ -97,7 +76,7 @@ struct DecoderLimits {
   /// A PUT index may exceed the PUT's byte offset by at most this much.
   /// Writers number memo slots 0, 1, 2, ... and each slot costs at least one
   /// byte, so real pickles stay far below; hostile ones cannot make the
-  /// per-slot tables (2 bits each) outgrow the input.
+  /// per-slot tables outgrow the input.
   uint64_t max_memo_gap = 1ull << 20;
 };
 
