@@ -306,14 +306,37 @@ std::optional<StackId> Interpreter::InternStack(const Value& v) {
       scratch_frames_.push_back(*id);
     }
   }
-  size_t before = stack_keys_.size();
-  StringId key = stack_keys_.Intern({reinterpret_cast<const char*>(scratch_frames_.data()),
-                                     scratch_frames_.size() * sizeof(FrameId)});
-  StackId id{key.value};
-  if (stack_keys_.size() != before) {
-    t_->stack_offsets.push_back(t_->stack_frames.size());
-    t_->stack_frames.insert(t_->stack_frames.end(), scratch_frames_.begin(), scratch_frames_.end());
-    if (Status st = sink_->OnStack(id, scratch_frames_); !st.ok() && sink_error_.ok()) sink_error_ = st;
+  const size_t nf = scratch_frames_.size();
+  const uint64_t h = HashBytes(scratch_frames_.data(), nf * sizeof(FrameId));
+  const uint64_t tag = h >> 32 << 32;
+  size_t mask = stack_index_.size() - 1;
+  size_t i = static_cast<size_t>(h >> 32) & mask;
+  for (;; i = (i + 1) & mask) {
+    const uint64_t e = stack_index_[i];
+    if (e == 0) break;
+    if ((e & ~uint64_t{0xFFFFFFFF}) != tag) continue;
+    const StackId seen{static_cast<uint32_t>(e) - 1};
+    const std::span<const FrameId> frames = t_->GetStack(seen);
+    if (frames.size() == nf && (nf == 0 || std::memcmp(frames.data(), scratch_frames_.data(), nf * sizeof(FrameId)) == 0)) {
+      n->cache = seen.value;
+      return seen;
+    }
+  }
+  const StackId id{static_cast<uint32_t>(t_->num_stacks())};
+  stack_index_[i] = tag | (uint64_t{id.value} + 1);
+  t_->stack_offsets.push_back(t_->stack_frames.size());
+  t_->stack_frames.insert(t_->stack_frames.end(), scratch_frames_.begin(), scratch_frames_.end());
+  if (Status st = sink_->OnStack(id, scratch_frames_); !st.ok() && sink_error_.ok()) sink_error_ = st;
+  if (t_->num_stacks() * 2 > stack_index_.size()) {
+    std::vector<uint64_t> bigger(stack_index_.size() * 2, 0);
+    mask = bigger.size() - 1;
+    for (uint64_t e : stack_index_) {
+      if (e == 0) continue;
+      size_t j = static_cast<size_t>(e >> 32) & mask;
+      while (bigger[j] != 0) j = (j + 1) & mask;
+      bigger[j] = e;
+    }
+    stack_index_.swap(bigger);
   }
   n->cache = id.value;
   return id;

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "memtk/base/id.h"
+#include "memtk/base/pod_vector.h"
 #include "memtk/base/stats.h"
 #include "memtk/base/status.h"
 #include "memtk/base/string_pool.h"
@@ -156,7 +157,7 @@ class Tables {
 
   StringPool strings;
   std::vector<Frame> frames;
-  std::vector<FrameId> stack_frames;    // all stacks, concatenated
+  PodVector<FrameId> stack_frames;     // all stacks, concatenated (grows without a copy)
   std::vector<uint64_t> stack_offsets;  // start of each stack; end = next start
 };
 
