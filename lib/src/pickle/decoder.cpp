@@ -652,34 +652,41 @@ struct Decoder::Memo {
 // known lists their items back from the entry's bytes (FillKnown), and a
 // PUT over a live slot does that for every holder on the stack first.
 struct Decoder::KnownLists {
-  // One probe and one key compare per list: a hit reads one slot and the
-  // key, and touches neither the entry nor the shared node (lent out
-  // borrowed, like a frame from the memo). callgrind/perf on 2M events over
-  // 20,000 stacks: the StringPool this replaced spent most of its time in
-  // cache misses on its separate hash, view and entry arrays.
+  // One probe and one key compare per list: a hit reads one slot, then the
+  // record, whose header sits right before its key bytes (one line), and
+  // touches neither the shared node (lent out borrowed, like a frame from
+  // the memo) nor anything else. callgrind/perf on 2M events over 20,000
+  // stacks: the StringPool this replaced spent most of its time in cache
+  // misses on its separate hash, view and entry arrays.
+  //
+  // Memory per distinct list (10^5 stacks in a long run): a 16-byte slot
+  // at load <= 1/2, an 8-byte pointer, a 16-byte header and the key bytes
+  // (a 40-byte slot and a 32-byte entry before: ~10 MB per 10^5 lists).
+  struct Rec {
+    Node* shared = nullptr;  // set once the consumer has read the list
+    uint32_t cache = 0;      // shared->cache, when it fits (`cached`)
+    uint16_t len = 0;
+    uint8_t role = 0;
+    uint8_t flags = 0;
+    const uint8_t* key() const { return reinterpret_cast<const uint8_t*>(this + 1); }
+  };
+  static_assert(sizeof(Rec) == 16);
+  enum : uint8_t {
+    kCached = 1,
+    kRefused = 2,  // a get of a slot not kept for good, or a bad read
+    kBuilt = 4,    // its first list is built and awaits its reading (pending)
+  };
   struct Slot {
     uint64_t hash = 0;
-    const uint8_t* key = nullptr;  // nullptr: empty slot
-    Node* shared = nullptr;        // set once the consumer has read the list
-    uint16_t len = 0;
-    uint16_t role = 0;
-    uint32_t entry = 0;
-    uint32_t cache = 0;  // shared->cache, when it fits (`cached`)
-    bool cached = false;
-  };
-  struct Entry {
-    Node* built = nullptr;  // the first list, until the consumer has read it
-    const uint8_t* key = nullptr;
-    uint64_t hash = 0;
-    uint16_t len = 0;
-    uint16_t role = 0;
-    bool refused = false;  // a get of a slot not kept for good, or a bad read
+    Rec* rec = nullptr;  // nullptr: empty slot
   };
   std::vector<Slot> slots = std::vector<Slot>(1024);
-  std::vector<Entry> entries;
-  std::vector<uint32_t> pending;  // entries whose built list awaits its reading
-  size_t streamed = 0;            // items streamed since the last harvest
-  std::vector<std::unique_ptr<uint8_t[]>> blocks;  // key bytes; never move
+  size_t size = 0;
+  // Records whose first list is built and awaits its reading, with that
+  // list (a shared node's Node::index holds its record's address).
+  std::vector<std::pair<Rec*, Node*>> pending;
+  size_t streamed = 0;  // items streamed since the last harvest
+  std::vector<std::unique_ptr<uint64_t[]>> blocks;  // records; never move
   size_t block_used = 0, block_size = 0, key_bytes = 0;
   uint64_t epoch = 0;
   // Distinct stacks are a few MB of gets; past this much, new lists are
@@ -714,37 +721,39 @@ struct Decoder::KnownLists {
     const size_t mask = slots.size() - 1;
     for (size_t i = (h >> 7) & mask;; i = (i + 1) & mask) {
       Slot& s = slots[i];
-      if (s.key == nullptr) return &s;
-      if (s.hash == h && s.len == len && s.role == role && std::memcmp(s.key, key, len) == 0) return &s;
+      if (s.rec == nullptr) return &s;
+      if (s.hash == h && s.rec->len == len && s.rec->role == role && std::memcmp(s.rec->key(), key, len) == 0)
+        return &s;
     }
   }
-  // Fills the empty slot `s` (from Find) with a copy of the key.
-  void Insert(Slot* s, uint64_t h, const uint8_t* key, uint16_t len, uint16_t role, bool refused) {
-    if (block_size - block_used < len || blocks.empty()) {
-      block_size = std::max<size_t>(256u << 10, len);
-      blocks.emplace_back(new uint8_t[block_size]);
+  // Fills the empty slot `s` (from Find) with a record holding a copy of the key.
+  Rec* Insert(Slot* s, uint64_t h, const uint8_t* key, uint16_t len, uint16_t role, bool refused) {
+    const size_t words = (sizeof(Rec) + len + 7) / 8;
+    if (blocks.empty() || block_size - block_used < words) {
+      block_size = std::max<size_t>((256u << 10) / 8, words);
+      blocks.emplace_back(new uint64_t[block_size]);
       block_used = 0;
     }
-    uint8_t* dst = blocks.back().get() + block_used;
-    std::memcpy(dst, key, len);
-    block_used += len;
+    Rec* r = new (blocks.back().get() + block_used) Rec;
+    block_used += words;
+    std::memcpy(r + 1, key, len);
     key_bytes += len;
+    r->len = len;
+    r->role = static_cast<uint8_t>(role);
+    r->flags = refused ? kRefused : 0;
     s->hash = h;
-    s->key = dst;
-    s->len = len;
-    s->role = role;
-    s->entry = static_cast<uint32_t>(entries.size());
-    entries.push_back(Entry{nullptr, dst, h, len, role, refused});
-    if (entries.size() * 2 > slots.size()) Grow();
+    s->rec = r;
+    if (++size * 2 > slots.size()) Grow();
+    return r;
   }
   void Grow() {
     std::vector<Slot> old(slots.size() * 2);
     old.swap(slots);
     const size_t mask = slots.size() - 1;
     for (const Slot& s : old) {
-      if (s.key == nullptr) continue;
+      if (s.rec == nullptr) continue;
       size_t i = (s.hash >> 7) & mask;
-      while (slots[i].key != nullptr) i = (i + 1) & mask;
+      while (slots[i].rec != nullptr) i = (i + 1) & mask;
       slots[i] = s;
     }
   }
@@ -756,9 +765,11 @@ struct Decoder::KnownLists {
       v.node = n;
       arena->Release(v);
     };
-    for (Entry& e : entries) drop(e.built);
-    for (Slot& s : slots) drop(s.key != nullptr ? s.shared : nullptr);
-    entries.clear();
+    for (auto& [rec, built] : pending) drop(built);
+    pending.clear();
+    for (Slot& s : slots)
+      if (s.rec != nullptr) drop(s.rec->shared);
+    slots.clear();
   }
 };
 
@@ -777,7 +788,7 @@ inline const uint8_t* SkipGet(const uint8_t* p, const uint8_t* end, uint64_t* id
 }
 }  // namespace
 
-size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t at, uint16_t role, uint32_t* watch) {
+size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t at, uint16_t role, uintptr_t* watch) {
   *watch = 0;
   // Without counts the list's own slot could be read back and changed.
   if (!have_counts_ || globals_.back() != 0 || marks_.size() < 2) return 0;
@@ -833,16 +844,17 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
   }
   KnownLists& k = *lists_;
   const size_t len = static_cast<size_t>(q - body);
-  if (len > 0xFFFF) return 0;
+  if (len > 0xFFFF || role > 0xFF) return 0;
   const uint64_t h = KnownLists::Hash(body, len, role);
   KnownLists::Slot* slot = k.Find(h, body, len, role);
-  if (slot->shared != nullptr) {  // the hit, nearly every list
+  if (slot->rec != nullptr && slot->rec->shared != nullptr) {  // the hit, nearly every list
+    const KnownLists::Rec& r = *slot->rec;
     Value v;
     v.kind = Kind::kList;
     v.borrowed = true;  // the table keeps the node until the decoder ends
-    v.cached = slot->cached;
-    v.id = slot->cache;
-    v.node = slot->shared;
+    v.cached = (r.flags & KnownLists::kCached) != 0;
+    v.id = r.cache;
+    v.node = r.shared;
     if (dict.node->streams_into == nullptr) ++holders_;
     dict.node->streams_into = into.node;
     stack_[m - 1].cached = true;  // Settle's cheap test (`dict` is that entry)
@@ -850,7 +862,7 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
     PutMemo(put);  // count 0: only advances the MEMOIZE index
     return static_cast<size_t>(q - p);
   }
-  if (slot->key == nullptr) {
+  if (slot->rec == nullptr) {
     if (k.key_bytes > KnownLists::kMaxKeyBytes) return 0;
     bool refused = false;
     for (const uint8_t* g = body + (*body == kMark); (g = SkipGet(g, end, &idx)) != nullptr;) {
@@ -860,73 +872,66 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
         break;
       }
     }
-    k.Insert(slot, h, body, static_cast<uint16_t>(len), role, refused);
-    if (!refused) *watch = static_cast<uint32_t>(k.entries.size());
+    KnownLists::Rec* r = k.Insert(slot, h, body, static_cast<uint16_t>(len), role, refused);
+    if (!refused) *watch = reinterpret_cast<uintptr_t>(r);
     return 0;
   }
-  KnownLists::Entry& e = k.entries[slot->entry];
   // Refused, or the first list is not read yet (its event's batch is still
-  // open): build this one as usual.
-  if (e.refused || e.built != nullptr) return 0;
-  *watch = slot->entry + 1;
+  // open): build this one as usual. Else the first was dropped unread:
+  // watch this one instead.
+  if (slot->rec->flags & (KnownLists::kRefused | KnownLists::kBuilt)) return 0;
+  *watch = reinterpret_cast<uintptr_t>(slot->rec);
   return 0;
 }
 
-void Decoder::Watch(uint32_t entry, Node* list) {
-  KnownLists::Entry& e = lists_->entries[entry];
-  e.built = list;
+void Decoder::Watch(uintptr_t rec, Node* list) {
+  auto* r = reinterpret_cast<KnownLists::Rec*>(rec);
+  r->flags |= KnownLists::kBuilt;
   ++list->refs;
-  lists_->pending.push_back(entry);
+  lists_->pending.emplace_back(r, list);
 }
 
 void Decoder::HarvestKnown(size_t streamed) {
   // After a streamed batch, the lists in it have been read: the consumer's
-  // cache becomes the entry's shared node, and the built list goes, so at
+  // cache becomes the record's shared node, and the built list goes, so at
   // most about one batch of built lists is held. Walked once per as many
-  // streamed items as there are pending entries: linear however the items
+  // streamed items as there are pending records: linear however the items
   // come (one APPEND each, or lists held on the stack for long).
   KnownLists& k = *lists_;
   k.streamed += streamed;
   if (k.streamed < k.pending.size()) return;
   k.streamed = 0;
-  for (uint32_t id : k.pending) {
-    KnownLists::Entry& e = k.entries[id];
-    if (e.built == nullptr) continue;
-    Node* built = e.built;
+  for (auto& [r, built] : k.pending) {
     if (built->cache < 0 && built->refs > 1) continue;  // not read yet: its batch is still open
-    e.built = nullptr;
-    if (built->cache < 0) {  // dropped unread: the next such list is watched instead
-      Value b;
-      b.kind = Kind::kList;
-      b.node = built;
-      arena_->Release(b);
-      continue;
+    Node* const list = built;
+    built = nullptr;
+    r->flags &= ~KnownLists::kBuilt;
+    if (list->cache >= 0) {
+      // Reading it again must have no effect: every item interpreted for
+      // good (a frame the consumer skipped is counted on each reading).
+      bool pure = true;
+      for (const Value& item : list->items) pure = pure && item.is_node() && item.node->cache >= 0;
+      if (pure && r->shared == nullptr) {
+        Node* shared = arena_->New(Kind::kList, r->role, reinterpret_cast<uintptr_t>(r));
+        shared->items.shrink_to_fit();  // a recycled node's buffer: one per distinct stack adds up
+        shared->known = true;
+        shared->cache = list->cache;
+        r->shared = shared;
+        if (list->cache <= UINT32_MAX) r->flags |= KnownLists::kCached;
+        r->cache = static_cast<uint32_t>(list->cache);
+      } else {
+        r->flags |= KnownLists::kRefused;
+      }
     }
-    // Reading it again must have no effect: every item interpreted for
-    // good (a frame the consumer skipped is counted on each reading).
-    bool pure = true;
-    for (const Value& item : built->items) pure = pure && item.is_node() && item.node->cache >= 0;
-    KnownLists::Slot* slot = k.Find(e.hash, e.key, e.len, e.role);
-    if (pure && slot->key != nullptr && slot->shared == nullptr) {
-      Node* shared = arena_->New(Kind::kList, e.role, id);
-      shared->items.shrink_to_fit();  // a recycled node's buffer: one per distinct stack adds up
-      shared->known = true;
-      shared->cache = built->cache;
-      slot->shared = shared;
-      slot->cached = built->cache <= UINT32_MAX;
-      slot->cache = static_cast<uint32_t>(built->cache);
-    } else {
-      e.refused = true;
-    }
+    // Else dropped unread: the next such list is watched instead.
     Value b;
     b.kind = Kind::kList;
-    b.node = built;
+    b.node = list;
     arena_->Release(b);
   }
-  // Entries still waiting stay listed (rare: a batch split by a chunk end
+  // Records still waiting stay listed (rare: a batch split by a chunk end
   // is read on its next APPENDS).
-  k.pending.erase(std::remove_if(k.pending.begin(), k.pending.end(),
-                                 [&](uint32_t id) { return k.entries[id].built == nullptr; }),
+  k.pending.erase(std::remove_if(k.pending.begin(), k.pending.end(), [](const auto& e) { return e.second == nullptr; }),
                   k.pending.end());
 }
 
@@ -937,9 +942,9 @@ void Decoder::FillKnown(Node* holder) {
     if (v.kind != Kind::kList || !v.node->known) continue;
     Node* s = v.node;
     Node* full = arena_->New(Kind::kList, s->role, 0);
-    const KnownLists::Entry& e = lists_->entries[s->index];
-    const uint8_t* g = e.key;
-    const uint8_t* const end = g + e.len;
+    const auto* r = reinterpret_cast<const KnownLists::Rec*>(static_cast<uintptr_t>(s->index));
+    const uint8_t* g = r->key();
+    const uint8_t* const end = g + r->len;
     uint64_t idx;
     // The slots are those the bytes were checked against: only a PUT over
     // one could change them, and SettleStack runs before any does.
@@ -1314,7 +1319,7 @@ size_t Decoder::RunFast(const uint8_t* const begin, const uint8_t* end, Status* 
         v.kind = *p == kEmptyDict ? Kind::kDict : Kind::kList;
         uint64_t index;
         uint16_t role = RoleForNew(v.kind, &index);
-        uint32_t watch = 0;
+        uintptr_t watch = 0;
         if (v.kind == Kind::kList && consumer_->ReadsOnlyCache(role)) {
           if (const size_t used = KnownList(p, end, offset() + consumed(), role, &watch)) {
             p += used;
@@ -1322,9 +1327,7 @@ size_t Decoder::RunFast(const uint8_t* const begin, const uint8_t* end, Status* 
           }
         }
         v.node = arena_->New(v.kind, role, index);
-        if (watch != 0) {
-          Watch(watch - 1, v.node);
-        }
+        if (watch != 0) Watch(watch, v.node);
         push(v);
         ++p;
         continue;

@@ -215,9 +215,9 @@ class Decoder : public DecoderBase {
   /// At the EMPTY_LIST `p` (byte `at`) of a list with role `role`: if the
   /// list is one seen before (see KnownLists in decoder.cpp), pushes its
   /// shared node and returns the bytes of the whole list; else returns 0 and
-  /// sets *watch to 1 + the entry that should remember the node about to be
+  /// sets *watch to the record that should remember the node about to be
   /// built (0: none).
-  size_t KnownList(const uint8_t* p, const uint8_t* end, uint64_t at, uint16_t role, uint32_t* watch);
+  size_t KnownList(const uint8_t* p, const uint8_t* end, uint64_t at, uint16_t role, uintptr_t* watch);
   /// Before `v` goes anywhere but the list its known lists were made for:
   /// gives them their items back. A holder's stack entry is flagged
   /// `cached` (KnownList), so any other value costs no load of its node.
@@ -242,8 +242,8 @@ class Decoder : public DecoderBase {
       --holders_;
     }
   }
-  /// Remembers `list`, about to be built, as entry `entry`'s first list.
-  void Watch(uint32_t entry, Node* list);
+  /// Remembers `list`, about to be built, as record `rec`'s first list.
+  void Watch(uintptr_t rec, Node* list);
   /// After `streamed` items went to the consumer: turns the watched lists
   /// it has read into shared nodes.
   void HarvestKnown(size_t streamed);
