@@ -912,8 +912,7 @@ void Decoder::HarvestKnown(size_t streamed) {
       bool pure = true;
       for (const Value& item : list->items) pure = pure && item.is_node() && item.node->cache >= 0;
       if (pure && r->shared == nullptr) {
-        Node* shared = arena_->New(Kind::kList, r->role, reinterpret_cast<uintptr_t>(r));
-        shared->items.shrink_to_fit();  // a recycled node's buffer: one per distinct stack adds up
+        Node* shared = arena_->NewBare(Kind::kList, r->role, reinterpret_cast<uintptr_t>(r));
         shared->known = true;
         shared->cache = list->cache;
         r->shared = shared;

@@ -11,7 +11,7 @@ namespace {
 constexpr size_t kChunkNodes = 1024;
 // A node that held a large batch gives its buffer back instead of keeping
 // it on the free list forever.
-constexpr size_t kMaxKeptCapacity = 64;
+constexpr size_t kMaxKeptCapacity = 128;
 }  // namespace
 
 NodeArena::~NodeArena() {
@@ -37,6 +37,17 @@ Node* NodeArena::New(Kind kind, uint16_t role, uint64_t index) {
   n->streamed = 0;
   ++live_;
   return n;
+}
+
+Node* NodeArena::NewBare(Kind kind, uint16_t role, uint64_t index) {
+  if (bare_left_ == 0) {
+    bare_ = new Node[kChunkNodes];
+    chunks_.push_back(bare_);
+    bare_left_ = kChunkNodes;
+  }
+  Node* n = &bare_[kChunkNodes - bare_left_--];
+  free_.push_back(n);  // New() takes it straight back, set up as usual
+  return New(kind, role, index);
 }
 
 void NodeArena::Free(Node* root) {

@@ -86,6 +86,11 @@ class NodeArena {
   NodeArena& operator=(const NodeArena&) = delete;
 
   Node* New(Kind kind, uint16_t role, uint64_t index);
+  /// Like New, for a node that never holds items (the decoder's shared
+  /// stand-in for a known list): it comes from fresh chunk memory, not the
+  /// free list, whose nodes keep their item buffers for nodes that need
+  /// them (one malloc per distinct stack otherwise).
+  Node* NewBare(Kind kind, uint16_t role, uint64_t index);
   static void Retain(const Value& v) {
     if (v.is_node() && !v.borrowed) ++v.node->refs;
   }
@@ -100,6 +105,8 @@ class NodeArena {
   std::vector<Node*> free_;
   std::vector<Node*> chunks_;
   std::vector<Node*> pending_;  // iterative freeing, no deep recursion
+  Node* bare_ = nullptr;        // NewBare's chunk and its nodes left
+  size_t bare_left_ = 0;
   size_t live_ = 0;
 };
 
