@@ -62,7 +62,7 @@ MemoRefCounts::Page* MemoRefCounts::PageFor(uint64_t idx) {
   return &page;
 }
 
-void MemoRefCounts::Bump(uint64_t idx) {
+void MemoRefCounts::BumpSlow(uint64_t idx) {
   Page* page = PageFor(idx);
   const unsigned s = static_cast<unsigned>(idx & (kPageSlots - 1));
   if (dense_) {
