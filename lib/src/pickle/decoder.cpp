@@ -637,7 +637,7 @@ struct Decoder::Memo {
 // (Consumer::ReadsOnlyCache), written as
 //   EMPTY_LIST, MEMOIZE | BINPUT | LONG_BINPUT, MARK, (BINGET | LONG_BINGET)+, APPENDS
 // (or a single get and APPEND) and stored at once by the SETITEMS that
-// follows, is named exactly by the bytes of its gets, provided that every
+// follows, is named exactly by the memo indices its gets read, provided that every
 // slot they read is kept for good (count 3): such a slot changes only by a
 // PUT over it, which bumps memo_epoch_ and forgets every entry. The first
 // list with given bytes is built as usual and remembered; once the consumer
@@ -649,7 +649,7 @@ struct Decoder::Memo {
 // dict goes straight to the consumer through the streaming list it was made
 // in (Node::streams_into). Anything else that could show the dict to the
 // consumer (a memo PUT, DUP, any container or the root) first gives its
-// known lists their items back from the entry's bytes (FillKnown), and a
+// known lists their items back from the record's key (FillKnown), and a
 // PUT over a live slot does that for every holder on the stack first.
 struct Decoder::KnownLists {
   // One probe and one key compare per list: a hit reads one slot, then the
@@ -660,7 +660,7 @@ struct Decoder::KnownLists {
   // misses on its separate hash, view and entry arrays.
   //
   // Memory per distinct list (10^5 stacks in a long run): a 16-byte slot
-  // at load <= 1/2, an 8-byte pointer, a 16-byte header and the key bytes
+  // at load <= 1/2, a 16-byte header and the key (a varint per frame)
   // (a 40-byte slot and a 32-byte entry before: ~10 MB per 10^5 lists).
   struct Rec {
     Node* shared = nullptr;  // set once the consumer has read the list
@@ -694,7 +694,7 @@ struct Decoder::KnownLists {
   static constexpr size_t kMaxKeyBytes = 64u << 20;
 
   static uint64_t Hash(const uint8_t* p, size_t n, uint16_t role) {
-    // Two independent multiply chains (the keys are 10-500 bytes of gets).
+    // Two independent multiply chains (keys are 5-300 bytes of varints).
     uint64_t a = 0x9E3779B97F4A7C15ULL ^ n ^ (uint64_t{role} << 32), b = 0xC2B2AE3D27D4EB4FULL;
     for (; n >= 16; p += 16, n -= 16) {
       uint64_t x, y;
@@ -809,18 +809,28 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
   }
   if (counts_.Get(put) != 0) return 0;
   const uint8_t* const body = q;
+  // The key is the memo indices the gets read, as LEB128 varints: 2-3
+  // bytes a frame instead of LONG_BINGET's 5 (10^5 stacks of depth 50 are
+  // 10 MB less), and a shorter hash and compare on every list.
+  known_key_.clear();
+  auto note = [&](uint64_t i) {
+    for (; i >= 0x80; i >>= 7) known_key_.push_back(static_cast<uint8_t>(i | 0x80));
+    known_key_.push_back(static_cast<uint8_t>(i));
+  };
   size_t n = 0;
   uint64_t idx;
   if (q < end && *q == kMark) {
     ++q;
     while (const uint8_t* next = SkipGet(q, end, &idx)) {
       q = next;
+      note(idx);
       ++n;
     }
     if (n == 0 || q >= end || *q != kAppends) return 0;
   } else {
     q = SkipGet(q, end, &idx);
     if (q == nullptr || q >= end || *q != kAppend) return 0;
+    note(idx);
     n = 1;
   }
   ++q;
@@ -843,10 +853,11 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
     lists_->epoch = memo_epoch_;
   }
   KnownLists& k = *lists_;
-  const size_t len = static_cast<size_t>(q - body);
+  const uint8_t* const key = known_key_.data();
+  const size_t len = known_key_.size();
   if (len > 0xFFFF || role > 0xFF) return 0;
-  const uint64_t h = KnownLists::Hash(body, len, role);
-  KnownLists::Slot* slot = k.Find(h, body, len, role);
+  const uint64_t h = KnownLists::Hash(key, len, role);
+  KnownLists::Slot* slot = k.Find(h, key, len, role);
   if (slot->rec != nullptr && slot->rec->shared != nullptr) {  // the hit, nearly every list
     const KnownLists::Rec& r = *slot->rec;
     Value v;
@@ -872,7 +883,7 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
         break;
       }
     }
-    KnownLists::Rec* r = k.Insert(slot, h, body, static_cast<uint16_t>(len), role, refused);
+    KnownLists::Rec* r = k.Insert(slot, h, key, static_cast<uint16_t>(len), role, refused);
     if (!refused) *watch = reinterpret_cast<uintptr_t>(r);
     return 0;
   }
@@ -944,10 +955,17 @@ void Decoder::FillKnown(Node* holder) {
     const auto* r = reinterpret_cast<const KnownLists::Rec*>(static_cast<uintptr_t>(s->index));
     const uint8_t* g = r->key();
     const uint8_t* const end = g + r->len;
-    uint64_t idx;
-    // The slots are those the bytes were checked against: only a PUT over
-    // one could change them, and SettleStack runs before any does.
-    for (g += *g == kMark; (g = SkipGet(g, end, &idx)) != nullptr;) full->items.push_back(memo_->Find(idx)->v);
+    // The slots are those the key was checked against: only a PUT over one
+    // could change them, and SettleStack runs before any does.
+    while (g < end) {
+      uint64_t idx = 0;
+      for (unsigned shift = 0;; shift += 7) {
+        const uint8_t b = *g++;
+        idx |= uint64_t{b & 0x7Fu} << shift;
+        if (!(b & 0x80)) break;
+      }
+      full->items.push_back(memo_->Find(idx)->v);
+    }
     arena_->Release(v);  // borrowed: the table keeps it
     v.borrowed = false;
     v.cached = false;
