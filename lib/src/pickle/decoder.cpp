@@ -671,6 +671,7 @@ struct Decoder::KnownLists {
     const uint8_t* key() const { return reinterpret_cast<const uint8_t*>(this + 1); }
   };
   static_assert(sizeof(Rec) == 16);
+  static constexpr uint16_t kWide = 0x80;  // in `role`: 4-byte indices
   enum : uint8_t {
     kCached = 1,
     kRefused = 2,  // a get of a slot not kept for good, or a bad read
@@ -694,7 +695,7 @@ struct Decoder::KnownLists {
   static constexpr size_t kMaxKeyBytes = 64u << 20;
 
   static uint64_t Hash(const uint8_t* p, size_t n, uint16_t role) {
-    // Two independent multiply chains (keys are 5-300 bytes of varints).
+    // Two independent multiply chains (keys are 3-400 bytes of indices).
     uint64_t a = 0x9E3779B97F4A7C15ULL ^ n ^ (uint64_t{role} << 32), b = 0xC2B2AE3D27D4EB4FULL;
     for (; n >= 16; p += 16, n -= 16) {
       uint64_t x, y;
@@ -809,13 +810,26 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
   }
   if (counts_.Get(put) != 0) return 0;
   const uint8_t* const body = q;
-  // The key is the memo indices the gets read, as LEB128 varints: 2-3
-  // bytes a frame instead of LONG_BINGET's 5 (10^5 stacks of depth 50 are
-  // 10 MB less), and a shorter hash and compare on every list.
-  known_key_.clear();
+  // The key is the memo indices the gets read, 3 bytes each (4 once the
+  // memo has passed 2^24 slots; the width is part of the key's role): a
+  // LONG_BINGET spends 5, so 10^5 stacks of depth 50 are 10 MB less, and
+  // the hash and compare on every list read fewer bytes. Every index is
+  // below memo_next_ (a get of an undefined slot is the generic path's
+  // error to report), so none is cut short.
+  const unsigned width = memo_next_ <= (uint64_t{1} << 24) ? 3 : 4;
+  uint8_t* w = known_key_.data();
+  const uint8_t* w_end = w + known_key_.size() - 8;
   auto note = [&](uint64_t i) {
-    for (; i >= 0x80; i >>= 7) known_key_.push_back(static_cast<uint8_t>(i | 0x80));
-    known_key_.push_back(static_cast<uint8_t>(i));
+    if (w > w_end) {
+      const size_t used = static_cast<size_t>(w - known_key_.data());
+      known_key_.resize(known_key_.size() * 2);
+      w = known_key_.data() + used;
+      w_end = known_key_.data() + known_key_.size() - 8;
+    }
+    const uint32_t v = static_cast<uint32_t>(i);
+    std::memcpy(w, &v, 4);  // little-endian: the low `width` bytes stay
+    w += width;
+    return i < memo_next_;
   };
   size_t n = 0;
   uint64_t idx;
@@ -823,14 +837,13 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
     ++q;
     while (const uint8_t* next = SkipGet(q, end, &idx)) {
       q = next;
-      note(idx);
+      if (!note(idx)) return 0;
       ++n;
     }
     if (n == 0 || q >= end || *q != kAppends) return 0;
   } else {
     q = SkipGet(q, end, &idx);
-    if (q == nullptr || q >= end || *q != kAppend) return 0;
-    note(idx);
+    if (q == nullptr || q >= end || *q != kAppend || !note(idx)) return 0;
     n = 1;
   }
   ++q;
@@ -854,8 +867,9 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
   }
   KnownLists& k = *lists_;
   const uint8_t* const key = known_key_.data();
-  const size_t len = known_key_.size();
-  if (len > 0xFFFF || role > 0xFF) return 0;
+  const size_t len = static_cast<size_t>(w - key);
+  if (len > 0xFFFF || role >= KnownLists::kWide) return 0;
+  if (width == 4) role |= KnownLists::kWide;
   const uint64_t h = KnownLists::Hash(key, len, role);
   KnownLists::Slot* slot = k.Find(h, key, len, role);
   if (slot->rec != nullptr && slot->rec->shared != nullptr) {  // the hit, nearly every list
@@ -923,7 +937,7 @@ void Decoder::HarvestKnown(size_t streamed) {
       bool pure = true;
       for (const Value& item : list->items) pure = pure && item.is_node() && item.node->cache >= 0;
       if (pure && r->shared == nullptr) {
-        Node* shared = arena_->NewBare(Kind::kList, r->role, reinterpret_cast<uintptr_t>(r));
+        Node* shared = arena_->NewBare(Kind::kList, r->role & ~KnownLists::kWide, reinterpret_cast<uintptr_t>(r));
         shared->known = true;
         shared->cache = list->cache;
         r->shared = shared;
@@ -951,21 +965,14 @@ void Decoder::FillKnown(Node* holder) {
   for (Value& v : holder->items) {
     if (v.kind != Kind::kList || !v.node->known) continue;
     Node* s = v.node;
-    Node* full = arena_->New(Kind::kList, s->role, 0);
+    Node* full = arena_->New(Kind::kList, s->role, 0);  // the record's role less kWide
     const auto* r = reinterpret_cast<const KnownLists::Rec*>(static_cast<uintptr_t>(s->index));
     const uint8_t* g = r->key();
     const uint8_t* const end = g + r->len;
+    const unsigned width = (r->role & KnownLists::kWide) ? 4 : 3;
     // The slots are those the key was checked against: only a PUT over one
     // could change them, and SettleStack runs before any does.
-    while (g < end) {
-      uint64_t idx = 0;
-      for (unsigned shift = 0;; shift += 7) {
-        const uint8_t b = *g++;
-        idx |= uint64_t{b & 0x7Fu} << shift;
-        if (!(b & 0x80)) break;
-      }
-      full->items.push_back(memo_->Find(idx)->v);
-    }
+    for (; g < end; g += width) full->items.push_back(memo_->Find(LoadLe(g, static_cast<int>(width)))->v);
     arena_->Release(v);  // borrowed: the table keeps it
     v.borrowed = false;
     v.cached = false;
@@ -979,7 +986,8 @@ void Decoder::SettleStack() {
 }
 
 Decoder::Decoder(std::string name, StringPool* pool, NodeArena* arena, Consumer* consumer)
-    : DecoderBase(std::move(name)), pool_(pool), arena_(arena), consumer_(consumer), memo_(new Memo) {
+    : DecoderBase(std::move(name)), pool_(pool), arena_(arena), consumer_(consumer), memo_(new Memo),
+      known_key_(4096) {
   globals_.push_back(0);
 }
 
