@@ -35,6 +35,11 @@ class PickleWriter {
                            static_cast<uint8_t>(i >> 24)});
     }
   }
+  // LONG_BINGET even for a slot below 256 (CPython never does; any pickler may).
+  void GetLong(uint32_t i) {
+    b_.insert(b_.end(), {'j', static_cast<uint8_t>(i), static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i >> 16),
+                         static_cast<uint8_t>(i >> 24)});
+  }
   void Put(uint32_t i) { b_.insert(b_.end(), {'q', static_cast<uint8_t>(i)}); }
   void Str(const std::string& s) {
     if (auto it = strs_.find(s); it != strs_.end()) return Get(it->second);
@@ -392,4 +397,82 @@ TEST_CASE("known lists: later lists with the same gets are one shared node", "[p
   CHECK(known.seen == built.seen);
   // The first batch builds every list; from the second on each is shared.
   CHECK(known.shared == 8);
+}
+
+TEST_CASE("known lists: a key names memo slots, however the gets are spelled", "[pickle][known]") {
+  // [b] as BINGET+APPEND, as LONG_BINGET+APPEND and as MARK LONG_BINGET
+  // APPENDS, [a, b] with either get: the same lists, so one record each.
+  PickleWriter w;
+  w.Op(']');
+  w.Memoize();
+  w.Op('(');
+  w.Op('}');
+  w.Memoize();
+  w.Op('(');
+  w.Str("frames");
+  w.Op(']');
+  w.Memoize();
+  w.Op('(');
+  const uint32_t a = w.Frame("a.py", 1, "fa"), b = w.Frame("b.py", 2, "fb");
+  w.Op('e');
+  w.Op('u');
+  w.Op('e');
+  auto event = [&](int form) {
+    w.Op('}');
+    w.Memoize();
+    w.Op('(');
+    w.Str("frames");
+    w.Op(']');
+    w.Memoize();
+    switch (form) {
+      case 0: w.Get(b), w.Op('a'); break;
+      case 1: w.GetLong(b), w.Op('a'); break;
+      case 2: w.Op('('), w.GetLong(b), w.Op('e'); break;
+      case 3: w.Op('('), w.Get(a), w.GetLong(b), w.Op('e'); break;
+      default: w.Op('('), w.GetLong(a), w.Get(b), w.Op('e'); break;
+    }
+    w.Op('u');
+  };
+  // The first batch spells each list one way; later batches the others.
+  w.Op('(');
+  event(0);
+  event(3);
+  w.Op('e');
+  for (int batch = 0; batch < 2; ++batch) {
+    w.Op('(');
+    for (int form : {1, 2, 4}) event(form);
+    w.Op('e');
+  }
+  w.Op('.');
+  memtk::StringPool p1, p2;
+  const StackConsumer built = DecodeBareList(w.bytes(), false, &p1);
+  const StackConsumer known = DecodeBareList(w.bytes(), true, &p2);
+  CHECK(known.seen == built.seen);
+  // Keyed by spelling, the second batch would build its lists again (3
+  // shared); keyed by slots, all 6 later lists are the first batch's.
+  CHECK(known.shared == 6);
+}
+
+TEST_CASE("known lists: a get of an undefined slot in a list is reported as before", "[pickle][known]") {
+  // The list [a, b, 200] looks like [a, b] plus one more index: slot 200
+  // was never defined, so the read must fail at that get, with or without
+  // the known-list path, and never hand out a shared list for it.
+  const auto bytes = Snapshot(
+      [](PickleWriter& w) {
+        const Frames f = FirstBatch(w);
+        for (int batch = 0; batch < 2; ++batch) {
+          w.Op('(');
+          w.Event("alloc", 1, {f.a, f.b});
+          w.Event("alloc", 2, batch == 0 ? std::vector<uint32_t>{f.a, f.b} : std::vector<uint32_t>{f.a, f.b, 200});
+          w.Op('e');
+        }
+      },
+      [](PickleWriter&) {});
+  const Read one = ReadAll(bytes, true, 1 << 20);
+  REQUIRE(one.text.rfind("ERROR", 0) == 0);
+  CHECK(one.text.find("memo index 200 used before it was defined") != std::string::npos);
+  for (size_t chunk : {size_t{1} << 20, size_t{61}}) {
+    INFO("chunk " << chunk);
+    CHECK(ReadAll(bytes, false, chunk).text == one.text);
+  }
 }
