@@ -816,7 +816,8 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
   // the hash and compare on every list read fewer bytes. Every index is
   // below memo_next_ (a get of an undefined slot is the generic path's
   // error to report), so none is cut short.
-  const unsigned width = memo_next_ <= (uint64_t{1} << 24) ? 3 : 4;
+  const uint64_t defined = memo_next_;  // a local: the key's stores may alias members
+  const unsigned width = defined <= (uint64_t{1} << 24) ? 3 : 4;
   uint8_t* w = known_key_.data();
   const uint8_t* w_end = w + known_key_.size() - 8;
   auto note = [&](uint64_t i) {
@@ -829,7 +830,7 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
     const uint32_t v = static_cast<uint32_t>(i);
     std::memcpy(w, &v, 4);  // little-endian: the low `width` bytes stay
     w += width;
-    return i < memo_next_;
+    return i < defined;
   };
   size_t n = 0;
   uint64_t idx;
