@@ -1,0 +1,53 @@
+// PodVector: a std::vector of trivially copyable values, also across the
+// switch to its own mapping (1 MiB) and the mremap growth after it.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <vector>
+
+#include "memtk/base/pod_vector.h"
+
+using memtk::PodVector;
+
+TEST_CASE("PodVector keeps every value across heap and mapped growth") {
+  PodVector<uint32_t> v;
+  std::vector<uint32_t> want;
+  std::vector<uint32_t> chunk(37);
+  // 4 M values = 16 MB: several mremaps past the 1 MiB switch.
+  for (uint32_t i = 0; want.size() < (4u << 20); ++i) {
+    if (i % 3 == 0) {
+      for (size_t k = 0; k < chunk.size(); ++k) chunk[k] = i * 100 + static_cast<uint32_t>(k);
+      v.insert(v.end(), chunk.begin(), chunk.end());
+      want.insert(want.end(), chunk.begin(), chunk.end());
+    } else {
+      v.push_back(i);
+      want.push_back(i);
+    }
+  }
+  REQUIRE(v.size() == want.size());
+  REQUIRE(v.capacity() >= v.size());
+  CHECK(std::equal(want.begin(), want.end(), v.begin()));
+  CHECK(v.back() == want.back());
+  CHECK(v[12345] == want[12345]);
+
+  PodVector<uint32_t> copy = v;
+  CHECK(std::equal(want.begin(), want.end(), copy.begin()));
+  PodVector<uint32_t> moved = std::move(copy);
+  CHECK(moved.size() == want.size());
+  CHECK(copy.empty());
+  moved.clear();
+  CHECK(moved.empty());
+  moved.push_back(7);
+  CHECK(moved[0] == 7);
+}
+
+TEST_CASE("PodVector: empty ranges, small sizes, initializer list") {
+  PodVector<uint64_t> v{1, 2, 3};
+  std::vector<uint64_t> none;
+  v.insert(v.end(), none.begin(), none.end());
+  CHECK(v.size() == 3);
+  CHECK(v[2] == 3);
+  PodVector<uint64_t> e;
+  CHECK(e.empty());
+  CHECK(e.begin() == e.end());
+}
