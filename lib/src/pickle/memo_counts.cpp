@@ -80,8 +80,8 @@ void MemoRefCounts::BumpSlow(uint64_t idx) {
     return;
   }
   if (page->many != nullptr && (page->many[s / 64] & bit)) return;  // many already: the frequent case
-  if (once_.Erase(idx)) return;                                      // 1 -> 2
-  if (page->many == nullptr) page->many = Zeroed(kSparseWords);      // 2 -> 3
+  if (once_.Erase(idx)) return;                                     // 1 -> 2
+  if (page->many == nullptr) page->many = Zeroed(kSparseWords);     // 2 -> 3
   page->many[s / 64] |= bit;
 }
 
@@ -131,9 +131,7 @@ void MemoRefCounts::GoDense() {
       for (uint64_t m = page.bits[w]; m != 0; m &= m - 1) {
         const unsigned s = w * 64 + static_cast<unsigned>(std::countr_zero(m));
         const uint64_t idx = (uint64_t{p} << kPageBits) | s;
-        const uint64_t c = (page.many != nullptr && ((page.many[w] >> (s % 64)) & 1)) ? 3
-                           : once_.Contains(idx)                                        ? 1
-                                                                                        : 2;
+        const uint64_t c = (page.many != nullptr && ((page.many[w] >> (s % 64)) & 1)) ? 3 : once_.Contains(idx) ? 1 : 2;
         packed[s / 32] |= c << (2 * (s % 32));
       }
     }

@@ -1,11 +1,10 @@
 // PodVector: a std::vector of trivially copyable values, also across the
 // switch to its own mapping (1 MiB) and the mremap growth after it.
-#include <catch2/catch.hpp>
+#include "memtk/base/pod_vector.h"
 
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <vector>
-
-#include "memtk/base/pod_vector.h"
 
 using memtk::PodVector;
 

@@ -1,12 +1,11 @@
 // MemoRefCounts: same answers as a plain map of saturating counters, in
 // either representation, across merges; memory only where references are.
-#include <catch2/catch.hpp>
+#include "pickle/memo_counts.h"
 
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <map>
 #include <random>
-
-#include "pickle/memo_counts.h"
 
 using memtk::pickle::MemoRefCounts;
 
