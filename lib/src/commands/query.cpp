@@ -18,6 +18,7 @@
 #include "memtk/base/wrap.h"
 #include "memtk/commands/convert.h"
 #include "memtk/version.h"
+#include "commands/query_folded.h"
 #include "store/query_cache.h"
 #include "store/query_db.h"
 #include "store/read_only_sql.h"
@@ -344,6 +345,7 @@ std::string DefaultCacheDir() {
 }
 
 Status RunQuery(const QueryOptions& o, const store::OutputFn& out) {
+  if (o.folded) return RunFoldedQuery(o, out);
   const bool live_at = o.at_peak || o.at_oom;
   const int questions = !o.sql.empty() + o.alloc.has_value() + o.at_peak + o.at_oom.has_value() + o.stack.has_value() +
                         !o.frame_regex.empty() + o.live_at_event.has_value() + o.live_at_us.has_value() +

@@ -34,6 +34,11 @@ struct QueryOptions {
   std::optional<int64_t> live_at_us;
   std::optional<uint32_t> device;
   store::RowFormat format = store::RowFormat::kTable;
+  /// --format folded: stacks and bytes for flame graphs, read straight from
+  /// the input (no database): --at-peak, --live-at-event, --live-at-us, or no
+  /// question (every allocation, weighted by its size). See query_folded.h.
+  bool folded = false;
+  bool all_frames = false;  ///< folded: keep the plumbing frames
   uint64_t limit = UINT64_MAX;
   std::string cache_dir;                         ///< where converted snapshots are cached; empty = no cache
   bool no_cache = false;                         ///< convert into a temp database, removed at the end
