@@ -26,10 +26,13 @@ int Run(const ConvertFlags& f) {
   commands::ConvertOptions opts = f.opts;
   opts.to = *commands::OutputFormatFromName(f.to);  // CLI11 checked the name
   if (f.device >= 0) {
-    if (opts.to != commands::OutputFormat::kSnapViewer && opts.to != commands::OutputFormat::kChromeTrace)
-      return Fail("convert", UsageError("--device works with --to snapviewer and --to chrome-trace"));
+    if (opts.to != commands::OutputFormat::kSnapViewer && opts.to != commands::OutputFormat::kChromeTrace &&
+        opts.to != commands::OutputFormat::kPprof)
+      return Fail("convert", UsageError("--device works with --to snapviewer, chrome-trace and pprof"));
     opts.device = f.device;
   }
+  if (opts.all_frames && opts.to != commands::OutputFormat::kPprof)
+    return Fail("convert", UsageError("--all-frames works with --to pprof"));
   if (opts.with_stacks && opts.to != commands::OutputFormat::kChromeTrace)
     return Fail("convert", UsageError("--with-stacks works with --to chrome-trace"));
   std::mutex mu;
@@ -73,17 +76,18 @@ void RegisterConvert(CLI::App& app) {
       ->required();
   sub->add_option("-o,--output", flags->opts.output,
                   "Output file (one input) or directory (DIR/ is created; several inputs); default: beside each "
-                  "input with the format's extension; '-' = stdout for json and chrome-trace");
-  sub->add_option("--to", flags->to, "Output format: db (default), snapviewer, json, chrome-trace")
-      ->check(CLI::IsMember({"db", "snapviewer", "json", "chrome-trace"}));
+                  "input with the format's extension; '-' = stdout for json, chrome-trace and pprof");
+  sub->add_option("--to", flags->to, "Output format: db (default), snapviewer, json, chrome-trace, pprof")
+      ->check(CLI::IsMember({"db", "snapviewer", "json", "chrome-trace", "pprof"}));
   sub->add_option("--device", flags->device,
-                  "snapviewer: device_traces index to lay out (default 0); chrome-trace: only this device")
+                  "snapviewer: device_traces index to lay out (default 0); chrome-trace, pprof: only this device")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   sub->add_option("--zip-level", flags->opts.zip_level,
                   "snapviewer .zip: deflate level 1-9 (default 1), 0 = store uncompressed (fastest)")
       ->check(CLI::Range(0, 9));
   sub->add_flag("--with-stacks", flags->opts.with_stacks,
                 "chrome-trace: each alloc/free's call site as a 'site' arg of its counter event");
+  sub->add_flag("--all-frames", flags->opts.all_frames, "pprof: keep the frames PyTorch's viewer hides");
   sub->add_option("-j,--jobs", flags->opts.jobs, "Convert this many inputs in parallel")->check(CLI::Range(1, 256));
   sub->add_flag("--strict", flags->opts.strict, "Fail an input if any record had to be skipped");
   sub->add_flag("-q,--quiet", flags->quiet, "Print nothing but errors");
@@ -101,6 +105,11 @@ Output formats (--to):
   chrome-trace  Perfetto UI / chrome://tracing: allocated and reserved   NAME.trace.json
                 counters per device, oom/snapshot instants, annotation
                 slices; --with-stacks adds call sites (reads the input twice)
+  pprof         gzip'd pprof profile for go tool pprof, Pyroscope,         NAME.pb.gz
+                Perfetto UI and speedscope: inuse_space/inuse_objects
+                (live at each device's peak, label device=cuda:N) and
+                alloc_space/alloc_objects (every allocation); frames
+                PyTorch's viewer hides left out unless --all-frames
 
 Examples:
   memtk convert snapshot.pickle                  # writes snapshot.db next to it
@@ -112,6 +121,8 @@ Examples:
   memtk convert snapshot.pickle --to snapviewer --device 1 -o bundle/
   memtk convert snapshot.pickle --to json -o - | jq '.device_traces[0] | length'
   memtk convert snapshot.pickle --to chrome-trace -o trace.json.gz  # open in ui.perfetto.dev
+  memtk convert snapshot.pickle --to pprof -o mem.pb.gz
+  go tool pprof -top -sample_index=inuse_space mem.pb.gz     # or: go tool pprof -http=: mem.pb.gz
 
 Exit status: 0 all converted, 1 an input could not be converted, 2 usage error.)");
   sub->callback([flags] { throw CLI::RuntimeError(Run(*flags)); });

@@ -44,6 +44,7 @@ int Run(QueryFlags& f) {
   const bool to_stdout = f.output.empty() || f.output == "-";
   // Table for people, CSV for pipes and files, unless asked.
   std::string format = f.json ? "json" : !f.format.empty() ? f.format : to_stdout && ::isatty(1) ? "table" : "csv";
+  o.folded = format == "folded";
   o.format = format == "json"  ? store::RowFormat::kJson
              : format == "csv" ? store::RowFormat::kCsv
                                : store::RowFormat::kTable;
@@ -99,12 +100,15 @@ void RegisterQuery(CLI::App& app) {
       ->type_name("ID|dD:N");
   sub->add_option("--live-at-us", o.live_at_us, "Allocations live at time_us T");
   sub->add_option("--device", flags->device, "Only this CUDA device")->check(CLI::Range(0, 1 << 20));
-  sub->add_option("--format", flags->format, "table (default on a terminal), csv (default otherwise) or json (lines)")
-      ->check(CLI::IsMember({"table", "csv", "json"}));
+  sub->add_option("--format", flags->format,
+                  "table (default on a terminal), csv (default otherwise), json (lines), or folded (stacks and "
+                  "bytes for flame graphs: with --at-peak, --live-at-event, --live-at-us or alone)")
+      ->check(CLI::IsMember({"table", "csv", "json", "folded"}));
   sub->add_flag("--json", flags->json, "Same as --format json (one JSON object per line)");
   sub->add_option("-o,--output", flags->output,
                   "Write the rows to this file (through a temp file; '-' = stdout, the default; DIR/ = "
                   "DIR/INPUT.csv); csv unless --format says otherwise");
+  sub->add_flag("--all-frames", o.all_frames, "folded: keep the frames PyTorch's viewer hides (CPython, allocator)");
   sub->add_option("--limit", o.limit, "Stop after N rows");
   sub->add_option("--cache-dir", flags->cache_dir,
                   "Where converted snapshots are kept (default $XDG_CACHE_HOME/memtk or ~/.cache/memtk)");
@@ -141,6 +145,20 @@ Examples:
   memtk query snapshot.pickle --at-peak --no-cache        # leave no database behind
   memtk query snapshot.db --at-peak --json -o peak.json   # JSON lines into a file
   MEMTK_CACHE_MAX=1G memtk query big.pickle --top 10      # keep the cache under 1 GiB
+  memtk query snapshot.pickle --at-peak --format folded > peak.folded
+  flamegraph.pl peak.folded > peak.svg                    # or open peak.folded in speedscope
+  memtk query snapshot.pickle --format folded --device 0  # every allocation, weighted by its size
+  memtk query snapshot.pickle --live-at-event 150000 --device 0 --format folded
+
+--format folded writes one line per call stack, "frame;frame;...;frame BYTES",
+outermost frame first, frames as file:line:function (';' written \x3b, control
+characters escaped), frames PyTorch's viewer hides left out (--all-frames keeps
+them). It reads the input directly (no database) in one streaming pass. At the
+peak, each device's weights add up to exactly its peak in `memtk stats`; with
+several devices each line starts with a "device N" frame (--device N: one device,
+no such frame). --live-at-event N is after event N of one device's trace;
+--live-at-us T is each device just before its first event later than T. Both
+count memory from before recording and untraced active blocks, as the peak does.
 
 Exit status: 0 ok (also when the output pipe closes early), 1 bad input, database
 or SQL, 2 usage error (no question, two questions, a statement that writes).)");

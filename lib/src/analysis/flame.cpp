@@ -108,18 +108,14 @@ std::string DescribeInstant(const Instant& at) {
   return "";
 }
 
-void VisibleFrames(const snapshot::Tables& tables, std::span<const FrameId> stack, bool all_frames,
-                   std::vector<FrameId>* out) {
-  out->clear();
+void VisibleFrames(snapshot::FrameClassifier& classifier, std::span<const FrameId> stack, std::vector<FrameId>* out) {
+  classifier.VisibleFrames(stack, out);
   // Stacks are innermost first; flames read outermost first.
-  for (auto it = stack.rbegin(); it != stack.rend(); ++it) {
-    if (!all_frames) {
-      const snapshot::Frame& f = tables.GetFrame(*it);
-      if (snapshot::IsPlumbingFrame(tables.String(f.filename), tables.String(f.name))) continue;
-    }
-    out->push_back(*it);
+  std::reverse(out->begin(), out->end());
+  if (out->empty() && !stack.empty()) {
+    auto site = classifier.SiteOf(stack, snapshot::SiteMode::kInnermost).frame;
+    out->push_back(site ? *site : stack.front());
   }
-  if (out->empty() && !stack.empty()) out->push_back(*snapshot::CallSiteFrame(tables, stack));
 }
 
 std::string FoldedField(std::string_view label) {
@@ -138,7 +134,7 @@ std::string FoldedField(std::string_view label) {
 // ---------------------------------------------------------------- the sink
 
 struct FlameSink::State {
-  explicit State(const FlameOptions& o) : options(o) {}
+  State(const FlameOptions& o, snapshot::FrameRules rules) : options(o), classifier(std::move(rules)) {}
 
   // One device's live set, for instants other than the peak.
   struct LiveDevice {
@@ -153,6 +149,7 @@ struct FlameSink::State {
 
   const FlameOptions options;
   const snapshot::Tables* tables = nullptr;
+  snapshot::FrameClassifier classifier;
   timeline::PeakTracker peaks;
   std::map<uint32_t, LiveDevice> live;
   std::map<uint32_t, ByStack> allocs;            // every alloc event, per device
@@ -251,7 +248,7 @@ void FlameSink::State::BuildProfile(std::map<uint32_t, ByStack>& at) {
   auto add = [&](uint32_t device, int64_t stack, const Weight& live_w, const Weight& alloc_w) {
     path.clear();
     if (stack != kNoStack) {
-      VisibleFrames(*tables, tables->GetStack(StackId{static_cast<uint32_t>(stack)}), options.all_frames, &visible);
+      VisibleFrames(classifier, tables->GetStack(StackId{static_cast<uint32_t>(stack)}), &visible);
       for (FrameId f : visible) path.push_back(InternFrame(f));
     }
     if (path.empty()) path.push_back(no_frames);
@@ -294,7 +291,7 @@ void FlameSink::State::BuildSegments() {
       const bool free = b->state == BlockState::kInactive;
       st.frames.push_back(InternGroup(free ? FlameNodeKind::kFree : FlameNodeKind::kState, std::string(StateName(b->state))));
       if (!free && b->stack != kNoStack) {
-        VisibleFrames(*tables, tables->GetStack(StackId{static_cast<uint32_t>(b->stack)}), options.all_frames, &visible);
+        VisibleFrames(classifier, tables->GetStack(StackId{static_cast<uint32_t>(b->stack)}), &visible);
         for (FrameId f : visible) st.frames.push_back(InternFrame(f));
       }
       WrapAddTo(&covered, b->size);
@@ -413,11 +410,13 @@ Status FlameSink::State::Finish() {
   return OkStatus();
 }
 
-FlameSink::FlameSink(const FlameOptions& options) : state_(std::make_unique<State>(options)) {}
+FlameSink::FlameSink(const FlameOptions& options, snapshot::FrameRules rules)
+    : state_(std::make_unique<State>(options, std::move(rules))) {}
 FlameSink::~FlameSink() = default;
 
 Status FlameSink::OnBegin(const snapshot::Tables& t) {
   state_->tables = &t;
+  state_->classifier.Reset(&t);
   return OkStatus();
 }
 
@@ -483,7 +482,8 @@ StatusOr<FlameProfile> FlameSink::Take(const std::string& source) {
 }
 
 StatusOr<FlameProfile> BuildFlameProfile(const std::string& path, const FlameOptions& options) {
-  FlameSink sink(options);
+  ASSIGN_OR_RETURN(snapshot::FrameRules rules, snapshot::FrameRules::Make(options.frames));
+  FlameSink sink(options, std::move(rules));
   // Every device is read (not only options.device) so that a device without
   // data is named beside the ones that have some.
   RETURN_IF_ERROR(store::ReadInput(path, &sink, {}, {.event_details = false}));

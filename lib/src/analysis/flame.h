@@ -19,7 +19,7 @@
 // hidden (VisibleFrames), stacks that become equal merged.
 //
 // Example:
-//   FlameSink sink({.at = {Instant::kPeak}});
+//   FlameSink sink({.at = {Instant::kPeak}}, snapshot::FrameRules());
 //   RETURN_IF_ERROR(store::ReadInput(path, &sink));
 //   ASSIGN_OR_RETURN(FlameProfile p, sink.Take(path));
 //   for (const FlameStack& s : p.stacks) use(s.frames, s.bytes);
@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "memtk/base/status.h"
+#include "memtk/snapshot/frame_rules.h"
 #include "memtk/snapshot/snapshot.h"
 
 namespace memtk::analysis {
@@ -100,24 +101,26 @@ struct FlameProfile {
 struct FlameOptions {
   Instant at;
   std::optional<uint32_t> device;  ///< only this device (error if it has no data)
-  bool all_frames = false;         ///< keep plumbing frames (--all-frames)
+  /// Which frames show (--all-frames keeps the hidden ones); checked by
+  /// FrameRules::Make (a bad regex is a usage error).
+  snapshot::FrameRulesOptions frames;
   bool with_allocs = false;        ///< also count every alloc event per stack (pprof)
   /// Instead of live bytes: reserved memory of `segments` as stream /
   /// segment / block state / frames, free space as "free" (flame-segments).
   bool segments = false;
 };
 
-/// The frames of `stack` a person reads, outermost first: the stack without
-/// the frames PyTorch's viewer hides and the allocator/dispatch plumbing
-/// (snapshot/call_site.h), or all of them with `all_frames`. A stack whose
-/// every frame is plumbing keeps its call-site frame, so no stack loses its
-/// place in the flame.
-void VisibleFrames(const snapshot::Tables& tables, std::span<const FrameId> stack, bool all_frames,
-                   std::vector<FrameId>* out);
+/// The frames of `stack` a person reads, outermost first: those the
+/// classifier shows (snapshot/frame_rules.h: hidden plumbing left out unless
+/// --all-frames). A stack whose every frame is hidden keeps its innermost
+/// site frame, so no stack loses its place in the flame.
+void VisibleFrames(snapshot::FrameClassifier& classifier, std::span<const FrameId> stack, std::vector<FrameId>* out);
 
 class FlameSink : public snapshot::SnapshotSink {
  public:
-  explicit FlameSink(const FlameOptions& options);
+  /// `rules`: FrameRules::Make(options.frames), made by the caller so a
+  /// bad regex is refused before any input is read.
+  FlameSink(const FlameOptions& options, snapshot::FrameRules rules);
   ~FlameSink() override;
   FlameSink(const FlameSink&) = delete;
   FlameSink& operator=(const FlameSink&) = delete;

@@ -50,6 +50,8 @@ const char* Extension(OutputFormat f) {
       return ".snapshot.json.gz";  // not .json.gz: that may be the input's own name
     case OutputFormat::kChromeTrace:
       return ".trace.json";
+    case OutputFormat::kPprof:
+      return ".pb.gz";
   }
   return "";
 }
@@ -61,6 +63,7 @@ std::optional<OutputFormat> OutputFormatFromName(std::string_view name) {
   if (name == "snapviewer") return OutputFormat::kSnapViewer;
   if (name == "json") return OutputFormat::kJson;
   if (name == "chrome-trace") return OutputFormat::kChromeTrace;
+  if (name == "pprof") return OutputFormat::kPprof;
   return std::nullopt;
 }
 
@@ -84,6 +87,8 @@ exports::Format ExportFormat(OutputFormat f) {
       return exports::Format::kJson;
     case OutputFormat::kChromeTrace:
       return exports::Format::kChromeTrace;
+    case OutputFormat::kPprof:
+      return exports::Format::kPprof;
   }
   return exports::Format::kDb;
 }
@@ -105,8 +110,10 @@ ConvertResult ConvertOne(const std::string& input, const std::string& output, co
       ASSIGN_OR_RETURN(io::AtomicOutput o, io::AtomicOutput::Create(output));
       out.emplace(std::move(o));
     }
-    exports::ExportOptions eo{
-        .device = options.device, .with_stacks = options.with_stacks, .zip_level = options.zip_level};
+    exports::ExportOptions eo{.device = options.device,
+                              .with_stacks = options.with_stacks,
+                              .zip_level = options.zip_level,
+                              .all_frames = options.all_frames};
     ASSIGN_OR_RETURN(
         std::unique_ptr<exports::Exporter> exporter,
         exports::MakeExporter(ExportFormat(options.to), input, out ? out->temp_path() : output, output, eo));
@@ -164,7 +171,7 @@ StatusOr<std::vector<ConvertResult>> RunConvert(const ConvertOptions& options) {
       out = options.output.empty() ? DefaultOutputPath(in, options.to) : options.output;
     }
     if (out == "-" && (options.to == OutputFormat::kDb || options.to == OutputFormat::kSnapViewer))
-      return UsageError("-o - (stdout) works for --to json and --to chrome-trace only");
+      return UsageError("-o - (stdout) works for --to json, chrome-trace and pprof only");
     if (!seen.insert(out).second) return UsageError(fmt::format("two inputs would both be written to {}", out));
     if (in != "-" && SameFile(in, out)) return UsageError(fmt::format("{}: the output would overwrite the input", out));
     outputs.push_back(out);

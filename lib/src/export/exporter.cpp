@@ -58,6 +58,8 @@ StatusOr<std::unique_ptr<Exporter>> MakeExporter(Format format, const std::strin
       if (input == "-")
         return UsageError("--to chrome-trace reads its input twice and cannot read stdin; save it to a file first");
       return MakeChromeTraceExporter(input, write_path, target, options);
+    case Format::kPprof:
+      return MakePprofExporter(input, write_path, target, options);
   }
   return UsageError("unknown output format");
 }

@@ -25,7 +25,7 @@
 
 namespace memtk::exports {
 
-enum class Format { kDb, kSnapViewer, kJson, kChromeTrace };
+enum class Format { kDb, kSnapViewer, kJson, kChromeTrace, kPprof };
 
 struct ExportOptions {
   /// snapviewer: the device_traces index (default 0); chrome-trace: only
@@ -35,6 +35,8 @@ struct ExportOptions {
   bool with_stacks = false;
   /// snapviewer .zip: deflate level of the members, 0 = stored.
   int zip_level = 1;
+  /// pprof: keep the frames PyTorch's viewer hides (--all-frames).
+  bool all_frames = false;
 };
 
 /// What an export wrote, for convert's one-line report.
@@ -78,6 +80,8 @@ std::unique_ptr<Exporter> MakeSnapshotJsonExporter(const std::string& input, con
                                                    const std::string& target);
 std::unique_ptr<Exporter> MakeChromeTraceExporter(const std::string& input, const std::string& write_path,
                                                   const std::string& target, const ExportOptions& options);
+StatusOr<std::unique_ptr<Exporter>> MakePprofExporter(const std::string& input, const std::string& write_path,
+                                                      const std::string& target, const ExportOptions& options);
 std::unique_ptr<Exporter> MakeSnapViewerExporter(const std::string& input, const std::string& write_path,
                                                  const std::string& target, const ExportOptions& options);
 

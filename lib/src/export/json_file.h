@@ -22,7 +22,9 @@ namespace memtk::exports {
 class JsonFile {
  public:
   /// Writes to `write_path` ("-" = stdout); `target` names it in messages.
-  static StatusOr<std::unique_ptr<JsonFile>> Open(const std::string& write_path, const std::string& target) {
+  /// `gzip`: compress whatever the name (default: when it ends in ".gz").
+  static StatusOr<std::unique_ptr<JsonFile>> Open(const std::string& write_path, const std::string& target,
+                                                  std::optional<bool> gzip = std::nullopt) {
     auto f = std::unique_ptr<JsonFile>(new JsonFile());
     f->name_ = write_path == "-" ? "<stdout>" : target;
     int fd = STDOUT_FILENO;
@@ -31,7 +33,7 @@ class JsonFile {
       if (f->fd_.get() < 0) return IoError(fmt::format("{}: cannot write: {}", target, std::strerror(errno)));
       fd = f->fd_.get();
     }
-    f->gzip_ = target.size() > 3 && target.compare(target.size() - 3, 3, ".gz") == 0;
+    f->gzip_ = gzip.value_or(target.size() > 3 && target.compare(target.size() - 3, 3, ".gz") == 0);
     // Level 1: JSON of a snapshot still shrinks ~20x, at 3-4x the speed of
     // the default level (a 4 GB trace: seconds, not a minute).
     ASSIGN_OR_RETURN(io::OutputStream s, io::OutputStream::Open(fd, f->name_, f->gzip_, /*level=*/1));

@@ -19,15 +19,18 @@ enum class OutputFormat {
   kSnapViewer,   ///< SnapViewer bundle: a directory, or a .zip
   kJson,         ///< the snapshot's structure as JSON, gzip'd when the name ends in .gz
   kChromeTrace,  ///< Chrome Trace Event JSON (Perfetto UI, chrome://tracing)
+  kPprof,        ///< gzip'd pprof profile (go tool pprof, Pyroscope, speedscope)
 };
-/// The format named `db`, `snapviewer`, `json` or `chrome-trace`.
+/// The format named `db`, `snapviewer`, `json`, `chrome-trace` or `pprof`.
 std::optional<OutputFormat> OutputFormatFromName(std::string_view name);
 
 struct ConvertOptions {
   OutputFormat to = OutputFormat::kDb;
-  /// snapviewer: the device_traces index (default 0); chrome-trace: only
-  /// this device (default all).
+  /// snapviewer: the device_traces index (default 0); chrome-trace and
+  /// pprof: only this device (default all).
   std::optional<int64_t> device;
+  /// pprof: keep the frames PyTorch's viewer hides.
+  bool all_frames = false;
   /// chrome-trace: each allocation's call site in its counter event's args.
   bool with_stacks = false;
   /// snapviewer .zip: deflate level of the members, 0 = stored (fastest).
