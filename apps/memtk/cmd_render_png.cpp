@@ -31,6 +31,9 @@ int Run(RenderFlags& f, const CLI::App& sub) {
   if (f.device >= 0) o.device = static_cast<uint32_t>(f.device);
   o.x = f.x == "time" ? timeline::XAxis::kTime : timeline::XAxis::kEvent;
   o.view = f.view == "segments" ? timeline::View::kSegments : timeline::View::kActive;
+  o.flame = f.view == "flame"            ? commands::FlameView::kLive
+            : f.view == "flame-segments" ? commands::FlameView::kSegments
+                                         : commands::FlameView::kNone;
   if (sub.count("--from")) o.from = f.from;
   if (sub.count("--to")) o.to = f.to;
   o.columns.clear();
@@ -56,6 +59,9 @@ int Run(RenderFlags& f, const CLI::App& sub) {
     if (f.quiet || out == "-") continue;
     if (summary.kind == "empty")
       fmt::print(stderr, "memtk render-png: {}: empty snapshot (no trace events or segments)\n", out);
+    else if (summary.kind.starts_with("flame"))
+      fmt::print(stderr, "memtk render-png: {}: {} of device {} at {}, {} stacks, {} ({} bytes)\n", out, summary.kind,
+                 summary.device, summary.at, summary.steps, FormatBytes(summary.peak_bytes), summary.peak_bytes);
     else if (summary.kind == "memlog")
       fmt::print(stderr, "memtk render-png: {}: {} samples, peak {}\n", out, summary.steps, summary.peak_label);
     else
@@ -84,8 +90,12 @@ void RegisterRenderPng(CLI::App& app) {
   sub->add_option("--height", o.height, "Image height in pixels")->check(CLI::Range(150, 16384));
   sub->add_option("--x", flags->x, "x axis: event (trace event index) or time (seconds)")
       ->check(CLI::IsMember({"event", "time"}));
-  sub->add_option("--view", flags->view, "timeline (live allocations) or segments (reserved memory per segment)")
-      ->check(CLI::IsMember({"timeline", "segments"}));
+  sub->add_option("--view", flags->view,
+                  "timeline (live allocations), segments (reserved memory per segment), flame (call stacks of the "
+                  "bytes live at --at) or flame-segments (reserved memory by segment and block)")
+      ->check(CLI::IsMember({"timeline", "segments", "flame", "flame-segments"}));
+  sub->add_option("--at", o.at, "--view flame: peak (default), end, event:N (after event N) or us:T (time_us T)");
+  sub->add_flag("--all-frames", o.all_frames, "--view flame/flame-segments: keep the frames PyTorch's viewer hides");
   sub->add_option("--from", flags->from, "Window start, in x-axis units (event index or seconds)");
   sub->add_option("--to", flags->to, "Window end, in x-axis units");
   sub->add_option("--title", o.title, "First title line (default: file, device and peak)");
@@ -115,6 +125,14 @@ the viewer does. Marked: the peak (value, event and time in the title), OOMs
 --view segments draws reserved memory instead: one band per cudaMalloc'd segment.
 --x time puts seconds since the first event on the x axis; --from/--to zoom in.
 
+--view flame draws the bytes live at one instant as an icicle graph: the whole on
+top, then each call stack's frames, outermost first, box widths proportional to
+bytes, coloured like the same site in the timeline. --at peak (default: each
+device's peak, the total `memtk stats` reports), end, event:N (after event N of the
+device's trace) or us:T (just before the first event later than time_us T).
+--view flame-segments is the headless `_memory_viz.py segments`: reserved memory
+by stream, segment, block state and the block's frames, free space hatched.
+
 A memlog CSV (from `memtk memlog`) is drawn as memory over time, one line per
 --column entry through the samples; where several samples share a pixel column it
 spans their min..max, so no spike is lost. cpu_percent is drawn against a
@@ -133,6 +151,9 @@ Examples:
   memtk render-png snapshot.db -o t.png --device 1 --width 1920 --height 1080
   memtk render-png snapshot.pickle -o seg.png --view segments --x time
   memtk render-png snapshot.pickle -o zoom.png --from 120000 --to 180000 --legend 20
+  memtk render-png snapshot.pickle -o flame.png --view flame --device 1
+  memtk render-png snapshot.pickle -o f.png --view flame --at event:150000 --device 0
+  memtk render-png snapshot.pickle -o segs.png --view flame-segments
   memtk render-png train.csv -o memory.png --column rss_bytes,pss_bytes,cpu_percent
   memtk render-png snapshot.pickle.gz -o - | display -    # to stdout
 

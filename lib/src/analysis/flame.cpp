@@ -282,7 +282,7 @@ void FlameSink::State::BuildSegments() {
     if (!Tracks(s.device)) continue;
     const uint32_t stream = InternGroup(FlameNodeKind::kStream, fmt::format("stream {}", s.stream));
     const uint32_t seg = InternGroup(FlameNodeKind::kSegment,
-                                     fmt::format("segment {:#x} ({})", s.address, FormatBytes(s.total)));
+                                     fmt::format("segment {:#x}", s.address));
     int64_t covered = 0;
     auto& list = by_segment[id];
     std::sort(list.begin(), list.end(), [](const BlockInfo* a, const BlockInfo* b) { return a->address < b->address; });

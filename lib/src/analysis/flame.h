@@ -59,14 +59,14 @@ StatusOr<Instant> ParseInstant(std::string_view text);
 std::string DescribeInstant(const Instant& at);
 
 /// What a node of a flame is: a frame of a stack, or a grouping memtk adds.
-enum class FlameNodeKind : uint8_t { kFrame, kDevice, kStream, kSegment, kState, kFree };
+enum class FlameNodeKind : uint8_t { kFrame, kStream, kSegment, kState, kFree };
 
 struct FlameFrame {
   FlameNodeKind kind = FlameNodeKind::kFrame;
   std::string filename, name;  ///< kFrame; empty otherwise
   int64_t line = 0;
   /// "filename:line:name" as the viewer prints frames (FormatFrame), or the
-  /// grouping's text ("device 0", "stream 0", "segment 0x7f.. (2 MiB)",
+  /// grouping's text ("stream 0", "segment 0x7f3a00000000",
   /// "active_allocated", "free").
   std::string label;
 };

@@ -5,11 +5,14 @@
 
 #include <algorithm>
 
+#include "analysis/flame.h"
+#include "analysis/flame_tree.h"
 #include "memlog/series_bins.h"
 #include "memtk/base/format.h"
 #include "memtk/io/output_file.h"
 #include "memtk/memlog/report.h"
 #include "render/charts.h"
+#include "render/flame_chart.h"
 #include "render/png.h"
 #include "store/replay.h"
 #include "timeline/timeline_sink.h"
@@ -50,6 +53,45 @@ StatusOr<render::Image> RenderTimeline(const RenderOptions& o, RenderSummary* su
   summary->peak_bytes = drawn.peak_bytes;
   summary->steps = drawn.steps;
   return img;
+}
+
+StatusOr<render::Image> RenderFlame(const RenderOptions& o, RenderSummary* summary) {
+  const bool segments = o.flame == FlameView::kSegments;
+  if (o.x != timeline::XAxis::kEvent || o.from || o.to)
+    return UsageError("--x, --from and --to are for the timeline views, not --view flame or flame-segments");
+  if (segments && !o.at.empty())
+    return UsageError("--at is for --view flame; flame-segments draws the segments as the snapshot holds them");
+  analysis::FlameOptions fo;
+  if (!o.at.empty()) {
+    ASSIGN_OR_RETURN(fo.at, analysis::ParseInstant(o.at));
+  }
+  fo.device = o.device;
+  fo.segments = segments;
+  fo.frames.all_frames = o.all_frames;
+  ASSIGN_OR_RETURN(analysis::FlameProfile profile, analysis::BuildFlameProfile(o.input, fo));
+  render::ChartOptions co = ChartOptionsOf(o);
+  if (profile.devices.empty()) {
+    summary->kind = "empty";
+    return render::DrawEmptyChart(co);
+  }
+  // Default: the lowest device with something to draw.
+  const analysis::FlameDevice* device = &profile.devices.front();
+  for (const analysis::FlameDevice& d : profile.devices)
+    if (d.bytes > 0) {
+      device = &d;
+      break;
+    }
+  analysis::FlameTree tree = analysis::BuildFlameTree(profile, device->device);
+  summary->kind = segments ? "flame-segments" : "flame";
+  summary->device = device->device;
+  summary->peak_bytes = tree.nodes[0].bytes;
+  summary->steps = static_cast<uint64_t>(
+      std::count_if(profile.stacks.begin(), profile.stacks.end(),
+                    [&](const analysis::FlameStack& s) { return s.device == device->device && s.bytes > 0; }));
+  summary->at = segments ? "the snapshot" : analysis::DescribeInstant(fo.at);
+  return render::DrawFlameChart(
+      profile, tree, *device,
+      {.input = o.input, .title = o.title, .width = o.width, .height = o.height, .segments = segments, .at = fo.at});
 }
 
 StatusOr<render::Image> RenderMemlog(const RenderOptions& o, RenderSummary* summary) {
@@ -96,7 +138,12 @@ StatusOr<render::Image> RenderMemlog(const RenderOptions& o, RenderSummary* summ
 StatusOr<render::Image> RenderImage(const RenderOptions& o, RenderSummary* summary) {
   if (o.width < 1 || o.height < 1 || o.width > render::kMaxImageSide || o.height > render::kMaxImageSide)
     return UsageError(fmt::format("--width and --height must be between 1 and {}", render::kMaxImageSide));
-  if (o.input != "-" && memlog::IsMemlogCsv(o.input)) return RenderMemlog(o, summary);
+  if (o.input != "-" && memlog::IsMemlogCsv(o.input)) {
+    if (o.flame != FlameView::kNone || !o.at.empty()) return UsageError("--view flame and --at are for snapshots");
+    return RenderMemlog(o, summary);
+  }
+  if (o.flame != FlameView::kNone) return RenderFlame(o, summary);
+  if (!o.at.empty()) return UsageError("--at is for --view flame");
   if (!o.columns.empty() || !o.log_path.empty()) return UsageError("--column and --log are for memlog CSVs");
   return RenderTimeline(o, summary);
 }

@@ -6,8 +6,10 @@
 // reading only the chosen device's rows), rasterized (lib/src/timeline/
 // layout.h), drawn with axes, markers and a legend (lib/src/render/charts.h),
 // and written as a PNG through a temp file. A memlog CSV is read twice
-// (report, then per-pixel min/max) and its log CSV twice. Output bytes
-// depend only on the input and options.
+// (report, then per-pixel min/max) and its log CSV twice. The flame views
+// stream the snapshot once into an analysis::FlameSink (bytes by stack at
+// one instant, or the segments and their blocks) and draw its tree
+// (render/flame_chart.h). Output bytes depend only on the input and options.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +22,9 @@
 #include "memtk/timeline/view.h"
 
 namespace memtk::commands {
+
+/// `--view flame` / `flame-segments`: a flame graph instead of the timeline.
+enum class FlameView : uint8_t { kNone, kLive, kSegments };
 
 struct RenderOptions {
   std::string input;
@@ -35,15 +40,23 @@ struct RenderOptions {
   size_t legend = 10;
   std::vector<std::string> columns;  ///< memlog: series to draw (default rss_bytes or used_bytes)
   std::string log_path;              ///< memlog: log CSV (default beside the CSV)
+  FlameView flame = FlameView::kNone;
+  /// flame: the instant, "peak" (default when empty), "end", "event:N" or
+  /// "us:T" (analysis::ParseInstant).
+  std::string at;
+  bool all_frames = false;  ///< flame: keep the frames PyTorch's viewer hides
 };
 
 /// What was drawn, for the one-line summary the CLI prints.
 struct RenderSummary {
-  std::string kind;  ///< "timeline", "segments", "memlog" or "empty" (nothing to draw)
+  /// "timeline", "segments", "memlog", "flame", "flame-segments" or "empty"
+  /// (nothing to draw)
+  std::string kind;
   uint32_t device = 0;
   int64_t peak_bytes = 0;
   std::string peak_label;  ///< the peak in its unit: "1.5 GiB", or "98.5%" for a chart of *_percent columns only
-  uint64_t steps = 0;  ///< allocations + frees (or samples) inside the window
+  uint64_t steps = 0;  ///< allocations + frees (or samples) inside the window; flame: stacks
+  std::string at;      ///< flame: the instant drawn ("peak", "event 12", ...)
 };
 
 /// Draws the picture into an Image (no file written).
