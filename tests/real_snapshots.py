@@ -6,8 +6,11 @@ peaks against an independent Python replay of PyTorch's viewer
 snapshot, that the live-at-peak rows add up to the peak, and that `query`
 answers. On snapshots with OOMs (issue #17): the first OOM and who held the
 memory then are within the first 25 lines of `memtk stats`, and `query
---at-oom K` lists exactly the bytes `stats` says were live at OOM K. Skips, with a message, when the folder does not exist (it is never
-copied into the repo).
+--at-oom K` lists exactly the bytes `stats` says were live at OOM K. Folded stacks at the peak (`query --at-peak --format folded`) add up to
+stats' peak on every device, and `convert --to pprof` decodes with
+`protoc --decode` with an inuse_space total per device equal to the same
+peak (issue #18). Skips, with a message, when the folder does not exist (it
+is never copied into the repo).
 
 Golden files: tests/real_snapshots/<file>.stats.json (`stats --json --top 5`,
 source removed) and <file>.at_peak.csv (`query --at-peak --top 5`) are compared
@@ -15,8 +18,11 @@ too; `--update` rewrites them (they hold memtk's answers, not the snapshots).
 
 usage: real_snapshots.py MEMTK [SNAPSHOT_DIR] [--update]
 """
+import gzip
 import json
 import os
+import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -113,6 +119,65 @@ def check_stats_and_query(memtk, src, db):
     return problems
 
 
+def folded_totals(text):
+    """Bytes per device of folded stacks: lines that start with a "device N"
+    frame count for N; without such frames there is one device (None)."""
+    totals = {}
+    for line in text.splitlines():
+        stack, weight = line.rsplit(" ", 1)
+        first = stack.split(";", 1)[0]
+        dev = int(first[7:]) if re.fullmatch(r"device \d+", first) else None
+        totals[dev] = totals.get(dev, 0) + int(weight)
+    return totals
+
+
+def pprof_inuse(text):
+    """inuse_space (the first value) per device label of `protoc --decode`
+    text of a profile."""
+    strings = [json.loads(m) for m in re.findall(r'^string_table: (".*")$', text, re.M)]
+    totals = {}
+    for sample in re.findall(r"^sample \{\n(.*?)^\}", text, re.M | re.S):
+        values = [int(v) for v in re.findall(r"^  value: (-?\d+)$", sample, re.M)]
+        label = re.search(r"^    str: (\d+)$", sample, re.M)
+        dev = strings[int(label.group(1))] if label else None
+        totals[dev] = totals.get(dev, 0) + values[0]
+    return totals
+
+
+def check_flame(memtk, src, tmp):
+    problems = []
+    p = subprocess.run([memtk, "stats", "--json", src], capture_output=True, text=True)
+    if p.returncode != 0:
+        return problems
+    peaks = {d["device"]: d["peak"]["bytes"] for d in json.loads(p.stdout)["devices"]}
+    q = subprocess.run([memtk, "query", src, "--at-peak", "--format", "folded"], capture_output=True, text=True)
+    if q.returncode != 0:
+        return ["query --at-peak --format folded exited %d: %s" % (q.returncode, q.stderr.strip())]
+    got = folded_totals(q.stdout)
+    if None in got:
+        got = {d: got[None] for d in peaks}  # one device: no device frames
+    want = {d: b for d, b in peaks.items() if b}
+    if {d: b for d, b in got.items() if b} != want:
+        problems.append("folded totals at the peak %s, stats says %s" % (got, want))
+    if not shutil.which("protoc"):
+        print("SKIP pprof decode: protoc not installed")
+        return problems
+    out = os.path.join(tmp, "p.pb.gz")
+    c = subprocess.run([memtk, "convert", "-q", src, "--to", "pprof", "-o", out], capture_output=True, text=True)
+    if c.returncode != 0:
+        return problems + ["convert --to pprof exited %d: %s" % (c.returncode, c.stderr.strip())]
+    proto = os.path.join(ROOT, "lib", "src", "export")
+    d = subprocess.run(["protoc", "--decode", "perftools.profiles.Profile", "-I", proto,
+                        os.path.join(proto, "profile.proto")], input=gzip.open(out).read(), capture_output=True)
+    if d.returncode != 0:
+        return problems + ["protoc --decode failed: %s" % d.stderr.decode().strip()]
+    inuse = pprof_inuse(d.stdout.decode())
+    want = {"cuda:%d" % dev: b for dev, b in peaks.items() if b}
+    if {k: v for k, v in inuse.items() if v} != want:
+        problems.append("pprof inuse_space %s, stats' peaks %s" % (inuse, want))
+    return problems
+
+
 def check_ooms(memtk, src, db):
     a, err = stats_json(memtk, src)
     if a is None or not a["ooms"]:
@@ -195,6 +260,7 @@ def main():
             problems += check_stats_and_query(memtk, src, db)
             problems += check_ooms(memtk, src, db)
             problems += check_golden(memtk, f, src, db, update)
+            problems += check_flame(memtk, src, out)
             for p in problems:
                 print("FAIL %s: %s" % (f, p))
             if problems:

@@ -105,7 +105,7 @@ Output formats (--to):
   chrome-trace  Perfetto UI / chrome://tracing: allocated and reserved   NAME.trace.json
                 counters per device, oom/snapshot instants, annotation
                 slices; --with-stacks adds call sites (reads the input twice)
-  pprof         gzip'd pprof profile for go tool pprof, Pyroscope,         NAME.pb.gz
+  pprof         gzip'd pprof profile for go tool pprof, Pyroscope,       NAME.pb.gz
                 Perfetto UI and speedscope: inuse_space/inuse_objects
                 (live at each device's peak, label device=cuda:N) and
                 alloc_space/alloc_objects (every allocation); frames
