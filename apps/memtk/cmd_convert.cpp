@@ -54,11 +54,13 @@ int Run(const ConvertFlags& f) {
       continue;
     }
     PrintStatsWarnings("convert", r.input, r.stats);
+    // With -o - the output is on stdout: the report must not end up inside it.
+    std::FILE* report = r.output == "-" ? stderr : stdout;
     if (!f.quiet && !r.detail.empty())
-      fmt::print("{} -> {}: {} events; {} ({}) in {:.2f} s\n", EscapeControl(r.input), EscapeControl(r.output),
+      fmt::print(report, "{} -> {}: {} events; {} ({}) in {:.2f} s\n", EscapeControl(r.input), EscapeControl(r.output),
                  r.summary.events, r.detail, r.summary.format, r.seconds);
     else if (!f.quiet)
-      fmt::print("{} -> {}: {} events, {} allocations, {} segments, {} blocks ({}) in {:.2f} s\n",
+      fmt::print(report, "{} -> {}: {} events, {} allocations, {} segments, {} blocks ({}) in {:.2f} s\n",
                  EscapeControl(r.input), EscapeControl(r.output), r.summary.events, r.allocations, r.summary.segments,
                  r.summary.blocks, r.summary.format, r.seconds);
   }

@@ -127,8 +127,9 @@ class PprofExporter : public Exporter {
     file->stream().Append(bytes);
     uint64_t raw = 0, written = 0;
     RETURN_IF_ERROR(file->Finish(&raw, &written));
-    report->detail = fmt::format("pprof profile: {} samples, {} locations, {} gzip'd", samples, locations,
-                                 FormatBytes(static_cast<int64_t>(written)));
+    report->detail = fmt::format("pprof profile: {} samples, {} locations, {}", samples, locations,
+                                 written ? FormatBytes(static_cast<int64_t>(written)) + " gzip'd"
+                                         : FormatBytes(static_cast<int64_t>(raw)) + " before gzip");
     return OkStatus();
   }
 
