@@ -3,7 +3,7 @@
 # configures and builds it in build/. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(g++ cmake make pkg-config python3 libsqlite3-dev sqlite3 zlib1g-dev libfmt-dev libcli11-dev rapidjson-dev catch2 libzip-dev)
+pkgs=(g++ cmake make pkg-config python3 libsqlite3-dev sqlite3 zlib1g-dev libfmt-dev libcli11-dev rapidjson-dev catch2 libzip-dev protobuf-compiler libprotobuf-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
