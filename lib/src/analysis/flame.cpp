@@ -88,8 +88,8 @@ StatusOr<Instant> ParseInstant(std::string_view text) {
   if (text == "end") return Instant{Instant::kEnd, 0};
   if (text.starts_with("event:") && ParseInt(text.substr(6), &v) && v >= 0) return Instant{Instant::kEvent, v};
   if (text.starts_with("us:") && ParseInt(text.substr(3), &v)) return Instant{Instant::kTimeUs, v};
-  return UsageError(fmt::format("--at '{}': expected peak, end, event:N (N >= 0) or us:T (time_us)",
-                                EscapeControl(text)));
+  return UsageError(
+      fmt::format("--at '{}': expected peak, end, event:N (N >= 0) or us:T (time_us)", EscapeControl(text)));
 }
 
 std::string DescribeInstant(const Instant& at) {
@@ -152,13 +152,13 @@ struct FlameSink::State {
   snapshot::FrameClassifier classifier;
   timeline::PeakTracker peaks;
   std::map<uint32_t, LiveDevice> live;
-  std::map<uint32_t, ByStack> allocs;            // every alloc event, per device
-  std::map<uint32_t, uint64_t> trace_events;     // devices with a device trace: its length
-  std::map<uint32_t, bool> has_data;             // devices with events or segments
-  std::vector<snapshot::Block> blocks;           // active blocks of `segments` (live-at-instant accounting)
+  std::map<uint32_t, ByStack> allocs;         // every alloc event, per device
+  std::map<uint32_t, uint64_t> trace_events;  // devices with a device trace: its length
+  std::map<uint32_t, bool> has_data;          // devices with events or segments
+  std::vector<snapshot::Block> blocks;        // active blocks of `segments` (live-at-instant accounting)
   std::unordered_map<uint64_t, SegmentInfo> segments;
-  std::vector<BlockInfo> segment_blocks;         // flame-segments
-  std::vector<uint64_t> segment_order;           // segment ids in file order
+  std::vector<BlockInfo> segment_blocks;  // flame-segments
+  std::vector<uint64_t> segment_order;    // segment ids in file order
   FlameProfile profile;
   Status error;
 
@@ -216,7 +216,7 @@ struct FlameSink::State {
   uint32_t InternGroup(FlameNodeKind kind, std::string label);
 
   std::unordered_map<std::string, uint32_t> frame_index;  // label -> profile.frames
-  std::vector<int64_t> frame_of_id;                        // FrameId -> profile.frames, -1 = not yet
+  std::vector<int64_t> frame_of_id;                       // FrameId -> profile.frames, -1 = not yet
 };
 
 uint32_t FlameSink::State::InternGroup(FlameNodeKind kind, std::string label) {
@@ -281,15 +281,15 @@ void FlameSink::State::BuildSegments() {
     const SegmentInfo& s = segments[id];
     if (!Tracks(s.device)) continue;
     const uint32_t stream = InternGroup(FlameNodeKind::kStream, fmt::format("stream {}", s.stream));
-    const uint32_t seg = InternGroup(FlameNodeKind::kSegment,
-                                     fmt::format("segment {:#x}", s.address));
+    const uint32_t seg = InternGroup(FlameNodeKind::kSegment, fmt::format("segment {:#x}", s.address));
     int64_t covered = 0;
     auto& list = by_segment[id];
     std::sort(list.begin(), list.end(), [](const BlockInfo* a, const BlockInfo* b) { return a->address < b->address; });
     for (const BlockInfo* b : list) {
       FlameStack st{s.device, {stream, seg}, b->size, 1, 0, 0};
       const bool free = b->state == BlockState::kInactive;
-      st.frames.push_back(InternGroup(free ? FlameNodeKind::kFree : FlameNodeKind::kState, std::string(StateName(b->state))));
+      st.frames.push_back(
+          InternGroup(free ? FlameNodeKind::kFree : FlameNodeKind::kState, std::string(StateName(b->state))));
       if (!free && b->stack != kNoStack) {
         VisibleFrames(classifier, tables->GetStack(StackId{static_cast<uint32_t>(b->stack)}), &visible);
         for (FrameId f : visible) st.frames.push_back(InternFrame(f));

@@ -42,11 +42,11 @@ namespace memtk::analysis {
 /// Which instant's live bytes a flame shows.
 struct Instant {
   enum Kind : uint8_t {
-    kPeak,   ///< each device at its own peak (stats' peak)
-    kEnd,    ///< after the last event of each device
-    kEvent,  ///< after event `value` of one device's trace (index in its trace)
-    kTimeUs, ///< each device just before its first event with time_us > `value`
-    kAll,    ///< not an instant: every alloc event of the trace, weighted by its size
+    kPeak,    ///< each device at its own peak (stats' peak)
+    kEnd,     ///< after the last event of each device
+    kEvent,   ///< after event `value` of one device's trace (index in its trace)
+    kTimeUs,  ///< each device just before its first event with time_us > `value`
+    kAll,     ///< not an instant: every alloc event of the trace, weighted by its size
   };
   Kind kind = kPeak;
   int64_t value = 0;
@@ -104,7 +104,7 @@ struct FlameOptions {
   /// Which frames show (--all-frames keeps the hidden ones); checked by
   /// FrameRules::Make (a bad regex is a usage error).
   snapshot::FrameRulesOptions frames;
-  bool with_allocs = false;        ///< also count every alloc event per stack (pprof)
+  bool with_allocs = false;  ///< also count every alloc event per stack (pprof)
   /// Instead of live bytes: reserved memory of `segments` as stream /
   /// segment / block state / frames, free space as "free" (flame-segments).
   bool segments = false;

@@ -13,12 +13,12 @@
 // are interned, so the profile is as large as the distinct stacks, not the
 // trace. The encoding is protobuf's own (profile.pb.h, from profile.proto by
 // Debian's protoc).
+#include "export/pprof.h"
+
 #include <fmt/format.h>
 
 #include <map>
 #include <unordered_map>
-
-#include "export/pprof.h"
 
 #include "export/json_file.h"
 #include "memtk/base/format.h"

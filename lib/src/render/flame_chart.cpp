@@ -97,8 +97,8 @@ StatusOr<Image> DrawFlameChart(const analysis::FlameProfile& profile, const anal
                                const analysis::FlameDevice& device, const FlameChartOptions& o) {
   const int rows = (o.height - kTop - kMargin) / kRow;
   if (rows < 2 || o.width < 200)
-    return UsageError(fmt::format("{}x{} leaves no room for the flame; use a larger --width/--height", o.width,
-                                  o.height));
+    return UsageError(
+        fmt::format("{}x{} leaves no room for the flame; use a larger --width/--height", o.width, o.height));
   Image img(o.width, o.height, kWhite);
   ChartFrame f;
   f.plot = {kMargin, kTop, o.width - 2 * kMargin, rows * kRow};
@@ -106,9 +106,10 @@ StatusOr<Image> DrawFlameChart(const analysis::FlameProfile& profile, const anal
   std::string facts, subtitle;
   if (o.segments) {
     facts = fmt::format("  -  device {}  -  reserved {}", device.device, FormatBytes(total));
-    subtitle = fmt::format("{} bytes reserved in segments, by stream, segment, block state and the block's frames; "
-                           "free space hatched",
-                           Thousands(static_cast<uint64_t>(total)));
+    subtitle = fmt::format(
+        "{} bytes reserved in segments, by stream, segment, block state and the block's frames; "
+        "free space hatched",
+        Thousands(static_cast<uint64_t>(total)));
   } else {
     std::string when;
     if (o.at.kind == analysis::Instant::kPeak)
@@ -120,8 +121,8 @@ StatusOr<Image> DrawFlameChart(const analysis::FlameProfile& profile, const anal
     std::string where = device.event_idx ? fmt::format("after event {}", *device.event_idx) : "before the first event";
     if (device.time_us) where += fmt::format(", time_us {}", *device.time_us);
     facts = fmt::format("  -  device {}  -  live at {} {}", device.device, when, FormatBytes(total));
-    subtitle = fmt::format("{} bytes in {} allocations {}; width = bytes, outermost frame on top", Thousands(
-                               static_cast<uint64_t>(total)), Thousands(device.count), where);
+    subtitle = fmt::format("{} bytes in {} allocations {}; width = bytes, outermost frame on top",
+                           Thousands(static_cast<uint64_t>(total)), Thousands(device.count), where);
   }
   if (tree.max_depth + 1 > static_cast<uint32_t>(rows))
     subtitle += fmt::format("; {} deeper levels cut (use --height)", tree.max_depth + 1 - rows);

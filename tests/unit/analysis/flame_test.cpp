@@ -5,7 +5,6 @@
 #include "analysis/flame.h"
 
 #include <catch2/catch.hpp>
-
 #include <map>
 
 #include "analysis/flame_tree.h"
@@ -39,7 +38,8 @@ TEST_CASE("ParseInstant reads peak, end, event:N and us:T; anything else is usag
   REQUIRE(t.ok());
   CHECK(t->kind == Instant::kTimeUs);
   CHECK(t->value == -5);
-  for (const char* bad : {"", "Peak", "event:", "event:-1", "event:1x", "us:", "time:3", "event:99999999999999999999"}) {
+  for (const char* bad :
+       {"", "Peak", "event:", "event:-1", "event:1x", "us:", "time:3", "event:99999999999999999999"}) {
     auto s = ParseInstant(bad);
     REQUIRE_FALSE(s.ok());
     CHECK(s.status().code() == StatusCode::kUsage);
@@ -105,7 +105,8 @@ TEST_CASE("Folded text: device frames with several devices, none with one") {
   CHECK(lines > 100);
   auto report = BuildSnapshotReport(test::DataPath("sample.pickle"), {});
   REQUIRE(report.ok());
-  for (const DeviceReport& d : report->devices) CHECK(by_device["device " + std::to_string(d.device)] == d.peak.peak.bytes);
+  for (const DeviceReport& d : report->devices)
+    CHECK(by_device["device " + std::to_string(d.device)] == d.peak.peak.bytes);
 
   FlameOptions one;
   one.device = 1;

@@ -3,14 +3,13 @@
 // trace's allocated bytes (alloc_space); ids and string indices resolve.
 #include "export/pprof.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <map>
 #include <set>
-#include <unistd.h>
 
 #include "memtk/analysis/snapshot_stats.h"
 #include "memtk/commands/convert.h"
