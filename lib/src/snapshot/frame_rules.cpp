@@ -368,23 +368,44 @@ std::string FrameClassifier::SiteFrameLabel(const Site& site) {
   return FormatFrame(*tables_, *site.frame);
 }
 
+std::string_view CxxShortName(std::string_view name) {
+  // The argument list starts at the first "(" that is not part of
+  // "(anonymous namespace)" or "operator()".
+  for (size_t i = name.find('('); i != std::string_view::npos; i = name.find('(', i + 1)) {
+    if (name.substr(i).starts_with("(anonymous namespace)")) continue;
+    if (i >= 8 && name.substr(i - 8).starts_with("operator()")) {
+      ++i;
+      continue;
+    }
+    if (i > 0) return name.substr(0, i);
+  }
+  return name;
+}
+
 std::string ShortFrame(const Tables& tables, FrameId frame) {
   const Frame& f = tables.GetFrame(frame);
   std::string_view file = tables.String(f.filename);
+  std::string_view name = tables.String(f.name);
+  if (!IsPythonFile(file)) {
+    // C++: the qualified name alone says it; files are often "??" or empty
+    // and lines 0.
+    name = CxxShortName(name);
+    if (file.empty() || file == "??") return std::string(name);
+    size_t slash = file.find_last_of("/\\");
+    if (slash != std::string_view::npos) file = file.substr(slash + 1);
+    return f.line > 0 ? fmt::format("{}:{}:{}", file, f.line, name) : fmt::format("{}:{}", file, name);
+  }
   // Library files keep their package path (torch/nn/functional.py), which
   // says more than the last component and is still short; others keep the
   // last component, as PyTorch's viewer prints them.
   std::string p = ToSlashLower(file);
   for (std::string_view marker : {std::string_view("/site-packages/"), std::string_view("/dist-packages/")}) {
     size_t at = p.rfind(marker);
-    if (at != std::string::npos) {
-      file = file.substr(at + marker.size());
-      return fmt::format("{}:{}:{}", file, f.line, tables.String(f.name));
-    }
+    if (at != std::string::npos) return fmt::format("{}:{}:{}", file.substr(at + marker.size()), f.line, name);
   }
   size_t slash = file.find_last_of("/\\");
   if (slash != std::string_view::npos) file = file.substr(slash + 1);
-  return fmt::format("{}:{}:{}", file, f.line, tables.String(f.name));
+  return fmt::format("{}:{}:{}", file, f.line, name);
 }
 
 }  // namespace memtk::snapshot

@@ -247,16 +247,13 @@ TEST_CASE("site: Constructor-Sun's relu is credited to models.py, which called i
   c.VisibleFrames(t.GetStack(s), &visible);
   std::vector<std::string> names;
   for (FrameId f : visible) names.push_back(ShortFrame(t, f));
-  CHECK(names == std::vector<std::string>{"??:0:at::TensorIteratorBase::build(at::TensorIteratorConfig&)",
-                                          "??:0:at::native::relu(at::Tensor const&)",
-                                          "VariableType_4.cpp:0:torch::autograd::VariableType::(anonymous "
-                                          "namespace)::relu(c10::DispatchKeySet, at::Tensor const&)",
-                                          "python_torch_functions_2.cpp:0:torch::autograd::THPVariable_relu(_object*, "
-                                          "_object*, _object*)",
-                                          "torch/nn/functional.py:1701:relu", "models.py:181:update_nodes",
-                                          "models.py:231:forward", "torch/nn/modules/module.py:1784:_call_impl",
-                                          "torch/nn/parallel/parallel_apply.py:99:_worker", "threading.py:982:run",
-                                          "threading.py:1045:_bootstrap_inner"});
+  CHECK(names == std::vector<std::string>{
+                     "at::TensorIteratorBase::build", "at::native::relu",
+                     "VariableType_4.cpp:torch::autograd::VariableType::(anonymous namespace)::relu",
+                     "python_torch_functions_2.cpp:torch::autograd::THPVariable_relu",
+                     "torch/nn/functional.py:1701:relu", "models.py:181:update_nodes", "models.py:231:forward",
+                     "torch/nn/modules/module.py:1784:_call_impl", "torch/nn/parallel/parallel_apply.py:99:_worker",
+                     "threading.py:982:run", "threading.py:1045:_bootstrap_inner"});
   // --all-frames keeps everything.
   FrameClassifier all(FrameRules::Make({.all_frames = true}).value());
   all.Reset(&t);
@@ -332,8 +329,8 @@ TEST_CASE("site: torch.compile stack (kkaitlyn111 stack 1)", "[frame_rules]") {
         "benchmark.py:457:<module> \u2192 torch/_dynamo/eval_frame.py:745:_fn \u2192 "
         "torch/_functorch/_aot_autograd/runtime_wrappers.py:310:runtime_wrapper \u2192 transformer.py:80:forward "
         "\u2192 transformer.py:22:forward \u2192 "
-        "cl4iffgos7ugqf5f7xvaniiodgzks2swhte7zeap3b42mjosyxo5.py:1916:call \u2192 guards.cpp:0:torch::dynamo::("
-        "anonymous namespace)::_empty_strided_device(_object*, _object*, c10::DeviceType) [clone .isra.0]");
+        "cl4iffgos7ugqf5f7xvaniiodgzks2swhte7zeap3b42mjosyxo5.py:1916:call \u2192 "
+        "guards.cpp:torch::dynamo::(anonymous namespace)::_empty_strided_device");
 }
 
 TEST_CASE("site: C++-only stacks fall back to today's rule", "[frame_rules]") {
@@ -370,6 +367,19 @@ TEST_CASE("site: C++-only stacks fall back to today's rule", "[frame_rules]") {
   CHECK(!c.SiteOf(empty).frame);
   CHECK(c.SiteOf(empty).Key() == -1);
   CHECK(c.SiteLabel(c.SiteOf(empty)) == "<no frames>");
+}
+
+TEST_CASE("short frames: C++ names without their argument lists", "[frame_rules]") {
+  CHECK(CxxShortName("at::native::relu(at::Tensor const&)") == "at::native::relu");
+  CHECK(CxxShortName("torch::autograd::Node::operator()(std::vector<at::Tensor, std::allocator<at::Tensor> >&&)") ==
+        "torch::autograd::Node::operator()");
+  CHECK(CxxShortName("at::(anonymous namespace)::wrapper_CUDA_mm(at::Tensor const&, at::Tensor const&)") ==
+        "at::(anonymous namespace)::wrapper_CUDA_mm");
+  CHECK(CxxShortName("_object* torch::autograd::TypeError_to_NotImplemented_<&torch::autograd::THPVariable_mul>("
+                     "_object*, _object*, _object*)") ==
+        "_object* torch::autograd::TypeError_to_NotImplemented_<&torch::autograd::THPVariable_mul>");
+  CHECK(CxxShortName("cfunction_call") == "cfunction_call");
+  CHECK(CxxShortName("(weird") == "(weird");
 }
 
 TEST_CASE("classifier: tables that grow after the first question", "[frame_rules]") {

@@ -175,8 +175,16 @@ class FrameClassifier {
   std::vector<FrameId> scratch_;
 };
 
-/// "file:line:name" with the path cut to its last component (either slash),
-/// as PyTorch's viewer prints frames.
+/// A frame as reports print it beside a site and in stacks: Python frames as
+/// "file:line:name" with the path cut to the package path for library files
+/// ("torch/nn/functional.py:1701:relu") and to the last component otherwise,
+/// as PyTorch's viewer prints them (either slash); C++ frames as their
+/// qualified name without the argument list, after "file:" when the file is
+/// known ("Blas.cpp:at::native::(anonymous namespace)::addmm_out_cuda_impl").
 std::string ShortFrame(const Tables& tables, FrameId frame);
+
+/// A C++ symbol without its argument list (and what follows it):
+/// "at::native::relu(at::Tensor const&)" -> "at::native::relu".
+std::string_view CxxShortName(std::string_view name);
 
 }  // namespace memtk::snapshot
