@@ -8,6 +8,7 @@
 - pprof decodes with `protoc --decode` against lib/src/export/profile.proto
   (skipped when protoc is absent) and tests/flame/small.pprof.txt holds the
   decoded text of data/small.pickle's profile;
+- folded stacks of a database equal those of its snapshot;
 - every real snapshot in ../shared/data/snapshots/ draws a flame whose total
   is `memtk stats`' peak (skipped when the folder is absent).
 
@@ -126,6 +127,18 @@ def test_pprof(memtk, tmp, update):
         check(text == open(PPROF_TEXT).read(), "decoded pprof differs from tests/flame/small.pprof.txt")
 
 
+def test_folded_db(memtk, tmp):
+    """Folded stacks of a database equal those of its snapshot (ReadInput
+    replays the database into the same sink)."""
+    src = os.path.join(DATA, "sample.pickle")
+    db = os.path.join(tmp, "s.db")
+    subprocess.run([memtk, "convert", "-q", src, "-o", db], check=True)
+    for q in (["--at-peak"], [], ["--live-at-event", "700", "--device", "1"], ["--live-at-us", "1700000000151224"]):
+        a, b = (subprocess.run([memtk, "query", x, "--format", "folded"] + q, capture_output=True, text=True)
+                for x in (src, db))
+        check(a.returncode == 0 and a.stdout and a.stdout == b.stdout, "folded %s: database and pickle agree" % q)
+
+
 def test_real(memtk, tmp):
     d = os.path.join(ROOT, "..", "shared", "data", "snapshots")
     if not os.path.isdir(d):
@@ -158,6 +171,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         test_pictures(memtk, tmp, update)
         test_pprof(memtk, tmp, update)
+        test_folded_db(memtk, tmp)
         test_real(memtk, tmp)
     print("%d failures" % len(failures))
     return 1 if failures else 0
