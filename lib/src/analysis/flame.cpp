@@ -41,6 +41,23 @@ struct Weight {
 };
 using ByStack = std::unordered_map<int64_t, Weight>;
 
+// Per-event tallies by stack: stack ids are dense, so a vector indexed by
+// id + 1 (0: no stack) costs no hashing per event.
+struct StackTally {
+  std::vector<Weight> by_stack;
+  void Add(int64_t stack, int64_t size) {
+    const size_t i = static_cast<size_t>(stack + 1);
+    if (i >= by_stack.size()) by_stack.resize(std::max(i + 1, by_stack.size() * 2));
+    by_stack[i].Add(size);
+  }
+  ByStack ToMap() const {
+    ByStack m;
+    for (size_t i = 0; i < by_stack.size(); ++i)
+      if (by_stack[i].count) m[static_cast<int64_t>(i) - 1] = by_stack[i];
+    return m;
+  }
+};
+
 struct LiveEntry {
   int64_t size = 0;
   int64_t stack = kNoStack;
@@ -152,7 +169,7 @@ struct FlameSink::State {
   snapshot::FrameClassifier classifier;
   timeline::PeakTracker peaks;
   std::map<uint32_t, LiveDevice> live;
-  std::map<uint32_t, ByStack> allocs;         // every alloc event, per device
+  std::map<uint32_t, StackTally> allocs;      // every alloc event, per device
   std::map<uint32_t, uint64_t> trace_events;  // devices with a device trace: its length
   std::map<uint32_t, bool> has_data;          // devices with events or segments
   std::vector<snapshot::Block> blocks;        // active blocks of `segments` (live-at-instant accounting)
@@ -161,6 +178,13 @@ struct FlameSink::State {
   std::vector<uint64_t> segment_order;    // segment ids in file order
   FlameProfile profile;
   Status error;
+  struct Cache {
+    uint32_t device = 0;
+    uint64_t* events = nullptr;  // null: nothing cached yet
+    StackTally* allocs = nullptr;
+    LiveDevice* live = nullptr;
+    bool peak = false;
+  } cache;
 
   bool Tracks(uint32_t device) const { return !options.device || *options.device == device; }
 
@@ -180,8 +204,7 @@ struct FlameSink::State {
     d.at_time = d.last_time;
   }
 
-  void OnLiveEvent(const snapshot::TraceEvent& e) {
-    LiveDevice& d = live[e.device];
+  void OnLiveEvent(LiveDevice& d, const snapshot::TraceEvent& e) {
     if (options.at.kind == Instant::kTimeUs && !d.passed && e.time_us && *e.time_us > options.at.value) Pass(d);
     switch (e.action) {
       case Action::kAlloc: {
@@ -265,7 +288,7 @@ void FlameSink::State::BuildProfile(std::map<uint32_t, ByStack>& at) {
   for (auto& [device, by_stack] : at) {
     for (const auto& [stack, w] : by_stack) add(device, stack, w, Weight{});
     if (auto a = allocs.find(device); options.with_allocs && a != allocs.end())
-      for (const auto& [stack, w] : a->second) add(device, stack, Weight{}, w);
+      for (const auto& [stack, w] : a->second.ToMap()) add(device, stack, Weight{}, w);
   }
 }
 
@@ -329,7 +352,7 @@ Status FlameSink::State::Finish() {
     }
   } else if (kind == Instant::kAll) {
     for (auto& [device, m] : allocs) {
-      at[device] = m;
+      at[device] = m.ToMap();
       devices[device].device = device;
     }
     for (const auto& [device, n] : trace_events)
@@ -456,15 +479,24 @@ Status FlameSink::OnDeviceTrace(uint32_t device, bool host) {
 Status FlameSink::OnEvent(const snapshot::TraceEvent& e) {
   if (e.host) return OkStatus();
   State& st = *state_;
-  st.has_data[e.device] = true;
-  ++st.trace_events[e.device];
-  if (!st.Tracks(e.device) || st.options.segments) return OkStatus();
-  if (e.action == Action::kAlloc && (st.options.with_allocs || st.options.at.kind == Instant::kAll))
-    st.allocs[e.device][StackKey(e.stack)].Add(e.size);
-  if (st.options.at.kind == Instant::kPeak)
+  State::Cache& c = st.cache;
+  if (e.device != c.device || c.events == nullptr) {
+    // Traces come device by device: the maps are consulted once per switch.
+    c.device = e.device;
+    st.has_data[e.device] = true;
+    c.events = &st.trace_events[e.device];
+    const bool tracked = st.Tracks(e.device) && !st.options.segments;
+    c.allocs =
+        tracked && (st.options.with_allocs || st.options.at.kind == Instant::kAll) ? &st.allocs[e.device] : nullptr;
+    c.live = tracked && st.LiveKind() ? &st.live[e.device] : nullptr;
+    c.peak = tracked && st.options.at.kind == Instant::kPeak;
+  }
+  ++*c.events;
+  if (c.allocs && e.action == Action::kAlloc) c.allocs->Add(StackKey(e.stack), e.size);
+  if (c.peak)
     st.peaks.OnEvent(e);
-  else if (st.LiveKind())
-    st.OnLiveEvent(e);
+  else if (c.live)
+    st.OnLiveEvent(*c.live, e);
   return OkStatus();
 }
 
