@@ -21,6 +21,7 @@
 #include <unordered_map>
 
 #include "export/json_file.h"
+#include "memtk/base/escape.h"
 #include "memtk/base/format.h"
 
 namespace memtk::exports {
@@ -30,9 +31,12 @@ namespace {
 class StringTable {
  public:
   explicit StringTable(pb::Profile* p) : p_(p) { Get(""); }
+  // proto3 strings must be UTF-8 (a parser refuses the file otherwise), and
+  // a profile viewer is a terminal of sorts: bytes that are not valid UTF-8
+  // and control characters are escaped as everywhere else (\xNN).
   int64_t Get(const std::string& s) {
     auto [it, inserted] = index_.try_emplace(s, p_->string_table_size());
-    if (inserted) p_->add_string_table(s);
+    if (inserted) p_->add_string_table(NeedsEscape(s) ? EscapeControl(s) : s);
     return it->second;
   }
 
