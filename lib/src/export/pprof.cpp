@@ -16,6 +16,7 @@
 #include "export/pprof.h"
 
 #include <fmt/format.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <map>
 #include <unordered_map>
@@ -47,7 +48,14 @@ class StringTable {
 
 }  // namespace
 
-void FlameToPprof(const analysis::FlameProfile& flame, pb::Profile* profile) {
+bool WritePprof(const analysis::FlameProfile& flame, google::protobuf::io::ZeroCopyOutputStream* out,
+                PprofCounts* counts) {
+  // Everything but the samples goes in one message first; then each sample
+  // as a message of its own. Serialized protobuf messages concatenate into
+  // their merge (repeated fields append), so the file is one Profile while
+  // memory holds one sample at a time, not a copy of every stack.
+  pb::Profile head;
+  pb::Profile* profile = &head;
   StringTable strings(profile);
   for (const char* type : {"inuse_space", "inuse_objects", "alloc_space", "alloc_objects"}) {
     pb::ValueType* vt = profile->add_sample_type();
@@ -87,25 +95,64 @@ void FlameToPprof(const analysis::FlameProfile& flame, pb::Profile* profile) {
     line->set_line(f.line);
     return location_of[frame] = loc->id();
   };
+  auto empty = [](const analysis::FlameStack& s) {
+    return s.bytes == 0 && s.count == 0 && s.alloc_bytes == 0 && s.alloc_count == 0;
+  };
   const int64_t device_key = strings.Get("device");
   std::map<uint32_t, int64_t> device_value;
   for (const analysis::FlameStack& s : flame.stacks) {
-    if (s.bytes == 0 && s.count == 0 && s.alloc_bytes == 0 && s.alloc_count == 0) continue;
-    pb::Sample* sample = profile->add_sample();
-    for (auto it = s.frames.rbegin(); it != s.frames.rend(); ++it) sample->add_location_id(location(*it));
+    if (empty(s)) continue;
+    for (auto it = s.frames.rbegin(); it != s.frames.rend(); ++it) location(*it);
+    auto [dv, inserted] = device_value.try_emplace(s.device, 0);
+    if (inserted) dv->second = strings.Get(fmt::format("cuda:{}", s.device));
+  }
+  counts->locations = head.location_size();
+  if (!head.SerializeToZeroCopyStream(out)) return false;
+  head.Clear();
+  pb::Profile one;
+  pb::Sample* sample = one.add_sample();
+  for (const analysis::FlameStack& s : flame.stacks) {
+    if (empty(s)) continue;
+    sample->Clear();
+    for (auto it = s.frames.rbegin(); it != s.frames.rend(); ++it) sample->add_location_id(location_of[*it]);
     sample->add_value(s.bytes);
     sample->add_value(static_cast<int64_t>(s.count));
     sample->add_value(s.alloc_bytes);
     sample->add_value(static_cast<int64_t>(s.alloc_count));
-    auto [dv, inserted] = device_value.try_emplace(s.device, 0);
-    if (inserted) dv->second = strings.Get(fmt::format("cuda:{}", s.device));
     pb::Label* label = sample->add_label();
     label->set_key(device_key);
-    label->set_str(dv->second);
+    label->set_str(device_value[s.device]);
+    if (!one.SerializeToZeroCopyStream(out)) return false;
+    ++counts->samples;
   }
+  return true;
+}
+
+void FlameToPprof(const analysis::FlameProfile& flame, pb::Profile* profile) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    PprofCounts counts;
+    WritePprof(flame, &out, &counts);
+  }
+  profile->ParseFromString(bytes);
 }
 
 namespace {
+
+// protobuf's copying stream over memtk's OutputStream (whose errors are
+// sticky and reported by Finish()).
+class StreamAdaptor : public google::protobuf::io::CopyingOutputStream {
+ public:
+  explicit StreamAdaptor(io::OutputStream* out) : out_(out) {}
+  bool Write(const void* buffer, int size) override {
+    out_->Append(std::string_view(static_cast<const char*>(buffer), static_cast<size_t>(size)));
+    return true;
+  }
+
+ private:
+  io::OutputStream* out_;
+};
 
 class PprofExporter : public Exporter {
  public:
@@ -120,15 +167,16 @@ class PprofExporter : public Exporter {
 
   Status Finish(ExportReport* report) override {
     ASSIGN_OR_RETURN(analysis::FlameProfile flame, sink_.Take(input_));
-    pb::Profile profile;
-    FlameToPprof(flame, &profile);
-    std::string bytes;
-    if (!profile.SerializeToString(&bytes)) return IoError(fmt::format("{}: cannot encode the profile", target_));
-    const int samples = profile.sample_size(), locations = profile.location_size();
-    profile.Clear();
-    // pprof files are gzip'd whatever their name (the format says so).
+    // pprof files are gzip'd whatever their name (the format says so). The
+    // encoding streams into the buffered gzip writer.
     ASSIGN_OR_RETURN(auto file, JsonFile::Open(write_path_, target_, /*gzip=*/true));
-    file->stream().Append(bytes);
+    PprofCounts counts;
+    {
+      StreamAdaptor sink(&file->stream());
+      google::protobuf::io::CopyingOutputStreamAdaptor out(&sink);
+      if (!WritePprof(flame, &out, &counts)) return IoError(fmt::format("{}: cannot encode the profile", target_));
+    }
+    const uint64_t samples = counts.samples, locations = counts.locations;
     uint64_t raw = 0, written = 0;
     RETURN_IF_ERROR(file->Finish(&raw, &written));
     report->detail = fmt::format("pprof profile: {} samples, {} locations, {}", samples, locations,
