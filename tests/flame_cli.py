@@ -133,7 +133,8 @@ def test_folded_db(memtk, tmp):
     src = os.path.join(DATA, "sample.pickle")
     db = os.path.join(tmp, "s.db")
     subprocess.run([memtk, "convert", "-q", src, "-o", db], check=True)
-    for q in (["--at-peak"], [], ["--live-at-event", "700", "--device", "1"], ["--live-at-us", "1700000000151224"]):
+    for q in (["--at-peak"], [], ["--live-at-event", "d1:700"], ["--live-at-event", "2200"],
+              ["--live-at-us", "1700000000151224"]):
         a, b = (subprocess.run([memtk, "query", x, "--format", "folded"] + q, capture_output=True, text=True)
                 for x in (src, db))
         check(a.returncode == 0 and a.stdout and a.stdout == b.stdout, "folded %s: database and pickle agree" % q)

@@ -148,7 +148,7 @@ Examples:
   memtk query snapshot.pickle --at-peak --format folded > peak.folded
   flamegraph.pl peak.folded > peak.svg                    # or open peak.folded in speedscope
   memtk query snapshot.pickle --format folded --device 0  # every allocation, weighted by its size
-  memtk query snapshot.pickle --live-at-event 150000 --device 0 --format folded
+  memtk query snapshot.pickle --live-at-event d0:150000 --format folded
 
 --format folded writes one line per call stack, "frame;frame;...;frame BYTES",
 outermost frame first, frames as file:line:function (';' written \x3b, control
@@ -156,9 +156,10 @@ characters escaped), frames PyTorch's viewer hides left out (--all-frames keeps
 them). It reads the input directly (no database) in one streaming pass. At the
 peak, each device's weights add up to exactly its peak in `memtk stats`; with
 several devices each line starts with a "device N" frame (--device N: one device,
-no such frame). --live-at-event N is after event N of one device's trace;
---live-at-us T is each device just before its first event later than T. Both
-count memory from before recording and untraced active blocks, as the peak does.
+no such frame). --live-at-event d1:421 is after index 421 of device 1's trace
+(an id, 6602, names its device too); --live-at-us T is each device just before
+its first event later than T. Both count memory from before recording and
+untraced active blocks, as the peak does.
 
 Exit status: 0 ok (also when the output pipe closes early), 1 bad input, database
 or SQL, 2 usage error (no question, two questions, a statement that writes).)");

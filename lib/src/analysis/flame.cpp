@@ -121,6 +121,8 @@ std::string DescribeInstant(const Instant& at) {
       return fmt::format("time_us {}", at.value);
     case Instant::kAll:
       return "all allocations";
+    case Instant::kEventId:
+      return fmt::format("event id {}", at.value);
   }
   return "";
 }
@@ -178,6 +180,7 @@ struct FlameSink::State {
   std::vector<uint64_t> segment_order;    // segment ids in file order
   FlameProfile profile;
   Status error;
+  std::optional<uint32_t> id_device;  // kEventId: the device of that event, once seen
   struct Cache {
     uint32_t device = 0;
     uint64_t* events = nullptr;  // null: nothing cached yet
@@ -190,7 +193,7 @@ struct FlameSink::State {
 
   bool LiveKind() const {
     return options.at.kind == Instant::kEnd || options.at.kind == Instant::kEvent ||
-           options.at.kind == Instant::kTimeUs;
+           options.at.kind == Instant::kTimeUs || options.at.kind == Instant::kEventId;
   }
 
   // The instant has come for `d`: what is live now (and the orphans so far)
@@ -230,6 +233,10 @@ struct FlameSink::State {
     d.last_idx = e.index;
     d.last_time = e.time_us;
     if (options.at.kind == Instant::kEvent && !d.passed && e.index == static_cast<uint64_t>(options.at.value)) Pass(d);
+    if (options.at.kind == Instant::kEventId && !d.passed && e.id == static_cast<uint64_t>(options.at.value)) {
+      Pass(d);
+      id_device = e.device;
+    }
   }
 
   Status Finish();
@@ -383,13 +390,19 @@ Status FlameSink::State::Finish() {
         return InvalidInput(fmt::format("event {} is past the end of device {}'s trace ({} events)", options.at.value,
                                         device, t == trace_events.end() ? 0 : t->second));
     }
+    if (kind == Instant::kEventId) {
+      if (!id_device)
+        return InvalidInput(
+            fmt::format("no event with id {} (ids count trace events over every device from 0)", options.at.value));
+      std::erase_if(live, [&](const auto& kv) { return kv.first != *id_device; });
+    }
     for (auto& [device, d] : live)
       if (!d.passed) Pass(d);
     // Untraced active blocks are live throughout, unless their address is
     // allocated-and-live at the end (then the trace already counts them).
     for (const snapshot::Block& b : blocks) {
       const uint32_t device = static_cast<uint32_t>(b.device);
-      if (kind == Instant::kEvent && !live.contains(device)) continue;
+      if ((kind == Instant::kEvent || kind == Instant::kEventId) && !live.contains(device)) continue;
       LiveDevice& d = live[device];
       if (d.live.Find(b.address) != nullptr) continue;
       d.at[StackKey(b.stack)].Add(b.requested_size != 0 ? b.requested_size : b.size);
@@ -404,7 +417,8 @@ Status FlameSink::State::Finish() {
   }
   if (options.segments && options.device && !devices.contains(*options.device))
     return InvalidInput(fmt::format("no segments for device {}", *options.device));
-  if (!options.segments)
+  // An event names one device's instant; other instants cover every device.
+  if (!options.segments && kind != Instant::kEvent && kind != Instant::kEventId)
     for (const auto& [device, yes] : has_data)
       if (Tracks(device)) devices[device].device = device;
   if (!options.segments) BuildProfile(at);

@@ -42,11 +42,12 @@ namespace memtk::analysis {
 /// Which instant's live bytes a flame shows.
 struct Instant {
   enum Kind : uint8_t {
-    kPeak,    ///< each device at its own peak (stats' peak)
-    kEnd,     ///< after the last event of each device
-    kEvent,   ///< after event `value` of one device's trace (index in its trace)
-    kTimeUs,  ///< each device just before its first event with time_us > `value`
-    kAll,     ///< not an instant: every alloc event of the trace, weighted by its size
+    kPeak,     ///< each device at its own peak (stats' peak)
+    kEnd,      ///< after the last event of each device
+    kEvent,    ///< after event `value` of one device's trace (index in its trace)
+    kTimeUs,   ///< each device just before its first event with time_us > `value`
+    kAll,      ///< not an instant: every alloc event of the trace, weighted by its size
+    kEventId,  ///< after the event whose id (file order over every device) is `value`, on its device
   };
   Kind kind = kPeak;
   int64_t value = 0;
