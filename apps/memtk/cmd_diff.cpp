@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli_common.h"
+#include "frame_flags.h"
 #include "memtk/commands/diff.h"
 
 namespace memtk::cli {
@@ -63,6 +64,7 @@ void RegisterDiff(CLI::App& app) {
   sub->add_option("--column", flags->options.column, "memlog CSVs: the column to compare (default as stats)");
   sub->add_option("--columns", flags->options.column)->group("");  // render-png's old spelling
   sub->add_option("-o,--output", flags->output, "Write the report to this file ('-' = stdout, the default)");
+  AddFrameFlags(sub, &flags->options.frames);
   sub->footer(R"(Snapshots (pickle, JSON, gzip'd, or memtk databases, mixed freely), per device:
 the peak as `stats` computes it with its time, reserved and allocated bytes of the
 segments, fragmentation (reserved - allocated), allocations and allocated bytes in

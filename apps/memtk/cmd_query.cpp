@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli_common.h"
+#include "frame_flags.h"
 #include "memtk/commands/query.h"
 #include "memtk/io/output_file.h"
 
@@ -108,7 +109,6 @@ void RegisterQuery(CLI::App& app) {
   sub->add_option("-o,--output", flags->output,
                   "Write the rows to this file (through a temp file; '-' = stdout, the default; DIR/ = "
                   "DIR/INPUT.csv); csv unless --format says otherwise");
-  sub->add_flag("--all-frames", o.all_frames, "folded: keep the frames PyTorch's viewer hides (CPython, allocator)");
   sub->add_option("--limit", o.limit, "Stop after N rows");
   sub->add_option("--cache-dir", flags->cache_dir,
                   "Where converted snapshots are kept (default $XDG_CACHE_HOME/memtk or ~/.cache/memtk)");
@@ -118,6 +118,7 @@ void RegisterQuery(CLI::App& app) {
       ->transform(CLI::AsSizeValue(false))
       ->type_name("SIZE")
       ->envname("MEMTK_CACHE_MAX");
+  AddFrameFlags(sub, &o.frames, /*all_frames=*/true);
   sub->footer(R"(A snapshot is converted once into a database keyed by a hash of its content and
 memtk's version; later questions about the same file skip the conversion. The
 cache holds at most --cache-max bytes (or $MEMTK_CACHE_MAX; 500M, 2G, ...):
@@ -131,6 +132,11 @@ times (seconds from the trace's start) and events as `stats` does; CSV and JSON
 carry the raw values. --at-peak --top and --at-oom --top rank call sites per
 device (a device column): peaks of different devices are never added up.
 
+`site` columns name code as `stats` does (--site, --user-code, --library), computed
+from the frames at question time, so a database answers as its snapshot would.
+--alloc prints the stack without plumbing, each frame's kind (user, library) beside
+it; --all-frames prints every frame.
+
 Examples:
   memtk query snapshot.pickle --at-peak | head            # what filled memory at the peak
   memtk query snapshot.db --at-peak --top 10              # ... grouped by call site
@@ -138,6 +144,8 @@ Examples:
   memtk query snapshot.db --alloc d1:421                  # ... by its alloc event's index in device 1's trace
   memtk query snapshot.pickle --at-oom --top 10           # who held memory at the first OOM, by call site
   memtk query snapshot.db --stack 12                      # a stack id from `memtk stats`
+  memtk query snapshot.db --alloc 4211 --all-frames       # its stack with CPython/allocator/dispatcher frames
+  memtk query snapshot.db --at-peak --top 10 --site innermost   # the innermost Python frame instead
   memtk query snapshot.db --top 20 --by count             # call sites that allocate most often
   memtk query snapshot.db --frame 'attention\.py:\d+:forward' --format json
   memtk query snapshot.db --live-at-event d0:150000 --limit 20
@@ -162,7 +170,8 @@ its first event later than T. Both count memory from before recording and
 untraced active blocks, as the peak does.
 
 Exit status: 0 ok (also when the output pipe closes early), 1 bad input, database
-or SQL, 2 usage error (no question, two questions, a statement that writes).)");
+or SQL, 2 usage error (no question, two questions, a statement that writes, a
+--user-code/--library regex that does not compile).)");
   sub->callback([flags] { throw CLI::RuntimeError(Run(*flags)); });
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli_common.h"
+#include "frame_flags.h"
 #include "memtk/base/format.h"
 #include "memtk/commands/render.h"
 #include "memtk/io/output_file.h"
@@ -95,12 +96,13 @@ void RegisterRenderPng(CLI::App& app) {
                   "bytes live at --at) or flame-segments (reserved memory by segment and block)")
       ->check(CLI::IsMember({"timeline", "segments", "flame", "flame-segments"}));
   sub->add_option("--at", o.at, "--view flame: peak (default), end, event:N (after event N) or us:T (time_us T)");
-  sub->add_flag("--all-frames", o.all_frames, "--view flame/flame-segments: keep the frames PyTorch's viewer hides");
+  sub->add_flag("--all-frames", o.frames.all_frames, "--view flame/flame-segments: keep the frames PyTorch's viewer hides");
   sub->add_option("--from", flags->from, "Window start, in x-axis units (event index or seconds)");
   sub->add_option("--to", flags->to, "Window end, in x-axis units");
   sub->add_option("--title", o.title, "First title line (default: file, device and peak)");
   sub->add_option("--legend", o.legend, "Call sites listed at the peak (memlog: jumps labelled)")
       ->check(CLI::Range(0, 40));
+  AddFrameFlags(sub, &o.frames);
   // One comma-separated string, split here: with CLI11's vector options the
   // input file after --columns would be taken as another column.
   sub->add_option("--column", flags->columns,
@@ -110,9 +112,9 @@ void RegisterRenderPng(CLI::App& app) {
   sub->add_option("--log", o.log_path, "memlog CSV: its log CSV (default OUT.log.csv beside it, if present)");
   sub->add_flag("-q,--quiet", flags->quiet, "No summary line on stderr");
   sub->footer(R"(Draws PyTorch's "Active Memory Timeline" headless: every allocation is a band
-stacked on the ones allocated before it, coloured by its call site (the innermost
-Python frame; the same site gets the same colour in every picture), and when one is
-freed the bands above slide down. Nothing is summarised or capped: each pixel
+stacked on the ones allocated before it, coloured by its call site (by default the
+innermost frame of your code, see --site; the same site gets the same colour in
+every picture), and when one is freed the bands above slide down. Nothing is summarised or capped: each pixel
 column is drawn at the instant with the most live bytes in its span (so no spike
 falls between pixels and the peak column shows the peak), and each pixel's colour
 is the bytes-weighted blend of every band crossing it, so allocations thinner than

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli_common.h"
+#include "frame_flags.h"
 #include "memtk/commands/multi_stats.h"
 #include "memtk/commands/stats.h"
 
@@ -34,6 +35,7 @@ int RunMulti(const StatsFlags& f) {
   if (f.device >= 0) o.device = static_cast<uint32_t>(f.device);
   o.jobs = f.jobs;
   o.json = f.options.json;
+  o.frames = f.options.frames;
   auto out = commands::RunMultiStats(o);
   if (!out.ok()) return Fail("stats", out.status());
   for (const auto& [input, stats] : out->warnings) PrintStatsWarnings("stats", input, stats);
@@ -70,6 +72,7 @@ void RegisterStats(CLI::App& app) {
          "How many entries every list shows (OOMs, call sites, stacks, allocations, snapshot events, annotations, "
          "segments); default 10")
       ->check(CLI::Range(0, 1000000));
+  AddFrameFlags(sub, &flags->options.frames);
   sub->add_flag("--json", flags->options.json,
                 "One JSON object (keys in docs/STATS_JSON.md, docs/MEMLOG.md); same as --format json");
   sub->add_option("--format", flags->format, "text (default) or json")->check(CLI::IsMember({"text", "json"}));
@@ -80,7 +83,7 @@ void RegisterStats(CLI::App& app) {
   sub->add_option("--columns", flags->options.column)->group("");  // render-png's old spelling
   sub->add_option("--log", flags->options.log_path,
                   "memlog CSV: its log CSV (default OUT.log.csv beside it, if present)");
-  sub->footer(R"(OOMs first, when there are any: device, event, time, requested bytes, free device
+  sub->footer(std::string(R"(OOMs first, when there are any: device, event, time, requested bytes, free device
 memory, the bytes live at that instant and the call sites holding them (`memtk
 query IN --at-oom K` lists them). Events are named by their index in the device's
 trace and their id: d1:421 (id 6602); `memtk query` takes either.
@@ -107,17 +110,23 @@ Several inputs (or a directory): one table with a row per input and device - pea
 when, reserved, OOMs, top site - after the summary: the worst input and device, the
 max/mean imbalance of the peaks, and whether every rank peaks at the same site.
 
+)") + FrameFlagsHelp() +
+              R"(
+
 Examples:
   memtk stats snapshot.pickle
   memtk stats rank*.pickle -j 2                         # one table over the ranks
   memtk stats snapshot.pickle --device 1 --top 20
+  memtk stats snapshot.pickle --user-code 'my_ext|/vendor/mylib/'   # these frames are yours too
+  memtk stats snapshot.pickle --site innermost          # the innermost Python frame, as before
   memtk stats snapshot.db --json | jq '.devices[0].peak.bytes'
   memtk stats snapshot.pickle.gz --json > stats.json    # in CI, after every run
   memtk stats train.csv                                 # a memlog recording
   memtk stats train.csv --column pss_bytes --json | jq .steady
   memtk stats snapshot.pickle --json -o reports/        # writes reports/snapshot.stats.json
 
-Exit status: 0 ok, 1 unreadable input or no data for --device, 2 usage error.)");
+Exit status: 0 ok, 1 unreadable input or no data for --device, 2 usage error
+(also a --user-code/--library regex that does not compile).)");
   sub->callback([flags] { throw CLI::RuntimeError(Run(*flags)); });
 }
 

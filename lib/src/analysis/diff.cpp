@@ -9,8 +9,6 @@
 #include <span>
 #include <unordered_map>
 
-#include "snapshot/call_site.h"
-
 namespace memtk::analysis {
 
 namespace {
@@ -100,11 +98,10 @@ std::string_view InputKindName(InputKind k) { return k == InputKind::kSnapshot ?
 
 // --- AllocationSites --------------------------------------------------------
 
-std::string SiteOf(const snapshot::Tables& tables, std::optional<StackId> stack) {
-  // The same rule and spelling as `stats`' top call sites (commands/stats.cpp).
+std::string SiteOf(snapshot::FrameClassifier& frames, std::optional<StackId> stack) {
+  // The same rule and spelling as `stats`' top call sites (analysis/snapshot_stats.cpp).
   if (!stack) return "<no frames>";
-  std::optional<FrameId> f = snapshot::CallSiteFrame(tables, *stack);
-  return f ? snapshot::FormatFrame(tables, *f) : "<no frames>";
+  return frames.SiteFrameLabel(frames.SiteOf(*stack));
 }
 
 size_t AllocationSites::StackKeyHash::operator()(const StackKey& k) const {
@@ -114,6 +111,7 @@ size_t AllocationSites::StackKeyHash::operator()(const StackKey& k) const {
 
 Status AllocationSites::OnBegin(const snapshot::Tables& t) {
   tables_ = &t;
+  frames_.Reset(&t);
   return OkStatus();
 }
 
@@ -138,7 +136,7 @@ Status AllocationSites::OnEnd(const snapshot::ReadSummary&) {
     if (it == site_of.end()) {
       std::optional<StackId> st;
       if (stack >= 0) st = StackId{static_cast<uint32_t>(stack)};
-      it = site_of.emplace(stack, SiteOf(*tables_, st)).first;
+      it = site_of.emplace(stack, SiteOf(frames_, st)).first;
     }
     Entry& y = sites_[{device, it->second, size}];
     if (y.count == 0 || x.first_event_idx < y.first_event_idx) {

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "memtk/base/wrap.h"
-#include "snapshot/call_site.h"
+#include "snapshot/call_site.h"  // FormatFrame
 
 namespace memtk::analysis {
 
@@ -38,31 +38,39 @@ void OomLive::Free(const snapshot::TraceEvent& e, timeline::PeakTracker& peaks) 
 }
 
 std::vector<OomRef> OomLive::Finish(uint32_t device, const std::vector<timeline::LiveElement>& live_at_peak,
-                                    const snapshot::Tables& tables, size_t top_sites) {
+                                    snapshot::FrameClassifier& frames, size_t top_sites) {
   std::vector<OomRef> out;
   auto it = devices_.find(device);
   if (it == devices_.end()) return out;
-  std::unordered_map<int64_t, std::string> names;  // frame id -> site, shared by the OOMs
+  const snapshot::Tables& tables = *frames.tables();
   for (Kept& c : it->second) {
     for (const timeline::LiveElement& l : live_at_peak)
       if (l.kind == timeline::LiveElement::Kind::kBlock) c.Add(l.stack, l.size);
-    // By call site, the rule `stats` uses at the peak (snapshot/call_site.h).
-    std::unordered_map<int64_t, SiteUsage> by_site;  // frame id, -1 = none
+    // By site, the rule `stats` uses at the peak (snapshot/frame_rules.h:
+    // each stack's site computed once, cached by the classifier). A site's
+    // "called" frame is that of its heaviest stack (ties: the lower id).
+    std::unordered_map<int64_t, SiteUsage> by_site;                     // Site::Key(), -1 = none
+    std::unordered_map<int64_t, std::pair<int64_t, int64_t>> named_by;  // site key -> (bytes, stack)
     for (const auto& [sk, u] : c.by_stack) {
-      std::optional<FrameId> site;
-      if (sk >= 0) site = CallSiteFrame(tables, StackId{static_cast<uint32_t>(sk)});
-      SiteUsage& s = by_site[site ? static_cast<int64_t>(site->value) : -1];
+      snapshot::Site site;
+      if (sk >= 0) site = frames.SiteOf(StackId{static_cast<uint32_t>(sk)});
+      SiteUsage& s = by_site[site.Key()];
       WrapAddTo(&s.bytes, u.bytes);
       s.count += u.count;
-      if (site) s.frame_id = site->value;
+      auto [best, fresh] = named_by.try_emplace(site.Key(), u.bytes, sk);
+      if (fresh || u.bytes > best->second.first || (u.bytes == best->second.first && sk < best->second.second)) {
+        best->second = {u.bytes, sk};
+        s.site = site.frame ? frames.SiteFrameLabel(site) : "<no frames>";
+        s.called = site.called ? snapshot::FormatFrame(tables, *site.called) : "";
+        s.called_short = site.called ? snapshot::ShortFrame(tables, *site.called) : "";
+        if (site.stack)
+          s.stack_id = site.stack->value;
+        else if (site.frame)
+          s.frame_id = site.frame->value;
+      }
     }
     std::vector<SiteUsage> sites;
-    for (auto& [fk, s] : by_site) {
-      auto [name, fresh] = names.try_emplace(fk);
-      if (fresh) name->second = fk >= 0 ? FormatFrame(tables, FrameId{static_cast<uint32_t>(fk)}) : "<no frames>";
-      s.site = name->second;
-      sites.push_back(std::move(s));
-    }
+    for (auto& [key, s] : by_site) sites.push_back(std::move(s));
     std::sort(sites.begin(), sites.end(), [](const SiteUsage& a, const SiteUsage& b) {
       if (a.bytes != b.bytes) return a.bytes > b.bytes;
       if (a.count != b.count) return a.count > b.count;

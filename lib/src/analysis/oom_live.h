@@ -13,7 +13,7 @@
 //   OomLive ooms(10);
 //   for each device event e: ooms.OnEvent(e, peaks); peaks.OnEvent(e);
 //   ... peaks.Finish() ...
-//   report.ooms = ooms.Finish(device, device_peak.live_at_peak, tables, 10);
+//   report.ooms = ooms.Finish(device, device_peak.live_at_peak, classifier, 10);
 #pragma once
 
 #include <cstdint>
@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "memtk/analysis/snapshot_stats.h"
+#include "memtk/snapshot/frame_rules.h"
 #include "memtk/snapshot/snapshot.h"
 #include "memtk/timeline/peak.h"
 
@@ -47,9 +48,10 @@ class OomLive {
 
   /// The kept OOMs of `device`, in trace order, each with the untraced
   /// blocks among `live_at_peak` (DevicePeak's, kind kBlock) added and its
-  /// live bytes grouped by call site (`top_sites` of them).
+  /// live bytes grouped by site (`top_sites` of them) by `frames`' rule
+  /// (snapshot/frame_rules.h; it must point at the reader's tables).
   std::vector<OomRef> Finish(uint32_t device, const std::vector<timeline::LiveElement>& live_at_peak,
-                             const snapshot::Tables& tables, size_t top_sites);
+                             snapshot::FrameClassifier& frames, size_t top_sites);
 
  private:
   struct Usage {

@@ -11,7 +11,7 @@
 
 #include "analysis/oom_live.h"
 #include "memtk/base/wrap.h"
-#include "snapshot/call_site.h"
+#include "snapshot/call_site.h"  // FormatFrame
 #include "store/replay.h"
 
 namespace memtk::analysis {
@@ -93,10 +93,11 @@ void AddToGroup(SegmentGroup* g, const Segment& s) {
 
 class ReportSink : public SnapshotSink {
  public:
-  explicit ReportSink(const SnapshotStatsOptions& o) : options_(o), oom_live_(o.top) {}
+  explicit ReportSink(const SnapshotStatsOptions& o) : options_(o), frames_(o.frames), oom_live_(o.top) {}
 
   Status OnBegin(const Tables& t) override {
     tables_ = &t;
+    frames_.Reset(&t);
     return OkStatus();
   }
 
@@ -237,16 +238,28 @@ class ReportSink : public SnapshotSink {
     return *slot;
   }
 
-  std::string Site(std::optional<StackId> stack) const {
-    if (!stack) return "<no frames>";
-    auto f = CallSiteFrame(*tables_, *stack);
-    return f ? FormatFrame(*tables_, *f) : "<no frames>";
+  // The site of a stack (snapshot/frame_rules.h: computed once per stack),
+  // with the library frame it called.
+  struct SiteText {
+    std::string site, called, called_short;
+  };
+  SiteText Site(std::optional<StackId> stack) {
+    if (!stack) return {"<no frames>", "", ""};
+    return Describe(frames_.SiteOf(*stack));
+  }
+  SiteText Describe(const snapshot::Site& s) {
+    SiteText t{frames_.SiteFrameLabel(s), "", ""};
+    if (s.called) {
+      t.called = FormatFrame(*tables_, *s.called);
+      t.called_short = ShortFrame(*tables_, *s.called);
+    }
+    return t;
   }
 
   // Groups the live-at-peak elements by stack and by call site, K each.
   void GroupPeak(DeviceReport& r) {
     std::unordered_map<int64_t, SiteUsage> by_stack;  // -1 = no stack
-    std::unordered_map<int64_t, SiteUsage> by_site;
+    std::unordered_map<int64_t, SiteUsage> by_site;   // Site::Key()
     for (const timeline::LiveElement& e : r.peak.live_at_peak) {
       int64_t sk = e.stack ? static_cast<int64_t>(e.stack->value) : -1;
       SiteUsage& u = by_stack[sk];
@@ -257,29 +270,43 @@ class ReportSink : public SnapshotSink {
       std::sort(v.begin(), v.end(), [](const SiteUsage& a, const SiteUsage& b) {
         if (a.bytes != b.bytes) return a.bytes > b.bytes;
         if (a.count != b.count) return a.count > b.count;
-        return a.site < b.site;
+        if (a.site != b.site) return a.site < b.site;
+        return a.called < b.called;
       });
       if (v.size() > k) v.resize(k);
     };
+    // A site's "called" frame is that of its stack with the most bytes (ties:
+    // the lower stack id), so the label does not depend on hash order.
+    std::unordered_map<int64_t, std::pair<int64_t, int64_t>> named_by;  // site key -> (bytes, stack)
     std::vector<SiteUsage> stacks;
     for (auto& [sk, u] : by_stack) {
       std::optional<StackId> st;
       if (sk >= 0) st = StackId{static_cast<uint32_t>(sk)};
-      std::optional<FrameId> site = st ? CallSiteFrame(*tables_, *st) : std::nullopt;
-      int64_t site_key = site ? static_cast<int64_t>(site->value) : -1;
-      SiteUsage& s = by_site[site_key];
+      snapshot::Site site = st ? frames_.SiteOf(*st) : snapshot::Site{};
+      SiteUsage& s = by_site[site.Key()];
       WrapAddTo(&s.bytes, u.bytes);
       s.count += u.count;
-      if (site) s.frame_id = site->value;
+      auto [best, fresh] = named_by.try_emplace(site.Key(), u.bytes, sk);
+      if (fresh || u.bytes > best->second.first || (u.bytes == best->second.first && sk < best->second.second)) {
+        best->second = {u.bytes, sk};
+        SiteText text = st ? Describe(site) : SiteText{"<no frames>", "", ""};
+        s.site = std::move(text.site);
+        s.called = std::move(text.called);
+        s.called_short = std::move(text.called_short);
+        if (site.stack)
+          s.stack_id = site.stack->value;
+        else if (site.frame)
+          s.frame_id = site.frame->value;
+      }
       u.stack_id = st ? std::optional<uint64_t>(st->value) : std::nullopt;
-      u.site = Site(st);
+      SiteText text = Site(st);
+      u.site = std::move(text.site);
+      u.called = std::move(text.called);
+      u.called_short = std::move(text.called_short);
       stacks.push_back(u);
     }
     std::vector<SiteUsage> sites;
-    for (auto& [fk, s] : by_site) {
-      s.site = fk >= 0 ? FormatFrame(*tables_, FrameId{static_cast<uint32_t>(fk)}) : "<no frames>";
-      sites.push_back(s);
-    }
+    for (auto& [key, s] : by_site) sites.push_back(s);
     rank(stacks, options_.top);
     rank(sites, options_.top_sites.value_or(options_.top));
     r.peak_by_stack = std::move(stacks);
@@ -289,14 +316,17 @@ class ReportSink : public SnapshotSink {
   void Finalize(DeviceAcc& d) {
     DeviceReport& r = d.r;
     r.live_at_peak = r.peak.live_at_peak.size();
-    r.ooms = oom_live_.Finish(r.device, r.peak.live_at_peak, *tables_, options_.top);
+    r.ooms = oom_live_.Finish(r.device, r.peak.live_at_peak, frames_, options_.top);
     GroupPeak(r);
     r.peak.live_at_peak.clear();
     r.peak.live_at_peak.shrink_to_fit();
     for (auto& [k, v] : d.hist) r.size_histogram.push_back({k, v});
     for (auto& [name, n] : d.unknown) r.unknown_actions.emplace_back(name, n);
-    for (const LargestAlloc& a : d.largest.Sorted())
-      r.largest.push_back(AllocationRef{a.event_id, a.event_idx, a.addr, a.size, a.time_us, Site(a.stack)});
+    for (const LargestAlloc& a : d.largest.Sorted()) {
+      SiteText text = Site(a.stack);
+      r.largest.push_back(AllocationRef{a.event_id, a.event_idx, a.addr, a.size, a.time_us, std::move(text.site),
+                                        std::move(text.called), std::move(text.called_short)});
+    }
     // Segments.
     r.segments = d.seg.total;
     r.segments.key = fmt::format("device {}", r.device);
@@ -320,6 +350,7 @@ class ReportSink : public SnapshotSink {
 
   const SnapshotStatsOptions options_;
   const Tables* tables_ = nullptr;
+  snapshot::FrameClassifier frames_;
   timeline::PeakTracker peaks_;
   OomLive oom_live_;
   std::map<uint32_t, std::unique_ptr<DeviceAcc>> devices_;

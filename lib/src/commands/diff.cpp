@@ -26,14 +26,16 @@ namespace fs = std::filesystem;
 using analysis::InputKind;
 
 struct SnapshotRead {
+  explicit SnapshotRead(const snapshot::FrameRules& rules) : sites(rules) {}
   analysis::SnapshotReport report;
   analysis::AllocationSites sites;
 };
 
 // `stats`' own analysis, with diff's AllocationSites on the same read.
-StatusOr<std::unique_ptr<SnapshotRead>> ReadSnapshotSide(const std::string& path) {
-  auto r = std::make_unique<SnapshotRead>();
+StatusOr<std::unique_ptr<SnapshotRead>> ReadSnapshotSide(const std::string& path, const snapshot::FrameRules& rules) {
+  auto r = std::make_unique<SnapshotRead>(rules);
   analysis::SnapshotStatsOptions o;
+  o.frames = rules;
   o.top = 0;  // the lists diff does not show cost nothing
   o.top_sites = std::numeric_limits<size_t>::max();
   analysis::SnapshotStats stats(o);
@@ -88,7 +90,10 @@ StatusOr<analysis::PairDiff> DiffPair(const DiffOptions& o, std::string name, co
     return p;
   }
   if (!o.column.empty()) return UsageError("--column is for memlog CSVs");
-  ASSIGN_OR_RETURN(auto sides, (BothSides<std::unique_ptr<SnapshotRead>>(base, next, ReadSnapshotSide)));
+  ASSIGN_OR_RETURN(snapshot::FrameRules rules, snapshot::FrameRules::Make(o.frames));
+  ASSIGN_OR_RETURN(auto sides, (BothSides<std::unique_ptr<SnapshotRead>>(base, next, [&](const std::string& path) {
+                     return ReadSnapshotSide(path, rules);
+                   })));
   warnings->emplace_back(base, sides.first->report.stats);
   warnings->emplace_back(next, sides.second->report.stats);
   analysis::CompareOptions co;
@@ -134,6 +139,7 @@ StatusOr<DiffOutcome> RunDiff(const DiffOptions& o) {
     r.gates.push_back(std::move(g));
   }
   if (o.base == "-" && o.next == "-") return UsageError("BASE and NEW cannot both be '-' (stdin)");
+  RETURN_IF_ERROR(snapshot::FrameRules::Make(o.frames).status());  // a bad regex is usage, whatever the inputs
   DiffOutcome out;
   bool db = IsDir(o.base), dn = IsDir(o.next);
   if (db != dn)

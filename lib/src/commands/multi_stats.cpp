@@ -68,6 +68,7 @@ StatusOr<MultiStatsOutcome> RunMultiStats(const MultiStatsOptions& o) {
                       p));
   analysis::SnapshotStatsOptions so;
   so.top = 1;  // the table shows the top site only
+  ASSIGN_OR_RETURN(so.frames, snapshot::FrameRules::Make(o.frames));
   unsigned jobs = std::max(1u, std::min<unsigned>(o.jobs, static_cast<unsigned>(paths.size())));
   snapshot::ReadOptions read;
   // With inputs side by side the cores are busy already; a memo pre-pass

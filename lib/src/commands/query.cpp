@@ -39,11 +39,11 @@ using store::RowFormat;
 using store::ScopedStmt;
 
 // The columns every allocation listing shows.
+// `site` is computed by the command line's rule (--site, --user-code,
+// --library: store::SiteFunctions), as `stats` names sites.
 constexpr std::string_view kAllocColumns =
     "a.id AS allocation, a.device, a.addr, a.size, a.alloc_event, a.free_event, a.alloc_time_us, "
-    "a.free_time_us, a.stack_id, f.filename || ':' || f.line || ':' || f.name AS site";
-constexpr std::string_view kSiteJoin =
-    "LEFT JOIN stacks s ON s.id = a.stack_id LEFT JOIN frames f ON f.id = s.site_frame_id";
+    "a.free_time_us, a.stack_id, memtk_site(a.stack_id) AS site";
 
 // A database to ask: the input itself, or its conversion (cached unless
 // --no-cache).
@@ -161,8 +161,8 @@ Status AtPeak(const Db& d, const QueryOptions& o, store::RowWriter& w) {
   }
   const std::string live = fmt::format(
       "SELECT a.device, a.kind, a.id AS allocation, a.addr, a.size, a.stack_id, "
-      "f.filename || ':' || f.line || ':' || f.name AS site FROM peak_allocations a {} WHERE 1{}",
-      kSiteJoin, DeviceFilter(o, "a.device"));
+      "memtk_site(a.stack_id) AS site FROM peak_allocations a WHERE 1{}",
+      DeviceFilter(o, "a.device"));
   if (o.top) return Stream(d, w, TopSitesPerDevice(o, live), o.limit);
   return Stream(d, w, live + " ORDER BY a.size DESC, a.device, a.id", o.limit);
 }
@@ -182,10 +182,14 @@ Status Alloc(const Db& d, const QueryOptions& o, store::RowWriter& w, const stor
       "a.free_requested_event, a.free_event, a.alloc_time_us, a.free_requested_time_us, a.free_time_us, "
       "a.stack_id FROM allocations a WHERE a.id = {}",
       id);
+  // The stack as every command shows it: plumbing left out unless
+  // --all-frames, each frame's kind beside it (snapshot/frame_rules.h).
+  const std::string visible = o.frames.all_frames ? "" : " AND memtk_frame_kind(f.id) <> 'hidden'";
   const std::string frames = fmt::format(
-      "SELECT sf.position, f.filename, f.line, f.name FROM allocations a JOIN stack_frames sf ON sf.stack_id = "
-      "a.stack_id JOIN frames f ON f.id = sf.frame_id WHERE a.id = {} ORDER BY sf.position",
-      id);
+      "SELECT sf.position, memtk_frame_kind(f.id) AS kind, f.filename, f.line, f.name FROM allocations a JOIN "
+      "stack_frames sf ON sf.stack_id = a.stack_id JOIN frames f ON f.id = sf.frame_id WHERE a.id = {}{} ORDER BY "
+      "sf.position",
+      id, visible);
   ASSIGN_OR_RETURN(auto found, Ints(d, fmt::format("SELECT count(*) FROM allocations WHERE id = {}", id)));
   if (found.empty() || found[0] == 0)
     return InvalidInput(
@@ -197,10 +201,10 @@ Status Alloc(const Db& d, const QueryOptions& o, store::RowWriter& w, const stor
     // One row per frame, with the allocation's columns repeated: tidy data
     // for CSV and JSON consumers.
     return Stream(d, w,
-                  fmt::format("SELECT a.*, sf.position, f.filename, f.line, f.name FROM ({}) a LEFT JOIN "
-                              "stack_frames sf ON sf.stack_id = a.stack_id LEFT JOIN frames f ON f.id = "
-                              "sf.frame_id ORDER BY sf.position",
-                              detail),
+                  fmt::format("SELECT a.*, sf.position, memtk_frame_kind(f.id) AS kind, f.filename, f.line, f.name "
+                              "FROM ({}) a LEFT JOIN stack_frames sf ON sf.stack_id = a.stack_id{} LEFT JOIN frames "
+                              "f ON f.id = sf.frame_id ORDER BY sf.position",
+                              detail, o.frames.all_frames ? "" : " AND memtk_frame_kind(sf.frame_id) <> 'hidden'"),
                   o.limit);
   }
   // People get the allocation as "key: value" lines, then its stack; raw
@@ -231,13 +235,13 @@ Status Alloc(const Db& d, const QueryOptions& o, store::RowWriter& w, const stor
 std::string LiveAtEventSql(int64_t device, int64_t e) {
   return fmt::format(
       "SELECT a.device, a.kind, a.id AS allocation, a.addr, a.size, a.stack_id, "
-      "f.filename || ':' || f.line || ':' || f.name AS site FROM ("
+      "memtk_site(a.stack_id) AS site FROM ("
       "SELECT device, CASE WHEN alloc_event IS NULL THEN 'before_recording' ELSE 'alloc' END AS kind, id, addr, "
       "size, stack_id FROM allocations WHERE host = 0 AND device = {0} AND (alloc_event IS NOT NULL OR free_event "
       "IS NOT NULL) AND (alloc_event IS NULL OR alloc_event < {1}) AND (free_event IS NULL OR free_event > {1}) "
       "UNION ALL SELECT device, kind, id, addr, size, stack_id FROM peak_allocations WHERE device = {0} AND kind = "
-      "'block') a {2}",
-      device, e, kSiteJoin);
+      "'block') a",
+      device, e);
 }
 
 // --at-oom K: the K-th OOM in `stats`' order (by time, then id), over every
@@ -284,9 +288,7 @@ Status AtOom(const Db& d, const QueryOptions& o, store::RowWriter& w, const stor
 // --stack N: the frames of a stack id as `stats` prints them, innermost first.
 Status Stack(const Db& d, const QueryOptions& o, store::RowWriter& w) {
   ASSIGN_OR_RETURN(ScopedStmt st,
-                   Prepare(d, fmt::format("SELECT s.depth, f.filename || ':' || f.line || ':' || f.name FROM stacks s "
-                                          "LEFT JOIN frames f ON f.id = s.site_frame_id WHERE s.id = {}",
-                                          *o.stack)));
+                   Prepare(d, fmt::format("SELECT s.depth, memtk_site(s.id) FROM stacks s WHERE s.id = {}", *o.stack)));
   if (sqlite3_step(st.get()) != SQLITE_ROW) {
     ASSIGN_OR_RETURN(auto n, Ints(d, "SELECT count(*) FROM stacks"));
     return InvalidInput(
@@ -301,9 +303,10 @@ Status Stack(const Db& d, const QueryOptions& o, store::RowWriter& w) {
                            site ? EscapeControl(site) : std::string("<no frames>"))));
   }
   return Stream(d, w,
-                fmt::format("SELECT sf.stack_id, sf.position, f.filename, f.line, f.name FROM stack_frames sf JOIN "
-                            "frames f ON f.id = sf.frame_id WHERE sf.stack_id = {} ORDER BY sf.position",
-                            *o.stack),
+                fmt::format("SELECT sf.stack_id, sf.position, memtk_frame_kind(f.id) AS kind, f.filename, f.line, "
+                            "f.name FROM stack_frames sf JOIN frames f ON f.id = sf.frame_id WHERE sf.stack_id = {}{} "
+                            "ORDER BY sf.position",
+                            *o.stack, o.frames.all_frames ? "" : " AND memtk_frame_kind(f.id) <> 'hidden'"),
                 o.limit);
 }
 
@@ -331,8 +334,7 @@ Status LiveAt(const Db& d, const QueryOptions& o, store::RowWriter& w) {
         *o.live_at_us, DeviceFilter(o, "a.device"));
   }
   return Stream(d, w,
-                fmt::format("SELECT {} FROM allocations a {} WHERE {} ORDER BY a.size DESC, a.id", kAllocColumns,
-                            kSiteJoin, cond),
+                fmt::format("SELECT {} FROM allocations a WHERE {} ORDER BY a.size DESC, a.id", kAllocColumns, cond),
                 o.limit);
 }
 
@@ -354,8 +356,12 @@ Status RunQuery(const QueryOptions& o, const store::OutputFn& out) {
     return UsageError(
         "ask exactly one question: --sql, --alloc, --at-peak, --at-oom, --stack, --top, --frame, --live-at-event or "
         "--live-at-us (--top may go with --at-peak or --at-oom)");
+  // A regex that does not compile is a usage error before any conversion.
+  ASSIGN_OR_RETURN(snapshot::FrameRules rules, snapshot::FrameRules::Make(o.frames));
   ASSIGN_OR_RETURN(store::QueryDatabase file, EnsureDatabase(o));
   ASSIGN_OR_RETURN(Db d, store::OpenQueryDb(file.path(), o.input));
+  store::SiteFunctions sites(std::move(rules));
+  if (o.sql.empty()) RETURN_IF_ERROR(store::RegisterSiteFunctions(d, &sites));
   store::RowWriter w(o.format, out);
   // Canned questions' tables in stats' units; --sql shows what it selects.
   ASSIGN_OR_RETURN(std::unique_ptr<store::TableUnits> units, store::TableUnits::Load(d));
@@ -371,18 +377,18 @@ Status RunQuery(const QueryOptions& o, const store::OutputFn& out) {
       FrameMatch m;
       RETURN_IF_ERROR(store::BuildFrameMatch(d, o.frame_regex, &m));
       return Stream(d, w,
-                    fmt::format("SELECT {} FROM allocations a {} WHERE memtk_stack_match(a.stack_id){} ORDER BY a.id",
-                                kAllocColumns, kSiteJoin, DeviceFilter(o, "a.device")),
+                    fmt::format("SELECT {} FROM allocations a WHERE memtk_stack_match(a.stack_id){} ORDER BY a.id",
+                                kAllocColumns, DeviceFilter(o, "a.device")),
                     o.limit);
     }
     // --top over every allocation in the trace.
     RETURN_IF_ERROR(CheckDevice(d, o, "traces"));
     return Stream(d, w,
                   fmt::format("SELECT count(*) AS allocs, sum(a.size) AS bytes, "
-                              "f.filename || ':' || f.line || ':' || f.name AS site FROM allocations a {} WHERE "
+                              "memtk_site(a.stack_id) AS site FROM allocations a WHERE "
                               "a.alloc_event IS NOT NULL{} "
-                              "GROUP BY s.site_frame_id ORDER BY {} DESC, site LIMIT {}",
-                              kSiteJoin, DeviceFilter(o, "a.device"), o.by_count ? "allocs" : "bytes", *o.top),
+                              "GROUP BY site ORDER BY {} DESC, site LIMIT {}",
+                              DeviceFilter(o, "a.device"), o.by_count ? "allocs" : "bytes", *o.top),
                   o.limit);
   }();
   if (store::IsClosedPipe(s)) return OkStatus();

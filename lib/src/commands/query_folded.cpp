@@ -21,7 +21,7 @@ Status RunFoldedQuery(const QueryOptions& o, const store::OutputFn& out) {
   if (o.input == "-") return UsageError("query reads a file, not stdin: convert first or pass a path");
   analysis::FlameOptions fo;
   fo.device = o.device;
-  fo.frames.all_frames = o.all_frames;
+  fo.frames = o.frames;
   if (o.at_peak)
     fo.at = {analysis::Instant::kPeak, 0};
   else if (o.live_at_event) {

@@ -34,12 +34,17 @@ render::ChartOptions ChartOptionsOf(const RenderOptions& o) {
 }
 
 StatusOr<render::Image> RenderTimeline(const RenderOptions& o, RenderSummary* summary) {
+  ASSIGN_OR_RETURN(snapshot::FrameRules rules, snapshot::FrameRules::Make(o.frames));
   timeline::TimelineBuilder builder(o.view, o.device);
-  timeline::TimelineSink sink(&builder);
+  // The database's stored sites are the built-in rule's user sites: enough
+  // unless the rule was changed on the command line.
+  const bool stored_sites = rules.is_default() && rules.site_mode() == snapshot::SiteMode::kUser;
+  timeline::TimelineSink sink(&builder, std::move(rules));
   // From a database: only the device's rows and each stack's call site, with
   // SQLite decoding the events on a second thread while this one lays them out.
   RETURN_IF_ERROR(store::ReadInput(
-      o.input, &sink, {}, {.device = o.device, .call_sites_only = true, .event_details = false, .read_ahead = true}));
+      o.input, &sink, {},
+      {.device = o.device, .call_sites_only = stored_sites, .event_details = false, .read_ahead = true}));
   if (!o.device && builder.Empty()) {
     summary->kind = "empty";
     return render::DrawEmptyChart(ChartOptionsOf(o));
@@ -67,7 +72,7 @@ StatusOr<render::Image> RenderFlame(const RenderOptions& o, RenderSummary* summa
   }
   fo.device = o.device;
   fo.segments = segments;
-  fo.frames.all_frames = o.all_frames;
+  fo.frames = o.frames;
   ASSIGN_OR_RETURN(analysis::FlameProfile profile, analysis::BuildFlameProfile(o.input, fo));
   render::ChartOptions co = ChartOptionsOf(o);
   if (profile.devices.empty()) {
@@ -138,6 +143,7 @@ StatusOr<render::Image> RenderMemlog(const RenderOptions& o, RenderSummary* summ
 StatusOr<render::Image> RenderImage(const RenderOptions& o, RenderSummary* summary) {
   if (o.width < 1 || o.height < 1 || o.width > render::kMaxImageSide || o.height > render::kMaxImageSide)
     return UsageError(fmt::format("--width and --height must be between 1 and {}", render::kMaxImageSide));
+  RETURN_IF_ERROR(snapshot::FrameRules::Make(o.frames).status());  // a bad regex is usage, whatever the input
   if (o.input != "-" && memlog::IsMemlogCsv(o.input)) {
     if (o.flame != FlameView::kNone || !o.at.empty()) return UsageError("--view flame and --at are for snapshots");
     return RenderMemlog(o, summary);

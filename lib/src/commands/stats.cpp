@@ -28,6 +28,7 @@ StatusOr<StatsOutput> RunStats(const StatsOptions& o) {
   analysis::SnapshotStatsOptions so;
   so.device = o.device;
   so.top = o.top.value_or(so.top);
+  ASSIGN_OR_RETURN(so.frames, snapshot::FrameRules::Make(o.frames));
   ASSIGN_OR_RETURN(analysis::SnapshotReport report, analysis::BuildSnapshotReport(o.input, so));
   return StatsOutput{o.json ? present::SnapshotReportJson(report) : present::FormatSnapshotReport(report),
                      report.stats};

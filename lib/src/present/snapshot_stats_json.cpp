@@ -30,9 +30,16 @@ void Point(JsonWriter& w, std::string_view key, const timeline::PeakPoint& p) {
   w.EndObject();
 }
 
+// --site user: the library frame a user site called ("file:line:function",
+// full path), null when the site is not a user frame or called nothing.
+void PutCalled(JsonWriter& w, const std::string& called) {
+  Put(w, "called", called.empty() ? std::optional<std::string>() : std::optional<std::string>(called));
+}
+
 void Usage(JsonWriter& w, std::string_view key, const std::vector<SiteUsage>& v, bool stack) {
   PutObjects(w, key, v, [&](JsonWriter& o, const SiteUsage& u) {
     Put(o, "site", u.site);
+    PutCalled(o, u.called);
     Put(o, stack ? "stack_id" : "frame_id", stack ? u.stack_id : u.frame_id);
     Put(o, "bytes", u.bytes);
     Put(o, "count", u.count);
@@ -134,6 +141,7 @@ void Device(JsonWriter& w, const DeviceReport& r) {
     Put(o, "size", a.size);
     Put(o, "time_us", a.time_us);
     Put(o, "site", a.site);
+    PutCalled(o, a.called);
   });
   PutObjects(w, "size_histogram", r.size_histogram, [](JsonWriter& o, const auto& bucket) {
     const auto& [k, v] = bucket;

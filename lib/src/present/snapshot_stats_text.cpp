@@ -21,6 +21,12 @@ namespace {
 // hold terminal control characters: shown escaped, never raw.
 std::string E(std::string_view text) { return EscapeControl(text); }
 
+// A user site with the library function it called:
+// "models.py:181:forward → torch/nn/functional.py:1701:relu".
+std::string SiteCalls(const std::string& site, const std::string& called) {
+  return called.empty() ? site : site + " \u2192 " + called;
+}
+
 std::string Rel(const DeviceReport& r, const std::optional<int64_t>& t) {
   if (!t || !r.first_time_us) return "";
   return fmt::format(" (+{:.6f} s)", static_cast<double>(WrapSub(*t, *r.first_time_us)) / 1e6);
@@ -49,7 +55,8 @@ void More(std::string* o, std::string_view indent, uint64_t shown, uint64_t tota
 void SiteTable(std::string* o, std::string_view indent, const std::vector<SiteUsage>& sites) {
   fmt::format_to(std::back_inserter(*o), "{}{:>11} {:>7}  {}\n", indent, "bytes", "allocs", "site");
   for (const SiteUsage& u : sites)
-    fmt::format_to(std::back_inserter(*o), "{}{:>11} {:>7}  {}\n", indent, FormatBytes(u.bytes), u.count, E(u.site));
+    fmt::format_to(std::back_inserter(*o), "{}{:>11} {:>7}  {}\n", indent, FormatBytes(u.bytes), u.count,
+                   E(SiteCalls(u.site, u.called_short)));
 }
 
 // The OOMs open the report: which device ran out, when, asking for how
@@ -156,7 +163,7 @@ std::string FormatSnapshotReport(const SnapshotReport& rep) {
                      "allocs", "stack", "site");
       for (const SiteUsage& u : r.peak_by_stack)
         fmt::format_to(out, "    {:>11} {:>7} {:>8}  {}\n", FormatBytes(u.bytes), u.count,
-                       u.stack_id ? fmt::format("{}", *u.stack_id) : "-", E(u.site));
+                       u.stack_id ? fmt::format("{}", *u.stack_id) : "-", E(SiteCalls(u.site, u.called_short)));
     }
     if (!r.largest.empty()) {
       // `id` is what `query --alloc` takes; `event` the index in this trace.
@@ -164,7 +171,7 @@ std::string FormatSnapshotReport(const SnapshotReport& rep) {
                      "addr", "site");
       for (const AllocationRef& a : r.largest)
         fmt::format_to(out, "    {:>11} {:>10} {:>8} {:>18}  {}{}\n", FormatBytes(a.size),
-                       DeviceEventName(r.device, a.event_idx), a.event_id, fmt::format("{:#x}", a.addr), E(a.site),
+                       DeviceEventName(r.device, a.event_idx), a.event_id, fmt::format("{:#x}", a.addr), E(SiteCalls(a.site, a.called_short)),
                        Rel(r, a.time_us));
     }
     if (!r.size_histogram.empty()) {

@@ -307,14 +307,17 @@ Site FrameClassifier::SiteOf(std::span<const FrameId> frames, SiteMode mode) {
         if (Kind(frames[i]) != FrameKind::kUser) continue;
         s.frame = frames[i];
         s.is_user = true;
-        // The function it called: the nearest frame inside it that is not
-        // plumbing (a library frame, since this is the innermost user one).
-        for (size_t j = i; j-- > 0;) {
-          if (Kind(frames[j]) != FrameKind::kHidden) {
-            s.called = frames[j];
-            break;
-          }
+        // What it called, as a person would name it: the innermost Python
+        // frame inside it (torch/nn/functional.py:1701:relu rather than
+        // module.py's _call_impl wrappers on the way there: what the old
+        // rule named), else the nearest visible frame (the C++ binding of
+        // an operator, torch::autograd::THPVariable_getitem).
+        for (size_t j = 0; j < i && !s.called; ++j) {
+          const Frame& f = tables_->GetFrame(frames[j]);
+          if (IsPythonFile(tables_->String(f.filename)) && Kind(frames[j]) != FrameKind::kHidden) s.called = frames[j];
         }
+        for (size_t j = i; j-- > 0 && !s.called;)
+          if (Kind(frames[j]) != FrameKind::kHidden) s.called = frames[j];
         return s;
       }
       s.frame = CallSiteFrame(*tables_, frames);

@@ -32,7 +32,80 @@ StatusOr<std::string> MetaValue(const Db& d, std::string_view key) {
   return std::string(t ? t : "");
 }
 
+void SiteFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  auto* f = static_cast<SiteFunctions*>(sqlite3_user_data(ctx));
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  int64_t id = sqlite3_value_int64(argv[0]);
+  if (id < 0 || static_cast<uint64_t>(id) >= f->labels.size()) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  if (!f->known[id]) {
+    f->labels[id] = f->frames.SiteFrameLabel(f->frames.SiteOf(StackId{static_cast<uint32_t>(id)}));
+    f->known[id] = 1;
+  }
+  const std::string& s = f->labels[id];
+  sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+}
+
+void FrameKindFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  auto* f = static_cast<SiteFunctions*>(sqlite3_user_data(ctx));
+  int64_t id = sqlite3_value_type(argv[0]) == SQLITE_NULL ? -1 : sqlite3_value_int64(argv[0]);
+  if (id < 0 || static_cast<uint64_t>(id) >= f->tables.num_frames()) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  std::string_view k = snapshot::FrameKindName(f->frames.Kind(FrameId{static_cast<uint32_t>(id)}));
+  sqlite3_result_text(ctx, k.data(), static_cast<int>(k.size()), SQLITE_STATIC);
+}
+
 }  // namespace
+
+Status RegisterSiteFunctions(const Db& d, SiteFunctions* f) {
+  snapshot::Tables& t = f->tables;
+  ASSIGN_OR_RETURN(ScopedStmt frames, Prepare(d, "SELECT id, filename, line, name FROM frames ORDER BY id"));
+  while (sqlite3_step(frames.get()) == SQLITE_ROW) {
+    if (sqlite3_column_int64(frames.get(), 0) != static_cast<int64_t>(t.frames.size()))
+      return InvalidInput(fmt::format("{}: frames ids are not dense", d.path));
+    snapshot::Frame fr;
+    fr.filename = t.strings.Intern(ColumnText(frames.get(), 1));
+    fr.line = sqlite3_column_int64(frames.get(), 2);
+    fr.name = t.strings.Intern(ColumnText(frames.get(), 3));
+    fr.extra = snapshot::kNoString;
+    t.frames.push_back(fr);
+  }
+  ASSIGN_OR_RETURN(auto count, Ints(d, "SELECT count(*) FROM stacks"));
+  const int64_t num_stacks = count.empty() ? 0 : count[0];
+  ASSIGN_OR_RETURN(ScopedStmt sf,
+                   Prepare(d, "SELECT stack_id, frame_id FROM stack_frames ORDER BY stack_id, position"));
+  // Rebuilds every stack in one ordered scan, as the replay does; stacks
+  // without frames get their empty entry.
+  int64_t open = 0;
+  while (sqlite3_step(sf.get()) == SQLITE_ROW) {
+    int64_t s = sqlite3_column_int64(sf.get(), 0), fr = sqlite3_column_int64(sf.get(), 1);
+    if (s < open - 1 || s >= num_stacks || fr < 0 || fr >= static_cast<int64_t>(t.frames.size()))
+      return InvalidInput(fmt::format("{}: stack_frames refers to a missing row", d.path));
+    while (open <= s) {
+      t.stack_offsets.push_back(t.stack_frames.size());
+      ++open;
+    }
+    t.stack_frames.push_back(FrameId{static_cast<uint32_t>(fr)});
+  }
+  while (open < num_stacks) {
+    t.stack_offsets.push_back(t.stack_frames.size());
+    ++open;
+  }
+  f->frames.Reset(&t);
+  f->labels.assign(static_cast<size_t>(num_stacks), std::string());
+  f->known.assign(static_cast<size_t>(num_stacks), 0);
+  for (auto [name, fn] : {std::pair{"memtk_site", &SiteFn}, std::pair{"memtk_frame_kind", &FrameKindFn}})
+    if (sqlite3_create_function_v2(d.db.get(), name, 1, SQLITE_UTF8, f, fn, nullptr, nullptr, nullptr) != SQLITE_OK)
+      return IoError(fmt::format("SQLite: {}", sqlite3_errmsg(d.db.get())));
+  return OkStatus();
+}
 
 StatusOr<ScopedStmt> Prepare(const Db& d, std::string_view sql) {
   auto st = store::Prepare(d.db.get(), sql);

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "memtk/base/status.h"
+#include "memtk/snapshot/frame_rules.h"
+#include "memtk/snapshot/snapshot.h"
 #include "store/sqlite.h"
 
 namespace memtk::store {
@@ -38,5 +40,26 @@ struct FrameMatch {
 /// Fills `m` for `pattern` (ECMAScript) and registers memtk_stack_match on
 /// d.db. A pattern that does not compile is a usage error naming it.
 Status BuildFrameMatch(const Db& d, const std::string& pattern, FrameMatch* m);
+
+/// Sites and frame kinds by the command line's rules, computed from the
+/// database's frames and stacks when asked (not read from
+/// stacks.site_frame_id, which holds the built-in rule's sites only), so a
+/// database answers as the pickle it came from would, --user-code and
+/// --library included. Registered on d.db as
+///   memtk_site(stack_id)       TEXT: the site (FrameClassifier::SiteFrameLabel),
+///                              NULL for a NULL or unknown stack
+///   memtk_frame_kind(frame_id) TEXT: 'user', 'library' or 'hidden'
+/// Each computed once per stack / frame. Lives as long as the statements
+/// that call them.
+struct SiteFunctions {
+  explicit SiteFunctions(snapshot::FrameRules rules) : frames(std::move(rules)) {}
+  snapshot::Tables tables;
+  snapshot::FrameClassifier frames;
+  std::vector<std::string> labels;  // by stack id
+  std::vector<uint8_t> known;
+};
+
+/// Loads frames and stacks into `f` and registers the functions.
+Status RegisterSiteFunctions(const Db& d, SiteFunctions* f);
 
 }  // namespace memtk::store

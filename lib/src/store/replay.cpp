@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "base/scoped.h"
+#include "memtk/snapshot/frame_rules.h"
 #include "store/row_ahead.h"
 #include "store/sqlite.h"
 
@@ -80,11 +81,13 @@ Status ReplayDb(const std::string& path, SnapshotSink* sink, const ReplayOptions
   sqlite3* d = db.get();
   RETURN_IF_ERROR(CheckMemtkDb(d, path));
   ReadSummary summary;
+  std::string site_rule;
   RETURN_IF_ERROR(ForEachRow(d, path, "SELECT key, value FROM meta", [&](sqlite3_stmt* s) {
     std::string_view k = ColumnText(s, 0), v = ColumnText(s, 1);
     if (k == "format") summary.format = std::string(v);
     if (k == "bare_segment_list") summary.bare_segment_list = v == "1" || v == "true";
     if (k == "bytes_decoded") summary.bytes = std::strtoull(std::string(v).c_str(), nullptr, 10);
+    if (k == "site_rule") site_rule = std::string(v);
     return OkStatus();
   }));
   summary.format = fmt::format("memtk database ({})", summary.format);
@@ -132,7 +135,10 @@ Status ReplayDb(const std::string& path, SnapshotSink* sink, const ReplayOptions
   // Call sites only: each stack is its stacks.site_frame_id (computed by the
   // same rule when the database was written), one row per stack instead of
   // one per frame of every stack.
-  const std::string stack_sql = options.call_sites_only
+  // Only when the stored sites were written by today's built-in rule: a
+  // database from an older memtk replays whole stacks (slower, same answer).
+  const bool sites_only = options.call_sites_only && site_rule == snapshot::kBuiltinSiteRule;
+  const std::string stack_sql = sites_only
                                     ? "SELECT id, site_frame_id FROM stacks WHERE site_frame_id IS NOT NULL ORDER BY id"
                                     : "SELECT stack_id, frame_id FROM stack_frames ORDER BY stack_id, position";
   RETURN_IF_ERROR(ForEachRow(d, path, stack_sql, [&](sqlite3_stmt* s) -> Status {

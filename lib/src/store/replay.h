@@ -29,9 +29,11 @@ struct ReplayOptions {
   std::optional<uint32_t> device;
   /// Segments and their blocks.
   bool segments = true;
-  /// Each stack as its call-site frame alone (stacks.site_frame_id, written
-  /// by snapshot/call_site.h's rule), for sinks that only group by call site:
-  /// one row per stack instead of one per frame of every stack.
+  /// Each stack as its site frame alone (stacks.site_frame_id, written by
+  /// the built-in user-site rule of snapshot/frame_rules.h), for sinks that
+  /// only group by that rule's site: one row per stack instead of one per
+  /// frame of every stack. Ignored (whole stacks are sent) when the database
+  /// names another rule in meta.site_rule (an older memtk).
   bool call_sites_only = false;
   /// Events with every field. false: only what a timeline needs (id, device,
   /// index, action, addr, size, time, stack, user_metadata); stream,

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "snapshot/call_site.h"
+#include "memtk/snapshot/frame_rules.h"
 #include "store/sqlite.h"
 #include "memtk/timeline/peak.h"
 #include "memtk/version.h"
@@ -84,6 +84,9 @@ struct SnapshotDbWriter::Impl {
   ScopedDb db;
   RowPipe pipe;
   const Tables* tables = nullptr;
+  // stacks.site_frame_id: the built-in rule, user sites (what `query` and
+  // render-png show unless told otherwise).
+  snapshot::FrameClassifier frames;
   std::string source;
   std::unique_ptr<AllocationTracker> tracker;
   Stats tracker_stats;
@@ -163,6 +166,7 @@ StatusOr<std::unique_ptr<SnapshotDbWriter>> SnapshotDbWriter::Create(const std::
 
 Status SnapshotDbWriter::OnBegin(const Tables& t) {
   impl_->tables = &t;
+  impl_->frames.Reset(&t);
   return OkStatus();
 }
 
@@ -183,7 +187,7 @@ Status SnapshotDbWriter::OnStack(StackId id, std::span<const FrameId> frames) {
                       .Int(id.value)
                       .Int(static_cast<int64_t>(frames.size()))
                       .Int(frames.empty() ? std::nullopt : std::optional<int64_t>(frames[0].value))
-                      .Int(OptId(CallSiteFrame(*impl_->tables, frames)))
+                      .Int(OptId(impl_->frames.SiteOf(frames).frame))
                       .End());
   for (size_t i = 0; i < frames.size(); ++i)
     RETURN_IF_ERROR(p.Begin(kStackFrames).Int(id.value).Int(static_cast<int64_t>(i)).Int(frames[i].value).End());
@@ -282,6 +286,7 @@ Status SnapshotDbWriter::OnEnd(const ReadSummary& summary) {
   auto meta = [&](std::string_view k, std::string_view v) { return m.pipe.Begin(kMeta).Text(k).Text(v, false).End(); };
   RETURN_IF_ERROR(meta("memtk_version", kMemtkVersion));
   RETURN_IF_ERROR(meta("schema_version", fmt::format("{}", kSchemaVersion)));
+  RETURN_IF_ERROR(meta("site_rule", snapshot::kBuiltinSiteRule));
   RETURN_IF_ERROR(meta("source", m.source));
   RETURN_IF_ERROR(meta("format", summary.format));
   RETURN_IF_ERROR(meta("bytes_decoded", fmt::format("{}", summary.bytes)));

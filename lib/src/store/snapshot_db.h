@@ -4,7 +4,9 @@
 //   meta(key, value)                       source, format, counts, keys seen, version
 //   frames(id, filename, line, name, extra)
 //   stacks(id, depth, top_frame_id, site_frame_id)  top = frames[0] (innermost);
-//                                          site = snapshot::CallSiteFrame
+//                                          site = the user site by the built-in
+//                                          rule (snapshot/frame_rules.h; meta
+//                                          site_rule names the rule)
 //   stack_frames(stack_id, position, frame_id)   position 0 = innermost
 //   events(id, device, idx, host, action, addr, size, stream, time_us, stack_id,
 //          forward_stack_id, device_free, compile_context, user_metadata, pool_id, extra)

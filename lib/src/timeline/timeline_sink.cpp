@@ -1,21 +1,21 @@
 #include "timeline/timeline_sink.h"
 
-#include "snapshot/call_site.h"
-
 namespace memtk::timeline {
 
 Status TimelineSink::OnBegin(const snapshot::Tables& t) {
   tables_ = &t;
+  frames_.Reset(&t);
   return OkStatus();
 }
 
-Status TimelineSink::OnStack(StackId id, std::span<const FrameId> frames) {
-  std::optional<FrameId> site = snapshot::CallSiteFrame(*tables_, frames);
-  if (!site) return OkStatus();
-  if (site->value >= frame_site_.size()) frame_site_.resize(site->value + 1);
-  std::optional<uint32_t>& s = frame_site_[site->value];
-  if (!s) s = b_->InternSite(snapshot::FormatFrame(*tables_, *site));
-  b_->SetStackSite(id, *s);
+Status TimelineSink::OnStack(StackId id, std::span<const FrameId>) {
+  // The stack is in the tables already (the reader interns it first): its
+  // site is computed there once and cached by id.
+  const snapshot::Site& site = frames_.SiteOf(id);
+  if (!site.frame) return OkStatus();
+  auto [it, fresh] = site_ids_.try_emplace(site.Key(), 0);
+  if (fresh) it->second = b_->InternSite(frames_.SiteFrameLabel(site));
+  b_->SetStackSite(id, it->second);
   return OkStatus();
 }
 

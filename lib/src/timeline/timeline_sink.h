@@ -4,20 +4,24 @@
 
 #include <cstdint>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
+#include "memtk/snapshot/frame_rules.h"
 #include "memtk/snapshot/snapshot.h"
 #include "timeline/layout.h"
 
 namespace memtk::timeline {
 
-/// Feeds `builder` from a snapshot reader. Each stack's call site
-/// (snapshot/call_site.h) is found once, when the stack is first seen, and
-/// sites are interned per frame, so the builder's colours and legend group
-/// by "file:line:function".
+/// Feeds `builder` from a snapshot reader. Each stack's site
+/// (snapshot/frame_rules.h, by `rules`) is found once, when the stack is
+/// first seen, and sites are interned per site key, so the builder's colours
+/// and legend group by "file:line:function" (the whole stack with --site
+/// stack).
 class TimelineSink : public snapshot::SnapshotSink {
  public:
-  explicit TimelineSink(TimelineBuilder* builder) : b_(builder) {}
+  explicit TimelineSink(TimelineBuilder* builder, snapshot::FrameRules rules = {})
+      : b_(builder), frames_(std::move(rules)) {}
   Status OnBegin(const snapshot::Tables& t) override;
   Status OnStack(StackId id, std::span<const FrameId> frames) override;
   Status OnSegment(const snapshot::Segment& s) override;
@@ -28,7 +32,8 @@ class TimelineSink : public snapshot::SnapshotSink {
  private:
   TimelineBuilder* b_;
   const snapshot::Tables* tables_ = nullptr;
-  std::vector<std::optional<uint32_t>> frame_site_;  // FrameId -> site, once interned
+  snapshot::FrameClassifier frames_;
+  std::unordered_map<int64_t, uint32_t> site_ids_;  // Site::Key() -> interned site
 };
 
 }  // namespace memtk::timeline

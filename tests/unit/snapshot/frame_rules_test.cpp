@@ -261,6 +261,35 @@ TEST_CASE("site: Constructor-Sun's relu is credited to models.py, which called i
   CHECK(visible.size() == t.GetStack(s).size());
 }
 
+TEST_CASE("site: what a user frame called", "[frame_rules]") {
+  Tables t;
+  const std::string env = "/home/haoyangsun/anaconda3/envs/gnn/lib/python3.11/site-packages/torch/nn/";
+  const std::string linear = env + "modules/linear.py", module = env + "modules/module.py";
+  // Through nn.Module's call wrappers: the innermost Python frame, not the wrapper.
+  StackId through = AddStack(t, {{"??", 0, "at::native::linear(at::Tensor const&, at::Tensor const&)"},
+                                 {linear.c_str(), 125, "forward"},
+                                 {module.c_str(), 1784, "_call_impl"},
+                                 {module.c_str(), 1773, "_wrapped_call_impl"},
+                                 {"/mnt/data3/haoyangsun/CurProject/src/train/trainers.py", 444, "train"}});
+  // An operator called straight from user code: its C++ binding.
+  StackId op = AddStack(t, {{"??", 0, "at::_ops::index_Tensor::call(at::Tensor const&)"},
+                            {"", 0, "torch::autograd::THPVariable_getitem(_object*, _object*)"},
+                            {"??", 0, "_PyEval_EvalFrameDefault"},
+                            {"/mnt/data3/haoyangsun/CurProject/src/train/models.py", 174, "update_nodes"}});
+  // Only plumbing inside: nothing called.
+  StackId bare = AddStack(t, {{"??", 0, "_PyEval_EvalFrameDefault"}, {"/src/train.py", 3, "main"}});
+  FrameClassifier c;
+  c.Reset(&t);
+  CHECK(
+      c.SiteLabel(c.SiteOf(through)) ==
+      "/mnt/data3/haoyangsun/CurProject/src/train/trainers.py:444:train \u2192 torch/nn/modules/linear.py:125:forward");
+  CHECK(c.SiteLabel(c.SiteOf(op)) ==
+        "/mnt/data3/haoyangsun/CurProject/src/train/models.py:174:update_nodes \u2192 "
+        "torch::autograd::THPVariable_getitem");
+  CHECK(!c.SiteOf(bare).called);
+  CHECK(c.SiteLabel(c.SiteOf(bare)) == "/src/train.py:3:main");
+}
+
 TEST_CASE("site: a --library regex moves the site outward", "[frame_rules]") {
   Tables t;
   StackId s = ConstructorSunRelu(t);
@@ -268,7 +297,7 @@ TEST_CASE("site: a --library regex moves the site outward", "[frame_rules]") {
   c.Reset(&t);
   const Site& site = c.SiteOf(s);
   CHECK(FormatFrame(t, *site.frame) == "/mnt/data3/haoyangsun/CurProject/src/train/models.py:231:forward");
-  CHECK(ShortFrame(t, *site.called) == "models.py:181:update_nodes");
+  CHECK(ShortFrame(t, *site.called) == "torch/nn/functional.py:1701:relu");
 }
 
 TEST_CASE("site: Windows paths (ZidongLiu__DeComFL stack 22)", "[frame_rules]") {
@@ -286,7 +315,8 @@ TEST_CASE("site: Windows paths (ZidongLiu__DeComFL stack 22)", "[frame_rules]") 
   c.Reset(&t);
   const Site& site = c.SiteOf(s);
   CHECK(FormatFrame(t, *site.frame) == R"(C:\research\DeComFL\cezo_fl\client.py:185:<dictcomp>)");
-  CHECK(ShortFrame(t, *site.called) == R"(torch\_tensor.py:178:__deepcopy__)");
+  // The innermost Python frame inside it, not the __deepcopy__ it called directly.
+  CHECK(ShortFrame(t, *site.called) == R"(torch\storage.py:257:clone)");
   CHECK(ShortFrame(t, *site.frame) == "client.py:185:<dictcomp>");
   // Today's rule stopped in torch.
   CHECK(FormatFrame(t, *c.SiteOf(t.GetStack(s), SiteMode::kInnermost).frame) ==

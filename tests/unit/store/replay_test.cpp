@@ -1,16 +1,20 @@
 // The one database replay: what ReplayOptions leave out, and read-ahead
 // delivering exactly what the plain replay does.
-#include "snapshot/call_site.h"
 #include "store/replay.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
+
+#include <algorithm>
 #include <set>
 #include <vector>
 
 #include "memtk/commands/convert.h"
+#include "memtk/snapshot/frame_rules.h"
+#include "snapshot/call_site.h"
 
 using namespace memtk;
 
@@ -97,18 +101,24 @@ TEST_CASE("a device-only replay reads that device's rows and nothing else", "[re
 
 TEST_CASE("a call-sites-only replay gives each stack its call-site frame", "[replay]") {
   const std::string db = ConvertedSample();
+  // The stored site is the built-in rule's user site (snapshot/frame_rules.h);
+  // a one-frame stack's site is that frame under every mode.
   struct Sites : snapshot::SnapshotSink {
+    snapshot::FrameClassifier frames;
     const snapshot::Tables* t = nullptr;
     std::vector<std::pair<uint32_t, std::string>> sites;
     bool full = true;
+    size_t longest = 0;
     Status OnBegin(const snapshot::Tables& tables) override {
       t = &tables;
+      frames.Reset(&tables);
       return OkStatus();
     }
-    Status OnStack(StackId id, std::span<const FrameId> frames) override {
-      if (!full && frames.size() > 1) return InvalidInput("more than the call site");
-      auto site = snapshot::CallSiteFrame(*t, frames);
-      if (site) sites.emplace_back(id.value, snapshot::FormatFrame(*t, *site));
+    Status OnStack(StackId id, std::span<const FrameId> stack) override {
+      longest = std::max(longest, stack.size());
+      if (!full && stack.size() > 1) return InvalidInput("more than the call site");
+      const snapshot::Site& site = frames.SiteOf(id);
+      if (site.frame) sites.emplace_back(id.value, snapshot::FormatFrame(*t, *site.frame));
       return OkStatus();
     }
   } full, sites_only;
@@ -117,5 +127,19 @@ TEST_CASE("a call-sites-only replay gives each stack its call-site frame", "[rep
   REQUIRE(store::ReplayDb(db, &sites_only, {.call_sites_only = true}).ok());
   REQUIRE_FALSE(full.sites.empty());
   CHECK(full.sites == sites_only.sites);
+  // A database written by another rule (an older memtk) is not trusted for
+  // its stored sites: whole stacks come back, and the same sites.
+  {
+    sqlite3* h = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(h, "UPDATE meta SET value = 'innermost-0' WHERE key = 'site_rule'", nullptr, nullptr,
+                         nullptr) == SQLITE_OK);
+    sqlite3_close(h);
+  }
+  Sites old;
+  REQUIRE(store::ReplayDb(db, &old, {.call_sites_only = true}).ok());
+  CHECK(old.longest == full.longest);
+  CHECK(old.longest > 1);
+  CHECK(old.sites == full.sites);
   ::unlink(db.c_str());
 }

@@ -152,6 +152,9 @@ class AllocationSites : public snapshot::SnapshotSink {
   /// (device, site, size) -> allocations; filled at the end of the read.
   using Map = std::map<std::tuple<uint32_t, std::string, int64_t>, Entry>;
 
+  /// Sites by `rules` (snapshot/frame_rules.h), as `stats` names them.
+  explicit AllocationSites(snapshot::FrameRules rules = {}) : frames_(std::move(rules)) {}
+
   Status OnBegin(const snapshot::Tables& t) override;
   Status OnEvent(const snapshot::TraceEvent& e) override;
   Status OnEnd(const snapshot::ReadSummary& s) override;
@@ -159,6 +162,7 @@ class AllocationSites : public snapshot::SnapshotSink {
 
  private:
   const snapshot::Tables* tables_ = nullptr;
+  snapshot::FrameClassifier frames_;
   // Keyed by stack while reading (stacks are interned; a site string per
   // event would cost a lookup and a string each), folded to sites at the end.
   struct StackKey {
@@ -174,9 +178,10 @@ class AllocationSites : public snapshot::SnapshotSink {
   Map sites_;
 };
 
-/// The site of an allocation's stack, by `stats`' call-site rule; the one
-/// place the rule is applied to diff's own aggregates.
-std::string SiteOf(const snapshot::Tables& tables, std::optional<StackId> stack);
+/// The site of an allocation's stack, by `stats`' call-site rule
+/// (FrameClassifier::SiteFrameLabel); the one place the rule is applied to
+/// diff's own aggregates. `frames` must point at the stack's tables.
+std::string SiteOf(snapshot::FrameClassifier& frames, std::optional<StackId> stack);
 
 struct CompareOptions {
   size_t top = 10;                 ///< rows per site category and of only_in_next

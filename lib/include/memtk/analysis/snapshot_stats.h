@@ -19,6 +19,7 @@
 #include "memtk/base/stats.h"
 #include "memtk/base/status.h"
 #include "memtk/base/wrap.h"
+#include "memtk/snapshot/frame_rules.h"
 #include "memtk/snapshot/snapshot.h"
 #include "memtk/timeline/peak.h"
 
@@ -29,12 +30,20 @@ struct SnapshotStatsOptions {
   size_t top = 10;                 ///< K for call sites, largest allocations, segments
   /// K for peak_by_site alone when set (`memtk diff` asks for every site).
   std::optional<size_t> top_sites;
+  /// Which frames are user code, and the site rule (--site, --user-code, ...).
+  snapshot::FrameRules frames;
 };
 
 /// Bytes and allocations attributed to one stack or one call-site frame.
 struct SiteUsage {
-  std::string site;                  ///< "file:line:function", or "<no frames>"
-  std::optional<uint64_t> stack_id;  ///< for by-stack groups
+  /// "file:line:function" of the site frame (snapshot/frame_rules.h), or the
+  /// stack's visible frames with --site stack, or "<no frames>".
+  std::string site;
+  /// --site user, when the site is a user frame: the library frame it called,
+  /// "file:line:function" (full path) and as printed (package path:
+  /// "torch/nn/functional.py:1701:relu"); empty otherwise.
+  std::string called, called_short;
+  std::optional<uint64_t> stack_id;  ///< for by-stack groups (and by-site ones with --site stack)
   std::optional<uint64_t> frame_id;  ///< for by-site groups
   int64_t bytes = 0;
   uint64_t count = 0;
@@ -46,6 +55,7 @@ struct AllocationRef {
   int64_t size = 0;
   std::optional<int64_t> time_us;
   std::string site;
+  std::string called, called_short;  ///< as in SiteUsage
 };
 
 struct EventRef {

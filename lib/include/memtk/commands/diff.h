@@ -13,6 +13,7 @@
 
 #include "memtk/base/stats.h"
 #include "memtk/base/status.h"
+#include "memtk/snapshot/frame_rules.h"
 
 namespace memtk::commands {
 
@@ -25,6 +26,8 @@ struct DiffOptions {
   size_t top = 10;                   ///< rows per site category / new allocations
   std::string column;                ///< memlog CSVs: the column (default as `stats`)
   DiffFormat format = DiffFormat::kText;
+  /// Snapshots: how sites are named (--site, --user-code, --library).
+  snapshot::FrameRulesOptions frames;
 };
 
 struct DiffOutcome {

@@ -11,6 +11,7 @@
 
 #include "memtk/base/stats.h"
 #include "memtk/base/status.h"
+#include "memtk/snapshot/frame_rules.h"
 
 namespace memtk::commands {
 
@@ -19,6 +20,7 @@ struct MultiStatsOptions {
   std::optional<uint32_t> device;   ///< only this device (inputs without it have no row)
   unsigned jobs = 1;                ///< inputs read at once
   bool json = false;
+  snapshot::FrameRulesOptions frames;  ///< the top site's rule (snapshot/frame_rules.h)
 };
 
 struct MultiStatsOutcome {

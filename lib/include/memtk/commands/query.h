@@ -12,6 +12,7 @@
 #include <string>
 
 #include "memtk/base/status.h"
+#include "memtk/snapshot/frame_rules.h"
 #include "memtk/store/row_writer.h"
 
 namespace memtk::commands {
@@ -38,11 +39,13 @@ struct QueryOptions {
   /// the input (no database): --at-peak, --live-at-event, --live-at-us, or no
   /// question (every allocation, weighted by its size). See query_folded.h.
   bool folded = false;
-  bool all_frames = false;  ///< folded: keep the plumbing frames
   uint64_t limit = UINT64_MAX;
   std::string cache_dir;                         ///< where converted snapshots are cached; empty = no cache
   bool no_cache = false;                         ///< convert into a temp database, removed at the end
   uint64_t cache_max_bytes = uint64_t{4} << 30;  ///< the cache's bound (LRU eviction)
+  /// How `site` columns name code (--site, --user-code, --library) and
+  /// whether --alloc prints hidden frames (--all-frames).
+  snapshot::FrameRulesOptions frames;
 };
 
 /// Runs the question, writing rows to `out`. A closed pipe ends it with ok.

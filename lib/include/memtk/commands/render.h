@@ -19,6 +19,7 @@
 
 #include "memtk/base/status.h"
 #include "memtk/render/image.h"
+#include "memtk/snapshot/frame_rules.h"
 #include "memtk/timeline/view.h"
 
 namespace memtk::commands {
@@ -44,7 +45,8 @@ struct RenderOptions {
   /// flame: the instant, "peak" (default when empty), "end", "event:N" or
   /// "us:T" (analysis::ParseInstant).
   std::string at;
-  bool all_frames = false;  ///< flame: keep the frames PyTorch's viewer hides
+  /// Snapshots: the legend's and colours' site rule (--site, --user-code, --library).
+  snapshot::FrameRulesOptions frames;
 };
 
 /// What was drawn, for the one-line summary the CLI prints.

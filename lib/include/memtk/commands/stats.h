@@ -12,6 +12,7 @@
 
 #include "memtk/base/stats.h"
 #include "memtk/base/status.h"
+#include "memtk/snapshot/frame_rules.h"
 
 namespace memtk::commands {
 
@@ -24,6 +25,8 @@ struct StatsOptions {
   bool json = false;
   std::string column;    ///< memlog: the column to analyse
   std::string log_path;  ///< memlog: its log CSV
+  /// Snapshots: --site, --user-code, --library (snapshot/frame_rules.h).
+  snapshot::FrameRulesOptions frames;
 };
 
 struct StatsOutput {

@@ -17,8 +17,10 @@
 // --user-code wins where both match. Hidden frames stay hidden.
 //
 // A *site* names where an allocation comes from (SiteMode):
-//   user       the innermost user frame, with the nearest visible frame it
-//              called ("models.py:181:forward → functional.py:1701:relu");
+//   user       the innermost user frame, with the library code it called
+//              ("models.py:181:forward → functional.py:1701:relu": the
+//              innermost Python frame inside it, else the nearest visible
+//              frame inside it, e.g. an operator's C++ binding);
 //              a stack without a user frame falls back to `innermost`.
 //   innermost  the innermost Python frame, else the innermost non-plumbing
 //              frame, else frame 0 (snapshot/call_site.h: memtk's rule before
@@ -58,6 +60,12 @@ enum class SiteMode : uint8_t { kUser, kInnermost, kStack };
 std::string_view SiteModeName(SiteMode mode);
 /// The mode a name names; nullopt for any other string.
 std::optional<SiteMode> SiteModeFromName(std::string_view name);
+
+/// Names the built-in rule (user sites, no regexes) in a memtk database's
+/// meta table (key "site_rule"), beside stacks.site_frame_id written by it.
+/// Bumped whenever the built-in classification changes, so a database
+/// written by an older rule is not trusted for its stored sites.
+inline constexpr const char* kBuiltinSiteRule = "user-1";
 
 /// Environment variables that set --user-code and --library when the flag
 /// is not given (for CI: set once, every command follows).
@@ -113,8 +121,9 @@ struct Site {
   /// The site frame (user, innermost), or the innermost visible frame of the
   /// stack (stack mode); nullopt for an empty stack.
   std::optional<FrameId> frame;
-  /// user mode, when `frame` is a user frame: the nearest visible frame
-  /// inside it (the library function it called), if any.
+  /// user mode, when `frame` is a user frame: the library code it called,
+  /// the innermost visible Python frame inside it, else the nearest visible
+  /// frame inside it; nullopt when only plumbing lies inside.
   std::optional<FrameId> called;
   /// stack mode: the stack (grouping key and label source).
   std::optional<StackId> stack;
