@@ -134,7 +134,8 @@ def main():
                        ("no_data.pickle", {"segments": [], "device_traces": [[]],
                                            "allocator_settings": {"expandable_segments": False},
                                            "external_annotations": []}),
-                       ("huge_sizes.pickle", huge_sizes()), ("ooms.pickle", ooms())):
+                       ("huge_sizes.pickle", huge_sizes()), ("ooms.pickle", ooms()),
+                       ("attribution.pickle", attribution())):
         with open(os.path.join(DATA, name), "wb") as f:
             f.write(pickle.dumps(snap, protocol=4))
 
@@ -287,6 +288,92 @@ def ooms():
     annotations = [{"stage": "START", "name": "step %d" % i, "device": 0, "time_us": t0 + 30 * i} for i in range(3)]
     return {"segments": [seg0, seg0b, seg0c, seg1], "device_traces": [dev0, dev1],
             "allocator_settings": {"expandable_segments": False}, "external_annotations": annotations}
+
+
+def attribution():
+    """Issue #18: whose memory is it. Stacks copied (shortened) from the real
+    snapshots in ../shared/data/snapshots, allocations sized so the answers
+    are plain (device 0):
+      relu   (Constructor-Sun, DataParallel worker) 4 x 96 MiB: models.py:181
+             calls torch/nn/functional.py:1701:relu (today's rule said relu)
+      getitem (Constructor-Sun) 2 x 64 MiB: models.py:174 calls an operator's
+             C++ binding directly
+      deepcopy (ZidongLiu__DeComFL, Windows paths) 48 MiB: client.py:185
+      compiled (kkaitlyn111, torch.compile/inductor) 32 MiB: transformer.py:22
+      autograd (Da1sypetals__tomi, C++ only) 16 MiB: no user frame
+    All live at the end; the peak is their sum, 608 MiB."""
+    site = "/home/haoyangsun/anaconda3/envs/gnn/lib/python3.11/site-packages/torch/nn/"
+    def f(filename, line, name):
+        return {"filename": filename, "line": line, "name": name}
+    alloc_head = [f("??", 0, "torch::unwind::unwind()"),
+                  f("??", 0, "torch::CapturedTraceback::gather(bool, bool, bool)"),
+                  f("memory_snapshot.cpp", 0, "torch::cuda::(anonymous namespace)::gather_with_cpp()"),
+                  f("CUDACachingAllocator.cpp", 0, "c10::cuda::CUDACachingAllocator::Native::"
+                    "DeviceCachingAllocator::malloc(signed char, unsigned long, CUstream_st*)"),
+                  f("", 0, "c10::cuda::CUDACachingAllocator::Native::NativeCachingAllocator::allocate(unsigned long)"),
+                  f("??", 0, "at::detail::empty_cuda(c10::ArrayRef<long>, c10::TensorOptions const&)")]
+    worker = [f("", 0, "thread_run"), f("", 0, "pythread_wrapper"),
+              f("/build/glibc-B3wQXB/glibc-2.31/nptl/pthread_create.c", 477, "start_thread"), f("??", 0, "clone"),
+              f(site + "parallel/parallel_apply.py", 99, "_worker"),
+              f("/home/haoyangsun/anaconda3/envs/gnn/lib/python3.11/threading.py", 982, "run")]
+    models = "/mnt/data3/haoyangsun/CurProject/src/train/models.py"
+    relu = alloc_head + [
+        f("RegisterCUDA_0.cpp", 0, "at::(anonymous namespace)::wrapper_CUDA_clamp_min(at::Tensor const&, "
+          "c10::Scalar const&)"),
+        f("??", 0, "at::_ops::relu::call(at::Tensor const&)"),
+        f("python_torch_functions_2.cpp", 0, "torch::autograd::THPVariable_relu(_object*, _object*, _object*)"),
+        f("", 0, "cfunction_call"), f("", 0, "_PyObject_MakeTpCall.localalias"),
+        f(site + "functional.py", 1701, "relu"), f("??", 0, "_PyEval_EvalFrameDefault"),
+        f(models, 181, "update_nodes"), f("??", 0, "_PyEval_EvalFrameDefault"), f(models, 231, "forward"),
+        f(site + "modules/module.py", 1784, "_call_impl")] + worker
+    getitem = alloc_head + [
+        f("??", 0, "at::_ops::index_Tensor::call(at::Tensor const&, c10::List<std::optional<at::Tensor> > const&)"),
+        f("", 0, "torch::autograd::THPVariable_getitem(_object*, _object*)"),
+        f("??", 0, "_PyEval_EvalFrameDefault"), f(models, 174, "update_nodes"),
+        f(models, 231, "forward"), f(site + "modules/module.py", 1784, "_call_impl")] + worker
+    win = "C:\\research\\DeComFL\\"
+    deepcopy = [f(win + ".venv\\lib\\site-packages\\torch\\storage.py", 257, "clone"),
+                f(win + ".venv\\lib\\site-packages\\torch\\storage.py", 243, "__deepcopy__"),
+                f("C:\\Users\\Zidong\\AppData\\Roaming\\uv\\python\\cpython-3.10.19-windows-x86_64-none"
+                  "\\lib\\copy.py", 153, "deepcopy"),
+                f(win + ".venv\\lib\\site-packages\\torch\\_tensor.py", 178, "__deepcopy__"),
+                f(win + "cezo_fl\\client.py", 185, "screenshot"), f(win + "decomfl_main.py", 197, "<module>")]
+    env = "/scratch/c-kaitwang/uv-envs/cs336-a2-systems/lib/python3.13/site-packages/torch/"
+    compiled = alloc_head + [
+        f("guards.cpp", 0, "torch::dynamo::(anonymous namespace)::_empty_strided_device(_object*, _object*, "
+          "c10::DeviceType) [clone .isra.0]"),
+        f("??", 0, "cfunction_call"),
+        f("/tmp/torchinductor_c-kaitwang/l4/cl4iffgos7ugqf5f7xvaniiodgzks2swhte7zeap3b42mjosyxo5.py", 1916, "call"),
+        f("/home/c-kaitwang/assignment1/cs336_basics/transformer.py", 22, "forward"),
+        f("eval_frame.c", 0, "dynamo_custom_eval_frame_shim"),
+        f(env + "_functorch/_aot_autograd/runtime_wrappers.py", 310, "runtime_wrapper"),
+        f(env + "_dynamo/eval_frame.py", 745, "_fn"),
+        f("/home/c-kaitwang/assignment2/cs336-a2-systems/cs336_systems/benchmark.py", 457, "<module>")]
+    autograd = alloc_head + [
+        f("Blas.cpp", 0, "at::native::(anonymous namespace)::addmm_out_cuda_impl(at::Tensor&, at::Tensor const&)"),
+        f("??", 0, "at::_ops::mm::call(at::Tensor const&, at::Tensor const&)"),
+        f("??", 0, "torch::autograd::generated::AddmmBackward0::apply(std::vector<at::Tensor, "
+          "std::allocator<at::Tensor> >&&)"),
+        f("??", 0, "torch::autograd::Engine::thread_main(std::shared_ptr<torch::autograd::GraphTask> const&)"),
+        f("??", 0, "pthread_condattr_setpshared"), f("??", 0, "__xmknodat")]
+    base, t0 = 0x7F0000000000, 1_700_000_000_000_000
+    trace, addr = [], base
+    for size, stack in ([[96 * MIB, relu]] * 4 + [[64 * MIB, getitem]] * 2 +
+                        [[48 * MIB, deepcopy], [32 * MIB, compiled], [16 * MIB, autograd]]):
+        trace.append({"action": "alloc", "addr": addr, "size": size, "stream": 0, "time_us": t0 + len(trace),
+                      "frames": stack})
+        addr += size
+    total = addr - base
+    blocks, a = [], base
+    for e in trace:
+        blocks.append({"address": a, "size": e["size"], "requested_size": e["size"], "state": "active_allocated",
+                       "frames": e["frames"]})
+        a += e["size"]
+    seg = {"device": 0, "address": base, "total_size": total, "allocated_size": total, "active_size": total,
+           "requested_size": total, "stream": 0, "segment_type": "large", "segment_pool_id": (0, 0),
+           "is_expandable": False, "frames": [], "blocks": blocks}
+    return {"segments": [seg], "device_traces": [trace], "allocator_settings": {"expandable_segments": False},
+            "external_annotations": []}
 
 
 def huge_sizes():

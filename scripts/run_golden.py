@@ -13,6 +13,8 @@ Each case is a folder tests/golden/<subcommand>/<case>/ with
                    the command (for commands that write into their input)
   show             optional list of text files (relative to {out}) whose
                    contents are appended to stdout, for outputs that are files
+  env              optional lines "NAME=VALUE" set in the command's environment
+                   (MEMTK_USER_CODE and MEMTK_LIBRARY are otherwise unset)
   expected.stdout  expected.stderr  expected.exit
 Volatile text (timings, temp paths, the version) is normalised. On mismatch
 the actual output is written beside the expected as *.actual.
@@ -59,6 +61,15 @@ def run_case(memtk, case_dir):
                     src, dst = line.split()
                     shutil.copyfile(os.path.join(DATA, src), os.path.join(out, dst))
         env = dict(os.environ, LC_ALL="C", COLUMNS="100")
+        # Attribution settings of whoever runs the tests must not leak in.
+        for k in ("MEMTK_USER_CODE", "MEMTK_LIBRARY"):
+            env.pop(k, None)
+        epath = os.path.join(case_dir, "env")
+        if os.path.exists(epath):
+            for line in open(epath).read().splitlines():
+                if line.strip():
+                    k, v = line.split("=", 1)
+                    env[k] = v
         p = subprocess.run([memtk] + args, capture_output=True, text=True, env=env, timeout=120)
         stdout = p.stdout
         spath = os.path.join(case_dir, "show")
