@@ -6,11 +6,14 @@ peaks against an independent Python replay of PyTorch's viewer
 snapshot, that the live-at-peak rows add up to the peak, and that `query`
 answers. On snapshots with OOMs (issue #17): the first OOM and who held the
 memory then are within the first 25 lines of `memtk stats`, and `query
---at-oom K` lists exactly the bytes `stats` says were live at OOM K. Folded stacks at the peak (`query --at-peak --format folded`) add up to
-stats' peak on every device, and `convert --to pprof` decodes with
-`protoc --decode` with an inuse_space total per device equal to the same
-peak (issue #18). Skips, with a message, when the folder does not exist (it
-is never copied into the repo).
+--at-oom K` lists exactly the bytes `stats` says were live at OOM K. Every
+--site variant gives the same sites from the snapshot and from its database,
+and `query` ranks the site `stats` ranks first (issue #18, with
+Constructor-Sun's OOM credited to the user's models.py). Folded stacks at the
+peak (`query --at-peak --format folded`) add up to stats' peak on every
+device, and `convert --to pprof` decodes with `protoc --decode` with an
+inuse_space total per device equal to the same peak (issue #18). Skips, with
+a message, when the folder does not exist (it is never copied into the repo).
 
 Golden files: tests/real_snapshots/<file>.stats.json (`stats --json --top 5`,
 source removed) and <file>.at_peak.csv (`query --at-peak --top 5`) are compared
@@ -198,6 +201,76 @@ def check_ooms(memtk, src, db):
         if got != (o["live_allocations"], o["live_bytes"]):
             problems.append("query --at-oom %d: %s, stats says %s" % (o["n"], got, (o["live_allocations"],
                                                                                    o["live_bytes"])))
+
+
+def top_sites_by_query(memtk, db, extra):
+    """device -> (site, bytes) of `query --at-peak --top 1` per device."""
+    out = {}
+    con = sqlite3.connect(db)
+    devices = [d for (d,) in con.execute("SELECT device FROM peaks ORDER BY device")]
+    con.close()
+    for dev in devices:
+        q = subprocess.run([memtk, "query", "--at-peak", "--top", "1", "--format", "csv", "--device", str(dev), db] +
+                           extra, capture_output=True, text=True)
+        rows = [r for r in q.stdout.splitlines()[1:] if r]
+        if q.returncode == 0 and rows:
+            _device, _allocs, nbytes, site = rows[0].split(",", 3)
+            # NULL (no frames) is how SQL says stats' "<no frames>".
+            out[dev] = (site.strip('"') or "<no frames>", int(nbytes))
+    return out
+
+
+# Issue #18: one site rule everywhere. Each variant must give the same
+# answer from the pickle and from its database, and `query --at-peak --top`
+# must name the site `stats` ranks first.
+SITE_VARIANTS = ([], ["--site", "innermost"], ["--site", "stack"], ["--library", r"models\.py|cezo_fl"])
+
+
+def check_attribution(memtk, name, src, db):
+    problems = []
+    for extra in SITE_VARIANTS:
+        a = subprocess.run([memtk, "stats", "--json", "--top", "3", src] + extra, capture_output=True, text=True)
+        b = subprocess.run([memtk, "stats", "--json", "--top", "3", db] + extra, capture_output=True, text=True)
+        if a.returncode != 0 or b.returncode != 0:
+            problems.append("stats %s exited %d/%d" % (" ".join(extra), a.returncode, b.returncode))
+            continue
+        da, dbj = json.loads(a.stdout), json.loads(b.stdout)
+        for d in (da, dbj):
+            for k in ("source", "format", "data_problems"):
+                d.pop(k, None)
+        if da != dbj:
+            problems.append("stats %s: the database's sites differ from the snapshot's" % " ".join(extra))
+        if "--site" in extra and "stack" in extra:
+            continue  # query groups stacks by their label, stats by stack id
+        by_query = top_sites_by_query(memtk, db, extra)
+        for dev in da["devices"]:
+            sites = dev["peak_by_site"]
+            if not sites or dev["device"] not in by_query:
+                continue
+            want = (sites[0]["site"], sites[0]["bytes"])
+            # Equal bytes may rank in another order: compare the bytes, and
+            # the site when it is the only one with those bytes.
+            got = by_query[dev["device"]]
+            tied = sum(1 for x in sites if x["bytes"] == want[1]) > 1
+            if got[1] != want[1] or (not tied and got[0] != want[0]):
+                problems.append("device %d %s: query's top site %s, stats' %s" %
+                                (dev["device"], " ".join(extra), got, want))
+    if name.startswith("Constructor-Sun"):
+        # The OOM of issue #18: device 1's peak was credited to
+        # torch/nn/functional.py:1701:relu; it belongs to the user's models.py.
+        d = json.loads(subprocess.run([memtk, "stats", "--json", "--device", "1", src],
+                                      capture_output=True, text=True).stdout)["devices"][0]
+        top = d["peak_by_site"][0]
+        if not top["site"].endswith("/CurProject/src/train/models.py:174:update_nodes"):
+            problems.append("device 1's top site is %s, not models.py:174" % top["site"])
+        relu = [x for x in d["peak_by_site"] if x["called"] and x["called"].endswith("torch/nn/functional.py:1701:relu")]
+        if not relu or not relu[0]["site"].endswith("/CurProject/src/train/models.py:181:update_nodes"):
+            problems.append("relu at device 1's peak is not credited to models.py:181: %s" % relu)
+        if any(x["site"].endswith("functional.py:1701:relu") for x in d["peak_by_site"]):
+            problems.append("device 1 still names functional.py:1701:relu as a site")
+        text = subprocess.run([memtk, "stats", "--device", "1", src], capture_output=True, text=True).stdout
+        if "models.py:181:update_nodes \u2192 torch/nn/functional.py:1701:relu" not in text:
+            problems.append("stats text does not show models.py:181:update_nodes \u2192 torch/nn/functional.py:1701:relu")
     return problems
 
 
@@ -261,6 +334,7 @@ def main():
             problems += check_ooms(memtk, src, db)
             problems += check_golden(memtk, f, src, db, update)
             problems += check_flame(memtk, src, out)
+            problems += check_attribution(memtk, f, src, db)
             for p in problems:
                 print("FAIL %s: %s" % (f, p))
             if problems:

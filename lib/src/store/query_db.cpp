@@ -44,8 +44,14 @@ void SiteFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
     return;
   }
   if (!f->known[id]) {
-    f->labels[id] = f->frames.SiteFrameLabel(f->frames.SiteOf(StackId{static_cast<uint32_t>(id)}));
-    f->known[id] = 1;
+    // An empty stack has no site: NULL, as before (a LEFT JOIN on no frame).
+    const snapshot::Site& site = f->frames.SiteOf(StackId{static_cast<uint32_t>(id)});
+    f->labels[id] = site.frame ? f->frames.SiteFrameLabel(site) : std::string();
+    f->known[id] = site.frame ? 1 : 2;
+  }
+  if (f->known[id] == 2) {
+    sqlite3_result_null(ctx);
+    return;
   }
   const std::string& s = f->labels[id];
   sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);

@@ -47,7 +47,7 @@ Status BuildFrameMatch(const Db& d, const std::string& pattern, FrameMatch* m);
 /// database answers as the pickle it came from would, --user-code and
 /// --library included. Registered on d.db as
 ///   memtk_site(stack_id)       TEXT: the site (FrameClassifier::SiteFrameLabel),
-///                              NULL for a NULL or unknown stack
+///                              NULL for a NULL, unknown or empty stack
 ///   memtk_frame_kind(frame_id) TEXT: 'user', 'library' or 'hidden'
 /// Each computed once per stack / frame. Lives as long as the statements
 /// that call them.
@@ -56,7 +56,7 @@ struct SiteFunctions {
   snapshot::Tables tables;
   snapshot::FrameClassifier frames;
   std::vector<std::string> labels;  // by stack id
-  std::vector<uint8_t> known;
+  std::vector<uint8_t> known;       // by stack id: 0 not yet, 1 labels[i], 2 no site
 };
 
 /// Loads frames and stacks into `f` and registers the functions.
