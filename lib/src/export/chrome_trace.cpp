@@ -8,7 +8,7 @@
 #include "export/json_file.h"
 #include "memtk/base/flat_map.h"
 #include "memtk/base/wrap.h"
-#include "snapshot/call_site.h"
+#include "memtk/snapshot/frame_rules.h"
 #include "memtk/version.h"
 
 namespace memtk::exports {
@@ -107,6 +107,7 @@ class TraceSink : public snapshot::SnapshotSink {
 
   Status OnBegin(const snapshot::Tables& t) override {
     t_ = &t;
+    frames_.Reset(&t);
     w_.StartObject();
     w_.Key("traceEvents");
     w_.StartArray();
@@ -286,8 +287,9 @@ class TraceSink : public snapshot::SnapshotSink {
     if (id.value >= site_at_.size()) site_at_.resize(id.value + 1, {0, 0});
     auto& [at, len] = site_at_[id.value];
     if (len == 0) {
-      auto f = snapshot::CallSiteFrame(*t_, id);
-      std::string text = f ? snapshot::FormatFrame(*t_, *f) : "?";
+      // The built-in rule's user site (snapshot/frame_rules.h), as `stats` names it.
+      const snapshot::Site& site = frames_.SiteOf(id);
+      std::string text = site.frame ? frames_.SiteFrameLabel(site) : "?";
       at = sites_.size();
       sites_ += text;
       len = text.size();
@@ -301,6 +303,7 @@ class TraceSink : public snapshot::SnapshotSink {
   std::string input_;
   ChromeTraceSummary* summary_;
   const snapshot::Tables* t_ = nullptr;
+  snapshot::FrameClassifier frames_;
   std::vector<std::pair<uint64_t, DeviceBase>> devices_;
   FlatMap<State> state_;
   std::string sites_;

@@ -28,7 +28,8 @@ namespace memtk::exports {
 
 struct ChromeTraceOptions {
   std::optional<int64_t> device;  ///< only this device (default: all)
-  /// Each alloc/free's call site ("file:line:function", snapshot/call_site.h)
+  /// Each alloc/free's call site ("file:line:function", the built-in user-site
+  /// rule of snapshot/frame_rules.h)
   /// as a "site" arg of its `allocated` counter event. Perfetto plots the
   /// numeric "bytes" and keeps string args out of the plot.
   bool with_stacks = false;
