@@ -201,6 +201,7 @@ def check_ooms(memtk, src, db):
         if got != (o["live_allocations"], o["live_bytes"]):
             problems.append("query --at-oom %d: %s, stats says %s" % (o["n"], got, (o["live_allocations"],
                                                                                    o["live_bytes"])))
+    return problems
 
 
 def top_sites_by_query(memtk, db, extra):
