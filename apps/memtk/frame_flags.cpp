@@ -20,7 +20,8 @@ void AddFrameFlags(CLI::App* sub, snapshot::FrameRulesOptions* out, bool all_fra
       ->envname(snapshot::kLibraryEnv);
   if (all_frames)
     sub->add_flag("--all-frames", out->all_frames,
-                  "Print every frame, also the plumbing hidden by default (CPython, allocator, dispatcher)");
+                  "Print every frame, also the plumbing hidden by default (CPython, allocator, dispatcher); with "
+                  "--format folded, keep them in the stacks");
 }
 
 std::string FrameFlagsHelp() {
