@@ -353,6 +353,22 @@ Status ProcSampler::Scan() {
     if (p.seen != generation_) scratch_.push_back(static_cast<int32_t>(pid));
   });
   for (int32_t pid : scratch_) procs_.Erase(static_cast<uint64_t>(pid));
+  // A process whose parent is gone has been re-parented (to memtk as
+  // subreaper, or to init), but its unchanged inode kept the PPid read while
+  // the parent lived: read it again, or the walk up stops at the dead parent
+  // and the process (a double-fork orphan) drops out of the tree.
+  scratch_.clear();
+  procs_.ForEach([&](uint64_t pid, const Proc& p) {
+    if (p.ppid > 0 && procs_.Find(static_cast<uint64_t>(p.ppid)) == nullptr)
+      scratch_.push_back(static_cast<int32_t>(pid));
+  });
+  for (int32_t pid : scratch_) {
+    int32_t ppid = -1;
+    uint64_t start = 0;
+    Proc* p = procs_.Find(static_cast<uint64_t>(pid));
+    if (p != nullptr && ReadStat(pid, &ppid, &start) && start == p->start) p->ppid = ppid;
+  }
+  scratch_.clear();
   members_.clear();
   procs_.ForEach([&](uint64_t pid, Proc& p) {
     // Recorded for every process, whichever rule decided it: gpu_bytes
@@ -401,6 +417,13 @@ bool ProcSampler::IsMember(int32_t pid) {
     if (p == nullptr) break;
     if (p->memo_gen == generation_) {
       answer = p->member;
+      break;
+    }
+    // A member of an earlier scan stays one: a descendant never stops being
+    // one (a PPid only changes when the parent exits, and a reused PID starts
+    // a fresh Proc), even when re-parented out of reach of the walk.
+    if (p->member) {
+      answer = true;
       break;
     }
     scratch_.push_back(x);
