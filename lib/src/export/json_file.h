@@ -29,7 +29,10 @@ class JsonFile {
     f->name_ = write_path == "-" ? "<stdout>" : target;
     int fd = STDOUT_FILENO;
     if (write_path != "-") {
-      f->fd_.reset(::open(write_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      // No O_CREAT: the frame made the temp file (mkstemp, registered under the
+      // cleanup lock). Were it created here, an interrupt's cleanup could unlink
+      // it a moment before this open made it anew, and leave it behind.
+      f->fd_.reset(::open(write_path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
       if (f->fd_.get() < 0) return IoError(fmt::format("{}: cannot write: {}", target, std::strerror(errno)));
       fd = f->fd_.get();
     }

@@ -44,8 +44,10 @@ Status WriteAllocationsJson(const SnapViewerLayout& layout, const std::string& p
 // convert_snap.py (SnapViewer shows the table to the user as is).
 Status WriteElementsDb(const SnapViewerLayout& layout, const snapshot::Tables& tables, const std::string& path,
                        const std::string& name) {
-  ::unlink(path.c_str());  // AtomicOutput reserved it as an empty file; SQLite wants its own
-  ASSIGN_OR_RETURN(store::ScopedDb db, store::OpenDb(path, /*create=*/true, /*read_only=*/false));
+  // AtomicOutput made the empty file (an empty file is an empty database to
+  // SQLite) under the cleanup lock: no unlink and no create here, which could
+  // re-create a file that an interrupt's cleanup had just removed.
+  ASSIGN_OR_RETURN(store::ScopedDb db, store::OpenDb(path, /*create=*/false, /*read_only=*/false));
   // A temp file renamed on success: no journal needed for crash safety.
   RETURN_IF_ERROR(store::Exec(db.get(), "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;").WithContext(name));
   RETURN_IF_ERROR(store::Exec(db.get(), R"(CREATE TABLE allocs (

@@ -110,7 +110,10 @@ StatusOr<std::unique_ptr<SnapshotDbWriter>> SnapshotDbWriter::Create(const std::
                                                                      const std::string& source) {
   std::unique_ptr<SnapshotDbWriter> w(new SnapshotDbWriter());
   Impl& im = *w->impl_;
-  ASSIGN_OR_RETURN(im.db, OpenDb(db_path, true, false));
+  // create=false: the caller's AtomicOutput made the (empty) file under the
+  // cleanup lock. Letting SQLite create it would re-create a file that an
+  // interrupt's cleanup had just removed, and leave it behind.
+  ASSIGN_OR_RETURN(im.db, OpenDb(db_path, /*create=*/false, /*read_only=*/false));
   sqlite3* db = im.db.get();
   // The file is private until renamed into place: durability is the
   // rename's job, so journaling and fsync would only cost time.
