@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "memtk/base/format.h"
+#include "memtk/snapshot/frame_rules.h"
 #include "render/chart.h"
 #include "render/chart_frame.h"
 #include "render/text.h"
@@ -48,6 +49,13 @@ std::string NodeText(const FlameFrame& f, int64_t bytes) {
   const size_t slash = f.filename.find_last_of("/\\");
   const std::string_view file =
       slash == std::string::npos ? std::string_view(f.filename) : std::string_view(f.filename).substr(slash + 1);
+  if (!file.ends_with(".py")) {
+    // C++: the qualified name says it (as stats prints it, ShortFrame); the
+    // argument list and "(??:0)" only push the useful part out of the box.
+    const std::string_view name = snapshot::CxxShortName(f.name);
+    if (file.empty() || file == "??" || f.line <= 0) return fmt::format("{} {}", name, FormatBytes(bytes));
+    return fmt::format("{} ({}:{}) {}", name, file, f.line, FormatBytes(bytes));
+  }
   return fmt::format("{} ({}:{}) {}", f.name, file, f.line, FormatBytes(bytes));
 }
 
