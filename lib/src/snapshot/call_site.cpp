@@ -4,25 +4,12 @@
 
 #include <array>
 
+#include "snapshot/viewer_filter.h"
+
 namespace memtk::snapshot {
 
 namespace {
 
-// MemoryViz.js frameFilter: frames the viewer never shows.
-constexpr std::array<std::string_view, 8> kViewerOmitFunctions = {"unwind::unwind",    "CapturedTraceback::gather",
-                                                                  "gather_with_cpp",   "_start",
-                                                                  "__libc_start_main", "PyEval_",
-                                                                  "PyObject_",         "PyFunction_"};
-constexpr std::array<std::string_view, 10> kViewerOmitFilenames = {"core/boxing",
-                                                                   "/Register",
-                                                                   "/Redispatch",
-                                                                   "pythonrun.c",
-                                                                   "Modules/main.c",
-                                                                   "Objects/call.c",
-                                                                   "Objects/methodobject.c",
-                                                                   "pycore_ceval.h",
-                                                                   "ceval.c",
-                                                                   "cpython/abstract.h"};
 // Allocator, dispatcher and runtime namespaces: never the answer to
 // "which code allocated this".
 constexpr std::array<std::string_view, 11> kPlumbingPrefixes = {
@@ -33,10 +20,7 @@ constexpr std::array<std::string_view, 11> kPlumbingPrefixes = {
 
 bool IsPlumbingFrame(std::string_view filename, std::string_view name) {
   if (name.empty()) return true;
-  for (std::string_view f : kViewerOmitFunctions)
-    if (name.find(f) != std::string_view::npos) return true;
-  for (std::string_view f : kViewerOmitFilenames)
-    if (filename.find(f) != std::string_view::npos) return true;
+  if (ViewerOmitsFunction(name) || ViewerOmitsFile(filename)) return true;
   for (std::string_view p : kPlumbingPrefixes)
     if (name.substr(0, p.size()) == p) return true;
   return false;

@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "snapshot/call_site.h"
+#include "snapshot/viewer_filter.h"
 
 namespace memtk::snapshot {
 
@@ -41,23 +42,6 @@ std::string_view Qualified(std::string_view name) {
   size_t paren = name.find('(');
   return paren == std::string_view::npos ? name : name.substr(0, paren);
 }
-
-// MemoryViz.js frameFilter / _memory_viz.py _frame_filter: frames the
-// viewer never shows.
-constexpr std::array<std::string_view, 8> kViewerOmitFunctions = {"unwind::unwind",    "CapturedTraceback::gather",
-                                                                  "gather_with_cpp",   "_start",
-                                                                  "__libc_start_main", "PyEval_",
-                                                                  "PyObject_",         "PyFunction_"};
-constexpr std::array<std::string_view, 10> kViewerOmitFilenames = {"core/boxing",
-                                                                   "/Register",
-                                                                   "/Redispatch",
-                                                                   "pythonrun.c",
-                                                                   "Modules/main.c",
-                                                                   "Objects/call.c",
-                                                                   "Objects/methodobject.c",
-                                                                   "pycore_ceval.h",
-                                                                   "ceval.c",
-                                                                   "cpython/abstract.h"};
 
 // The caching allocator, the allocation entry points it is reached through,
 // unwinding, and the dispatcher (boxing, redispatch, operator stubs): the
@@ -179,9 +163,9 @@ bool IsHiddenFrame(std::string_view filename, std::string_view name) {
   // PyTorch's viewer (MemoryViz.js frameFilter, _memory_viz.py
   // _frame_filter). Its function list is matched in C/C++ frames only: in
   // Python code "_start" would also hide a person's `def _start_epoch`.
-  if (ContainsAny(filename, kViewerOmitFilenames)) return true;
+  if (ViewerOmitsFile(filename)) return true;
   if (IsPythonFile(filename)) return false;
-  if (ContainsAny(name, kViewerOmitFunctions)) return true;
+  if (ViewerOmitsFunction(name)) return true;
   std::string_view q = Qualified(name);
   if (ContainsAny(q, kPlumbingNames)) return true;
   if (StartsWithAny(filename, kPlumbingFilePrefixes)) return true;
