@@ -403,13 +403,19 @@ size_t RefCountPass::RunFast(const uint8_t* const begin, const uint8_t* end, Sta
     const size_t avail = static_cast<size_t>(end - p);
     if (avail < 9) break;
     switch (*p) {
+      // A frame list is a run of gets: stay on it without a trip through
+      // the switch's jump for every frame (while 9 bytes remain, as above).
       case kBinGet:
-        CountGet(p[1], 0);  // < 256: always within MemoIndexOk
-        p += 2;
+        do {
+          CountGet(p[1], 0);  // < 256: always within MemoIndexOk
+          p += 2;
+        } while (*p == kBinGet && end - p >= 9);
         continue;
       case kLongBinGet:
-        CountGet(Load32(p + 1), offset() + done());
-        p += 5;
+        do {
+          CountGet(Load32(p + 1), offset() + done());
+          p += 5;
+        } while (*p == kLongBinGet && end - p >= 9);
         continue;
       case kMemoize:
         ++memo_next_;
@@ -683,6 +689,22 @@ struct Decoder::KnownLists {
   };
   std::vector<Slot> slots = std::vector<Slot>(1024);
   size_t size = 0;
+  // Look-ahead (Decoder::LookAhead), once the table has this many slots (a
+  // table that fits the caches gains nothing from it): the next lists of the
+  // chunk, parsed and hashed early, first = nearer.
+  static constexpr size_t kLookAheadSlots = 16384;
+  static constexpr size_t kLookAheadWindow = 4096;
+  struct Ahead {
+    uint64_t at = 0;     // offset of its EMPTY_LIST
+    uint32_t after = 0;  // bytes from there to the byte after APPENDS
+    uint16_t role = 0;   // as hashed (with kWide)
+    bool rec_asked = false;
+    size_t len = 0;      // key bytes
+    uint64_t hash = 0;
+    std::vector<uint8_t> key = std::vector<uint8_t>(4096);
+  };
+  std::array<Ahead, 2> ahead;
+  size_t ahead_first = 0, ahead_n = 0;
   // Records whose first list is built and awaits its reading, with that
   // list (a shared node's Node::index holds its record's address).
   std::vector<std::pair<Rec*, Node*>> pending;
@@ -787,7 +809,142 @@ inline const uint8_t* SkipGet(const uint8_t* p, const uint8_t* end, uint64_t* id
   }
   return nullptr;
 }
+
+// The body of a known-list candidate at q (after its put): MARK, then
+// (BINGET | LONG_BINGET)+, APPENDS; or one get and APPEND. Writes each memo
+// index's low `width` bytes to *key (grown as needed; little-endian) and
+// returns the byte after APPENDS/APPEND, with the key's bytes in *len and
+// the gets in *n; nullptr if the body has another form, is cut by `end`, or
+// reads a slot at or past `defined`.
+const uint8_t* ScanListGets(const uint8_t* q, const uint8_t* end, uint64_t defined, unsigned width,
+                            std::vector<uint8_t>* key, size_t* len, size_t* n) {
+  // One tight loop per frame (callgrind: ~22 instructions a get before, when
+  // each get went through SkipGet and a capacity check): the capacity is
+  // checked once per 64 gets, the indices' bound once at the end.
+  if (q >= end) return nullptr;
+  const bool marked = *q == kMark;
+  q += marked;
+  uint8_t* w = key->data();
+  uint8_t* w_end = w + key->size() - 8 * 64;
+  uint32_t top = 0;  // the largest index read
+  size_t gets = 0;
+  for (;;) {
+    if (w > w_end) {
+      const size_t used = static_cast<size_t>(w - key->data());
+      key->resize(std::max<size_t>(key->size() * 2, 8 * 64 * 2));
+      w = key->data() + used;
+      w_end = key->data() + key->size() - 8 * 64;
+    }
+    const uint8_t* const batch_end = q + 64 * 5;
+    const uint8_t* const safe = end - q > 64 * 5 + 5 ? batch_end : nullptr;
+    if (safe != nullptr) {
+      // At most 64 gets, every one whole inside the chunk.
+      size_t k = 0;
+      for (; k < 64; ++k) {
+        uint32_t i;
+        if (*q == kLongBinGet) {
+          i = Load32(q + 1);
+          q += 5;
+        } else if (*q == kBinGet) {
+          i = q[1];
+          q += 2;
+        } else {
+          break;
+        }
+        std::memcpy(w, &i, 4);  // little-endian: the low `width` bytes stay
+        w += width;
+        top = std::max(top, i);
+      }
+      gets += k;
+      if (k == 64) continue;
+    } else {
+      uint64_t i;
+      const uint8_t* next = SkipGet(q, end, &i);
+      if (next != nullptr) {
+        q = next;
+        const uint32_t v = static_cast<uint32_t>(i);
+        std::memcpy(w, &v, 4);
+        w += width;
+        top = std::max(top, v);
+        ++gets;
+        continue;
+      }
+    }
+    break;
+  }
+  if (gets == 0 || q >= end || top >= defined) return nullptr;
+  if (marked ? *q != kAppends : (gets != 1 || *q != kAppend)) return nullptr;
+  *len = static_cast<size_t>(w - key->data());
+  *n = gets;
+  return q + 1;
+}
 }  // namespace
+
+void Decoder::LookAhead(const uint8_t* p, const uint8_t* q, const uint8_t* end, uint64_t at, uint16_t role,
+                        unsigned width, uint64_t defined) {
+  // With 10^4-10^5 distinct stacks the table and its records are tens of MB:
+  // a hit's two dependent loads (slot, then record and key) missed the
+  // caches on most lists (perf: ~60% of KnownList's samples on those two
+  // instructions). Lists come one per event, a few hundred bytes apart, so
+  // the next two are parsed here, one event ahead: the nearer one's record is
+  // fetched (its slot was fetched a list ago), the farther one's slot.
+  KnownLists& k = *lists_;
+  const size_t mask = k.slots.size() - 1;
+  if (k.ahead_n > 0) {
+    KnownLists::Ahead& a = k.ahead[k.ahead_first];
+    if (!a.rec_asked) {
+      a.rec_asked = true;
+      for (size_t i = (a.hash >> 7) & mask; k.slots[i].rec != nullptr; i = (i + 1) & mask) {
+        if (k.slots[i].hash != a.hash) continue;
+        const char* r = reinterpret_cast<const char*>(k.slots[i].rec);
+        for (size_t off = 0; off < sizeof(KnownLists::Rec) + a.len; off += 64) __builtin_prefetch(r + off);
+        break;
+      }
+    }
+  }
+  if (k.ahead_n == 2) return;
+  // Where the next list may start: after the last one parsed ahead, or
+  // after this one.
+  const uint8_t* from = q;
+  if (k.ahead_n == 1) {
+    const KnownLists::Ahead& last = k.ahead[k.ahead_first];
+    const uint64_t off = last.at - at + last.after;
+    if (last.at <= at || off >= static_cast<uint64_t>(end - p)) return;
+    from = p + off;
+  }
+  // Events are a few hundred bytes: give up past a window, so odd input
+  // costs a bounded scan per list.
+  const uint8_t* const stop = std::min(end, from + KnownLists::kLookAheadWindow);
+  while (k.ahead_n < 2 && from < stop) {
+    const auto* x = static_cast<const uint8_t*>(std::memchr(from, kEmptyList, static_cast<size_t>(stop - from)));
+    if (x == nullptr || end - x < 8) return;
+    from = x + 1;
+    // A hint only: bytes that merely look like a list (an index that is 0x5d)
+    // cost a wasted fetch, and KnownList checks the offset before use.
+    const uint8_t* b = x + 1;
+    if (*b == kMemoize) {
+      b += 1;
+    } else if (*b == kBinPut) {
+      b += 2;
+    } else if (*b == kLongBinPut) {
+      b += 5;
+    } else {
+      continue;
+    }
+    KnownLists::Ahead& a = k.ahead[(k.ahead_first + k.ahead_n) & 1];
+    size_t gets = 0;
+    const uint8_t* after = ScanListGets(b, end, defined, width, &a.key, &a.len, &gets);
+    if (after == nullptr) continue;
+    a.at = at + static_cast<uint64_t>(x - p);
+    a.after = static_cast<uint32_t>(after - x);
+    a.role = role;
+    a.rec_asked = false;
+    a.hash = KnownLists::Hash(a.key.data(), a.len, role);
+    __builtin_prefetch(&k.slots[(a.hash >> 7) & mask]);
+    ++k.ahead_n;
+    from = after;
+  }
+}
 
 size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t at, uint16_t role, uintptr_t* watch) {
   *watch = 0;
@@ -816,38 +973,35 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
   // the hash and compare on every list read fewer bytes. Every index is
   // below memo_next_ (a get of an undefined slot is the generic path's
   // error to report), so none is cut short.
-  const uint64_t defined = memo_next_;  // a local: the key's stores may alias members
+  const uint64_t defined = memo_next_;
   const unsigned width = defined <= (uint64_t{1} << 24) ? 3 : 4;
-  uint8_t* w = known_key_.data();
-  const uint8_t* w_end = w + known_key_.size() - 8;
-  auto note = [&](uint64_t i) {
-    if (w > w_end) {
-      const size_t used = static_cast<size_t>(w - known_key_.data());
-      known_key_.resize(known_key_.size() * 2);
-      w = known_key_.data() + used;
-      w_end = known_key_.data() + known_key_.size() - 8;
+  const uint16_t krole = width == 4 ? role | KnownLists::kWide : role;
+  size_t len = 0, n = 0;
+  uint64_t h = 0;
+  bool hashed = false;
+  KnownLists::Ahead* ahead = nullptr;
+  if (lists_ != nullptr && lists_->ahead_n > 0) {
+    ahead = &lists_->ahead[lists_->ahead_first];
+    lists_->ahead_first ^= 1;
+    --lists_->ahead_n;
+    // Parsed from these very bytes when the list before was read: its gets
+    // were below the memo's end then, so they are now.
+    if (ahead->at != at || ahead->role != krole || ahead->after > static_cast<size_t>(end - p)) {
+      ahead = nullptr;
+      lists_->ahead_n = 0;  // out of step: start again from here
     }
-    const uint32_t v = static_cast<uint32_t>(i);
-    std::memcpy(w, &v, 4);  // little-endian: the low `width` bytes stay
-    w += width;
-    return i < defined;
-  };
-  size_t n = 0;
-  uint64_t idx;
-  if (q < end && *q == kMark) {
-    ++q;
-    while (const uint8_t* next = SkipGet(q, end, &idx)) {
-      q = next;
-      if (!note(idx)) return 0;
-      ++n;
-    }
-    if (n == 0 || q >= end || *q != kAppends) return 0;
-  } else {
-    q = SkipGet(q, end, &idx);
-    if (q == nullptr || q >= end || *q != kAppend || !note(idx)) return 0;
-    n = 1;
   }
-  ++q;
+  if (ahead != nullptr) {
+    known_key_.swap(ahead->key);
+    len = ahead->len;
+    n = len / width;
+    h = ahead->hash;
+    hashed = true;
+    q = p + ahead->after;
+  } else {
+    q = ScanListGets(body, end, defined, width, &known_key_, &len, &n);
+    if (q == nullptr) return 0;
+  }
   if (q >= end || *q != kSetItems) return 0;
   // The dict it goes into, and the streaming list that dict goes into.
   const size_t m = marks_.back(), m2 = marks_[marks_.size() - 2];
@@ -868,10 +1022,10 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
   }
   KnownLists& k = *lists_;
   const uint8_t* const key = known_key_.data();
-  const size_t len = static_cast<size_t>(w - key);
   if (len > 0xFFFF || role >= KnownLists::kWide) return 0;
-  if (width == 4) role |= KnownLists::kWide;
-  const uint64_t h = KnownLists::Hash(key, len, role);
+  role = krole;
+  if (!hashed) h = KnownLists::Hash(key, len, role);
+  if (k.slots.size() >= KnownLists::kLookAheadSlots) LookAhead(p, q, end, at, role, width, defined);
   KnownLists::Slot* slot = k.Find(h, key, len, role);
   if (slot->rec != nullptr && slot->rec->shared != nullptr) {  // the hit, nearly every list
     const KnownLists::Rec& r = *slot->rec;
@@ -891,6 +1045,7 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
   if (slot->rec == nullptr) {
     if (k.key_bytes > KnownLists::kMaxKeyBytes) return 0;
     bool refused = false;
+    uint64_t idx;
     for (const uint8_t* g = body + (*body == kMark); (g = SkipGet(g, end, &idx)) != nullptr;) {
       Memo::Entry* me = memo_->Find(idx);
       if (me == nullptr || me->remaining != 3 || me->v.kind == Kind::kGlobal) {

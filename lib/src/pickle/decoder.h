@@ -242,6 +242,11 @@ class Decoder : public DecoderBase {
       --holders_;
     }
   }
+  /// KnownList's look-ahead: parses the lists after the one at `p` (byte
+  /// `at`, ending before `q`) in [q, end) and fetches their table entries
+  /// into the cache. Changes nothing but the look-ahead ring.
+  void LookAhead(const uint8_t* p, const uint8_t* q, const uint8_t* end, uint64_t at, uint16_t role, unsigned width,
+                 uint64_t defined);
   /// Remembers `list`, about to be built, as record `rec`'s first list.
   void Watch(uintptr_t rec, Node* list);
   /// After `streamed` items went to the consumer: turns the watched lists

@@ -476,3 +476,78 @@ TEST_CASE("known lists: a get of an undefined slot in a list is reported as befo
     CHECK(ReadAll(bytes, false, chunk).text == one.text);
   }
 }
+
+TEST_CASE("known lists: the look-ahead over many distinct stacks reads as the one-pass read", "[pickle][known]") {
+  // Past ~8K distinct lists KnownList parses the next lists of the chunk
+  // ahead (Decoder::LookAhead). Its guesses are hints only: bytes that look
+  // like a list (a ']' in an int, a string holding "]\x94(j"), a list that is
+  // not stored at once, lists cut by chunk ends, and frames defined between
+  // the guess and its use must all read as the one-pass read does.
+  CheckSameAsOnePass(Snapshot(
+      [](PickleWriter& w) {
+        const Frames f = FirstBatch(w);
+        std::vector<uint32_t> frames = {f.a, f.b, f.c};
+        uint32_t state = 12345;
+        auto next = [&] { return state = state * 1103515245u + 12345u; };
+        w.Op('(');
+        for (int i = 0; i < 40; ++i) {  // frames 4..43, each defined inside a list and used often
+          w.Op('}');
+          w.Memoize();
+          w.Op('(');
+          w.Str("action");
+          w.Str("alloc");
+          w.Str("frames");
+          w.Op(']');
+          w.Memoize();
+          w.Op('(');
+          frames.push_back(w.Frame("f" + std::to_string(i) + ".py", static_cast<uint8_t>(i), "g"));
+          w.Op('e');
+          w.Op('u');
+        }
+        w.Op('e');
+        // 9,000 distinct stacks of 2-6 frames, each used three times, in
+        // batches of 500 events.
+        std::vector<std::vector<uint32_t>> stacks;
+        for (int s = 0; s < 9000; ++s) {
+          std::vector<uint32_t> st;
+          const size_t depth = 2 + next() % 5;
+          for (size_t d = 0; d < depth; ++d) st.push_back(frames[(next() >> 8) % frames.size()]);
+          st.push_back(frames[s % frames.size()]);
+          st.push_back(frames[(s / frames.size()) % frames.size()]);
+          stacks.push_back(st);
+        }
+        for (int round = 0; round < 3; ++round) {
+          for (size_t s = 0; s < stacks.size(); ++s) {
+            if (s % 500 == 0) w.Op('(');
+            const uint8_t size = static_cast<uint8_t>(next() >> 24);  // 0x5d now and then
+            if (s % 97 == 0) {
+              // A string that looks like a known list's start, before the list.
+              w.Op('}');
+              w.Memoize();
+              w.Op('(');
+              w.Str("action");
+              w.Str("alloc");
+              w.Str("note");
+              // (slot 5 is a defined frame's: the guess parses, and is wrong.)
+              const std::string bait = std::string("]\x94(j\x05", 5) + std::string(3, '\0') + "e";
+              w.Op(0x8c);
+              w.Op(static_cast<uint8_t>(bait.size()));
+              for (char c : bait) w.Op(static_cast<uint8_t>(c));
+              w.Str("frames");
+              w.FrameList(stacks[s]);
+              w.Op('u');
+            } else if (s % 89 == 0) {
+              // A list followed by another key: not stored at once.
+              w.Event("alloc", size, stacks[s], false);
+              w.Str("tail");
+              w.Int(1);
+              w.Op('u');
+            } else {
+              w.Event(s % 2 ? "alloc" : "free_completed", size, stacks[s]);
+            }
+            if (s % 500 == 499 || s + 1 == stacks.size()) w.Op('e');
+          }
+        }
+      },
+      [](PickleWriter&) {}));
+}
