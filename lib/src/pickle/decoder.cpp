@@ -405,18 +405,29 @@ size_t RefCountPass::RunFast(const uint8_t* const begin, const uint8_t* end, Sta
     switch (*p) {
       // A frame list is a run of gets: stay on it without a trip through
       // the switch's jump for every frame (while 9 bytes remain, as above).
+      // The table's address and the memo's end stay in registers (callgrind:
+      // 25 instructions a get when both were reloaded after every bump).
       case kBinGet:
-        do {
-          CountGet(p[1], 0);  // < 256: always within MemoIndexOk
-          p += 2;
-        } while (*p == kBinGet && end - p >= 9);
+      case kLongBinGet: {
+        MemoRefCounts::Bumper bump(&counts_);
+        const uint64_t defined = memo_next_;  // gets define nothing
+        for (;;) {
+          uint64_t idx;
+          if (*p == kLongBinGet) {
+            idx = Load32(p + 1);
+            if (idx < defined || (mid_input_ && MemoIndexOk(idx, offset() + done()))) bump.Bump(idx);
+            p += 5;
+          } else if (*p == kBinGet) {
+            idx = p[1];  // < 256: always within MemoIndexOk
+            if (idx < defined || mid_input_) bump.Bump(idx);
+            p += 2;
+          } else {
+            break;
+          }
+          if (end - p < 9) break;
+        }
         continue;
-      case kLongBinGet:
-        do {
-          CountGet(Load32(p + 1), offset() + done());
-          p += 5;
-        } while (*p == kLongBinGet && end - p >= 9);
-        continue;
+      }
       case kMemoize:
         ++memo_next_;
         ++p;

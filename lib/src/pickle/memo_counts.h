@@ -78,6 +78,32 @@ class MemoRefCounts {
     std::unique_ptr<uint64_t[]> bits;
     std::unique_ptr<uint64_t[]> many;
   };
+
+ public:
+  /// Bump() for a tight loop over many GETs: holds the page table's address
+  /// in registers (a member read after every call would reload it).
+  /// Valid until the table changes: Bump() through it refreshes it itself.
+  class Bumper {
+   public:
+    explicit Bumper(MemoRefCounts* c) : c_(c) { Refresh(); }
+    void Bump(uint64_t idx) {
+      const uint64_t p = idx >> kPageBits;
+      if (p < n_ && pages_[p].many != nullptr) {
+        const unsigned s = static_cast<unsigned>(idx & (kPageSlots - 1));
+        if ((pages_[p].many[s / 64] >> (s % 64)) & 1) return;
+      }
+      c_->BumpSlow(idx);
+      Refresh();
+    }
+
+   private:
+    void Refresh() { pages_ = c_->pages_.data(), n_ = c_->pages_.size(); }
+    MemoRefCounts* c_;
+    const Page* pages_;
+    size_t n_;
+  };
+
+ private:
   // Open-addressing set of slot indices (those read back exactly once).
   class SlotSet {
    public:

@@ -119,7 +119,7 @@ StatusOr<std::unique_ptr<SnapshotDbWriter>> SnapshotDbWriter::Create(const std::
   // rename's job, so journaling and fsync would only cost time.
   RETURN_IF_ERROR(Exec(db,
                        "PRAGMA page_size=65536; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-                       "PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;"));
+                       "PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;"));
   RETURN_IF_ERROR(Exec(db, kSchema));
   RETURN_IF_ERROR(Exec(db, "BEGIN"));
   // Events: the columns after stack_id are NULL in nearly every row.
