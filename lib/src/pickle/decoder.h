@@ -266,6 +266,7 @@ class Decoder : public DecoderBase {
   std::unique_ptr<KnownLists> lists_;
   std::vector<uint8_t> known_key_;  // KnownList's scratch: the list's key
   uint64_t memo_epoch_ = 0;  // bumped by a PUT over a live memo slot
+  uint64_t memo_globals_ = 0;  // globals memoized (KnownList's record check)
   // Dicts with streams_into set, give or take holders dropped unstreamed
   // (then it stays high: only SettleRange's shortcut is lost).
   size_t holders_ = 0;
