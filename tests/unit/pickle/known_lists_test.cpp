@@ -551,3 +551,39 @@ TEST_CASE("known lists: the look-ahead over many distinct stacks reads as the on
       },
       [](PickleWriter&) {}));
 }
+
+TEST_CASE("known lists: a memoized global inside frame lists reads as the one-pass read", "[pickle][known]") {
+  // A global is not a frame: the first list's reading counts it, so its
+  // record must never be shared (KnownList checks memo entries' kinds once a
+  // global has been memoized; the counts alone cannot tell).
+  CheckSameAsOnePass(Snapshot(
+      [](PickleWriter& w) {
+        const Frames f = FirstBatch(w);
+        w.Op('(');
+        // The global, memoized, inside the first list that uses it.
+        w.Op('}');
+        w.Memoize();
+        w.Op('(');
+        w.Str("action");
+        w.Str("alloc");
+        w.Str("frames");
+        w.Op(']');
+        w.Memoize();
+        w.Op('(');
+        for (const char* s : {"c", "collections\n", "OrderedDict\n"})
+          for (const char* c = s; *c != 0; ++c) w.Op(static_cast<uint8_t>(*c));
+        const uint32_t g = w.Memoize();
+        w.Op('e');
+        w.Op('u');
+        w.Op('e');
+        for (int batch = 0; batch < 3; ++batch) {
+          w.Op('(');
+          for (uint8_t i = 0; i < 4; ++i) {
+            w.Event("alloc", i, {f.a, g, f.b});
+            w.Event("alloc", i, {f.a, f.b});
+          }
+          w.Op('e');
+        }
+      },
+      [](PickleWriter&) {}));
+}
