@@ -104,25 +104,9 @@ std::string SiteOf(snapshot::FrameClassifier& frames, std::optional<StackId> sta
   return frames.SiteFrameLabel(frames.SiteOf(*stack));
 }
 
-size_t AllocationSites::StackKeyHash::operator()(const StackKey& k) const {
-  uint64_t h = (static_cast<uint64_t>(k.stack) * 0x9E3779B97F4A7C15ull) ^ (static_cast<uint64_t>(k.size) + k.device);
-  return static_cast<size_t>(h ^ (h >> 29));
-}
-
 Status AllocationSites::OnBegin(const snapshot::Tables& t) {
   tables_ = &t;
   frames_.Reset(&t);
-  return OkStatus();
-}
-
-Status AllocationSites::OnEvent(const snapshot::TraceEvent& e) {
-  if (e.host || e.action != snapshot::Action::kAlloc) return OkStatus();
-  int64_t stack = e.stack ? static_cast<int64_t>(e.stack->value) : -1;
-  Entry& x = by_stack_[StackKey{e.device, stack, e.size}];
-  if (x.count++ == 0) {
-    x.first_event_idx = e.index;
-    x.first_time_us = e.time_us;
-  }
   return OkStatus();
 }
 
@@ -130,8 +114,8 @@ Status AllocationSites::OnEnd(const snapshot::ReadSummary&) {
   // Stacks are folded while the reader's tables are alive; many stacks share
   // a site, so each stack's site string is made once.
   std::unordered_map<int64_t, std::string> site_of;
-  for (const auto& [key, x] : by_stack_) {
-    const auto& [device, stack, size] = key;  // NOLINT: unordered; sites_ orders
+  by_stack_.ForEach([&](const StackKey& key, const Entry& x) {  // table order; sites_ orders
+    const auto& [size, stack, device] = key;
     auto it = site_of.find(stack);
     if (it == site_of.end()) {
       std::optional<StackId> st;
@@ -144,8 +128,8 @@ Status AllocationSites::OnEnd(const snapshot::ReadSummary&) {
       y.first_time_us = x.first_time_us;
     }
     y.count += x.count;
-  }
-  by_stack_.clear();
+  });
+  by_stack_ = {};
   return OkStatus();
 }
 

@@ -336,3 +336,75 @@ TEST_CASE("several inputs: rows per input and device, worst, imbalance, same top
   CHECK(analysis::SummariseReports({}).rows.empty());
   CHECK_FALSE(analysis::SummariseReports({}).worst.has_value());
 }
+
+namespace {
+
+// Adds a one-frame stack to `t`, frames interned by (file, line, name).
+StackId OneFrameStack(snapshot::Tables& t, const char* file, int line, const char* name) {
+  snapshot::Frame f;
+  f.filename = t.strings.Intern(file);
+  f.name = t.strings.Intern(name);
+  f.line = line;
+  FrameId id{static_cast<uint32_t>(t.frames.size())};
+  for (uint32_t i = 0; i < t.frames.size(); ++i)
+    if (t.frames[i].filename == f.filename && t.frames[i].name == f.name && t.frames[i].line == f.line) id = FrameId{i};
+  if (id.value == t.frames.size()) t.frames.push_back(f);
+  t.stack_offsets.push_back(t.stack_frames.size());
+  t.stack_frames.push_back(id);
+  return StackId{static_cast<uint32_t>(t.stack_offsets.size() - 1)};
+}
+
+}  // namespace
+
+TEST_CASE("AllocationSites: alloc events by (device, site, size), first event kept", "[diff]") {
+  snapshot::Tables t;
+  // Stacks 0 and 2 are one frame (interned once): one site.
+  StackId a = OneFrameStack(t, "/work/train.py", 10, "f");
+  StackId b = OneFrameStack(t, "/work/train.py", 20, "g");
+  StackId a2{static_cast<uint32_t>(t.stack_offsets.size())};
+  t.stack_offsets.push_back(t.stack_frames.size());
+  t.stack_frames.push_back(t.stack_frames[t.stack_offsets[a.value]]);
+  analysis::AllocationSites sites;
+  REQUIRE(sites.OnBegin(t).ok());
+  uint64_t idx = 0;
+  auto ev = [&](uint32_t device, snapshot::Action action, std::optional<StackId> stack, int64_t size,
+                bool host = false) {
+    snapshot::TraceEvent e;
+    e.device = device;
+    e.index = idx++;
+    e.action = action;
+    e.stack = stack;
+    e.size = size;
+    e.host = host;
+    e.time_us = 1000 + static_cast<int64_t>(e.index);
+    REQUIRE(sites.OnEvent(e).ok());
+  };
+  using snapshot::Action;
+  ev(0, Action::kAlloc, b, 512);                                              // 0
+  ev(0, Action::kAlloc, a2, 512);                                             // 1: site of a, first of (0, f, 512)
+  ev(0, Action::kAlloc, a, 512);                                              // 2
+  ev(0, Action::kFreeCompleted, a, 512);                                      // 3: not an alloc
+  ev(0, Action::kAlloc, a, 1024);                                             // 4
+  ev(1, Action::kAlloc, a, 512);                                              // 5: another device
+  ev(0, Action::kAlloc, a, 512, /*host=*/true);                               // 6: host, ignored
+  ev(0, Action::kAlloc, std::nullopt, 512);                                   // 7
+  for (int i = 0; i < 3000; ++i) ev(2, Action::kAlloc, b, 512 * (i % 1000));  // grows the table
+  REQUIRE(sites.OnEnd({}).ok());
+  const analysis::AllocationSites::Map& m = sites.sites();
+  auto at = [&](uint32_t device, const std::string& site, int64_t size) -> const analysis::AllocationSites::Entry& {
+    auto it = m.find({device, site, size});
+    INFO(device << " " << site << " " << size);
+    REQUIRE(it != m.end());
+    return it->second;
+  };
+  CHECK(at(0, "/work/train.py:10:f", 512).count == 2);
+  CHECK(at(0, "/work/train.py:10:f", 512).first_event_idx == 1);
+  CHECK(at(0, "/work/train.py:10:f", 512).first_time_us == 1001);
+  CHECK(at(0, "/work/train.py:10:f", 1024).count == 1);
+  CHECK(at(0, "/work/train.py:20:g", 512).first_event_idx == 0);
+  CHECK(at(1, "/work/train.py:10:f", 512).first_event_idx == 5);
+  CHECK(at(0, "<no frames>", 512).first_event_idx == 7);
+  CHECK(at(2, "/work/train.py:20:g", 512 * 999).count == 3);
+  CHECK(at(2, "/work/train.py:20:g", 0).first_event_idx == 8);
+  CHECK(m.size() == 5 + 1000);
+}

@@ -27,10 +27,10 @@
 #include <string>
 #include <string_view>
 #include <tuple>
-#include <unordered_map>
 #include <vector>
 
 #include "memtk/analysis/snapshot_stats.h"
+#include "memtk/base/flat_map.h"
 #include "memtk/base/status.h"
 #include "memtk/memlog/report.h"
 #include "memtk/snapshot/snapshot.h"
@@ -142,7 +142,10 @@ struct PairDiff {
 
 /// Gathers AllocationSites while a snapshot is read (pass as
 /// a TeeSink beside SnapshotStats::sink()). Host events are ignored, like `stats`.
-class AllocationSites : public snapshot::SnapshotSink {
+/// Per alloc event: one probe of a flat table, no heap allocation once the
+/// table has grown to the distinct (device, stack, size) triples; other
+/// events return at the inline check.
+class AllocationSites final : public snapshot::SnapshotSink {
  public:
   struct Entry {
     uint64_t count = 0;
@@ -156,25 +159,48 @@ class AllocationSites : public snapshot::SnapshotSink {
   explicit AllocationSites(snapshot::FrameRules rules = {}) : frames_(std::move(rules)) {}
 
   Status OnBegin(const snapshot::Tables& t) override;
-  Status OnEvent(const snapshot::TraceEvent& e) override;
+  Status OnEvent(const snapshot::TraceEvent& e) override {
+    if (!e.host && e.action == snapshot::Action::kAlloc) Add(e);
+    return OkStatus();
+  }
   Status OnEnd(const snapshot::ReadSummary& s) override;
   const Map& sites() const { return sites_; }
 
  private:
-  const snapshot::Tables* tables_ = nullptr;
-  snapshot::FrameClassifier frames_;
   // Keyed by stack while reading (stacks are interned; a site string per
   // event would cost a lookup and a string each), folded to sites at the end.
   struct StackKey {
-    uint32_t device;
-    int64_t stack;  // -1: no stack
-    int64_t size;
+    int64_t size = 0;
+    int64_t stack = 0;  // -1: no stack
+    uint32_t device = 0;
     bool operator==(const StackKey&) const = default;
   };
   struct StackKeyHash {
-    size_t operator()(const StackKey& k) const;
+    size_t operator()(const StackKey& k) const {
+      // murmur3's finalizer over the three fields: sizes are multiples of
+      // 512 and stack ids small, so the low bits need the high ones mixed in.
+      uint64_t h =
+          static_cast<uint64_t>(k.size) * 0x9E3779B97F4A7C15ull ^ (static_cast<uint64_t>(k.stack) << 20 | k.device);
+      h ^= h >> 33;
+      h *= 0xFF51AFD7ED558CCDull;
+      h ^= h >> 33;
+      return static_cast<size_t>(h);
+    }
   };
-  std::unordered_map<StackKey, Entry, StackKeyHash> by_stack_;
+  void Add(const snapshot::TraceEvent& e) {
+    bool fresh = false;
+    Entry& x =
+        by_stack_.FindOrInsert(StackKey{e.size, e.stack ? static_cast<int64_t>(e.stack->value) : -1, e.device}, &fresh);
+    if (fresh) {
+      x.first_event_idx = e.index;
+      x.first_time_us = e.time_us;
+    }
+    ++x.count;
+  }
+
+  const snapshot::Tables* tables_ = nullptr;
+  snapshot::FrameClassifier frames_;
+  FlatMap<Entry, StackKey, StackKeyHash> by_stack_;
   Map sites_;
 };
 

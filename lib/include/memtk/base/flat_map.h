@@ -1,4 +1,5 @@
-// FlatMap: open-addressing hash map from uint64_t keys to small values.
+// FlatMap: open-addressing hash map from uint64_t keys (or small plain
+// structs, with a hash of their own) to small values.
 //
 // Matching allocs to frees keys millions of short-lived entries by address;
 // a node-based map pays one heap allocation per entry, this pays none in
@@ -13,24 +14,35 @@
 
 namespace memtk {
 
-template <class V>
+/// FlatMap's hash of a uint64_t key. Addresses are aligned: high and low
+/// bits are mixed before the table masks them.
+struct FlatHash {
+  size_t operator()(uint64_t key) const {
+    uint64_t h = key * 0x9E3779B97F4A7C15ULL;
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+};
+
+/// K: a copyable key with ==; Hash: K -> size_t, with well-mixed low bits
+/// (the table keeps the low bits).
+template <class V, class K = uint64_t, class Hash = FlatHash>
 class FlatMap {
  public:
   struct Slot {
-    uint64_t key = 0;
+    K key{};
     bool used = false;
     V value{};
   };
 
   /// The value for `key`, or nullptr.
-  V* Find(uint64_t key) {
+  V* Find(const K& key) {
     for (size_t i = Home(key);; i = Next(i)) {
       if (!slots_[i].used) return nullptr;
       if (slots_[i].key == key) return &slots_[i].value;
     }
   }
   /// The value for `key`, default-constructed if new (*inserted tells which).
-  V& FindOrInsert(uint64_t key, bool* inserted = nullptr) {
+  V& FindOrInsert(const K& key, bool* inserted = nullptr) {
     if ((size_ + 1) * 2 > slots_.size()) Grow();
     size_t i = Home(key);
     for (; slots_[i].used; i = Next(i)) {
@@ -47,7 +59,7 @@ class FlatMap {
     return slots_[i].value;
   }
   /// Removes `key`; returns false if it was absent.
-  bool Erase(uint64_t key) {
+  bool Erase(const K& key) {
     size_t i = Home(key);
     for (;; i = Next(i)) {
       if (!slots_[i].used) return false;
@@ -81,11 +93,7 @@ class FlatMap {
   }
 
  private:
-  size_t Home(uint64_t key) const {
-    // Addresses are aligned: mix high and low bits before masking.
-    uint64_t h = key * 0x9E3779B97F4A7C15ULL;
-    return static_cast<size_t>(h ^ (h >> 29)) & (slots_.size() - 1);
-  }
+  size_t Home(const K& key) const { return Hash()(key) & (slots_.size() - 1); }
   size_t Next(size_t i) const { return (i + 1) & (slots_.size() - 1); }
   void Grow() {
     std::vector<Slot> old(slots_.size() * 2);
