@@ -9,6 +9,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "analysis/group_by_site.h"
 #include "analysis/oom_live.h"
 #include "memtk/base/wrap.h"
 #include "snapshot/call_site.h"  // FormatFrame
@@ -76,7 +77,9 @@ struct SegAcc {
 
 struct DeviceAcc {
   DeviceReport r;
-  std::map<int, std::pair<uint64_t, int64_t>> hist;
+  // Bucket k + 1 counts sizes in [2^k, 2^(k+1)), bucket 0 sizes <= 0: an
+  // array, not a map, as it is bumped once per alloc event.
+  std::array<std::pair<uint64_t, int64_t>, 65> hist{};
   std::map<std::string, uint64_t, std::less<>> unknown;
   TopK<LargestAlloc, BySize> largest{10, BySize{}};
   SegAcc seg;
@@ -160,7 +163,7 @@ class ReportSink : public SnapshotSink {
         ++r.allocs;
         WrapAddTo(&r.alloc_bytes, e.size);
         int k = e.size <= 0 ? -1 : 63 - std::countl_zero(static_cast<uint64_t>(e.size));
-        auto& h = d.hist[k];
+        auto& h = d.hist[k + 1];
         ++h.first;
         WrapAddTo(&h.second, e.size);
         d.largest.Offer(LargestAlloc{e.id, e.index, e.addr, e.size, e.time_us, e.stack});
@@ -229,12 +232,20 @@ class ReportSink : public SnapshotSink {
 
  private:
   DeviceAcc& Dev(uint32_t device) {
+    // Events of one device come in runs (a trace per device): the last one
+    // answers most calls without a map lookup (or a call: this part inlines).
+    if (last_dev_ && last_dev_->r.device == device) [[likely]]
+      return *last_dev_;
+    return DevSlow(device);
+  }
+  [[gnu::noinline]] DeviceAcc& DevSlow(uint32_t device) {
     auto& slot = devices_[device];
     if (!slot) {
       slot = std::make_unique<DeviceAcc>();
       slot->r.device = device;
       slot->largest = TopK<LargestAlloc, BySize>(options_.top, BySize{});
     }
+    last_dev_ = slot.get();
     return *slot;
   }
 
@@ -258,59 +269,51 @@ class ReportSink : public SnapshotSink {
 
   // Groups the live-at-peak elements by stack and by call site, K each.
   void GroupPeak(DeviceReport& r) {
-    std::unordered_map<int64_t, SiteUsage> by_stack;  // -1 = no stack
-    std::unordered_map<int64_t, SiteUsage> by_site;   // Site::Key()
+    std::unordered_map<int64_t, StackUsage> by_stack;  // -1 = no stack
     for (const timeline::LiveElement& e : r.peak.live_at_peak) {
-      int64_t sk = e.stack ? static_cast<int64_t>(e.stack->value) : -1;
-      SiteUsage& u = by_stack[sk];
+      StackUsage& u = by_stack[e.stack ? static_cast<int64_t>(e.stack->value) : -1];
+      u.stack = e.stack;
       WrapAddTo(&u.bytes, e.size);
       ++u.count;
     }
-    auto rank = [](std::vector<SiteUsage>& v, size_t k) {
-      std::sort(v.begin(), v.end(), [](const SiteUsage& a, const SiteUsage& b) {
-        if (a.bytes != b.bytes) return a.bytes > b.bytes;
-        if (a.count != b.count) return a.count > b.count;
-        if (a.site != b.site) return a.site < b.site;
-        return a.called < b.called;
-      });
-      if (v.size() > k) v.resize(k);
-    };
-    // A site's "called" frame is that of its stack with the most bytes (ties:
-    // the lower stack id), so the label does not depend on hash order.
-    std::unordered_map<int64_t, std::pair<int64_t, int64_t>> named_by;  // site key -> (bytes, stack)
-    std::vector<SiteUsage> stacks;
-    for (auto& [sk, u] : by_stack) {
-      std::optional<StackId> st;
-      if (sk >= 0) st = StackId{static_cast<uint32_t>(sk)};
-      snapshot::Site site = st ? frames_.SiteOf(*st) : snapshot::Site{};
-      SiteUsage& s = by_site[site.Key()];
-      WrapAddTo(&s.bytes, u.bytes);
-      s.count += u.count;
-      auto [best, fresh] = named_by.try_emplace(site.Key(), u.bytes, sk);
-      if (fresh || u.bytes > best->second.first || (u.bytes == best->second.first && sk < best->second.second)) {
-        best->second = {u.bytes, sk};
-        SiteText text = st ? Describe(site) : SiteText{"<no frames>", "", ""};
-        s.site = std::move(text.site);
-        s.called = std::move(text.called);
-        s.called_short = std::move(text.called_short);
-        if (site.stack)
-          s.stack_id = site.stack->value;
-        else if (site.frame)
-          s.frame_id = site.frame->value;
-      }
-      u.stack_id = st ? std::optional<uint64_t>(st->value) : std::nullopt;
-      SiteText text = Site(st);
-      u.site = std::move(text.site);
-      u.called = std::move(text.called);
-      u.called_short = std::move(text.called_short);
-      stacks.push_back(u);
-    }
-    std::vector<SiteUsage> sites;
-    for (auto& [key, s] : by_site) sites.push_back(s);
-    rank(stacks, options_.top);
-    rank(sites, options_.top_sites.value_or(options_.top));
-    r.peak_by_stack = std::move(stacks);
+    std::vector<StackUsage> stacks;
+    stacks.reserve(by_stack.size());
+    for (const auto& [sk, u] : by_stack) stacks.push_back(u);
+    std::vector<SiteUsage> sites = GroupBySite(stacks, frames_);
+    RankUsage(sites, options_.top_sites.value_or(options_.top));
     r.peak_by_site = std::move(sites);
+    r.peak_by_stack = TopStacks(stacks, options_.top);
+  }
+
+  // The K largest stacks, named. Naming formats frames, so only the stacks
+  // that can rank in the first K are named: those with at least the bytes
+  // and count of the K-th by figures alone (names only break ties). With
+  // K = 0 (`diff`) none are.
+  std::vector<SiteUsage> TopStacks(std::vector<StackUsage>& stacks, size_t k) {
+    if (k == 0) return {};
+    auto larger = [](const StackUsage& a, const StackUsage& b) {
+      return a.bytes != b.bytes ? a.bytes > b.bytes : a.count > b.count;
+    };
+    if (stacks.size() > k) {
+      std::nth_element(stacks.begin(), stacks.begin() + static_cast<std::ptrdiff_t>(k - 1), stacks.end(), larger);
+      const StackUsage kth = stacks[k - 1];
+      stacks.erase(std::remove_if(stacks.begin(), stacks.end(), [&](const StackUsage& u) { return larger(kth, u); }),
+                   stacks.end());
+    }
+    std::vector<SiteUsage> out;
+    out.reserve(stacks.size());
+    for (const StackUsage& u : stacks) {
+      SiteText text = Site(u.stack);
+      SiteUsage& s = out.emplace_back();
+      s.site = std::move(text.site);
+      s.called = std::move(text.called);
+      s.called_short = std::move(text.called_short);
+      if (u.stack) s.stack_id = u.stack->value;
+      s.bytes = u.bytes;
+      s.count = u.count;
+    }
+    RankUsage(out, k);
+    return out;
   }
 
   void Finalize(DeviceAcc& d) {
@@ -320,7 +323,8 @@ class ReportSink : public SnapshotSink {
     GroupPeak(r);
     r.peak.live_at_peak.clear();
     r.peak.live_at_peak.shrink_to_fit();
-    for (auto& [k, v] : d.hist) r.size_histogram.push_back({k, v});
+    for (size_t i = 0; i < d.hist.size(); ++i)
+      if (d.hist[i].first) r.size_histogram.push_back({static_cast<int>(i) - 1, d.hist[i]});
     for (auto& [name, n] : d.unknown) r.unknown_actions.emplace_back(name, n);
     for (const LargestAlloc& a : d.largest.Sorted()) {
       SiteText text = Site(a.stack);
@@ -354,6 +358,7 @@ class ReportSink : public SnapshotSink {
   timeline::PeakTracker peaks_;
   OomLive oom_live_;
   std::map<uint32_t, std::unique_ptr<DeviceAcc>> devices_;
+  DeviceAcc* last_dev_ = nullptr;                                         // Dev()'s last answer (map nodes do not move)
   std::unordered_map<uint64_t, std::pair<uint32_t, size_t>> segment_of_;  // segment id -> device, index
   SnapshotReport report_;
   std::string all_devices_;
