@@ -95,7 +95,9 @@ class FlatMap {
  private:
   size_t Home(const K& key) const { return Hash()(key) & (slots_.size() - 1); }
   size_t Next(size_t i) const { return (i + 1) & (slots_.size() - 1); }
-  void Grow() {
+  // Out of line: the probe loops above stay small enough to keep their
+  // registers (Grow runs log2(size) times in a table's life).
+  [[gnu::noinline]] void Grow() {
     std::vector<Slot> old(slots_.size() * 2);
     old.swap(slots_);
     size_ = 0;
