@@ -1,6 +1,7 @@
 // Put(writer, key, value): one JSON member of any type the reports use, for
-// RapidJSON's streaming writer; PutArray/PutObjects for arrays of them. Optionals that are empty become null, doubles
-// that are not finite become 0 (JSON has no NaN).
+// RapidJSON's streaming writer; PutObject/PutObjectOrNull for a nested
+// object, PutArray/PutObjects for arrays. Optionals that are empty become
+// null, doubles that are not finite become 0 (JSON has no NaN).
 #pragma once
 
 #include <rapidjson/stringbuffer.h>
@@ -49,6 +50,28 @@ template <class T>
 void Put(Writer& w, std::string_view key, const T& v) {
   Key(w, key);
   Value(w, v);
+}
+
+/// `key: {...}`, fill(w) writing the object's members: the nesting shows in
+/// the caller's code, and StartObject/EndObject cannot come apart.
+template <class F>
+void PutObject(Writer& w, std::string_view key, F&& fill) {
+  Key(w, key);
+  w.StartObject();
+  fill(w);
+  w.EndObject();
+}
+
+/// `key: {...}` as PutObject when `present`, else `key: null` (a report
+/// part that was not found: a memlog's start-up plateau, steady phase, ...).
+template <class F>
+void PutObjectOrNull(Writer& w, std::string_view key, bool present, F&& fill) {
+  if (present) {
+    PutObject(w, key, fill);
+  } else {
+    Key(w, key);
+    w.Null();
+  }
 }
 
 /// `key: [...]`, write(w, item) writing each element.

@@ -12,6 +12,7 @@ namespace {
 using json::Key;
 using json::Put;
 using json::PutArray;
+using json::PutObject;
 using json::PutObjects;
 using JsonWriter = json::Writer;
 
@@ -30,27 +31,24 @@ std::string_view UnitName(analysis::Unit u) {
 }
 
 void Metrics(JsonWriter& w, const std::vector<analysis::MetricRow>& rows) {
-  Key(w, "metrics");
-  w.StartObject();
-  for (const analysis::MetricRow& r : rows) {
-    Key(w, analysis::MetricName(r.metric));
-    w.StartObject();
-    Put(w, "base", r.base);
-    Put(w, "new", r.next);
-    Put(w, "change", r.change());
-    Put(w, "percent", r.percent());
-    w.EndObject();
-  }
-  w.EndObject();
+  PutObject(w, "metrics", [&](JsonWriter& o) {
+    for (const analysis::MetricRow& r : rows)
+      PutObject(o, analysis::MetricName(r.metric), [&](JsonWriter& m) {
+        Put(m, "base", r.base);
+        Put(m, "new", r.next);
+        Put(m, "change", r.change());
+        Put(m, "percent", r.percent());
+      });
+  });
 }
 
+// Not stats' Point: diff's JSON has no event_id (ids are per file).
 void Point(JsonWriter& w, std::string_view key, const timeline::PeakPoint& p) {
-  Key(w, key);
-  w.StartObject();
-  Put(w, "bytes", p.bytes);
-  Put(w, "event_idx", p.event_idx);
-  Put(w, "time_us", p.time_us);
-  w.EndObject();
+  PutObject(w, key, [&](JsonWriter& o) {
+    Put(o, "bytes", p.bytes);
+    Put(o, "event_idx", p.event_idx);
+    Put(o, "time_us", p.time_us);
+  });
 }
 
 void SiteList(JsonWriter& w, std::string_view key, const std::vector<analysis::SiteChange>& v) {
@@ -75,21 +73,19 @@ void Device(JsonWriter& w, const analysis::DeviceDiff& d) {
   Put(w, "base_first_time_us", d.base_first_time_us);
   Put(w, "new_first_time_us", d.next_first_time_us);
   const analysis::SiteChanges& s = d.sites;
-  Key(w, "sites");
-  w.StartObject();
-  SiteList(w, "grown", s.grown);
-  SiteList(w, "shrunk", s.shrunk);
-  SiteList(w, "new", s.added);
-  SiteList(w, "gone", s.gone);
-  Key(w, "totals");
-  w.StartObject();
-  Put(w, "grown", s.grown_total);
-  Put(w, "shrunk", s.shrunk_total);
-  Put(w, "new", s.added_total);
-  Put(w, "gone", s.gone_total);
-  Put(w, "unchanged", s.unchanged);
-  w.EndObject();
-  w.EndObject();
+  PutObject(w, "sites", [&](JsonWriter& o) {
+    SiteList(o, "grown", s.grown);
+    SiteList(o, "shrunk", s.shrunk);
+    SiteList(o, "new", s.added);
+    SiteList(o, "gone", s.gone);
+    PutObject(o, "totals", [&](JsonWriter& t) {
+      Put(t, "grown", s.grown_total);
+      Put(t, "shrunk", s.shrunk_total);
+      Put(t, "new", s.added_total);
+      Put(t, "gone", s.gone_total);
+      Put(t, "unchanged", s.unchanged);
+    });
+  });
   PutObjects(w, "only_in_new", d.only_in_next, [](JsonWriter& o, const analysis::NewAllocation& a) {
     Put(o, "site", a.site);
     Put(o, "size", a.size);
@@ -109,14 +105,13 @@ void Pair(JsonWriter& w, const analysis::PairDiff& p) {
   Put(w, "kind", p.kind == analysis::InputKind::kSnapshot ? "snapshot" : "memlog");
   if (p.memlog) {
     const analysis::MemlogDiff& m = *p.memlog;
-    Key(w, "memlog");
-    w.StartObject();
-    Put(w, "base_column", m.base_column);
-    Put(w, "new_column", m.next_column);
-    Metrics(w, m.metrics);
-    Put(w, "base_peak_s", m.base_peak_s);
-    Put(w, "new_peak_s", m.next_peak_s);
-    w.EndObject();
+    PutObject(w, "memlog", [&](JsonWriter& o) {
+      Put(o, "base_column", m.base_column);
+      Put(o, "new_column", m.next_column);
+      Metrics(o, m.metrics);
+      Put(o, "base_peak_s", m.base_peak_s);
+      Put(o, "new_peak_s", m.next_peak_s);
+    });
   } else {
     PutArray(w, "devices", p.devices, Device);
   }
@@ -133,29 +128,28 @@ std::string DiffJson(const analysis::DiffReport& r) {
     PutArray(w, "pairs", r.pairs, Pair);
     PutArray(w, "only_in_base", r.only_in_base, [](JsonWriter& o, const std::string& s) { json::Value(o, s); });
     PutArray(w, "only_in_new", r.only_in_next, [](JsonWriter& o, const std::string& s) { json::Value(o, s); });
-    Key(w, "gate");
-    w.StartObject();
-    Put(w, "failed", r.gate.failed());
-    PutObjects(w, "checks", r.gate.checks, [](JsonWriter& o, const analysis::GateCheck& c) {
-      analysis::MetricRow row{c.gate.metric, c.base, c.next};
-      Put(o, "expr", c.gate.text);
-      Put(o, "metric", analysis::MetricName(c.gate.metric));
-      if (c.gate.percent) {
-        Put(o, "limit", static_cast<double>(c.gate.limit) / 1e6);
-        Put(o, "limit_unit", "percent");
-      } else {
-        Put(o, "limit", c.gate.limit);
-        Put(o, "limit_unit", UnitName(analysis::MetricUnit(c.gate.metric)));
-      }
-      Put(o, "pair", c.pair);
-      Put(o, "device", c.device);
-      Put(o, "base", c.base);
-      Put(o, "new", c.next);
-      Put(o, "change", row.change());
-      Put(o, "percent", row.percent());
-      Put(o, "failed", c.failed);
+    PutObject(w, "gate", [&](JsonWriter& g) {
+      Put(g, "failed", r.gate.failed());
+      PutObjects(g, "checks", r.gate.checks, [](JsonWriter& o, const analysis::GateCheck& c) {
+        analysis::MetricRow row{c.gate.metric, c.base, c.next};
+        Put(o, "expr", c.gate.text);
+        Put(o, "metric", analysis::MetricName(c.gate.metric));
+        if (c.gate.percent) {
+          Put(o, "limit", static_cast<double>(c.gate.limit) / 1e6);
+          Put(o, "limit_unit", "percent");
+        } else {
+          Put(o, "limit", c.gate.limit);
+          Put(o, "limit_unit", UnitName(analysis::MetricUnit(c.gate.metric)));
+        }
+        Put(o, "pair", c.pair);
+        Put(o, "device", c.device);
+        Put(o, "base", c.base);
+        Put(o, "new", c.next);
+        Put(o, "change", row.change());
+        Put(o, "percent", row.percent());
+        Put(o, "failed", c.failed);
+      });
     });
-    w.EndObject();
   });
 }
 

@@ -16,6 +16,8 @@ using JsonWriter = json::Writer;
 using json::Key;
 using json::Put;
 using json::PutArray;
+using json::PutObject;
+using json::PutObjectOrNull;
 using json::PutObjects;
 
 void WriteLine(JsonWriter& w, const LogLine& l) {
@@ -46,63 +48,41 @@ std::string MemlogReportJson(const MemlogReport& r) {
     Put(w, "start_bytes", r.start_bytes);
     Put(w, "end_bytes", r.end_bytes);
     Put(w, "min_bytes", r.min_bytes);
-    Key(w, "peak");
-    w.StartObject();
-    Put(w, "bytes", r.peak_bytes);
-    Put(w, "elapsed_s", r.peak_s - r.start_elapsed_s);
-    Put(w, "time_utc", r.peak_utc);
-    Key(w, "hwm_bytes");
-    r.hwm_max ? w.Int64(*r.hwm_max) : w.Null();
-    Key(w, "last_log_line");
-    r.before_peak ? WriteLine(w, *r.before_peak) : void(w.Null());
-    w.EndObject();
-    Key(w, "startup");
-    if (r.plateau) {
-      w.StartObject();
-      Put(w, "seconds", r.startup_s);
-      Put(w, "bytes", r.startup_bytes);
-      w.EndObject();
-    } else {
-      w.Null();
-    }
-    Key(w, "steady");
-    if (r.steady) {
-      w.StartObject();
-      Put(w, "from_s", r.steady_from_s - r.start_elapsed_s);
-      Put(w, "to_s", r.steady_to_s - r.start_elapsed_s);
-      Put(w, "growth_mib_per_hour", r.growth_bytes_per_hour / kMiB);
-      Put(w, "r_squared", r.r_squared);
-      Put(w, "residual_rms_bytes", r.residual_rms_bytes);
-      Put(w, "samples", r.steady_samples);
+    PutObject(w, "peak", [&](JsonWriter& o) {
+      Put(o, "bytes", r.peak_bytes);
+      Put(o, "elapsed_s", r.peak_s - r.start_elapsed_s);
+      Put(o, "time_utc", r.peak_utc);
+      Put(o, "hwm_bytes", r.hwm_max);
+      Key(o, "last_log_line");
+      r.before_peak ? WriteLine(o, *r.before_peak) : void(o.Null());
+    });
+    PutObjectOrNull(w, "startup", r.plateau, [&](JsonWriter& o) {
+      Put(o, "seconds", r.startup_s);
+      Put(o, "bytes", r.startup_bytes);
+    });
+    PutObjectOrNull(w, "steady", r.steady, [&](JsonWriter& o) {
+      Put(o, "from_s", r.steady_from_s - r.start_elapsed_s);
+      Put(o, "to_s", r.steady_to_s - r.start_elapsed_s);
+      Put(o, "growth_mib_per_hour", r.growth_bytes_per_hour / kMiB);
+      Put(o, "r_squared", r.r_squared);
+      Put(o, "residual_rms_bytes", r.residual_rms_bytes);
+      Put(o, "samples", r.steady_samples);
       const GrowthRate g = GrowthInFittingUnit(r);
-      Put(w, "growth_meaningful", r.growth_meaningful);
-      Key(w, "growth");
-      if (r.growth_meaningful) {
-        w.StartObject();
-        Put(w, "value", g.value);
-        Put(w, "unit", g.unit);
-        w.EndObject();
-      } else {
-        w.Null();
-      }
-      Key(w, "growth_why_not");
-      r.growth_meaningful ? w.Null() : w.String(r.growth_why_not.c_str());
-      w.EndObject();
-    } else {
-      w.Null();
-    }
-    Key(w, "final_drop");
-    if (r.drop) {
-      w.StartObject();
-      Put(w, "from_s", r.drop_from_s - r.start_elapsed_s);
-      Put(w, "to_s", r.drop_to_s - r.start_elapsed_s);
-      Put(w, "from_bytes", r.drop_from_bytes);
-      Put(w, "to_bytes", r.drop_to_bytes);
-      Put(w, "bytes", r.drop_from_bytes - r.drop_to_bytes);
-      w.EndObject();
-    } else {
-      w.Null();
-    }
+      Put(o, "growth_meaningful", r.growth_meaningful);
+      PutObjectOrNull(o, "growth", r.growth_meaningful, [&](JsonWriter& gw) {
+        Put(gw, "value", g.value);
+        Put(gw, "unit", g.unit);
+      });
+      Key(o, "growth_why_not");
+      r.growth_meaningful ? o.Null() : o.String(r.growth_why_not.c_str());
+    });
+    PutObjectOrNull(w, "final_drop", r.drop, [&](JsonWriter& o) {
+      Put(o, "from_s", r.drop_from_s - r.start_elapsed_s);
+      Put(o, "to_s", r.drop_to_s - r.start_elapsed_s);
+      Put(o, "from_bytes", r.drop_from_bytes);
+      Put(o, "to_bytes", r.drop_to_bytes);
+      Put(o, "bytes", r.drop_from_bytes - r.drop_to_bytes);
+    });
     PutObjects(w, "jumps", r.jumps, [&](JsonWriter& o, const Jump& j) {
       Put(o, "bytes", j.rise());
       Put(o, "from_s", j.from_s - r.start_elapsed_s);

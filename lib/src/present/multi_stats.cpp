@@ -80,25 +80,20 @@ std::string MultiStatsJson(const analysis::MultiStats& m) {
       Put(o, "top_site_bytes", r.top_site_bytes);
     });
     json::PutArray(w, "no_data", m.no_data, [](json::Writer& o, const std::string& s) { json::Value(o, s); });
-    json::Key(w, "summary");
-    w.StartObject();
-    if (m.worst) {
-      json::Key(w, "worst");
-      w.StartObject();
-      Put(w, "source", m.rows[*m.worst].source);
-      Put(w, "device", m.rows[*m.worst].device);
-      Put(w, "peak_bytes", m.rows[*m.worst].peak.bytes);
-      w.EndObject();
-    } else {
-      Put(w, "worst", std::optional<int>());
-    }
-    Put(w, "max_peak", m.max_peak);
-    Put(w, "mean_peak", m.mean_peak);
-    Put(w, "min_peak", m.min_peak);
-    Put(w, "imbalance", m.imbalance);
-    Put(w, "same_top_site", m.same_top_site);
-    Put(w, "distinct_top_sites", m.distinct_top_sites);
-    w.EndObject();
+    json::PutObject(w, "summary", [&](json::Writer& o) {
+      json::PutObjectOrNull(o, "worst", m.worst.has_value(), [&](json::Writer& wo) {
+        const analysis::StatsRow& worst = m.rows[*m.worst];
+        Put(wo, "source", worst.source);
+        Put(wo, "device", worst.device);
+        Put(wo, "peak_bytes", worst.peak.bytes);
+      });
+      Put(o, "max_peak", m.max_peak);
+      Put(o, "mean_peak", m.mean_peak);
+      Put(o, "min_peak", m.min_peak);
+      Put(o, "imbalance", m.imbalance);
+      Put(o, "same_top_site", m.same_top_site);
+      Put(o, "distinct_top_sites", m.distinct_top_sites);
+    });
   });
 }
 

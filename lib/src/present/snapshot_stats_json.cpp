@@ -18,16 +18,16 @@ using JsonWriter = json::Writer;
 using json::Key;
 using json::Put;
 using json::PutArray;
+using json::PutObject;
 using json::PutObjects;
 
 void Point(JsonWriter& w, std::string_view key, const timeline::PeakPoint& p) {
-  Key(w, key);
-  w.StartObject();
-  Put(w, "bytes", p.bytes);
-  Put(w, "event_idx", p.event_idx);
-  Put(w, "event_id", p.event_id);
-  Put(w, "time_us", p.time_us);
-  w.EndObject();
+  PutObject(w, key, [&](JsonWriter& o) {
+    Put(o, "bytes", p.bytes);
+    Put(o, "event_idx", p.event_idx);
+    Put(o, "event_id", p.event_id);
+    Put(o, "time_us", p.time_us);
+  });
 }
 
 // --site user: the library frame a user site called ("file:line:function",
@@ -117,16 +117,11 @@ void Device(JsonWriter& w, const DeviceReport& r) {
   Put(w, "timeline_actions", p.actions);
   Put(w, "live_at_peak", r.live_at_peak);
   Put(w, "events", r.events);
-  Key(w, "events_by_action");
-  w.StartObject();
-  for (int a = 0; a < kNumActions - 1; ++a)
-    if (r.by_action[a]) {
-      Put(w, ActionName(static_cast<Action>(a)), r.by_action[a]);
-    }
-  for (const auto& [name, n] : r.unknown_actions) {
-    Put(w, name, n);
-  }
-  w.EndObject();
+  PutObject(w, "events_by_action", [&](JsonWriter& o) {
+    for (int a = 0; a < kNumActions - 1; ++a)
+      if (r.by_action[a]) Put(o, ActionName(static_cast<Action>(a)), r.by_action[a]);
+    for (const auto& [name, n] : r.unknown_actions) Put(o, name, n);
+  });
   Put(w, "allocs", r.allocs);
   Put(w, "frees", r.frees);
   Put(w, "alloc_bytes", r.alloc_bytes);
@@ -154,25 +149,21 @@ void Device(JsonWriter& w, const DeviceReport& r) {
   Events(w, "snapshots", r.snapshots);
   Put(w, "snapshots_total", r.snapshot_total);
   Put(w, "annotate_events", r.annotate_events);
-  Key(w, "annotations");
-  w.StartObject();
-  Put(w, "total", r.annotations_total);
-  PutObjects(w, "first", r.annotations, [](JsonWriter& o, const auto& annotation) {
-    Put(o, "text", annotation.first);
-    Put(o, "time_us", annotation.second);
+  PutObject(w, "annotations", [&](JsonWriter& o) {
+    Put(o, "total", r.annotations_total);
+    PutObjects(o, "first", r.annotations, [](JsonWriter& a, const auto& annotation) {
+      Put(a, "text", annotation.first);
+      Put(a, "time_us", annotation.second);
+    });
   });
-  w.EndObject();
   Key(w, "segments");
   Group(w, r.segments, false);
   Put(w, "expandable_segments", r.expandable_segments);
-  Key(w, "blocks");
-  w.StartObject();
-  Put(w, "total", r.blocks);
-  static constexpr const char* kStates[] = {"active_allocated", "active_pending_free", "inactive", "other"};
-  for (int i = 0; i < 4; ++i) {
-    Put(w, kStates[i], r.block_states[i]);
-  }
-  w.EndObject();
+  PutObject(w, "blocks", [&](JsonWriter& o) {
+    Put(o, "total", r.blocks);
+    static constexpr const char* kStates[] = {"active_allocated", "active_pending_free", "inactive", "other"};
+    for (int i = 0; i < 4; ++i) Put(o, kStates[i], r.block_states[i]);
+  });
   Groups(w, "segments_by_stream", r.by_stream);
   Groups(w, "segments_by_type", r.by_type);
   Groups(w, "segments_by_pool", r.by_pool);
@@ -204,14 +195,13 @@ std::string SnapshotReportJson(const SnapshotReport& r) {
     Put(w, "segments", r.segments);
     Put(w, "blocks", r.blocks);
     PutArray(w, "devices", r.devices, Device);
-    Key(w, "data_problems");
-    w.StartObject();
-    for (size_t i = 0; i < static_cast<size_t>(Stat::kCount); ++i) {
-      uint64_t v = r.stats.Get(static_cast<Stat>(i));
-      if (v == 0) continue;
-      Put(w, GetStatInfo(static_cast<Stat>(i)).name, v);
-    }
-    w.EndObject();
+    PutObject(w, "data_problems", [&](JsonWriter& o) {
+      for (size_t i = 0; i < static_cast<size_t>(Stat::kCount); ++i) {
+        uint64_t v = r.stats.Get(static_cast<Stat>(i));
+        if (v == 0) continue;
+        Put(o, GetStatInfo(static_cast<Stat>(i)).name, v);
+      }
+    });
   });
 }
 
