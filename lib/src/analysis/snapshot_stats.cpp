@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <map>
 #include <unordered_map>
@@ -288,7 +289,8 @@ class ReportSink : public SnapshotSink {
   // The K largest stacks, named. Naming formats frames, so only the stacks
   // that can rank in the first K are named: those with at least the bytes
   // and count of the K-th by figures alone (names only break ties). With
-  // K = 0 (`diff`) none are.
+  // K = 0 (`diff`) none are. Reorders and cuts `stacks` (the caller's
+  // scratch, not used after).
   std::vector<SiteUsage> TopStacks(std::vector<StackUsage>& stacks, size_t k) {
     if (k == 0) return {};
     auto larger = [](const StackUsage& a, const StackUsage& b) {

@@ -418,8 +418,8 @@ size_t RefCountPass::RunFast(const uint8_t* const begin, const uint8_t* end, Sta
             if (idx < defined || (mid_input_ && MemoIndexOk(idx, offset() + done()))) bump.Bump(idx);
             p += 5;
           } else if (*p == kBinGet) {
-            idx = p[1];  // < 256: always within MemoIndexOk
-            if (idx < defined || mid_input_) bump.Bump(idx);
+            idx = p[1];
+            if (idx < defined || (mid_input_ && MemoIndexOk(idx, offset() + done()))) bump.Bump(idx);
             p += 2;
           } else {
             break;
@@ -704,7 +704,9 @@ struct Decoder::KnownLists {
   // table that fits the caches gains nothing from it): the next lists of the
   // chunk, parsed and hashed early, first = nearer.
   static constexpr size_t kLookAheadSlots = 16384;
-  static constexpr size_t kLookAheadWindow = 4096;
+  static constexpr size_t kLookAheadWindow = 4096;     // bytes searched per call
+  static constexpr size_t kLookAheadListBytes = 2048;  // longest list parsed ahead (~400 frames)
+  static constexpr int kLookAheadTries = 4;            // candidates parsed per call
   struct Ahead {
     uint64_t at = 0;     // offset of its EMPTY_LIST
     uint32_t after = 0;  // bytes from there to the byte after APPENDS
@@ -712,7 +714,7 @@ struct Decoder::KnownLists {
     bool rec_asked = false;
     size_t len = 0;      // key bytes
     uint64_t hash = 0;
-    std::vector<uint8_t> key = std::vector<uint8_t>(4096);
+    std::vector<uint8_t> key;  // sized by ScanListGets on first use
   };
   std::array<Ahead, 2> ahead;
   size_t ahead_first = 0, ahead_n = 0;
@@ -826,65 +828,78 @@ inline const uint8_t* SkipGet(const uint8_t* p, const uint8_t* end, uint64_t* id
 // index's low `width` bytes to *key (grown as needed; little-endian) and
 // returns the byte after APPENDS/APPEND, with the key's bytes in *len and
 // the gets in *n; nullptr if the body has another form, is cut by `end`, or
-// reads a slot at or past `defined`.
+// reads a slot at or past `defined`. Reads at most the bytes of the body.
+constexpr size_t kBatchGets = 64;       // gets between capacity and bound checks
+constexpr size_t kMaxGetBytes = 5;      // LONG_BINGET
+constexpr size_t kKeySlack = 8 * kBatchGets;  // key bytes kept free before a batch
 const uint8_t* ScanListGets(const uint8_t* q, const uint8_t* end, uint64_t defined, unsigned width,
                             std::vector<uint8_t>* key, size_t* len, size_t* n) {
   // One tight loop per frame (callgrind: ~22 instructions a get before, when
-  // each get went through SkipGet and a capacity check): the capacity is
-  // checked once per 64 gets, the indices' bound once at the end.
+  // each get went through SkipGet and a capacity check): the capacity and
+  // the indices' bound are checked once per batch of gets.
   if (q >= end) return nullptr;
   const bool marked = *q == kMark;
   q += marked;
+  if (key->size() < 2 * kKeySlack) key->resize(2 * kKeySlack);
   uint8_t* w = key->data();
-  uint8_t* w_end = w + key->size() - 8 * 64;
+  uint8_t* w_end = w + key->size() - kKeySlack;
   uint32_t top = 0;  // the largest index read
   size_t gets = 0;
-  for (;;) {
-    if (w > w_end) {
-      const size_t used = static_cast<size_t>(w - key->data());
-      key->resize(std::max<size_t>(key->size() * 2, 8 * 64 * 2));
-      w = key->data() + used;
-      w_end = key->data() + key->size() - 8 * 64;
-    }
-    const uint8_t* const batch_end = q + 64 * 5;
-    const uint8_t* const safe = end - q > 64 * 5 + 5 ? batch_end : nullptr;
-    if (safe != nullptr) {
-      // At most 64 gets, every one whole inside the chunk.
+  if (!marked) {  // one get, then APPEND
+    uint64_t i;
+    q = SkipGet(q, end, &i);
+    if (q == nullptr || i >= defined) return nullptr;
+    const uint32_t v = static_cast<uint32_t>(i);
+    std::memcpy(w, &v, 4);
+    w += width;
+    gets = 1;
+  } else {
+    for (;;) {
+      if (w > w_end) {
+        const size_t used = static_cast<size_t>(w - key->data());
+        key->resize(key->size() * 2);
+        w = key->data() + used;
+        w_end = key->data() + key->size() - kKeySlack;
+      }
       size_t k = 0;
-      for (; k < 64; ++k) {
-        uint32_t i;
-        if (*q == kLongBinGet) {
-          i = Load32(q + 1);
-          q += 5;
-        } else if (*q == kBinGet) {
-          i = q[1];
-          q += 2;
-        } else {
-          break;
+      bool more;  // the batch ended on a get: there may be more
+      if (static_cast<size_t>(end - q) > kBatchGets * kMaxGetBytes + kMaxGetBytes) {
+        // At most a batch of gets, every one whole inside the chunk.
+        for (; k < kBatchGets; ++k) {
+          uint32_t i;
+          if (*q == kLongBinGet) {
+            i = Load32(q + 1);
+            q += 5;
+          } else if (*q == kBinGet) {
+            i = q[1];
+            q += 2;
+          } else {
+            break;
+          }
+          std::memcpy(w, &i, 4);  // little-endian: the low `width` bytes stay
+          w += width;
+          top = std::max(top, i);
         }
-        std::memcpy(w, &i, 4);  // little-endian: the low `width` bytes stay
-        w += width;
-        top = std::max(top, i);
+        more = k == kBatchGets;
+      } else {
+        uint64_t i;
+        if (const uint8_t* next = SkipGet(q, end, &i)) {
+          q = next;
+          const uint32_t v = static_cast<uint32_t>(i);
+          std::memcpy(w, &v, 4);
+          w += width;
+          top = std::max(top, v);
+          k = 1;
+        }
+        more = k == 1;
       }
       gets += k;
-      if (k == 64) continue;
-    } else {
-      uint64_t i;
-      const uint8_t* next = SkipGet(q, end, &i);
-      if (next != nullptr) {
-        q = next;
-        const uint32_t v = static_cast<uint32_t>(i);
-        std::memcpy(w, &v, 4);
-        w += width;
-        top = std::max(top, v);
-        ++gets;
-        continue;
-      }
+      if (top >= defined) return nullptr;  // an undefined slot: the generic path reports it
+      if (!more) break;
     }
-    break;
+    if (gets == 0) return nullptr;
   }
-  if (gets == 0 || q >= end || top >= defined) return nullptr;
-  if (marked ? *q != kAppends : (gets != 1 || *q != kAppend)) return nullptr;
+  if (q >= end || *q != (marked ? kAppends : kAppend)) return nullptr;
   *len = static_cast<size_t>(w - key->data());
   *n = gets;
   return q + 1;
@@ -907,8 +922,11 @@ void Decoder::LookAhead(const uint8_t* p, const uint8_t* q, const uint8_t* end, 
       a.rec_asked = true;
       for (size_t i = (a.hash >> 7) & mask; k.slots[i].rec != nullptr; i = (i + 1) & mask) {
         if (k.slots[i].hash != a.hash) continue;
-        const char* r = reinterpret_cast<const char*>(k.slots[i].rec);
-        for (size_t off = 0; off < sizeof(KnownLists::Rec) + a.len; off += 64) __builtin_prefetch(r + off);
+        // The header and the key's first lines (addresses as integers: a
+        // record found by hash alone may end sooner; a prefetch never faults).
+        const uintptr_t r = reinterpret_cast<uintptr_t>(k.slots[i].rec);
+        const size_t bytes = std::min<size_t>(sizeof(KnownLists::Rec) + a.len, 3 * 64);
+        for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(reinterpret_cast<const void*>(r + off));
         break;
       }
     }
@@ -923,11 +941,14 @@ void Decoder::LookAhead(const uint8_t* p, const uint8_t* q, const uint8_t* end, 
     if (last.at <= at || off >= static_cast<uint64_t>(end - p)) return;
     from = p + off;
   }
-  // Events are a few hundred bytes: give up past a window, so odd input
-  // costs a bounded scan per list.
-  const uint8_t* const stop = std::min(end, from + KnownLists::kLookAheadWindow);
-  while (k.ahead_n < 2 && from < stop) {
+  // Events are a few hundred bytes and lists a few hundred more: each call
+  // looks at most a window for candidates, parses at most kLookAheadTries of
+  // them, each within kLookAheadListBytes, so any input costs a bounded scan
+  // per list (a hostile run of ']' bytes included; the unit test counts it).
+  const uint8_t* const stop = from + std::min<size_t>(static_cast<size_t>(end - from), KnownLists::kLookAheadWindow);
+  for (int tries = 0; k.ahead_n < 2 && from < stop && tries < KnownLists::kLookAheadTries;) {
     const auto* x = static_cast<const uint8_t*>(std::memchr(from, kEmptyList, static_cast<size_t>(stop - from)));
+    look_ahead_bytes_ += static_cast<uint64_t>((x == nullptr ? stop : x) - from);
     if (x == nullptr || end - x < 8) return;
     from = x + 1;
     // A hint only: bytes that merely look like a list (an index that is 0x5d)
@@ -944,7 +965,10 @@ void Decoder::LookAhead(const uint8_t* p, const uint8_t* q, const uint8_t* end, 
     }
     KnownLists::Ahead& a = k.ahead[(k.ahead_first + k.ahead_n) & 1];
     size_t gets = 0;
-    const uint8_t* after = ScanListGets(b, end, defined, width, &a.key, &a.len, &gets);
+    ++tries;
+    const uint8_t* const list_end = x + std::min<size_t>(static_cast<size_t>(end - x), KnownLists::kLookAheadListBytes);
+    const uint8_t* after = ScanListGets(b, list_end, defined, width, &a.key, &a.len, &gets);
+    look_ahead_bytes_ += static_cast<uint64_t>((after == nullptr ? list_end : after) - b);
     if (after == nullptr) continue;
     a.at = at + static_cast<uint64_t>(x - p);
     a.after = static_cast<uint32_t>(after - x);
@@ -953,6 +977,7 @@ void Decoder::LookAhead(const uint8_t* p, const uint8_t* q, const uint8_t* end, 
     a.hash = KnownLists::Hash(a.key.data(), a.len, role);
     __builtin_prefetch(&k.slots[(a.hash >> 7) & mask]);
     ++k.ahead_n;
+    ++look_ahead_lists_;
     from = after;
   }
 }

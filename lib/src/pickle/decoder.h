@@ -191,6 +191,10 @@ class Decoder : public DecoderBase {
   /// Bytes decoded so far, to the opcode that last handed items to the
   /// Consumer (offset() lags behind inside a chunk's fast loop).
   uint64_t position() const { return std::max(offset(), items_at_); }
+  /// KnownList's look-ahead (tests): lists parsed ahead, and bytes it
+  /// searched or parsed to find them (bounded per list on any input).
+  uint64_t look_ahead_lists() const { return look_ahead_lists_; }
+  uint64_t look_ahead_bytes() const { return look_ahead_bytes_; }
 
  private:
   struct Memo;
@@ -267,6 +271,7 @@ class Decoder : public DecoderBase {
   std::vector<uint8_t> known_key_;  // KnownList's scratch: the list's key
   uint64_t memo_epoch_ = 0;  // bumped by a PUT over a live memo slot
   uint64_t memo_globals_ = 0;  // globals memoized (KnownList's record check)
+  uint64_t look_ahead_lists_ = 0, look_ahead_bytes_ = 0;
   // Dicts with streams_into set, give or take holders dropped unstreamed
   // (then it stays high: only SettleRange's shortcut is lost).
   size_t holders_ = 0;

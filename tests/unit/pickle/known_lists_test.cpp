@@ -481,8 +481,9 @@ TEST_CASE("known lists: the look-ahead over many distinct stacks reads as the on
   // Past ~8K distinct lists KnownList parses the next lists of the chunk
   // ahead (Decoder::LookAhead). Its guesses are hints only: bytes that look
   // like a list (a ']' in an int, a string holding "]\x94(j"), a list that is
-  // not stored at once, lists cut by chunk ends, and frames defined between
-  // the guess and its use must all read as the one-pass read does.
+  // not stored at once and lists cut by chunk ends must all read as the
+  // one-pass read does. (Frames defined between a guess and its use, and
+  // hostile runs of ']': the decoder-level test further down.)
   CheckSameAsOnePass(Snapshot(
       [](PickleWriter& w) {
         const Frames f = FirstBatch(w);
@@ -586,4 +587,102 @@ TEST_CASE("known lists: a memoized global inside frame lists reads as the one-pa
         }
       },
       [](PickleWriter&) {}));
+}
+
+namespace {
+// Events over `stacks` distinct lists of the given frames; `extra(w, i)` may
+// add keys to event i before its frames.
+template <class Extra>
+std::vector<uint8_t> ManyStacks(int stacks, int rounds, Extra extra) {
+  PickleWriter w;
+  w.Op(']');
+  w.Memoize();
+  w.Op('(');
+  w.Op('}');
+  w.Memoize();
+  w.Op('(');
+  w.Str("frames");
+  w.Op(']');
+  w.Memoize();
+  w.Op('(');
+  std::vector<uint32_t> frames;
+  for (int i = 0; i < 60; ++i) frames.push_back(w.Frame("f" + std::to_string(i) + ".py", static_cast<uint8_t>(i), "g"));
+  w.Op('e');
+  w.Op('u');
+  w.Op('e');
+  int event = 0;
+  for (int round = 0; round < rounds; ++round) {
+    for (int s = 0; s < stacks; ++s, ++event) {
+      if (s % 500 == 0) w.Op('(');
+      w.Op('}');
+      w.Memoize();
+      w.Op('(');
+      extra(w, event, &frames);
+      w.Str("frames");
+      w.FrameList({frames[s % 60], frames[(s / 60) % 60], frames[(s / 3600) % 60], frames[7]});
+      w.Op('u');
+      if (s % 500 == 499 || s + 1 == stacks) w.Op('e');
+    }
+  }
+  w.Op('.');
+  return w.bytes();
+}
+
+struct AheadRead {
+  StackConsumer c;
+  uint64_t lists = 0, bytes = 0;
+};
+AheadRead DecodeWithCounts(const std::vector<uint8_t>& bytes, memtk::StringPool* pool) {
+  memtk::pickle::NodeArena arena;
+  AheadRead r{StackConsumer(pool)};
+  memtk::pickle::Decoder d("x", pool, &arena, &r.c);
+  memtk::pickle::RefCountPass pass("x");
+  REQUIRE(pass.Feed(bytes.data(), bytes.size()).ok());
+  d.SetRefCounts(pass.Take());
+  REQUIRE(d.Feed(bytes.data(), bytes.size()).ok());
+  REQUIRE(d.Finish().ok());
+  r.lists = d.look_ahead_lists();
+  r.bytes = d.look_ahead_bytes();
+  return r;
+}
+}  // namespace
+
+TEST_CASE("known lists: the look-ahead runs, is exact, and stays bounded on hostile bytes", "[pickle][known]") {
+  SECTION("many stacks, with frames defined between a guess and its use") {
+    // Every 50th event of the first 4,500 defines a new frame (kept for
+    // good: used by later lists), so the lists just after it were guessed
+    // before it existed; the second round repeats the stacks after that.
+    const auto bytes = ManyStacks(9000, 2, [](PickleWriter& w, int event, std::vector<uint32_t>* frames) {
+      if (event % 50 != 0 || event >= 4500) return;
+      w.Str("defines");
+      (*frames)[static_cast<size_t>(event / 50) % 60] = w.Frame("new" + std::to_string(event) + ".py", 1, "n");
+    });
+    memtk::StringPool p1, p2;
+    const StackConsumer built = DecodeBareList(bytes, false, &p1);
+    const AheadRead ahead = DecodeWithCounts(bytes, &p2);
+    CHECK(ahead.c.seen == built.seen);
+    CHECK(ahead.c.shared > 0);
+    CHECK(ahead.lists > 1000);  // the look-ahead did run
+    CHECK(ahead.bytes < 4 * bytes.size());
+  }
+  SECTION("runs of ']' and gets that parse as lists to the end of the chunk") {
+    // The review's case: `j ] q j j` repeated, so every ']' is a candidate
+    // whose gets run on. Without the per-call bounds this scanned ~10^4 times
+    // the input.
+    const auto bytes = ManyStacks(9000, 2, [](PickleWriter& w, int event, std::vector<uint32_t>*) {
+      if (event < 9000 || event % 1000 != 0) return;
+      w.Str("payload");
+      std::string run;
+      for (int i = 0; i < 12000; ++i) run += "j]qjj";
+      w.Op('B');
+      const uint32_t n = static_cast<uint32_t>(run.size());
+      for (int b = 0; b < 4; ++b) w.Op(static_cast<uint8_t>(n >> (8 * b)));
+      for (char c : run) w.Op(static_cast<uint8_t>(c));
+    });
+    memtk::StringPool p1, p2;
+    const StackConsumer built = DecodeBareList(bytes, false, &p1);
+    const AheadRead ahead = DecodeWithCounts(bytes, &p2);
+    CHECK(ahead.c.seen == built.seen);
+    CHECK(ahead.bytes < 4 * bytes.size());
+  }
 }

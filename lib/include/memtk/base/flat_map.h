@@ -23,7 +23,7 @@ struct FlatHash {
   }
 };
 
-/// K: a copyable key with ==; Hash: K -> size_t, with well-mixed low bits
+/// K: a copyable, default-constructible key with ==; Hash: K -> size_t, with well-mixed low bits
 /// (the table keeps the low bits).
 template <class V, class K = uint64_t, class Hash = FlatHash>
 class FlatMap {
