@@ -578,6 +578,9 @@ struct Decoder::Memo {
     Value v;
     uint8_t remaining = 0;  // 3 = keep for good
     bool used = false;
+    // A global (Push's bookkeeping) or a known list of the decoder's own
+    // (GetKnown): RunFast's gets test this one byte for both.
+    bool special = false;
   };
   std::vector<Entry> slots = std::vector<Entry>(1024);
   size_t size = 0;
@@ -617,7 +620,10 @@ struct Decoder::Memo {
     NodeArena::Retain(v);
     return v;
   }
-  void Erase(Entry* e) {
+  // Out of line, as Grow: RunFast inlines Take at its gets, and GCC's
+  // growth limit for that large function then left push_back calls out of
+  // line instead (+1-2% instructions).
+  [[gnu::noinline]] void Erase(Entry* e) {
     // Backward-shift deletion keeps probe chains intact without tombstones.
     size_t i = static_cast<size_t>(e - slots.data());
     size_t j = i;
@@ -634,7 +640,7 @@ struct Decoder::Memo {
     slots[i] = Entry{};
     --size;
   }
-  void Grow() {
+  [[gnu::noinline]] void Grow() {
     std::vector<Entry> old(slots.size() * 2);
     old.swap(slots);
     size = 0;
@@ -662,12 +668,27 @@ struct Decoder::Memo {
 // every later one is the entry's shared item-less node: no memo lookups, no
 // node, no items, nothing for the consumer to hash.
 //
-// Exactness: the list is never read back (its slot's count is 0), and its
-// dict goes straight to the consumer through the streaming list it was made
-// in (Node::streams_into). Anything else that could show the dict to the
-// consumer (a memo PUT, DUP, any container or the root) first gives its
+// Exactness: a list never read back (its slot's count is 0) gets the shared
+// node; its dict goes straight to the consumer through the streaming list it
+// was made in (Node::streams_into). Anything else that could show the dict to
+// the consumer (a memo PUT, DUP, any container or the root) first gives its
 // known lists their items back from the record's key (FillKnown), and a
 // PUT over a live slot does that for every holder on the stack first.
+//
+// A list whose slot is read back (the shared-list shape: an allocation's
+// list fetched again by its free events) gets a node of its own instead
+// (NewOwn: no items, the record's cache), held by the memo and by every dict
+// it lands in, so a change to the list is seen by all of them, as in the
+// one-pass read. A GET of it keeps it item-less only where KnownList itself
+// would put a list: a str key's value, stored at once by SETITEMS (RunFast
+// looks at the next byte, so nothing else can take it from the stack), into
+// a dict streamed into its trace under a key of the list's role
+// (GetLandsKnown); that dict becomes a holder. Anywhere else, at a GET the
+// generic path executes, when a holder is filled and before a PUT over a
+// live slot, the node gets its items in place (FillOwn), with cache -1 unless
+// a holder of it has been streamed (the one-pass read sets a list's cache
+// when the consumer first reads it: a list appended to before that is read
+// with the new item, after it by its cache).
 struct Decoder::KnownLists {
   // One probe and one key compare per list: a hit reads one slot, then the
   // record, whose header sits right before its key bytes (one line), and
@@ -1001,7 +1022,12 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
   } else {
     return 0;
   }
-  if (counts_.Get(put) != 0) return 0;
+  // A list read back by later gets (count 1-3: in the shared-list shape an
+  // allocation's list is fetched by its free events) gets a node of its own
+  // on a hit (below); a PUT over a live slot is left to the generic path.
+  const uint8_t read_back = counts_.Get(put);
+  if (read_back != 0 && memo_->Find(put) != nullptr) [[unlikely]]
+    return 0;
   const uint8_t* const body = q;
   // The key is the memo indices the gets read, 3 bytes each (4 once the
   // memo has passed 2^24 slots; the width is part of the key's role): a
@@ -1071,11 +1097,13 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
     v.cached = (r.flags & KnownLists::kCached) != 0;
     v.id = r.cache;
     v.node = r.shared;
+    if (read_back != 0) [[unlikely]]  // (out of line: the fresh shape's hit stays as it was)
+      v = NewOwn(slot->rec, m);
     if (dict.node->streams_into == nullptr) ++holders_;
     dict.node->streams_into = into.node;
     stack_[m - 1].cached = true;  // Settle's cheap test (`dict` is that entry)
     stack_.push_back(v);
-    PutMemo(put);  // count 0: only advances the MEMOIZE index
+    PutMemo(put);  // count 0: only advances the MEMOIZE index; else keeps the own node
     return static_cast<size_t>(q - p);
   }
   if (slot->rec == nullptr) {
@@ -1134,7 +1162,10 @@ void Decoder::HarvestKnown(size_t streamed) {
     if (list->cache >= 0) {
       // Reading it again must have no effect: every item interpreted for
       // good (a frame the consumer skipped is counted on each reading).
-      bool pure = true;
+      // A list that is read back may have been appended to before it was
+      // read: then its cache is not the key's.
+      const size_t width = (r->role & KnownLists::kWide) ? 4 : 3;
+      bool pure = list->items.size() * width == r->len;
       for (const Value& item : list->items) pure = pure && item.is_node() && item.node->cache >= 0;
       if (pure && r->shared == nullptr) {
         Node* shared = arena_->NewBare(Kind::kList, r->role & ~KnownLists::kWide, reinterpret_cast<uintptr_t>(r));
@@ -1159,20 +1190,31 @@ void Decoder::HarvestKnown(size_t streamed) {
                   k.pending.end());
 }
 
-void Decoder::FillKnown(Node* holder) {
+namespace {
+// The items of a known list: the memo values its record's key names. The
+// slots are those the key was checked against: only a PUT over one could
+// change them, and SettleStack runs before any does.
+template <class Memo, class Rec>
+void PutKeyItems(Memo* memo, const Rec* r, unsigned width, Node* list) {
+  const uint8_t* g = r->key();
+  const uint8_t* const end = g + r->len;
+  for (; g < end; g += width) list->items.push_back(memo->Find(LoadLe(g, static_cast<int>(width)))->v);
+}
+}  // namespace
+
+[[gnu::cold]] void Decoder::FillKnown(Node* holder) {
   holder->streams_into = nullptr;
   --holders_;
   for (Value& v : holder->items) {
     if (v.kind != Kind::kList || !v.node->known) continue;
     Node* s = v.node;
-    Node* full = arena_->New(Kind::kList, s->role, 0);  // the record's role less kWide
     const auto* r = reinterpret_cast<const KnownLists::Rec*>(static_cast<uintptr_t>(s->index));
-    const uint8_t* g = r->key();
-    const uint8_t* const end = g + r->len;
-    const unsigned width = (r->role & KnownLists::kWide) ? 4 : 3;
-    // The slots are those the key was checked against: only a PUT over one
-    // could change them, and SettleStack runs before any does.
-    for (; g < end; g += width) full->items.push_back(memo_->Find(LoadLe(g, static_cast<int>(width)))->v);
+    if (r->shared != s) {  // a node of its own: the memo may hold it too
+      FillOwn(s);
+      continue;
+    }
+    Node* full = arena_->New(Kind::kList, s->role, 0);  // the record's role less kWide
+    PutKeyItems(memo_.get(), r, (r->role & KnownLists::kWide) ? 4 : 3, full);
     arena_->Release(v);  // borrowed: the table keeps it
     v.borrowed = false;
     v.cached = false;
@@ -1181,8 +1223,94 @@ void Decoder::FillKnown(Node* holder) {
   }
 }
 
-void Decoder::SettleStack() {
+[[gnu::cold]] void Decoder::FillOwn(Node* list) {
+  const auto* r = reinterpret_cast<const KnownLists::Rec*>(static_cast<uintptr_t>(list->index));
+  PutKeyItems(memo_.get(), r, (r->role & KnownLists::kWide) ? 4 : 3, list);
+  list->known = false;
+  list->index = 0;  // as a list FillKnown builds
+  // The one-pass read sets a list's cache when the consumer first reads it;
+  // until then a change (APPEND to it) must still be seen by the reading.
+  if (!list->consumed) list->cache = -1;
+  list->consumed = false;
+}
+
+[[gnu::noinline]] Value Decoder::NewOwn(const void* rec, size_t m) {
+  // The memo, the dict and every dict a later get puts it in must hold one
+  // node, as they would hold one list: a node of its own, still without
+  // items, that FillOwn fills in place if it is ever taken anywhere its
+  // items could be read or changed. Its cache is the consumer's value for
+  // the record (what reading the list gives); the Value is not `cached`, so
+  // a fill is seen through every reference.
+  const auto& r = *static_cast<const KnownLists::Rec*>(rec);
+  Node* own = arena_->New(Kind::kList, r.role & ~KnownLists::kWide, reinterpret_cast<uintptr_t>(&r));
+  own->known = true;
+  own->cache = (r.flags & KnownLists::kCached) ? int64_t{r.cache} : r.shared->cache;
+  own_lists_ = true;
+  NoteOwn(&stack_[m - 1], m);
+  Value v;
+  v.kind = Kind::kList;
+  v.node = own;
+  return v;
+}
+
+void Decoder::NoteOwn(Value* dict, size_t m) {
+  // Where the list will sit in the dict's items once its SETITEMS has run
+  // (it is pushed next, at stack_.size()).
+  const uint64_t pos = dict->node->items.size() + (stack_.size() - m);
+  dict->id = dict->id == 0 && pos < UINT32_MAX - 1 ? static_cast<uint32_t>(pos + 1) : UINT32_MAX;
+}
+
+void Decoder::MarkConsumed(const Value& holder) {
+  // Every known list of the decoder's own in a streamed holder has been
+  // read. `id` names the one such item (or says to look at all).
+  auto mark = [](const Value& v) {
+    if (v.kind == Kind::kList && !v.cached && v.node->known) v.node->consumed = true;
+  };
+  const auto& items = holder.node->items;
+  if (holder.id != UINT32_MAX && holder.id - 1u < items.size()) {
+    mark(items[holder.id - 1u]);
+    return;
+  }
+  for (const Value& v : items) mark(v);
+}
+
+[[gnu::noinline]] void Decoder::GetKnown(const uint8_t* next, const uint8_t* end, Node* list) {
+  if (!GetLandsKnown(next, end, list)) FillOwn(list);
+}
+
+bool Decoder::GetLandsKnown(const uint8_t* next, const uint8_t* end, const Node* list) {
+  // The same place KnownList accepts for its own lists: the value of a str
+  // key, stored at once by SETITEMS (so nothing else can take it from the
+  // stack first) into a dict of this decoder's own that sits in the MARK of
+  // a streaming list, under a key that gives a new list the known list's
+  // role. Then the dict becomes a holder, as in KnownList's hit path.
+  if (next >= end || *next != kSetItems || globals_.back() != 0 || marks_.size() < 2) return false;
+  const size_t m = marks_.back(), m2 = marks_[marks_.size() - 2];
+  if (m == 0 || m2 == 0 || m - 1 < m2) return false;
+  const size_t n = stack_.size() - m;
+  if (n % 2 == 0 || stack_.back().kind != Kind::kStr) return false;
+  Value& dict = stack_[m - 1];
+  const Value& into = stack_[m2 - 1];
+  if (dict.kind != Kind::kDict || dict.borrowed || dict.node->refs != 1 || into.kind != Kind::kList ||
+      !consumer_->Streams(into.node->role) ||
+      (dict.node->streams_into != nullptr && dict.node->streams_into != into.node))
+    return false;
+  const uint64_t index = dict.node->items.size() / 2 + n / 2;
+  const uint16_t role = consumer_->RoleOf(dict.node, &stack_.back(), index, Kind::kList);
+  if (role != list->role || !consumer_->ReadsOnlyCache(role)) return false;
+  if (dict.node->streams_into == nullptr) ++holders_;
+  dict.node->streams_into = into.node;
+  dict.cached = true;  // Settle's cheap test
+  NoteOwn(&dict, m);
+  return true;
+}
+
+[[gnu::cold]] void Decoder::SettleStack() {
   for (const Value& v : stack_) Settle(v);
+  // Known lists of the decoder's own in the memo (read back later).
+  if (own_lists_)
+    for (const auto& e : memo_->slots)
+      if (e.used && e.v.kind == Kind::kList && e.v.node->known) FillOwn(e.v.node);
 }
 
 Decoder::Decoder(std::string name, StringPool* pool, NodeArena* arena, Consumer* consumer)
@@ -1308,6 +1436,7 @@ void Decoder::PutMemo(uint64_t idx) {
   if (e->remaining != 0 && e->remaining != 3) arena_->Release(e->v);
   e->v = v;
   e->remaining = c;
+  e->special = v.kind == Kind::kGlobal || (v.kind == Kind::kList && v.node->known);
   // Frames and keys are referenced again and again (count 3): their gets
   // hand out borrowed references, so neither a get nor the release of the
   // list holding the copy touches the node (one L1 miss each, three per
@@ -1454,8 +1583,14 @@ size_t Decoder::RunFast(const uint8_t* const begin, const uint8_t* end, Status* 
         len = 5;
       get : {
         Memo::Entry* e = memo_->Find(idx);
-        // A memoized global needs Push()'s bookkeeping: the generic path.
-        if (e == nullptr || e->v.kind == Kind::kGlobal) return consumed();
+        if (e == nullptr) return consumed();
+        if (e->special) [[unlikely]] {
+          // A memoized global needs Push()'s bookkeeping: the generic path.
+          if (e->v.kind == Kind::kGlobal) return consumed();
+          // A known list read back lands where only its cache is read, or
+          // it gets its items first (in place: every holder shares the node).
+          if (e->v.kind == Kind::kList && e->v.node->known) GetKnown(p + len, end, e->v.node);
+        }
         push(memo_->Take(e));
         p += len;
         continue;
@@ -1820,6 +1955,8 @@ Status Decoder::Execute(const Op& op, uint64_t at) {
       if (op.code == kGet) idx = std::strtoull(std::string(text(op.data, op.len)).c_str(), nullptr, 10);
       Memo::Entry* e = memo_->Find(idx);
       if (e == nullptr) return Error(at, fmt::format("memo index {} used before it was defined", idx));
+      // No look-ahead here (RunFast's GetLandsKnown): a known list gets its items.
+      if (e->v.kind == Kind::kList && e->v.node->known) FillOwn(e->v.node);
       return Push(memo_->Take(e), at);
     }
     case kGlobal:

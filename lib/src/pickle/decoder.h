@@ -244,6 +244,7 @@ class Decoder : public DecoderBase {
     if (v.cached && v.kind == Kind::kDict && v.node->streams_into == into) {
       v.node->streams_into = nullptr;
       --holders_;
+      if (v.id != 0) MarkConsumed(v);
     }
   }
   /// KnownList's look-ahead: parses the lists after the one at `p` (byte
@@ -251,12 +252,33 @@ class Decoder : public DecoderBase {
   /// into the cache. Changes nothing but the look-ahead ring.
   void LookAhead(const uint8_t* p, const uint8_t* q, const uint8_t* end, uint64_t at, uint16_t role, unsigned width,
                  uint64_t defined);
+  /// A holder goes to the consumer: its lists of the decoder's own have been
+  /// read (FillOwn keeps their cache).
+  void MarkConsumed(const Value& holder);
+  /// A list of the decoder's own is about to be pushed into the dict whose
+  /// stack entry is `dict` (MARK at `m`): notes where, in the entry's `id`
+  /// (unused on a dict otherwise), for MarkConsumed.
+  void NoteOwn(Value* dict, size_t m);
+  /// KnownList's hit for a list whose own memo slot is read back: a node of
+  /// the decoder's own for record `rec`, going into the dict at stack_[m-1].
+  Value NewOwn(const void* rec, size_t m);
+  /// A GET fetches the known list `list`: GetLandsKnown, else FillOwn.
+  void GetKnown(const uint8_t* next, const uint8_t* end, Node* list);
+  /// Gives a known list of the decoder's own (read back through the memo)
+  /// its items in place, so every dict and memo slot holding it sees them.
+  void FillOwn(Node* list);
+  /// At a GET of the known list `list`, `next` the byte after the GET: true
+  /// if the list lands where KnownList would put it (a dict value stored at
+  /// once into a dict streamed into its trace, under a key of the list's
+  /// role); that dict then becomes a holder.
+  bool GetLandsKnown(const uint8_t* next, const uint8_t* end, const Node* list);
   /// Remembers `list`, about to be built, as record `rec`'s first list.
   void Watch(uintptr_t rec, Node* list);
   /// After `streamed` items went to the consumer: turns the watched lists
   /// it has read into shared nodes.
   void HarvestKnown(size_t streamed);
-  /// Fills in every holder on the stack (before the memo changes under them).
+  /// Fills in every holder on the stack and every known list of the
+  /// decoder's own in the memo (before the memo changes under them).
   void SettleStack();
 
   StringPool* pool_;
@@ -275,6 +297,7 @@ class Decoder : public DecoderBase {
   // Dicts with streams_into set, give or take holders dropped unstreamed
   // (then it stays high: only SettleRange's shortcut is lost).
   size_t holders_ = 0;
+  bool own_lists_ = false;  // KnownList has handed out a node of its own
   MemoRefCounts counts_;
   bool have_counts_ = false;
   uint64_t memo_next_ = 0;

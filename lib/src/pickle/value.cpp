@@ -30,6 +30,7 @@ Node* NodeArena::New(Kind kind, uint16_t role, uint64_t index) {
   n->known = false;
   n->streams_into = nullptr;
   n->claimed = false;
+  n->consumed = false;
   n->role = role;
   n->refs = 1;
   n->cache = -1;

@@ -65,6 +65,10 @@ struct Node {
   /// segment's block list, a block's history) once it has been expanded:
   /// a second owner reached through the memo is refused, not expanded again.
   bool claimed = false;
+  /// On a known list of the decoder's own (one per memoized list that is
+  /// read back): a dict holding it has been handed to the consumer, so the
+  /// consumer has read it (Decoder::FillOwn).
+  bool consumed = false;
   uint16_t role = 0;
   uint32_t refs = 0;
   int64_t cache = -1;

@@ -40,7 +40,14 @@ class PickleWriter {
     b_.insert(b_.end(), {'j', static_cast<uint8_t>(i), static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i >> 16),
                          static_cast<uint8_t>(i >> 24)});
   }
-  void Put(uint32_t i) { b_.insert(b_.end(), {'q', static_cast<uint8_t>(i)}); }
+  void Put(uint32_t i) {
+    if (i < 256) {
+      b_.insert(b_.end(), {'q', static_cast<uint8_t>(i)});
+    } else {
+      b_.insert(b_.end(), {'r', static_cast<uint8_t>(i), static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i >> 16),
+                           static_cast<uint8_t>(i >> 24)});
+    }
+  }
   void Str(const std::string& s) {
     if (auto it = strs_.find(s); it != strs_.end()) return Get(it->second);
     b_.insert(b_.end(), {0x8c, static_cast<uint8_t>(s.size())});
@@ -64,21 +71,50 @@ class PickleWriter {
     Op('u');
     return slot;
   }
-  // A fresh frame list of gets, as PyTorch writes one per event.
-  void FrameList(const std::vector<uint32_t>& frames) {
+  // A fresh frame list of gets, as PyTorch writes one per event; returns
+  // its memo slot.
+  uint32_t FrameList(const std::vector<uint32_t>& frames) {
     Op(']');
-    Memoize();
+    const uint32_t slot = Memoize();
     if (frames.size() == 1) {
       Get(frames[0]);
       Op('a');
-      return;
+      return slot;
     }
     Op('(');
     for (uint32_t f : frames) Get(f);
     Op('e');
+    return slot;
   }
-  // An event dict, left open (MARK pushed, keys written) when `close` is false.
-  void Event(const std::string& action, uint8_t size, const std::vector<uint32_t>& frames, bool close = true) {
+  // An event dict, left open (MARK pushed, keys written) when `close` is
+  // false; returns its frame list's memo slot.
+  uint32_t Event(const std::string& action, uint8_t size, const std::vector<uint32_t>& frames, bool close = true) {
+    EventHead(action, size);
+    Str("frames");
+    const uint32_t slot = FrameList(frames);
+    if (close) Op('u');
+    return slot;
+  }
+  // An event dict up to its last key: `rest` writes the rest of its MARK
+  // group (key/value pairs), SETITEMS follows.
+  template <class Rest>
+  void EventWith(const std::string& action, uint8_t size, Rest rest) {
+    EventHead(action, size);
+    rest();
+    Op('u');
+  }
+  // An event that reads back the frame list at memo slot `list` (the
+  // shared-list shape: an allocation's free events fetch its list).
+  void EventGet(const std::string& action, uint8_t size, uint32_t list) {
+    EventWith(action, size, [&] {
+      Str("frames");
+      Get(list);
+    });
+  }
+  std::vector<uint8_t>& bytes() { return b_; }
+
+ private:
+  void EventHead(const std::string& action, uint8_t size) {
     Op('}');
     Memoize();
     Op('(');
@@ -86,13 +122,7 @@ class PickleWriter {
     Str(action);
     Str("size");
     Int(size);
-    Str("frames");
-    FrameList(frames);
-    if (close) Op('u');
   }
-  std::vector<uint8_t>& bytes() { return b_; }
-
- private:
   std::vector<uint8_t> b_;
   uint32_t memo_ = 0;
   std::map<std::string, uint32_t> strs_;
@@ -294,6 +324,211 @@ TEST_CASE("known lists: a bad frame is counted once per list, as before", "[pick
         }
       },
       [](PickleWriter&) {}));
+}
+
+TEST_CASE("known lists: lists read back by later events read as when each is built", "[pickle][known]") {
+  // The shared-list shape (gen_snapshot.py --shape shared): an allocation's
+  // list is memoized and fetched again by its free events, by 1, 2 or 3+
+  // gets, in its own batch or in a later one.
+  CheckSameAsOnePass(Snapshot(
+      [](PickleWriter& w) {
+        const Frames f = FirstBatch(w);
+        std::vector<uint32_t> later;
+        for (int batch = 0; batch < 4; ++batch) {
+          w.Op('(');
+          for (uint32_t l : later) w.EventGet("free_completed", 9, l);
+          later.clear();
+          for (uint8_t i = 0; i < 4; ++i) {
+            const uint32_t once = w.Event("alloc", i, {f.a, f.b});
+            w.EventGet("free_completed", i, once);
+            const uint32_t twice = w.Event("alloc", i, {f.c, f.a, f.b, f.a});
+            w.EventGet("free_requested", i, twice);
+            later.push_back(twice);
+            const uint32_t many = w.Event("alloc", i, {f.b});  // one get + APPEND
+            for (int k = 0; k < 4; ++k) w.EventGet("free_requested", i, many);
+          }
+          w.Op('e');
+        }
+      },
+      [](PickleWriter&) {}));
+}
+
+namespace {
+// One list L = [a, b] made by an alloc event once [a, b] is a shared list,
+// then `use(w, f, L)` in the same batch (L's event not read yet) or in the
+// next one (read), then L read back as usual in both batches; `top(w, L)`
+// writes keys of the top-level dict.
+template <class Use, class Top>
+std::vector<uint8_t> ReadBack(bool same_batch, Use use, Top top) {
+  uint32_t l = 0;
+  return Snapshot(
+      [&](PickleWriter& w) {
+        const Frames f = FirstBatch(w);
+        w.Op('(');
+        w.Event("alloc", 9, {f.a, f.b});  // the record's first list: built and read
+        w.Op('e');
+        w.Op('(');
+        l = w.Event("alloc", 9, {f.a, f.b});
+        w.Event("alloc", 3, {f.b, f.a});
+        if (!same_batch) {
+          w.Op('e');
+          w.Op('(');
+        }
+        use(w, f, l);
+        w.EventGet("free_requested", 9, l);
+        w.Event("alloc", 4, {f.a, f.b});
+        w.Op('e');
+        w.Op('(');
+        w.EventGet("free_completed", 9, l);
+        w.Event("alloc", 5, {f.a, f.b});
+        w.Op('e');
+      },
+      [&](PickleWriter& w) { top(w, l); });
+}
+
+template <class Use>
+void CheckReadBack(Use use) {
+  for (bool same_batch : {true, false}) {
+    INFO("same batch " << same_batch);
+    CheckSameAsOnePass(ReadBack(same_batch, use, [](PickleWriter&, uint32_t) {}));
+  }
+}
+}  // namespace
+
+TEST_CASE("known lists: a list read back anywhere else is read as when built", "[pickle][known]") {
+  // Each place a get of a list handed out as a known node could put it
+  // other than as the frames of an event streamed into its trace; each must
+  // see the list's items (and a change to them), as the one-pass read does.
+  SECTION("as a dict key") {
+    CheckReadBack([](PickleWriter& w, const Frames&, uint32_t l) {
+      w.EventWith("free_requested", 9, [&] {
+        w.Get(l);
+        w.Str("v");
+      });
+    });
+  }
+  SECTION("in a tuple") {
+    CheckReadBack([](PickleWriter& w, const Frames&, uint32_t l) {
+      w.EventWith("free_requested", 9, [&] {
+        w.Str("frames");
+        w.Get(l);
+        w.Op(0x85);  // TUPLE1
+      });
+    });
+  }
+  SECTION("DUP'd") {
+    CheckReadBack([](PickleWriter& w, const Frames&, uint32_t l) {
+      w.EventWith("free_requested", 9, [&] {
+        w.Str("frames");
+        w.Get(l);
+        w.Op('2');
+        w.Op(0x86);  // TUPLE2
+      });
+      w.EventWith("free_requested", 8, [&] {
+        w.Str("frames");
+        w.Get(l);
+        w.Op('2');
+        w.Op('0');  // POP
+      });
+    });
+  }
+  SECTION("appended to a list") {
+    CheckReadBack([](PickleWriter& w, const Frames&, uint32_t l) {
+      w.EventWith("free_requested", 9, [&] {
+        w.Str("frames");
+        w.Op(']');
+        w.Get(l);
+        w.Op('a');
+      });
+      w.Get(l);  // an item of the trace itself (not an event)
+    });
+  }
+  SECTION("the target of APPENDS and APPEND") {
+    CheckReadBack([](PickleWriter& w, const Frames& f, uint32_t l) {
+      w.EventWith("free_requested", 9, [&] {
+        w.Str("frames");
+        w.Get(l);
+        w.Op('(');
+        w.Get(f.c);
+        w.Op('e');
+      });
+      w.EventWith("free_requested", 8, [&] {
+        w.Str("frames");
+        w.Get(l);
+        w.Get(f.b);
+        w.Op('a');
+      });
+    });
+  }
+  SECTION("under a key with another role, or the same role") {
+    CheckReadBack([](PickleWriter& w, const Frames&, uint32_t l) {
+      w.EventWith("free_requested", 9, [&] {
+        w.Str("user_metadata");
+        w.Get(l);
+      });
+      w.EventWith("free_requested", 8, [&] {
+        w.Str("forward_frames");
+        w.Get(l);
+      });
+    });
+  }
+  SECTION("in a dict that is not streamed") {
+    CheckReadBack([](PickleWriter& w, const Frames&, uint32_t l) {
+      w.EventWith("free_requested", 9, [&] {
+        w.Str("user_metadata");
+        w.Op('}');
+        w.Op('(');
+        w.Str("frames");
+        w.Get(l);
+        w.Op('u');
+      });
+    });
+    for (bool same_batch : {true, false}) {
+      CheckSameAsOnePass(ReadBack(
+          same_batch, [](PickleWriter&, const Frames&, uint32_t) {},
+          [](PickleWriter& w, uint32_t l) {
+            w.Str("escaped");
+            w.Op('}');
+            w.Op('(');
+            w.Str("frames");
+            w.Get(l);
+            w.Op('u');
+          }));
+    }
+  }
+  SECTION("as the root") {
+    // The read fails (the root must be a dict) at the same byte either way.
+    uint32_t l = 0;
+    auto bytes = ReadBack(
+        false, [&](PickleWriter&, const Frames&, uint32_t list) { l = list; }, [](PickleWriter&, uint32_t) {});
+    bytes.pop_back();  // STOP
+    bytes.push_back('0');
+    bytes.insert(bytes.end(), {'h', static_cast<uint8_t>(l)});
+    REQUIRE(l < 256);
+    bytes.push_back('.');
+    const Read one = ReadAll(bytes, true, 1 << 20);
+    CHECK(one.text.find("top-level object is a list") != std::string::npos);
+    for (size_t chunk : {size_t{1} << 20, size_t{61}, size_t{7}}) CHECK(ReadAll(bytes, false, chunk).text == one.text);
+  }
+  SECTION("a memo PUT over a slot one of its frames uses") {
+    CheckReadBack([](PickleWriter& w, const Frames& f, uint32_t l) {
+      w.Frame("z.py", 26, "fz");
+      w.Put(f.a);
+      w.Op('0');
+      // Its items are the frames it was made of (a, not z).
+      w.EventWith("free_requested", 9, [&] {
+        w.Str("user_metadata");
+        w.Get(l);
+      });
+    });
+  }
+  SECTION("a memo PUT over the list's own slot") {
+    CheckReadBack([](PickleWriter& w, const Frames&, uint32_t l) {
+      w.Int(77);
+      w.Put(l);
+      w.Op('0');
+    });
+  }
 }
 
 namespace {
@@ -685,4 +920,57 @@ TEST_CASE("known lists: the look-ahead runs, is exact, and stays bounded on host
     CHECK(ahead.c.seen == built.seen);
     CHECK(ahead.bytes < 4 * bytes.size());
   }
+}
+
+TEST_CASE("known lists: a list read back by its free events is one node without items", "[pickle][known]") {
+  // The shared-list shape at the decoder: an allocation's list (memoized)
+  // is fetched again by the free events; once its stack is known, neither
+  // the alloc nor the frees build or fill it.
+  PickleWriter w;
+  w.Op(']');
+  w.Memoize();
+  w.Op('(');
+  w.Op('}');
+  w.Memoize();
+  w.Op('(');
+  w.Str("frames");
+  w.Op(']');
+  w.Memoize();
+  w.Op('(');
+  const uint32_t a = w.Frame("a.py", 1, "fa"), b = w.Frame("b.py", 2, "fb");
+  w.Op('e');
+  w.Op('u');
+  w.Op('e');
+  auto event = [&](bool alloc, uint32_t list, const std::vector<uint32_t>& frames) {
+    w.Op('}');
+    w.Memoize();
+    w.Op('(');
+    w.Str("frames");
+    uint32_t slot = list;
+    if (alloc) {
+      slot = w.FrameList(frames);
+    } else {
+      w.Get(list);
+    }
+    w.Op('u');
+    return slot;
+  };
+  for (int batch = 0; batch < 3; ++batch) {
+    w.Op('(');
+    for (int i = 0; i < 2; ++i) {
+      const uint32_t l = event(true, 0, i ? std::vector<uint32_t>{a, b} : std::vector<uint32_t>{b});
+      event(false, l, {});
+      event(false, l, {});
+    }
+    w.Op('e');
+  }
+  w.Op('.');
+  memtk::StringPool p1, p2;
+  const StackConsumer built = DecodeBareList(w.bytes(), false, &p1);
+  const StackConsumer known = DecodeBareList(w.bytes(), true, &p2);
+  CHECK(built.shared == 0);
+  CHECK(known.seen == built.seen);
+  // The first batch builds its lists; in the next two every list and both
+  // of its reads are known nodes: 2 batches x 2 lists x 3 events.
+  CHECK(known.shared == 12);
 }
