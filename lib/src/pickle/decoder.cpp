@@ -1102,6 +1102,7 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
     if (dict.node->streams_into == nullptr) ++holders_;
     dict.node->streams_into = into.node;
     stack_[m - 1].cached = true;  // Settle's cheap test (`dict` is that entry)
+    holder_bound_ = std::max(holder_bound_, m - 1);
     stack_.push_back(v);
     PutMemo(put);  // count 0: only advances the MEMOIZE index; else keeps the own node
     return static_cast<size_t>(q - p);
@@ -1301,6 +1302,7 @@ bool Decoder::GetLandsKnown(const uint8_t* next, const uint8_t* end, const Node*
   if (dict.node->streams_into == nullptr) ++holders_;
   dict.node->streams_into = into.node;
   dict.cached = true;  // Settle's cheap test
+  holder_bound_ = std::max(holder_bound_, m - 1);
   NoteOwn(&dict, m);
   return true;
 }
@@ -1534,6 +1536,7 @@ Status Decoder::AddItems(uint8_t code, uint64_t at) {
       arena_->Release(stack_[i]);
     }
     if (lists_ != nullptr && !lists_->pending.empty()) HarvestKnown(stack_.size() - m);
+    holder_bound_ = std::min(holder_bound_, m - 1);  // the holders above are gone (resize below)
   } else {
     SettleRange(m);
     auto& items = target.node->items;
