@@ -1006,7 +1006,7 @@ void Decoder::LookAhead(const uint8_t* p, const uint8_t* q, const uint8_t* end, 
 size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t at, uint16_t role, uintptr_t* watch) {
   *watch = 0;
   // Without counts the list's own slot could be read back and changed.
-  if (!have_counts_ || globals_.back() != 0 || marks_.size() < 2) return 0;
+  if (!have_counts_ || known_off_ || globals_.back() != 0 || marks_.size() < 2) return 0;
   const uint8_t* q = p + 1;
   uint64_t put;
   if (q < end && *q == kMemoize) {
@@ -1167,7 +1167,7 @@ void Decoder::HarvestKnown(size_t streamed) {
       // read: then its cache is not the key's.
       const size_t width = (r->role & KnownLists::kWide) ? 4 : 3;
       bool pure = list->items.size() * width == r->len;
-      for (const Value& item : list->items) pure = pure && item.is_node() && item.node->cache >= 0;
+      for (const Value& item : list->items) pure = pure && item.kind == Kind::kDict && item.node->cache >= 0;
       if (pure && r->shared == nullptr) {
         Node* shared = arena_->NewBare(Kind::kList, r->role & ~KnownLists::kWide, reinterpret_cast<uintptr_t>(r));
         shared->known = true;
@@ -1430,7 +1430,16 @@ void Decoder::PutMemo(uint64_t idx) {
   Settle(v);
   NodeArena::Retain(v);
   const size_t before = memo_->size;
-  if (lists_ != nullptr && memo_->Find(idx) != nullptr) SettleStack();  // known lists read the old slot
+  if (lists_ != nullptr && memo_->Find(idx) != nullptr) {
+    // Known lists read the old slot. CPython never writes a PUT over a live
+    // slot: fill every known list in, then read the rest of the file
+    // without them, so that such PUTs cost one settling in all (a file of
+    // them would otherwise walk the stack and the memo at each).
+    SettleStack();
+    lists_->Release(arena_);
+    lists_.reset();
+    known_off_ = true;
+  }
   Memo::Entry* e = memo_->Insert(idx);
   if (memo_->size == before) ++memo_epoch_;
   // A kept-for-good entry may have lent its node out: a PUT over it (which

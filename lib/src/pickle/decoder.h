@@ -39,7 +39,9 @@ class Consumer {
   /// Role of a container about to be created. `parent` is the container it
   /// will be stored in (nullptr at top level or when unknown), `key` the
   /// dict key it will be stored under (nullptr for list items), `index` its
-  /// position in the parent.
+  /// position in the parent. With a dict `parent` it must have no effect
+  /// beyond its answer: the decoder also asks it where a list fetched from
+  /// the memo would land (Decoder::GetLandsKnown).
   virtual uint16_t RoleOf(const Node* parent, const Value* key, uint64_t index, Kind kind) = 0;
   /// True if children appended to a list with this role go to OnItem().
   virtual bool Streams(uint16_t role) const = 0;
@@ -48,7 +50,9 @@ class Consumer {
   /// once the consumer has set it (>= 0), never through its items. The
   /// decoder may then hand out, for every later list built from the same
   /// kept-for-good memo references, one shared node without items whose
-  /// cache holds that value (Decoder: "known lists").
+  /// cache holds that value (Decoder: "known lists"), and for a list that is
+  /// read back, one node of its own. The decoder relies on OnItem() reading
+  /// (setting the cache of) every such list of an item streamed to it.
   virtual bool ReadsOnlyCache(uint16_t /*role*/) const { return false; }
   /// The top-level object, at STOP.
   virtual Status OnRoot(const Value& root) = 0;
@@ -218,7 +222,8 @@ class Decoder : public DecoderBase {
   void PutMemo(uint64_t idx);
   /// At the EMPTY_LIST `p` (byte `at`) of a list with role `role`: if the
   /// list is one seen before (see KnownLists in decoder.cpp), pushes its
-  /// shared node and returns the bytes of the whole list; else returns 0 and
+  /// shared node (or, for a list read back later, a node of the decoder's
+  /// own: NewOwn) and returns the bytes of the whole list; else returns 0 and
   /// sets *watch to the record that should remember the node about to be
   /// built (0: none).
   size_t KnownList(const uint8_t* p, const uint8_t* end, uint64_t at, uint16_t role, uintptr_t* watch);
@@ -295,6 +300,7 @@ class Decoder : public DecoderBase {
   std::vector<uint8_t> known_key_;  // KnownList's scratch: the list's key
   uint64_t memo_epoch_ = 0;  // bumped by a PUT over a live memo slot
   uint64_t memo_globals_ = 0;  // globals memoized (KnownList's record check)
+  bool known_off_ = false;     // a PUT over a live slot: no known lists from then on
   uint64_t look_ahead_lists_ = 0, look_ahead_bytes_ = 0;
   // Dicts with streams_into set, give or take holders dropped unstreamed
   // (then it stays high: only SettleRange's shortcut is lost).

@@ -58,8 +58,9 @@ struct Value {
 /// frames list), so a memo back-reference costs a lookup, not a re-intern.
 struct Node {
   Kind kind = Kind::kList;
-  /// A list the decoder shares between every list with the same items, kept
-  /// without items (see Consumer::ReadsOnlyCache); `index` names its entry.
+  /// A list the decoder keeps without items (see Consumer::ReadsOnlyCache):
+  /// shared between every list with the same items, or (read back later) one
+  /// list's own node until it is filled in; `index` names its record.
   bool known = false;
   /// Set by the consumer on a container the schema gives one owner (a
   /// segment's block list, a block's history) once it has been expanded:

@@ -974,3 +974,63 @@ TEST_CASE("known lists: a list read back by its free events is one node without 
   // of its reads are known nodes: 2 batches x 2 lists x 3 events.
   CHECK(known.shared == 12);
 }
+
+TEST_CASE("known lists: a list of read lists is counted on every reading, as before", "[pickle][known]") {
+  // The review's case: frames = [L], L a frame list already read (its cache
+  // set) and kept for good. The consumer counts L as a bad frame on each
+  // reading (only dicts are frames), so no such list may be shared.
+  CheckSameAsOnePass(Snapshot(
+      [](PickleWriter& w) {
+        const Frames f = FirstBatch(w);
+        w.Op('(');
+        w.Op('}');
+        w.Memoize();
+        w.Op('(');
+        w.Str("action");
+        w.Str("alloc");
+        w.Str("frames");
+        w.Op(']');
+        const uint32_t l = w.Memoize();
+        w.Op('(');
+        w.Get(f.a);
+        w.Get(f.b);
+        w.Op('e');
+        w.Op('u');
+        w.Op('e');
+        for (int batch = 0; batch < 3; ++batch) {
+          w.Op('(');
+          for (uint8_t i = 0; i < 4; ++i) w.Event("alloc", i, {l});
+          w.Op('e');
+        }
+      },
+      [](PickleWriter&) {}));
+}
+
+TEST_CASE("known lists: many PUTs over live slots read as the one-pass read", "[pickle][known]") {
+  // After the first PUT over a live slot the decoder reads without known
+  // lists (each such PUT would otherwise walk the stack and the memo).
+  CheckSameAsOnePass(Snapshot(
+      [](PickleWriter& w) {
+        const Frames f = FirstBatch(w);
+        for (int batch = 0; batch < 4; ++batch) {
+          w.Op('(');
+          for (uint8_t i = 0; i < 5; ++i) {
+            w.Event("alloc", i, {f.a, f.b});
+            w.Event("alloc", i, {f.c, f.a});
+          }
+          w.Op('e');
+          // A string PUT over frame c's slot (live, kept for good), again and
+          // again: later lists that read it hold a string, a bad frame.
+          if (batch == 2) {
+            for (int k = 0; k < 50; ++k) {
+              w.Op(0x8c);
+              w.Op(1);
+              w.Op('x');
+              w.Put(f.c);
+              w.Op('0');  // POP
+            }
+          }
+        }
+      },
+      [](PickleWriter&) {}));
+}
