@@ -1601,7 +1601,11 @@ size_t Decoder::RunFast(const uint8_t* const begin, const uint8_t* end, Status* 
           if (e->v.kind == Kind::kGlobal) return consumed();
           // A known list read back lands where only its cache is read, or
           // it gets its items first (in place: every holder shares the node).
-          if (e->v.kind == Kind::kList && e->v.node->known) GetKnown(p + len, end, e->v.node);
+          if (e->v.kind == Kind::kList && e->v.node->known) {
+            GetKnown(p + len, end, e->v.node);
+          } else {
+            e->special = false;  // filled in since: a plain list, no node load per get
+          }
         }
         push(memo_->Take(e));
         p += len;
