@@ -3,8 +3,10 @@
 #pragma once
 
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -96,6 +98,28 @@ inline std::string ErrorOf(const std::vector<uint8_t>& bytes, size_t chunk = 256
   if (split) o.split_prepass_bytes = 0;
   Status s = snapshot::ReadSnapshotBytes("in.pickle", bytes, &sink, o);
   return s.ok() ? "" : s.message();
+}
+
+/// A frame for AddStack: filename, line, function name.
+using FrameSpec = std::tuple<const char*, int, const char*>;
+
+/// Appends a stack (innermost first) to `t`, interning equal frames to one
+/// FrameId as the reader does; returns its id.
+inline StackId AddStack(snapshot::Tables& t, std::initializer_list<FrameSpec> frames) {
+  t.stack_offsets.push_back(t.stack_frames.size());
+  for (auto [file, line, name] : frames) {
+    snapshot::Frame f;
+    f.filename = t.strings.Intern(file);
+    f.name = t.strings.Intern(name);
+    f.line = line;
+    FrameId id{static_cast<uint32_t>(t.frames.size())};
+    for (uint32_t i = 0; i < t.frames.size(); ++i)
+      if (t.frames[i].filename == f.filename && t.frames[i].name == f.name && t.frames[i].line == f.line)
+        id = FrameId{i};
+    if (id.value == t.frames.size()) t.frames.push_back(f);
+    t.stack_frames.push_back(id);
+  }
+  return StackId{static_cast<uint32_t>(t.stack_offsets.size() - 1)};
 }
 
 }  // namespace memtk::test

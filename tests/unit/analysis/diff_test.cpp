@@ -16,6 +16,7 @@
 #include "memtk/commands/diff.h"
 #include "snapshot/tee_sink.h"
 #include "store/replay.h"
+#include "test_util.h"
 
 using namespace memtk;
 using analysis::Gate;
@@ -337,30 +338,11 @@ TEST_CASE("several inputs: rows per input and device, worst, imbalance, same top
   CHECK_FALSE(analysis::SummariseReports({}).worst.has_value());
 }
 
-namespace {
-
-// Adds a one-frame stack to `t`, frames interned by (file, line, name).
-StackId OneFrameStack(snapshot::Tables& t, const char* file, int line, const char* name) {
-  snapshot::Frame f;
-  f.filename = t.strings.Intern(file);
-  f.name = t.strings.Intern(name);
-  f.line = line;
-  FrameId id{static_cast<uint32_t>(t.frames.size())};
-  for (uint32_t i = 0; i < t.frames.size(); ++i)
-    if (t.frames[i].filename == f.filename && t.frames[i].name == f.name && t.frames[i].line == f.line) id = FrameId{i};
-  if (id.value == t.frames.size()) t.frames.push_back(f);
-  t.stack_offsets.push_back(t.stack_frames.size());
-  t.stack_frames.push_back(id);
-  return StackId{static_cast<uint32_t>(t.stack_offsets.size() - 1)};
-}
-
-}  // namespace
-
 TEST_CASE("AllocationSites: alloc events by (device, site, size), first event kept", "[diff]") {
   snapshot::Tables t;
   // Stacks 0 and 2 are one frame (interned once): one site.
-  StackId a = OneFrameStack(t, "/work/train.py", 10, "f");
-  StackId b = OneFrameStack(t, "/work/train.py", 20, "g");
+  StackId a = test::AddStack(t, {{"/work/train.py", 10, "f"}});
+  StackId b = test::AddStack(t, {{"/work/train.py", 20, "g"}});
   StackId a2{static_cast<uint32_t>(t.stack_offsets.size())};
   t.stack_offsets.push_back(t.stack_frames.size());
   t.stack_frames.push_back(t.stack_frames[t.stack_offsets[a.value]]);

@@ -11,34 +11,18 @@
 #include <tuple>
 #include <vector>
 
+#include "test_util.h"
+
 using namespace memtk;
 using namespace memtk::analysis;
-using snapshot::Frame;
 using snapshot::FrameClassifier;
 using snapshot::FrameRules;
 using snapshot::Tables;
 
 namespace {
 
-using F = std::tuple<const char*, int, const char*>;  // filename, line, name
-
-// Adds a stack (innermost first), interning frames as the reader does.
-StackId AddStack(Tables& t, std::initializer_list<F> frames) {
-  t.stack_offsets.push_back(t.stack_frames.size());
-  for (auto [file, line, name] : frames) {
-    Frame f;
-    f.filename = t.strings.Intern(file);
-    f.name = t.strings.Intern(name);
-    f.line = line;
-    FrameId id{static_cast<uint32_t>(t.frames.size())};
-    for (uint32_t i = 0; i < t.frames.size(); ++i)
-      if (t.frames[i].filename == f.filename && t.frames[i].name == f.name && t.frames[i].line == f.line)
-        id = FrameId{i};
-    if (id.value == t.frames.size()) t.frames.push_back(f);
-    t.stack_frames.push_back(id);
-  }
-  return StackId{static_cast<uint32_t>(t.stack_offsets.size() - 1)};
-}
+using F = test::FrameSpec;
+using test::AddStack;
 
 constexpr const char* kFunctional = "/usr/lib/python3/site-packages/torch/nn/functional.py";
 constexpr const char* kTrain = "/work/train.py";

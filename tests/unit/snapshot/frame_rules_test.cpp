@@ -10,31 +10,15 @@
 #include <vector>
 
 #include "snapshot/call_site.h"
+#include "test_util.h"
 
 using namespace memtk;
 using namespace memtk::snapshot;
 
 namespace {
 
-using F = std::tuple<const char*, int, const char*>;  // filename, line, name
-
-// Adds a stack (innermost first), interning frames like the reader does.
-StackId AddStack(Tables& t, std::initializer_list<F> frames) {
-  t.stack_offsets.push_back(t.stack_frames.size());
-  for (auto [file, line, name] : frames) {
-    Frame f;
-    f.filename = t.strings.Intern(file);
-    f.name = t.strings.Intern(name);
-    f.line = line;
-    FrameId id{static_cast<uint32_t>(t.frames.size())};
-    for (uint32_t i = 0; i < t.frames.size(); ++i)
-      if (t.frames[i].filename == f.filename && t.frames[i].name == f.name && t.frames[i].line == f.line)
-        id = FrameId{i};
-    if (id.value == t.frames.size()) t.frames.push_back(f);
-    t.stack_frames.push_back(id);
-  }
-  return StackId{static_cast<uint32_t>(t.stack_offsets.size() - 1)};
-}
+using F = test::FrameSpec;
+using test::AddStack;
 
 FrameKind KindOf(const char* file, const char* name, const FrameRules& r = FrameRules()) {
   return r.Classify(file, 1, name);
