@@ -111,6 +111,25 @@ class PickleWriter {
       Get(list);
     });
   }
+  // An event dict {"action": action, "frames": [...]} left open inside its
+  // memoized frame list's MARK, for the caller's items; returns the list's
+  // slot. CloseEventList() ends the list (APPENDS) and the dict.
+  uint32_t OpenEventList(const std::string& action) {
+    Op('}');
+    Memoize();
+    Op('(');
+    Str("action");
+    Str(action);
+    Str("frames");
+    Op(']');
+    const uint32_t list = Memoize();
+    Op('(');
+    return list;
+  }
+  void CloseEventList() {
+    Op('e');
+    Op('u');
+  }
   std::vector<uint8_t>& bytes() { return b_; }
 
  private:
@@ -532,6 +551,27 @@ TEST_CASE("known lists: a list read back anywhere else is read as when built", "
 }
 
 namespace {
+// The head of a bare trace (a list of event dicts): its first event's frame
+// list defines `n` frames, and its first batch is closed; returns their slots.
+std::vector<uint32_t> BareTraceWithFrames(PickleWriter& w, int n) {
+  w.Op(']');
+  w.Memoize();
+  w.Op('(');
+  w.Op('}');
+  w.Memoize();
+  w.Op('(');
+  w.Str("frames");
+  w.Op(']');
+  w.Memoize();
+  w.Op('(');
+  std::vector<uint32_t> frames;
+  for (int i = 0; i < n; ++i) frames.push_back(w.Frame("f" + std::to_string(i) + ".py", static_cast<uint8_t>(i), "g"));
+  w.Op('e');
+  w.Op('u');
+  w.Op('e');
+  return frames;
+}
+
 // A consumer of a bare list of event dicts whose "frames" lists are read
 // only through their cache: frame dicts get a dense id each, lists the id of
 // their frame-id sequence.
@@ -598,20 +638,8 @@ StackConsumer DecodeBareList(const std::vector<uint8_t>& bytes, bool counts, mem
 
 TEST_CASE("known lists: later lists with the same gets are one shared node", "[pickle][known]") {
   PickleWriter w;
-  w.Op(']');
-  w.Memoize();
-  w.Op('(');
-  w.Op('}');
-  w.Memoize();
-  w.Op('(');
-  w.Str("frames");
-  w.Op(']');
-  w.Memoize();
-  w.Op('(');
-  const uint32_t a = w.Frame("a.py", 1, "fa"), b = w.Frame("b.py", 2, "fb");
-  w.Op('e');
-  w.Op('u');
-  w.Op('e');
+  const std::vector<uint32_t> ab = BareTraceWithFrames(w, 2);
+  const uint32_t a = ab[0], b = ab[1];
   for (int batch = 0; batch < 3; ++batch) {
     w.Op('(');
     for (int i = 0; i < 4; ++i) {
@@ -638,20 +666,8 @@ TEST_CASE("known lists: a key names memo slots, however the gets are spelled", "
   // [b] as BINGET+APPEND, as LONG_BINGET+APPEND and as MARK LONG_BINGET
   // APPENDS, [a, b] with either get: the same lists, so one record each.
   PickleWriter w;
-  w.Op(']');
-  w.Memoize();
-  w.Op('(');
-  w.Op('}');
-  w.Memoize();
-  w.Op('(');
-  w.Str("frames");
-  w.Op(']');
-  w.Memoize();
-  w.Op('(');
-  const uint32_t a = w.Frame("a.py", 1, "fa"), b = w.Frame("b.py", 2, "fb");
-  w.Op('e');
-  w.Op('u');
-  w.Op('e');
+  const std::vector<uint32_t> ab = BareTraceWithFrames(w, 2);
+  const uint32_t a = ab[0], b = ab[1];
   auto event = [&](int form) {
     w.Op('}');
     w.Memoize();
@@ -727,18 +743,9 @@ TEST_CASE("known lists: the look-ahead over many distinct stacks reads as the on
         auto next = [&] { return state = state * 1103515245u + 12345u; };
         w.Op('(');
         for (int i = 0; i < 40; ++i) {  // frames 4..43, each defined inside a list and used often
-          w.Op('}');
-          w.Memoize();
-          w.Op('(');
-          w.Str("action");
-          w.Str("alloc");
-          w.Str("frames");
-          w.Op(']');
-          w.Memoize();
-          w.Op('(');
+          w.OpenEventList("alloc");
           frames.push_back(w.Frame("f" + std::to_string(i) + ".py", static_cast<uint8_t>(i), "g"));
-          w.Op('e');
-          w.Op('u');
+          w.CloseEventList();
         }
         w.Op('e');
         // 9,000 distinct stacks of 2-6 frames, each used three times, in
@@ -797,20 +804,11 @@ TEST_CASE("known lists: a memoized global inside frame lists reads as the one-pa
         const Frames f = FirstBatch(w);
         w.Op('(');
         // The global, memoized, inside the first list that uses it.
-        w.Op('}');
-        w.Memoize();
-        w.Op('(');
-        w.Str("action");
-        w.Str("alloc");
-        w.Str("frames");
-        w.Op(']');
-        w.Memoize();
-        w.Op('(');
+        w.OpenEventList("alloc");
         for (const char* s : {"c", "collections\n", "OrderedDict\n"})
           for (const char* c = s; *c != 0; ++c) w.Op(static_cast<uint8_t>(*c));
         const uint32_t g = w.Memoize();
-        w.Op('e');
-        w.Op('u');
+        w.CloseEventList();
         w.Op('e');
         for (int batch = 0; batch < 3; ++batch) {
           w.Op('(');
@@ -830,21 +828,7 @@ namespace {
 template <class Extra>
 std::vector<uint8_t> ManyStacks(int stacks, int rounds, Extra extra) {
   PickleWriter w;
-  w.Op(']');
-  w.Memoize();
-  w.Op('(');
-  w.Op('}');
-  w.Memoize();
-  w.Op('(');
-  w.Str("frames");
-  w.Op(']');
-  w.Memoize();
-  w.Op('(');
-  std::vector<uint32_t> frames;
-  for (int i = 0; i < 60; ++i) frames.push_back(w.Frame("f" + std::to_string(i) + ".py", static_cast<uint8_t>(i), "g"));
-  w.Op('e');
-  w.Op('u');
-  w.Op('e');
+  std::vector<uint32_t> frames = BareTraceWithFrames(w, 60);
   int event = 0;
   for (int round = 0; round < rounds; ++round) {
     for (int s = 0; s < stacks; ++s, ++event) {
@@ -927,20 +911,8 @@ TEST_CASE("known lists: a list read back by its free events is one node without 
   // is fetched again by the free events; once its stack is known, neither
   // the alloc nor the frees build or fill it.
   PickleWriter w;
-  w.Op(']');
-  w.Memoize();
-  w.Op('(');
-  w.Op('}');
-  w.Memoize();
-  w.Op('(');
-  w.Str("frames");
-  w.Op(']');
-  w.Memoize();
-  w.Op('(');
-  const uint32_t a = w.Frame("a.py", 1, "fa"), b = w.Frame("b.py", 2, "fb");
-  w.Op('e');
-  w.Op('u');
-  w.Op('e');
+  const std::vector<uint32_t> ab = BareTraceWithFrames(w, 2);
+  const uint32_t a = ab[0], b = ab[1];
   auto event = [&](bool alloc, uint32_t list, const std::vector<uint32_t>& frames) {
     w.Op('}');
     w.Memoize();
@@ -983,19 +955,10 @@ TEST_CASE("known lists: a list of read lists is counted on every reading, as bef
       [](PickleWriter& w) {
         const Frames f = FirstBatch(w);
         w.Op('(');
-        w.Op('}');
-        w.Memoize();
-        w.Op('(');
-        w.Str("action");
-        w.Str("alloc");
-        w.Str("frames");
-        w.Op(']');
-        const uint32_t l = w.Memoize();
-        w.Op('(');
+        const uint32_t l = w.OpenEventList("alloc");
         w.Get(f.a);
         w.Get(f.b);
-        w.Op('e');
-        w.Op('u');
+        w.CloseEventList();
         w.Op('e');
         for (int batch = 0; batch < 3; ++batch) {
           w.Op('(');
