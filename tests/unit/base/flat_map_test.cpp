@@ -1,6 +1,7 @@
-// FlatMap with a struct key and a hash of its own (memtk/base/flat_map.h):
-// the same answers as std::map under inserts and erases, also when the
-// hash collides on purpose (long probe chains, backward-shift erase).
+// FlatMap (memtk/base/flat_map.h): the same answers as std::map under
+// inserts and erases, with uint64 keys (addresses) and with a struct key and
+// a hash of its own, also when the hash collides on purpose (long probe
+// chains, backward-shift erase).
 #include "memtk/base/flat_map.h"
 
 #include <catch2/catch.hpp>
@@ -67,3 +68,26 @@ void MatchesStdMap() {
 TEST_CASE("FlatMap with a struct key matches std::map", "[flat_map]") { MatchesStdMap<GoodHash>(); }
 
 TEST_CASE("FlatMap with a colliding hash still matches std::map", "[flat_map]") { MatchesStdMap<BadHash>(); }
+
+TEST_CASE("FlatMap matches std::map under random inserts and erases", "[flat_map]") {
+  std::mt19937_64 rng(7);
+  FlatMap<int> m;
+  std::map<uint64_t, int> ref;
+  for (int i = 0; i < 200000; ++i) {
+    uint64_t k = (rng() % 5000) * 256;  // aligned keys, as addresses are
+    if (rng() % 3 == 0) {
+      CHECK(m.Erase(k) == (ref.erase(k) == 1));
+    } else {
+      bool inserted = false;
+      m.FindOrInsert(k, &inserted) = i;
+      CHECK(inserted == (ref.count(k) == 0));
+      ref[k] = i;
+    }
+  }
+  REQUIRE(m.size() == ref.size());
+  for (const auto& [k, v] : ref) {
+    int* p = m.Find(k);
+    REQUIRE(p != nullptr);
+    CHECK(*p == v);
+  }
+}

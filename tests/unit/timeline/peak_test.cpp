@@ -9,7 +9,6 @@
 #include <random>
 #include <set>
 
-#include "memtk/base/flat_map.h"
 
 using namespace memtk;
 using namespace memtk::snapshot;
@@ -288,28 +287,5 @@ TEST_CASE("random traces agree with a brute-force replay", "[peak]") {
     CHECK(r[0].end_bytes == total);
     CHECK(r[0].live_at_peak.size() == at_peak.size());
     CHECK(Sum(r[0].live_at_peak) == peak);
-  }
-}
-
-TEST_CASE("FlatMap matches std::map under random inserts and erases", "[flat_map]") {
-  std::mt19937_64 rng(7);
-  FlatMap<int> m;
-  std::map<uint64_t, int> ref;
-  for (int i = 0; i < 200000; ++i) {
-    uint64_t k = (rng() % 5000) * 256;  // aligned keys, as addresses are
-    if (rng() % 3 == 0) {
-      CHECK(m.Erase(k) == (ref.erase(k) == 1));
-    } else {
-      bool inserted = false;
-      m.FindOrInsert(k, &inserted) = i;
-      CHECK(inserted == (ref.count(k) == 0));
-      ref[k] = i;
-    }
-  }
-  REQUIRE(m.size() == ref.size());
-  for (const auto& [k, v] : ref) {
-    int* p = m.Find(k);
-    REQUIRE(p != nullptr);
-    CHECK(*p == v);
   }
 }
