@@ -621,10 +621,16 @@ class StackConsumer : public memtk::pickle::Consumer {
   std::map<std::vector<int64_t>, int64_t> stacks_;
 };
 
-StackConsumer DecodeBareList(const std::vector<uint8_t>& bytes, bool counts, memtk::StringPool* pool) {
+// A bare list of events read with pass-1 counts or without, and what the
+// look-ahead did.
+struct BareRead {
+  StackConsumer c;
+  uint64_t ahead_lists = 0, ahead_bytes = 0;
+};
+BareRead DecodeBare(const std::vector<uint8_t>& bytes, bool counts, memtk::StringPool* pool) {
   memtk::pickle::NodeArena arena;
-  StackConsumer c(pool);
-  memtk::pickle::Decoder d("x", pool, &arena, &c);
+  BareRead r{StackConsumer(pool)};
+  memtk::pickle::Decoder d("x", pool, &arena, &r.c);
   if (counts) {
     memtk::pickle::RefCountPass pass("x");
     REQUIRE(pass.Feed(bytes.data(), bytes.size()).ok());
@@ -632,7 +638,23 @@ StackConsumer DecodeBareList(const std::vector<uint8_t>& bytes, bool counts, mem
   }
   REQUIRE(d.Feed(bytes.data(), bytes.size()).ok());
   REQUIRE(d.Finish().ok());
-  return c;
+  r.ahead_lists = d.look_ahead_lists();
+  r.ahead_bytes = d.look_ahead_bytes();
+  return r;
+}
+StackConsumer DecodeBareList(const std::vector<uint8_t>& bytes, bool counts, memtk::StringPool* pool) {
+  return DecodeBare(bytes, counts, pool).c;
+}
+
+// Reads `bytes` with counts and without: each event's stack the same, no
+// node shared without counts. Returns the nodes shared with them.
+int SharedAgainstBuilt(const std::vector<uint8_t>& bytes) {
+  memtk::StringPool p1, p2;
+  const StackConsumer built = DecodeBareList(bytes, false, &p1);
+  const StackConsumer known = DecodeBareList(bytes, true, &p2);
+  CHECK(built.shared == 0);
+  CHECK(known.seen == built.seen);
+  return known.shared;
 }
 }  // namespace
 
@@ -653,13 +675,8 @@ TEST_CASE("known lists: later lists with the same gets are one shared node", "[p
     w.Op('e');
   }
   w.Op('.');
-  memtk::StringPool p1, p2;
-  const StackConsumer built = DecodeBareList(w.bytes(), false, &p1);
-  const StackConsumer known = DecodeBareList(w.bytes(), true, &p2);
-  CHECK(built.shared == 0);
-  CHECK(known.seen == built.seen);
   // The first batch builds every list; from the second on each is shared.
-  CHECK(known.shared == 8);
+  CHECK(SharedAgainstBuilt(w.bytes()) == 8);
 }
 
 TEST_CASE("known lists: a key names memo slots, however the gets are spelled", "[pickle][known]") {
@@ -695,13 +712,9 @@ TEST_CASE("known lists: a key names memo slots, however the gets are spelled", "
     w.Op('e');
   }
   w.Op('.');
-  memtk::StringPool p1, p2;
-  const StackConsumer built = DecodeBareList(w.bytes(), false, &p1);
-  const StackConsumer known = DecodeBareList(w.bytes(), true, &p2);
-  CHECK(known.seen == built.seen);
   // Keyed by spelling, the second batch would build its lists again (3
   // shared); keyed by slots, all 6 later lists are the first batch's.
-  CHECK(known.shared == 6);
+  CHECK(SharedAgainstBuilt(w.bytes()) == 6);
 }
 
 TEST_CASE("known lists: a get of an undefined slot in a list is reported as before", "[pickle][known]") {
@@ -847,23 +860,6 @@ std::vector<uint8_t> ManyStacks(int stacks, int rounds, Extra extra) {
   return w.bytes();
 }
 
-struct AheadRead {
-  StackConsumer c;
-  uint64_t lists = 0, bytes = 0;
-};
-AheadRead DecodeWithCounts(const std::vector<uint8_t>& bytes, memtk::StringPool* pool) {
-  memtk::pickle::NodeArena arena;
-  AheadRead r{StackConsumer(pool)};
-  memtk::pickle::Decoder d("x", pool, &arena, &r.c);
-  memtk::pickle::RefCountPass pass("x");
-  REQUIRE(pass.Feed(bytes.data(), bytes.size()).ok());
-  d.SetRefCounts(pass.Take());
-  REQUIRE(d.Feed(bytes.data(), bytes.size()).ok());
-  REQUIRE(d.Finish().ok());
-  r.lists = d.look_ahead_lists();
-  r.bytes = d.look_ahead_bytes();
-  return r;
-}
 }  // namespace
 
 TEST_CASE("known lists: the look-ahead runs, is exact, and stays bounded on hostile bytes", "[pickle][known]") {
@@ -878,11 +874,11 @@ TEST_CASE("known lists: the look-ahead runs, is exact, and stays bounded on host
     });
     memtk::StringPool p1, p2;
     const StackConsumer built = DecodeBareList(bytes, false, &p1);
-    const AheadRead ahead = DecodeWithCounts(bytes, &p2);
+    const BareRead ahead = DecodeBare(bytes, true, &p2);
     CHECK(ahead.c.seen == built.seen);
     CHECK(ahead.c.shared > 0);
-    CHECK(ahead.lists > 1000);  // the look-ahead did run
-    CHECK(ahead.bytes < 4 * bytes.size());
+    CHECK(ahead.ahead_lists > 1000);  // the look-ahead did run
+    CHECK(ahead.ahead_bytes < 4 * bytes.size());
   }
   SECTION("runs of ']' and gets that parse as lists to the end of the chunk") {
     // The review's case: `j ] q j j` repeated, so every ']' is a candidate
@@ -900,9 +896,9 @@ TEST_CASE("known lists: the look-ahead runs, is exact, and stays bounded on host
     });
     memtk::StringPool p1, p2;
     const StackConsumer built = DecodeBareList(bytes, false, &p1);
-    const AheadRead ahead = DecodeWithCounts(bytes, &p2);
+    const BareRead ahead = DecodeBare(bytes, true, &p2);
     CHECK(ahead.c.seen == built.seen);
-    CHECK(ahead.bytes < 4 * bytes.size());
+    CHECK(ahead.ahead_bytes < 4 * bytes.size());
   }
 }
 
@@ -937,14 +933,9 @@ TEST_CASE("known lists: a list read back by its free events is one node without 
     w.Op('e');
   }
   w.Op('.');
-  memtk::StringPool p1, p2;
-  const StackConsumer built = DecodeBareList(w.bytes(), false, &p1);
-  const StackConsumer known = DecodeBareList(w.bytes(), true, &p2);
-  CHECK(built.shared == 0);
-  CHECK(known.seen == built.seen);
   // The first batch builds its lists; in the next two every list and both
   // of its reads are known nodes: 2 batches x 2 lists x 3 events.
-  CHECK(known.shared == 12);
+  CHECK(SharedAgainstBuilt(w.bytes()) == 12);
 }
 
 TEST_CASE("known lists: a list of read lists is counted on every reading, as before", "[pickle][known]") {
