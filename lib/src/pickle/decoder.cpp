@@ -1003,6 +1003,29 @@ void Decoder::LookAhead(const uint8_t* p, const uint8_t* q, const uint8_t* end, 
   }
 }
 
+inline size_t Decoder::HolderMark() const {
+  // The dict a known list goes into (at the open MARK), and the streaming
+  // list that dict goes into (at the MARK below).
+  if (marks_.size() < 2) return 0;
+  const size_t m = marks_.back(), m2 = marks_[marks_.size() - 2];
+  if (m == 0 || m2 == 0 || m - 1 < m2) return 0;
+  const Value& dict = stack_[m - 1];
+  const Value& into = stack_[m2 - 1];
+  if (dict.kind != Kind::kDict || dict.borrowed || dict.node->refs != 1 || into.kind != Kind::kList ||
+      !consumer_->Streams(into.node->role) ||
+      (dict.node->streams_into != nullptr && dict.node->streams_into != into.node))
+    return 0;
+  return m;
+}
+
+inline void Decoder::MakeHolder(size_t m) {
+  Value& dict = stack_[m - 1];
+  if (dict.node->streams_into == nullptr) ++holders_;
+  dict.node->streams_into = stack_[marks_[marks_.size() - 2] - 1].node;
+  dict.cached = true;  // Settle's cheap test
+  holder_bound_ = std::max(holder_bound_, m - 1);
+}
+
 size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t at, uint16_t role, uintptr_t* watch) {
   *watch = 0;
   // Without counts the list's own slot could be read back and changed.
@@ -1065,15 +1088,8 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
     if (q == nullptr) return 0;
   }
   if (q >= end || *q != kSetItems) return 0;
-  // The dict it goes into, and the streaming list that dict goes into.
-  const size_t m = marks_.back(), m2 = marks_[marks_.size() - 2];
-  if (m == 0 || m2 == 0 || m - 1 < m2) return 0;
-  const Value& dict = stack_[m - 1];
-  const Value& into = stack_[m2 - 1];
-  if (dict.kind != Kind::kDict || dict.borrowed || dict.node->refs != 1 || into.kind != Kind::kList ||
-      !consumer_->Streams(into.node->role) ||
-      (dict.node->streams_into != nullptr && dict.node->streams_into != into.node))
-    return 0;
+  const size_t m = HolderMark();
+  if (m == 0) return 0;
   // The generic path's limits on the way (its MARK, the items on the stack).
   if (stack_.size() + n + 2 >= limits_.max_stack || marks_.size() >= limits_.max_stack) return 0;
 
@@ -1099,10 +1115,7 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
     v.node = r.shared;
     if (read_back != 0) [[unlikely]]  // (out of line: the fresh shape's hit stays as it was)
       v = NewOwn(slot->rec, m);
-    if (dict.node->streams_into == nullptr) ++holders_;
-    dict.node->streams_into = into.node;
-    stack_[m - 1].cached = true;  // Settle's cheap test (`dict` is that entry)
-    holder_bound_ = std::max(holder_bound_, m - 1);
+    MakeHolder(m);
     stack_.push_back(v);
     PutMemo(put);  // count 0: only advances the MEMOIZE index; else keeps the own node
     return static_cast<size_t>(q - p);
@@ -1285,24 +1298,16 @@ bool Decoder::GetLandsKnown(const uint8_t* next, const uint8_t* end, const Node*
   // stack first) into a dict of this decoder's own that sits in the MARK of
   // a streaming list, under a key that gives a new list the known list's
   // role. Then the dict becomes a holder, as in KnownList's hit path.
-  if (next >= end || *next != kSetItems || globals_.back() != 0 || marks_.size() < 2) return false;
-  const size_t m = marks_.back(), m2 = marks_[marks_.size() - 2];
-  if (m == 0 || m2 == 0 || m - 1 < m2) return false;
+  if (next >= end || *next != kSetItems || globals_.back() != 0) return false;
+  const size_t m = HolderMark();
+  if (m == 0) return false;
   const size_t n = stack_.size() - m;
   if (n % 2 == 0 || stack_.back().kind != Kind::kStr) return false;
   Value& dict = stack_[m - 1];
-  const Value& into = stack_[m2 - 1];
-  if (dict.kind != Kind::kDict || dict.borrowed || dict.node->refs != 1 || into.kind != Kind::kList ||
-      !consumer_->Streams(into.node->role) ||
-      (dict.node->streams_into != nullptr && dict.node->streams_into != into.node))
-    return false;
   const uint64_t index = dict.node->items.size() / 2 + n / 2;
   const uint16_t role = consumer_->RoleOf(dict.node, &stack_.back(), index, Kind::kList);
   if (role != list->role || !consumer_->ReadsOnlyCache(role)) return false;
-  if (dict.node->streams_into == nullptr) ++holders_;
-  dict.node->streams_into = into.node;
-  dict.cached = true;  // Settle's cheap test
-  holder_bound_ = std::max(holder_bound_, m - 1);
+  MakeHolder(m);
   NoteOwn(&dict, m);
   return true;
 }

@@ -254,6 +254,14 @@ class Decoder : public DecoderBase {
       if (v.id != 0) MarkConsumed(v);
     }
   }
+  /// Where a known list may be stored (KnownList, GetLandsKnown): the open
+  /// MARK's index when the dict below it is this decoder's own (not
+  /// borrowed, one reference) and itself sits in the MARK of a streaming
+  /// list (and holds known lists for no other); else 0.
+  size_t HolderMark() const;
+  /// Makes the dict below MARK `m` (from HolderMark) a holder of known lists
+  /// that may reach the consumer only streamed into that list (Settle).
+  void MakeHolder(size_t m);
   /// KnownList's look-ahead: parses the lists after the one at `p` (byte
   /// `at`, ending before `q`) in [q, end) and fetches their table entries
   /// into the cache. Changes nothing but the look-ahead ring.
