@@ -47,12 +47,7 @@ class MemoRefCounts {
   void Bump(uint64_t idx) {
     // Nearly every GET reads a frame, key or string already at "many": a
     // few instructions inline (pass 1 runs this for every GET of the file).
-    const uint64_t p = idx >> kPageBits;
-    if (p < pages_.size() && pages_[p].many != nullptr) {
-      const unsigned s = static_cast<unsigned>(idx & (kPageSlots - 1));
-      if ((pages_[p].many[s / 64] >> (s % 64)) & 1) return;
-    }
-    BumpSlow(idx);
+    if (!IsMany(pages_.data(), pages_.size(), idx)) BumpSlow(idx);
   }
   /// Adds `other`'s counts slot by slot, saturating at 3; `other` is left
   /// empty (its pages move here where this table has none).
@@ -78,6 +73,14 @@ class MemoRefCounts {
     std::unique_ptr<uint64_t[]> bits;
     std::unique_ptr<uint64_t[]> many;
   };
+  // Sparse mode's inline test: is `idx` already at "many" (3)? (Dense
+  // tables have no `many` bitmaps: always false, BumpSlow decides.)
+  static bool IsMany(const Page* pages, size_t n, uint64_t idx) {
+    const uint64_t p = idx >> kPageBits;
+    if (p >= n || pages[p].many == nullptr) return false;
+    const unsigned s = static_cast<unsigned>(idx & (kPageSlots - 1));
+    return (pages[p].many[s / 64] >> (s % 64)) & 1;
+  }
 
  public:
   /// Bump() for a tight loop over many GETs: holds the page table's address
@@ -87,11 +90,7 @@ class MemoRefCounts {
    public:
     explicit Bumper(MemoRefCounts* c) : c_(c) { Refresh(); }
     void Bump(uint64_t idx) {
-      const uint64_t p = idx >> kPageBits;
-      if (p < n_ && pages_[p].many != nullptr) {
-        const unsigned s = static_cast<unsigned>(idx & (kPageSlots - 1));
-        if ((pages_[p].many[s / 64] >> (s % 64)) & 1) return;
-      }
+      if (IsMany(pages_, n_, idx)) return;
       c_->BumpSlow(idx);
       Refresh();
     }
