@@ -34,10 +34,11 @@ import sys
 import tempfile
 import zipfile
 
+import real_inputs
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from check_db import load  # noqa: E402  (pickle / JSON, gzip'd or not)
-SNAPSHOTS = os.path.join(ROOT, "..", "shared", "data", "snapshots")
 FIXTURES = ["sample.pickle", "small.pickle", "small.json", "small.pickle.gz", "legacy.pickle", "newest.pickle",
             "no_time.pickle", "protocol5.pickle", "bigint.pickle", "bare_list.pickle", "pickle_named.json"]
 
@@ -296,11 +297,7 @@ def check_chrome(memtk, name, path, snap, tmp):
 def main():
     memtk = os.path.abspath(sys.argv[1])
     inputs = [(f, os.path.join(ROOT, "data", f)) for f in FIXTURES]
-    if os.path.isdir(SNAPSHOTS):
-        inputs += [(f, os.path.join(SNAPSHOTS, f)) for f in sorted(os.listdir(SNAPSHOTS))
-                   if f.endswith((".pickle", ".pkl", ".json"))]
-    else:
-        print("exports: %s does not exist: real snapshots skipped" % SNAPSHOTS)
+    inputs += real_inputs.real_snapshots() or []
     with tempfile.TemporaryDirectory() as tmp:
         tiny_hand_checked(memtk, tmp)
         for name, path in inputs:

@@ -24,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 
+import real_inputs
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from render_png import decode_png  # noqa: E402  (the independent PNG decoder)
 
@@ -141,15 +143,11 @@ def test_folded_db(memtk, tmp):
 
 
 def test_real(memtk, tmp):
-    d = os.path.join(ROOT, "..", "shared", "data", "snapshots")
-    if not os.path.isdir(d):
-        print("skip: %s does not exist (real snapshots are never copied into the repo)" % d)
+    snapshots = real_inputs.real_snapshots()
+    if snapshots is None:
         return
     n = 0
-    for name in sorted(os.listdir(d)):
-        path = os.path.join(d, name)
-        if name.endswith(".md") or not os.path.isfile(path):
-            continue
+    for name, path in snapshots:
         devices = stats(memtk, path)
         for view in ("flame", "flame-segments"):
             out = os.path.join(tmp, "real.png")

@@ -29,6 +29,8 @@ import sys
 import tempfile
 import zlib
 
+import real_inputs
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "data")
 HASHES = os.path.join(ROOT, "tests", "render_hashes.txt")
@@ -313,16 +315,12 @@ def pixel_hashes(memtk, tmp):
 
 
 def test_real(memtk, tmp):
-    d = os.path.join(ROOT, "..", "shared", "data", "snapshots")
-    if not os.path.isdir(d):
-        print("skip: %s does not exist (real snapshots are never copied into the repo)" % d)
+    snapshots = real_inputs.real_snapshots()
+    if snapshots is None:
         return
     import json
     n = 0
-    for name in sorted(os.listdir(d)):
-        path = os.path.join(d, name)
-        if name.endswith(".md") or not os.path.isfile(path):
-            continue
+    for name, path in snapshots:
         stats = subprocess.run([memtk, "stats", "--json", path], capture_output=True, text=True)
         devices = json.loads(stats.stdout)["devices"] if stats.returncode == 0 else []
         for view in ("timeline", "segments"):
