@@ -29,9 +29,9 @@ void* Grow(void* old, size_t old_bytes, size_t keep_bytes, bool old_mapped, size
   }
   if (p == MAP_FAILED) throw std::bad_alloc();
   // Large arrays fill page by page as they grow (the stack table of a file
-  // with 10^5 stacks is tens of MB): with transparent huge pages a fault
-  // maps 2 MiB, not 4 KiB (page faults are costly in a VM). Advice only:
-  // ignored where THP is off.
+  // with 10^5 stacks is tens of MB): see base/huge_pages.h. The advice
+  // covers the whole mapping, not only its aligned 2 MiB pages as
+  // AdviseHugePages would: mremap needs the mapping to stay one VMA.
   madvise(p, bytes, MADV_HUGEPAGE);
   *mapped = true;
   return p;
