@@ -13,12 +13,14 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 
 #include <fmt/format.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
+#include "base/huge_pages.h"
 #include "io/input_file.h"
 #include "memtk/snapshot/snapshot.h"
 #include "snapshot/interpreter.h"
@@ -112,7 +114,12 @@ class MemorySource : public Source {
 class ReadAhead {
  public:
   ReadAhead(Source* src, size_t chunk) : src_(src) {
-    for (Slot& s : slots_) s.buf.resize(chunk);
+    // One block for the ring, on huge pages where it is that large: 512
+    // first-touch page faults fewer for each pass (costly in a VM).
+    const size_t bytes = (chunk * kSlots + kHugePage - 1) / kHugePage * kHugePage;
+    block_ = AllocHuge<uint8_t>(bytes);
+    if (block_ == nullptr) throw std::bad_alloc();
+    for (size_t i = 0; i < kSlots; ++i) slots_[i].buf = {block_.get() + i * chunk, chunk};
   }
   ~ReadAhead() {
     {
@@ -161,7 +168,7 @@ class ReadAhead {
  private:
   static constexpr size_t kSlots = 8;
   struct Slot {
-    std::vector<uint8_t> buf;
+    std::span<uint8_t> buf;
     size_t n = 0;
     Status status;
   };
@@ -190,6 +197,7 @@ class ReadAhead {
   }
 
   Source* src_;
+  std::unique_ptr<uint8_t[], FreeDeleter> block_;
   std::array<Slot, kSlots> slots_;
   std::mutex mu_;
   std::condition_variable cv_;
