@@ -938,6 +938,126 @@ TEST_CASE("known lists: a list read back by its free events is one node without 
   CHECK(SharedAgainstBuilt(w.bytes()) == 12);
 }
 
+namespace {
+// Decoder::MarkConsumed's "look at all items" case: one streamed event dict
+// that holds two known lists of the decoder's own (read back later), so its
+// `id` says UINT32_MAX. A known list must be stored at once by the SETITEMS
+// right after it, so such a dict gets its items in two SETITEMS (as CPython
+// writes a dict of over 1,000 items). Each of its lists is read back in a
+// later batch by an event that appends a frame to it (L = [a, b] + b) before
+// its SETITEMS: the one-pass read read L with its event and reads it again
+// by its cache ([a, b]); a holder that marked only one of its lists (or
+// none) would leave the other unmarked, FillOwn would clear its cache and
+// the event would read [a, b, b]. `first_by_get`: the dict's first list is
+// an earlier event's, fetched by a get (GetLandsKnown), not a fresh list
+// (KnownList's NewOwn). "frames", `second`: the two keys (both of the
+// frame-list role).
+void TwoOwnListsEvent(PickleWriter& w, uint32_t a, uint32_t b, uint32_t c, bool first_by_get, const std::string& second,
+                      uint32_t* first_list, uint32_t* l) {
+  w.Op('}');
+  w.Memoize();
+  w.Op('(');
+  w.Str("action");
+  w.Str("alloc");
+  w.Str("size");
+  w.Int(7);
+  w.Str("frames");
+  if (first_by_get) {
+    w.Get(*first_list);
+  } else {
+    *first_list = w.FrameList({c, a});
+  }
+  w.Op('u');
+  w.Op('(');
+  w.Str(second);
+  *l = w.FrameList({a, b});
+  w.Op('u');
+}
+}  // namespace
+
+TEST_CASE("known lists: a holder of two read-back lists marks both as read", "[pickle][known]") {
+  for (bool first_by_get : {false, true}) {
+    INFO("first list by a get " << first_by_get);
+    PickleWriter w;
+    const std::vector<uint32_t> abc = BareTraceWithFrames(w, 3);
+    const uint32_t a = abc[0], b = abc[1], c = abc[2];
+    auto event = [&](auto items) {
+      w.Op('}');
+      w.Memoize();
+      w.Op('(');
+      items();
+      w.Op('u');
+    };
+    // Batch 1: the first [a, b] and [c, a] are built and read; their records
+    // get shared nodes. (Every frame is read three times or more: kept.)
+    w.Op('(');
+    event([&] { w.Str("frames"), w.FrameList({a, b}); });
+    event([&] { w.Str("frames"), w.FrameList({c, a}); });
+    event([&] { w.Str("frames"), w.FrameList({a, b, c}); });
+    w.Op('e');
+    // Batch 2: the holder of two lists of the decoder's own (after, with a
+    // get, an event whose own list is marked through its single `id`).
+    uint32_t first = 0, l = 0;
+    w.Op('(');
+    if (first_by_get) event([&] { w.Str("frames"), first = w.FrameList({c, a}); });
+    TwoOwnListsEvent(w, a, b, c, first_by_get, "frames", &first, &l);
+    w.Op('e');
+    // Batch 3: each list appended to (filled in at its get) and read again.
+    w.Op('(');
+    event([&] { w.Str("frames"), w.Get(l), w.Get(b), w.Op('a'); });
+    event([&] { w.Str("frames"), w.Get(l); });
+    event([&] { w.Str("frames"), w.Get(first), w.Get(c), w.Op('a'); });
+    event([&] { w.Str("frames"), w.Get(first); });
+    w.Op('e');
+    w.Op('.');
+    // Item-less nodes handed to the consumer: both lists of the holder (and
+    // the earlier event's own list): the known path did run.
+    CHECK(SharedAgainstBuilt(w.bytes()) == (first_by_get ? 3 : 2));
+  }
+}
+
+TEST_CASE("known lists: frames and forward_frames read back from one event read as the one-pass read",
+          "[pickle][known]") {
+  // The same at the snapshot level: the event's second list under
+  // forward_frames (a frame list too), compared with every record, counter
+  // and key of the one-pass read.
+  for (bool first_by_get : {false, true}) {
+    INFO("first list by a get " << first_by_get);
+    CheckSameAsOnePass(Snapshot(
+        [&](PickleWriter& w) {
+          const Frames f = FirstBatch(w);
+          uint32_t first = 0, l = 0;
+          w.Op('(');
+          w.Event("alloc", 5, {f.c, f.a});  // [c, a]'s first list: built and read
+          w.Op('e');
+          w.Op('(');
+          if (first_by_get) first = w.Event("alloc", 6, {f.c, f.a});
+          TwoOwnListsEvent(w, f.a, f.b, f.c, first_by_get, "forward_frames", &first, &l);
+          w.Op('e');
+          w.Op('(');
+          w.EventWith("free_requested", 9, [&] {
+            w.Str("forward_frames");
+            w.Get(l);
+            w.Get(f.b);
+            w.Op('a');
+          });
+          w.EventWith("free_completed", 9, [&] {
+            w.Str("forward_frames");
+            w.Get(l);
+          });
+          w.EventWith("free_requested", 8, [&] {
+            w.Str("frames");
+            w.Get(first);
+            w.Get(f.c);
+            w.Op('a');
+          });
+          w.EventGet("free_completed", 8, first);
+          w.Op('e');
+        },
+        [](PickleWriter&) {}));
+  }
+}
+
 TEST_CASE("known lists: a list of read lists is counted on every reading, as before", "[pickle][known]") {
   // The review's case: frames = [L], L a frame list already read (its cache
   // set) and kept for good. The consumer counts L as a bad frame on each
