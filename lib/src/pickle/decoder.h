@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "memtk/base/pod_vector.h"
 #include "memtk/base/status.h"
 #include "memtk/base/string_pool.h"
 #include "pickle/memo_counts.h"
@@ -299,7 +300,7 @@ class Decoder : public DecoderBase {
   StringPool* pool_;
   NodeArena* arena_;
   Consumer* consumer_;
-  std::vector<Value> stack_;
+  PodVector<Value> stack_;  // inline push (see PodVector::push_back)
   std::vector<size_t> marks_;
   std::vector<uint32_t> globals_;  // globals on the stack per mark level
   std::unique_ptr<Memo> memo_;

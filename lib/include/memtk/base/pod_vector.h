@@ -71,6 +71,15 @@ class PodVector {
   T& back() { return data_[size_ - 1]; }
   const T& back() const { return data_[size_ - 1]; }
   void clear() { size_ = 0; }
+  void pop_back() { --size_; }
+  /// New elements (when growing) are value-initialised.
+  void resize(size_t n) {
+    if (n > size_) {
+      reserve(n > cap_ * 2 ? n : cap_ * 2);
+      for (size_t i = size_; i < n; ++i) data_[i] = T{};
+    }
+    size_ = n;
+  }
 
   void reserve(size_t n) {
     if (n <= cap_) return;
@@ -78,8 +87,17 @@ class PodVector {
         pod_vector_internal::Grow(data_, cap_ * sizeof(T), size_ * sizeof(T), mapped_, n * sizeof(T), &mapped_));
     cap_ = n;
   }
+  // Inline with the growth out of line: the decoder's value stack pushes
+  // once per opcode, and an out-of-line std::vector::push_back there cost a
+  // call and a store-forwarding stall (the value built field by field, then
+  // reloaded whole) on every push.
   void push_back(const T& v) {
-    if (size_ == cap_) reserve(cap_ < 16 ? 16 : cap_ * 2);
+    if (size_ == cap_) [[unlikely]] {
+      const T copy = v;  // `v` may be an element of this array
+      GrowForPush();
+      data_[size_++] = copy;
+      return;
+    }
     data_[size_++] = v;
   }
   /// Appends [first, last), a contiguous range outside this array, at the
@@ -95,6 +113,8 @@ class PodVector {
   }
 
  private:
+  [[gnu::noinline]] void GrowForPush() { reserve(cap_ < 16 ? 16 : cap_ * 2); }
+
   T* data_ = nullptr;
   size_t size_ = 0, cap_ = 0;
   bool mapped_ = false;
