@@ -10,7 +10,6 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdlib>
 #include <memory>
 
 namespace memtk {
@@ -30,16 +29,25 @@ void ReserveHuge(V* v, size_t n) {
   if (n * sizeof(*v->data()) >= kHugePage) AdviseHugePages(v->data(), n * sizeof(*v->data()));
 }
 
-struct FreeDeleter {
-  void operator()(void* p) const { std::free(p); }
+/// Frees a RawBlock from AllocBlock: munmap for a mapping, else free().
+struct BlockDeleter {
+  size_t mapped_bytes = 0;  // 0: the block came from malloc
+  void operator()(void* p) const;
 };
-/// `bytes` (a multiple of kHugePage) of uninitialised memory aligned to a
-/// huge page, with huge pages asked for; nullptr if malloc fails.
 template <class T>
-std::unique_ptr<T[], FreeDeleter> AllocHuge(size_t bytes) {
-  void* p = std::aligned_alloc(kHugePage, bytes);
-  if (p != nullptr) AdviseHugePages(p, bytes);
-  return std::unique_ptr<T[], FreeDeleter>(static_cast<T*>(p));
+using RawBlock = std::unique_ptr<T[], BlockDeleter>;
+
+/// `bytes` of uninitialised memory; nullptr when there is none to be had
+/// (never throws). With `huge`, a mapping of its own aligned to a huge page,
+/// with huge pages asked for (its own mapping: freed back to the system at
+/// once, and no effect on malloc's thresholds or on the heap's other
+/// memory); else malloc.
+void* AllocBlockBytes(size_t bytes, bool huge, size_t* mapped_bytes);
+template <class T>
+RawBlock<T> AllocBlock(size_t bytes, bool huge) {
+  size_t mapped = 0;
+  void* p = AllocBlockBytes(bytes, huge, &mapped);
+  return RawBlock<T>(static_cast<T*>(p), BlockDeleter{mapped});
 }
 
 }  // namespace memtk

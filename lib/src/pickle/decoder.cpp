@@ -464,19 +464,6 @@ size_t RefCountPass::RunFast(const uint8_t* const begin, const uint8_t* end, Sta
           p += wide ? 5 : 2;
           continue;
         }
-        case kBinInt1:
-          p += 2;
-          continue;
-        case kBinInt2:
-          p += 3;
-          continue;
-        case kBinInt:
-          p += 5;
-          continue;
-        case kBinFloat:
-        case kFrame:
-          p += 9;
-          continue;
         case kLong1: case kShortBinUnicode: case kShortBinBytes: case kShortBinString:
           if (static_cast<size_t>(end - p) < 2u + p[1]) return leave();
           p += 2 + p[1];
@@ -488,9 +475,9 @@ size_t RefCountPass::RunFast(const uint8_t* const begin, const uint8_t* end, Sta
           continue;
         }
         default:
-          if (!IsArgumentFree(op)) return leave();  // STOP, text and code opcodes: the generic path
-          ++p;
-          continue;
+          // Fixed-length opcodes went by kFixedSkip above: this is STOP, a
+          // text or code opcode, or a bad byte, for the generic path.
+          return leave();
       }
     }
     memo_next_ = defined;
@@ -770,7 +757,7 @@ struct Decoder::KnownLists {
   // list (a shared node's Node::index holds its record's address).
   std::vector<std::pair<Rec*, Node*>> pending;
   size_t streamed = 0;  // items streamed since the last harvest
-  std::vector<std::unique_ptr<uint64_t[], FreeDeleter>> blocks;  // records; never move
+  std::vector<RawBlock<uint64_t>> blocks;  // records; never move
   size_t block_used = 0, block_size = 0, key_bytes = 0;
   uint64_t epoch = 0;
   // Distinct stacks are a few MB of gets; past this much, new lists are
@@ -818,10 +805,8 @@ struct Decoder::KnownLists {
       // huge pages: one fault per 2 MiB of keys instead of 512.
       const size_t bytes = blocks.size() < 8 ? (256u << 10) : kHugePage;
       block_size = std::max<size_t>(bytes / 8, words);
-      blocks.push_back(block_size * 8 % kHugePage == 0
-                           ? AllocHuge<uint64_t>(block_size * 8)
-                           : std::unique_ptr<uint64_t[], FreeDeleter>(static_cast<uint64_t*>(std::malloc(block_size * 8))));
-      if (blocks.back() == nullptr) throw std::bad_alloc();
+      blocks.push_back(AllocBlock<uint64_t>(block_size * 8, block_size * 8 % kHugePage == 0));
+      if (blocks.back() == nullptr) throw std::bad_alloc();  // as new[] did
       block_used = 0;
     }
     Rec* r = new (blocks.back().get() + block_used) Rec;

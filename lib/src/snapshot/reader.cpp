@@ -107,19 +107,20 @@ class MemorySource : public Source {
 
 // Reads (and inflates) the next chunks on a second thread while the decoder
 // works on the current one: read(2)'s copy is ~5% of a plain decode, and
-// inflating is most of a gzip'd one. Eight buffers in a ring (one being
-// decoded, the others ready or being filled); each side sleeps only when the
-// ring is full or empty, and the reader is woken only once half the ring is
-// free, so the hand-over costs a futex call every four chunks, not every one.
+// inflating is most of a gzip'd one. A ring of buffers (one being decoded,
+// the others ready or being filled); each side sleeps only when the ring is
+// full or empty, and the reader is woken only once half the ring is free,
+// so the hand-over costs a futex call every few chunks, not every one.
 class ReadAhead {
  public:
-  ReadAhead(Source* src, size_t chunk) : src_(src) {
-    // One block for the ring, on huge pages where it is that large: 512
-    // first-touch page faults fewer for each pass (costly in a VM).
-    const size_t bytes = (chunk * kSlots + kHugePage - 1) / kHugePage * kHugePage;
-    block_ = AllocHuge<uint8_t>(bytes);
-    if (block_ == nullptr) throw std::bad_alloc();
-    for (size_t i = 0; i < kSlots; ++i) slots_[i].buf = {block_.get() + i * chunk, chunk};
+  /// `large`: an input of many chunks, worth eight buffers on huge pages
+  /// (one page fault for the ring instead of 512 a pass; costly in a VM);
+  /// else three plain ones.
+  ReadAhead(Source* src, size_t chunk, bool large) : src_(src), slots_n_(large ? kMaxSlots : 3) {
+    if (chunk == 0 || chunk > (SIZE_MAX / 2) / kMaxSlots) return;
+    block_ = AllocBlock<uint8_t>(chunk * slots_n_, large);
+    if (block_ == nullptr) return;
+    for (size_t i = 0; i < slots_n_; ++i) slots_[i].buf = {block_.get() + i * chunk, chunk};
   }
   ~ReadAhead() {
     {
@@ -132,8 +133,9 @@ class ReadAhead {
   ReadAhead(const ReadAhead&) = delete;
   ReadAhead& operator=(const ReadAhead&) = delete;
 
-  /// False if no thread could be started (the caller reads itself).
+  /// False if no buffers or no thread could be had (the caller reads itself).
   bool Start() {
+    if (block_ == nullptr) return false;
     try {
       thread_ = std::thread([this] { Produce(); });
     } catch (...) {
@@ -146,12 +148,12 @@ class ReadAhead {
   Status Next(const uint8_t** data, size_t* n) {
     std::unique_lock<std::mutex> lk(mu_);
     if (holding_) {  // hand the previous chunk's buffer back
-      tail_ = (tail_ + 1) % kSlots;
+      tail_ = (tail_ + 1) % slots_n_;
       --filled_;
       // Wake a waiting reader only once half the slots are free: a wake-up
       // is a futex call and, on a VM, an interrupt to the other core (4% of
       // the decoding thread when it was sent for every chunk).
-      if (producer_waiting_ && filled_ <= kSlots / 2) cv_.notify_all();
+      if (producer_waiting_ && filled_ <= slots_n_ / 2) cv_.notify_all();
     }
     if (filled_ == 0) {
       consumer_waiting_ = true;
@@ -166,7 +168,7 @@ class ReadAhead {
   }
 
  private:
-  static constexpr size_t kSlots = 8;
+  static constexpr size_t kMaxSlots = 8;
   struct Slot {
     std::span<uint8_t> buf;
     size_t n = 0;
@@ -176,20 +178,20 @@ class ReadAhead {
   void Produce() {
     for (;;) {
       std::unique_lock<std::mutex> lk(mu_);
-      if (!stop_ && filled_ == kSlots) {
+      if (!stop_ && filled_ == slots_n_) {
         producer_waiting_ = true;
-        cv_.wait(lk, [&] { return stop_ || filled_ <= kSlots / 2; });
+        cv_.wait(lk, [&] { return stop_ || filled_ <= slots_n_ / 2; });
         producer_waiting_ = false;
       }
       if (stop_) return;
-      // filled_ < kSlots: slot head_ is neither ready nor held by Next().
+      // filled_ < slots_n_: slot head_ is neither ready nor held by Next().
       Slot& s = slots_[head_];
       lk.unlock();
       s.n = 0;
       s.status = src_->Read(s.buf.data(), s.buf.size(), &s.n);
       const bool last = !s.status.ok() || s.n == 0;
       lk.lock();
-      head_ = (head_ + 1) % kSlots;
+      head_ = (head_ + 1) % slots_n_;
       ++filled_;
       if (consumer_waiting_ || stop_) cv_.notify_all();
       if (last) return;
@@ -197,8 +199,9 @@ class ReadAhead {
   }
 
   Source* src_;
-  std::unique_ptr<uint8_t[], FreeDeleter> block_;
-  std::array<Slot, kSlots> slots_;
+  const size_t slots_n_;
+  RawBlock<uint8_t> block_;
+  std::array<Slot, kMaxSlots> slots_;
   std::mutex mu_;
   std::condition_variable cv_;
   size_t head_ = 0, tail_ = 0, filled_ = 0;
@@ -211,7 +214,7 @@ Status Pump(Source* src, pickle::DecoderBase* dec, size_t chunk) {
   // Files only: a pipe's reader could sit in read(2) long after an error
   // here, and tiny test chunks would be all hand-over.
   if (src->CanRewind() && chunk >= (64u << 10)) {
-    ReadAhead ahead(src, chunk);
+    ReadAhead ahead(src, chunk, src->Size() >= (32u << 20));
     if (ahead.Start()) {
       for (;;) {
         const uint8_t* data = nullptr;

@@ -50,3 +50,34 @@ TEST_CASE("PodVector: empty ranges, small sizes, initializer list") {
   CHECK(e.empty());
   CHECK(e.begin() == e.end());
 }
+
+TEST_CASE("PodVector: resize, pop_back, and a push of one of its own values") {
+  PodVector<uint64_t> v;
+  for (uint64_t i = 0; i < 10; ++i) v.push_back(i + 1);
+  v.resize(4);  // shrink: the first values stay
+  REQUIRE(v.size() == 4);
+  CHECK(v.back() == 4);
+  const size_t cap = v.capacity();
+  v.resize(7);  // grow within the capacity: no new block, new values zero
+  CHECK(v.capacity() == cap);
+  REQUIRE(v.size() == 7);
+  CHECK(v[3] == 4);
+  CHECK(v[4] == 0);
+  CHECK(v[6] == 0);
+  v.resize(cap + 5);  // past it: grows, values kept
+  REQUIRE(v.size() == cap + 5);
+  CHECK(v[3] == 4);
+  CHECK(v[cap + 4] == 0);
+  v.pop_back();
+  CHECK(v.size() == cap + 4);
+  // At capacity, pushing an element of the array itself: the growth moves
+  // the array, and the value pushed must be the one read before it moved.
+  PodVector<uint64_t> w;
+  w.push_back(42);
+  while (w.size() < w.capacity()) w.push_back(7);
+  const size_t full = w.capacity();
+  w.push_back(w[0]);
+  REQUIRE(w.size() == full + 1);
+  CHECK(w.back() == 42);
+  CHECK(w[0] == 42);
+}

@@ -996,7 +996,11 @@ TEST_CASE("known lists: a holder of two read-back lists marks both as read", "[p
     event([&] { w.Str("frames"), w.FrameList({a, b, c}); });
     w.Op('e');
     // Batch 2: the holder of two lists of the decoder's own (after, with a
-    // get, an event whose own list is marked through its single `id`).
+    // get, an event whose own list is marked through its single `id`). In
+    // the get variant that earlier event has marked the first list already,
+    // so only the second list rests on the holder's look-at-all branch: the
+    // variant without the get is the one that fails when MarkConsumed or
+    // NoteOwn keep one position only.
     uint32_t first = 0, l = 0;
     w.Op('(');
     if (first_by_get) event([&] { w.Str("frames"), first = w.FrameList({c, a}); });
@@ -1020,7 +1024,8 @@ TEST_CASE("known lists: frames and forward_frames read back from one event read 
           "[pickle][known]") {
   // The same at the snapshot level: the event's second list under
   // forward_frames (a frame list too), compared with every record, counter
-  // and key of the one-pass read.
+  // and key of the one-pass read. (That the known-list path runs for this
+  // shape is asserted at the decoder level, in the test above.)
   for (bool first_by_get : {false, true}) {
     INFO("first list by a get " << first_by_get);
     CheckSameAsOnePass(Snapshot(

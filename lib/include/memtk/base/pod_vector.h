@@ -6,7 +6,9 @@
 // (the frame ids of 10^5 distinct stacks) costs 40-60 MB at that instant.
 // Past kMapBytes this array lives in its own anonymous mapping and grows
 // with mremap(2), which moves page tables, not bytes; only the pages written
-// count towards RSS. Smaller arrays use malloc/realloc.
+// count towards RSS (in 2 MiB steps where transparent huge pages back the
+// mapping: it asks for them, see pod_vector.cpp). Smaller arrays use
+// malloc/realloc.
 #pragma once
 
 #include <cstddef>
@@ -74,10 +76,8 @@ class PodVector {
   void pop_back() { --size_; }
   /// New elements (when growing) are value-initialised.
   void resize(size_t n) {
-    if (n > size_) {
-      reserve(n > cap_ * 2 ? n : cap_ * 2);
-      for (size_t i = size_; i < n; ++i) data_[i] = T{};
-    }
+    if (n > cap_) reserve(n > cap_ * 2 ? n : cap_ * 2);
+    for (size_t i = size_; i < n; ++i) data_[i] = T{};
     size_ = n;
   }
 
