@@ -105,10 +105,21 @@ class PickleWriter {
   }
   // An event that reads back the frame list at memo slot `list` (the
   // shared-list shape: an allocation's free events fetch its list).
-  void EventGet(const std::string& action, uint8_t size, uint32_t list) {
+  void EventGet(const std::string& action, uint8_t size, uint32_t list, const std::string& key = "frames") {
     EventWith(action, size, [&] {
-      Str("frames");
+      Str(key);
       Get(list);
+    });
+  }
+  // An event whose `key` is the list at memo slot `list` with `frame`
+  // appended (APPEND right after the get: the list changes in place).
+  void EventAppend(const std::string& action, uint8_t size, uint32_t list, uint32_t frame,
+                   const std::string& key = "frames") {
+    EventWith(action, size, [&] {
+      Str(key);
+      Get(list);
+      Get(frame);
+      Op('a');
     });
   }
   // An event dict {"action": action, "frames": [...]} left open inside its
@@ -132,7 +143,7 @@ class PickleWriter {
   }
   std::vector<uint8_t>& bytes() { return b_; }
 
- private:
+  // An event dict's opening up to its first two items (action, size).
   void EventHead(const std::string& action, uint8_t size) {
     Op('}');
     Memoize();
@@ -142,6 +153,8 @@ class PickleWriter {
     Str("size");
     Int(size);
   }
+
+ private:
   std::vector<uint8_t> b_;
   uint32_t memo_ = 0;
   std::map<std::string, uint32_t> strs_;
@@ -471,12 +484,7 @@ TEST_CASE("known lists: a list read back anywhere else is read as when built", "
         w.Get(f.c);
         w.Op('e');
       });
-      w.EventWith("free_requested", 8, [&] {
-        w.Str("frames");
-        w.Get(l);
-        w.Get(f.b);
-        w.Op('a');
-      });
+      w.EventAppend("free_requested", 8, l, f.b);
     });
   }
   SECTION("under a key with another role, or the same role") {
@@ -954,13 +962,7 @@ namespace {
 // frame-list role).
 void TwoOwnListsEvent(PickleWriter& w, uint32_t a, uint32_t b, uint32_t c, bool first_by_get, const std::string& second,
                       uint32_t* first_list, uint32_t* l) {
-  w.Op('}');
-  w.Memoize();
-  w.Op('(');
-  w.Str("action");
-  w.Str("alloc");
-  w.Str("size");
-  w.Int(7);
+  w.EventHead("alloc", 7);
   w.Str("frames");
   if (first_by_get) {
     w.Get(*first_list);
@@ -1040,22 +1042,9 @@ TEST_CASE("known lists: frames and forward_frames read back from one event read 
           TwoOwnListsEvent(w, f.a, f.b, f.c, first_by_get, "forward_frames", &first, &l);
           w.Op('e');
           w.Op('(');
-          w.EventWith("free_requested", 9, [&] {
-            w.Str("forward_frames");
-            w.Get(l);
-            w.Get(f.b);
-            w.Op('a');
-          });
-          w.EventWith("free_completed", 9, [&] {
-            w.Str("forward_frames");
-            w.Get(l);
-          });
-          w.EventWith("free_requested", 8, [&] {
-            w.Str("frames");
-            w.Get(first);
-            w.Get(f.c);
-            w.Op('a');
-          });
+          w.EventAppend("free_requested", 9, l, f.b, "forward_frames");
+          w.EventGet("free_completed", 9, l, "forward_frames");
+          w.EventAppend("free_requested", 8, first, f.c);
           w.EventGet("free_completed", 8, first);
           w.Op('e');
         },
