@@ -358,10 +358,29 @@ Status Interpreter::Event(const Value& v, uint32_t device, uint64_t index, bool 
     summary_.stats.Increment(Stat::k_event_not_a_dict);
     return OkStatus();
   }
-  TraceEvent e;
+  // One event reused, each field reset on its own: a fresh `TraceEvent e;`
+  // is zeroed with `rep stos` (GCC, 168 bytes), whose start-up cost was a
+  // quarter of this function's samples (perf, 2M events).
+  static_assert(sizeof(TraceEvent) == 168, "a new TraceEvent field: reset it here");
+  TraceEvent& e = event_;
+  e.id = 0;
   e.device = device;
   e.index = index;
   e.host = host;
+  e.action = Action::kUnknown;
+  e.action_name = StringId{};
+  e.addr = 0;
+  e.has_addr = false;
+  e.size = 0;
+  e.stream = 0;
+  e.time_us.reset();
+  e.stack.reset();
+  e.forward_stack.reset();
+  e.device_free.reset();
+  e.compile_context = kNoString;
+  e.user_metadata = {};
+  e.pool_id = {};
+  e.extra = {};
   bool have_action = false;
   extra_.clear();
   const auto& it = v.node->items;

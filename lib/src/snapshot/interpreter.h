@@ -90,6 +90,7 @@ class Interpreter : public pickle::Consumer {
   // slot = (hash >> 32) << 32 | (id + 1), 0 = empty.
   std::vector<uint64_t> stack_index_ = std::vector<uint64_t>(1024, 0);
   std::vector<FrameId> scratch_frames_;
+  TraceEvent event_;  // Event()'s, reset field by field for each event
   std::vector<uint8_t> key_seen_;  // per StringId: bit per Rec
   std::string extra_, extra2_, pool_, meta_, history_;
   uint64_t segment_ids_ = 0, block_ids_ = 0, event_ids_ = 0, annotation_ids_ = 0;
