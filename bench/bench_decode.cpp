@@ -1,13 +1,20 @@
 // bench_decode: decode a snapshot with a sink that only counts, to measure
 // the reader alone (no database). Prints MB/s of decompressed input.
 //
-//   bench_decode FILE [--single-pass] [--repeat N] [--chunk BYTES]
+//   bench_decode FILE [--single-pass] [--repeat N] [--chunk BYTES] [--pass1]
+//
+// --pass1 times the memo pre-pass alone (pickle::RefCountPass, one thread)
+// over the file read into memory first, in 256 KiB feeds: no I/O, no
+// second pass (the figures of docs/BENCHMARKS.md "Fourth pass").
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include <fmt/core.h>
 
 #include "memtk/snapshot/snapshot.h"
+#include "pickle/decoder.h"
 
 namespace {
 class CountingSink : public memtk::snapshot::SnapshotSink {
@@ -23,6 +30,29 @@ class CountingSink : public memtk::snapshot::SnapshotSink {
   }
   uint64_t events = 0, bytes = 0, decoded = 0;
 };
+int Pass1(const char* path, int repeat) {
+  std::vector<uint8_t> bytes;
+  if (FILE* f = std::fopen(path, "rb")) {
+    uint8_t buf[1 << 16];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) bytes.insert(bytes.end(), buf, buf + n);
+    std::fclose(f);
+  } else {
+    fmt::print(stderr, "{}: cannot open\n", path);
+    return 1;
+  }
+  for (int r = 0; r < repeat; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    memtk::pickle::RefCountPass pass(path);
+    for (size_t pos = 0; pos < bytes.size() && !pass.done(); pos += 256 << 10) {
+      if (!pass.Feed(bytes.data() + pos, std::min<size_t>(256 << 10, bytes.size() - pos)).ok()) break;
+    }
+    const auto counts = pass.Take();
+    double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    fmt::print("pass 1: {:.1f} MB in {:.3f} s: {:.0f} MB/s ({} KB of counts)\n", bytes.size() / 1e6, sec,
+               bytes.size() / 1e6 / sec, counts.MemoryBytes() >> 10);
+  }
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -32,11 +62,14 @@ int main(int argc, char** argv) {
   }
   memtk::snapshot::ReadOptions o;
   int repeat = 1;
+  bool pass1 = false;
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--single-pass")) o.single_pass = true;
+    if (!std::strcmp(argv[i], "--pass1")) pass1 = true;
     if (!std::strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = std::atoi(argv[++i]);
     if (!std::strcmp(argv[i], "--chunk") && i + 1 < argc) o.chunk_size = std::strtoull(argv[++i], nullptr, 10);
   }
+  if (pass1) return Pass1(argv[1], repeat);
   for (int r = 0; r < repeat; ++r) {
     CountingSink sink;
     auto t0 = std::chrono::steady_clock::now();
