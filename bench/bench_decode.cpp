@@ -4,8 +4,10 @@
 //   bench_decode FILE [--single-pass] [--repeat N] [--chunk BYTES] [--pass1]
 //
 // --pass1 times the memo pre-pass alone (pickle::RefCountPass, one thread)
-// over the file read into memory first, in 256 KiB feeds: no I/O, no
-// second pass (the figures of docs/BENCHMARKS.md "Fourth pass").
+// over the file (an uncompressed pickle) read into memory first, fed in
+// --chunk pieces (256 KiB): no I/O, no second pass (the figures of
+// docs/BENCHMARKS.md "Fourth pass"). --single-pass does not apply.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -30,21 +32,31 @@ class CountingSink : public memtk::snapshot::SnapshotSink {
   }
   uint64_t events = 0, bytes = 0, decoded = 0;
 };
-int Pass1(const char* path, int repeat) {
+int Pass1(const char* path, int repeat, size_t chunk) {
   std::vector<uint8_t> bytes;
-  if (FILE* f = std::fopen(path, "rb")) {
-    uint8_t buf[1 << 16];
-    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) bytes.insert(bytes.end(), buf, buf + n);
-    std::fclose(f);
-  } else {
+  std::FILE* f = std::fopen(path, "rb");
+  if (f == nullptr) {
     fmt::print(stderr, "{}: cannot open\n", path);
+    return 1;
+  }
+  uint8_t buf[1 << 16];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) bytes.insert(bytes.end(), buf, buf + n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed || bytes.size() < 2 || bytes[0] != 0x80) {
+    fmt::print(stderr, "{}: {}\n", path, failed ? "read error" : "not an uncompressed pickle (--pass1 reads no gzip)");
     return 1;
   }
   for (int r = 0; r < repeat; ++r) {
     auto t0 = std::chrono::steady_clock::now();
     memtk::pickle::RefCountPass pass(path);
-    for (size_t pos = 0; pos < bytes.size() && !pass.done(); pos += 256 << 10) {
-      if (!pass.Feed(bytes.data() + pos, std::min<size_t>(256 << 10, bytes.size() - pos)).ok()) break;
+    memtk::Status st;
+    for (size_t pos = 0; st.ok() && pos < bytes.size() && !pass.done(); pos += chunk)
+      st = pass.Feed(bytes.data() + pos, std::min(chunk, bytes.size() - pos));
+    if (st.ok()) st = pass.Finish();
+    if (!st.ok()) {  // a figure for part of the file would read as one for all of it
+      fmt::print(stderr, "{}\n", st.message());
+      return 1;
     }
     const auto counts = pass.Take();
     double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -69,7 +81,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = std::atoi(argv[++i]);
     if (!std::strcmp(argv[i], "--chunk") && i + 1 < argc) o.chunk_size = std::strtoull(argv[++i], nullptr, 10);
   }
-  if (pass1) return Pass1(argv[1], repeat);
+  if (pass1) return Pass1(argv[1], repeat, std::max<size_t>(1, o.chunk_size));
   for (int r = 0; r < repeat; ++r) {
     CountingSink sink;
     auto t0 = std::chrono::steady_clock::now();
