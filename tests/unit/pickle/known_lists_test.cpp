@@ -180,6 +180,10 @@ std::vector<uint8_t> Snapshot(Events events, Top top) {
   w.Op('.');
   return w.bytes();
 }
+template <class Events>
+std::vector<uint8_t> Snapshot(Events events) {
+  return Snapshot(events, [](PickleWriter&) {});
+}
 
 struct Read {
   std::string text, keys, stats;
@@ -254,20 +258,18 @@ Frames FirstBatch(PickleWriter& w) {
 }  // namespace
 
 TEST_CASE("known lists: fresh frame lists read as when each is built", "[pickle][known]") {
-  CheckSameAsOnePass(Snapshot(
-      [](PickleWriter& w) {
-        const Frames f = FirstBatch(w);
-        for (int batch = 0; batch < 4; ++batch) {
-          w.Op('(');
-          for (uint8_t i = 0; i < 5; ++i) {
-            w.Event("alloc", i, {f.a, f.b});
-            w.Event("free_completed", i, {f.b});  // one get + APPEND
-            w.Event("alloc", i, {f.c, f.a, f.b, f.a});
-          }
-          w.Op('e');
-        }
-      },
-      [](PickleWriter&) {}));
+  CheckSameAsOnePass(Snapshot([](PickleWriter& w) {
+    const Frames f = FirstBatch(w);
+    for (int batch = 0; batch < 4; ++batch) {
+      w.Op('(');
+      for (uint8_t i = 0; i < 5; ++i) {
+        w.Event("alloc", i, {f.a, f.b});
+        w.Event("free_completed", i, {f.b});  // one get + APPEND
+        w.Event("alloc", i, {f.c, f.a, f.b, f.a});
+      }
+      w.Op('e');
+    }
+  }));
 }
 
 TEST_CASE("known lists: a holder taken anywhere else gets its items back", "[pickle][known]") {
@@ -291,15 +293,13 @@ TEST_CASE("known lists: a holder taken anywhere else gets its items back", "[pic
         }));
   }
   SECTION("DUP'd into the same trace") {
-    CheckSameAsOnePass(Snapshot(
-        [](PickleWriter& w) {
-          const Frames f = FirstBatch(w);
-          w.Op('(');
-          w.Event("alloc", 9, {f.a, f.b});
-          w.Op('2');
-          w.Op('e');
-        },
-        [](PickleWriter&) {}));
+    CheckSameAsOnePass(Snapshot([](PickleWriter& w) {
+      const Frames f = FirstBatch(w);
+      w.Op('(');
+      w.Event("alloc", 9, {f.a, f.b});
+      w.Op('2');
+      w.Op('e');
+    }));
   }
   SECTION("in a tuple, memoized and fetched into the top level") {
     uint32_t slot = 0;
@@ -318,71 +318,65 @@ TEST_CASE("known lists: a holder taken anywhere else gets its items back", "[pic
         }));
   }
   SECTION("a PUT over a frame's slot while a holder waits on the stack") {
-    CheckSameAsOnePass(Snapshot(
-        [](PickleWriter& w) {
-          const Frames f = FirstBatch(w);
-          w.Op('(');
-          w.Event("alloc", 9, {f.a, f.b});  // shared, holds the old frame a
-          w.Frame("z.py", 26, "fz");        // a new frame dict ...
-          w.Put(static_cast<uint8_t>(f.a));  // ... over frame a's slot
-          w.Op('0');                         // POP
-          w.Event("alloc", 7, {f.a, f.b});  // now reads frame z
-          w.Op('e');
-          w.Op('(');
-          w.Event("alloc", 6, {f.a, f.b});
-          w.Event("alloc", 5, {f.b});
-          w.Op('e');
-        },
-        [](PickleWriter&) {}));
+    CheckSameAsOnePass(Snapshot([](PickleWriter& w) {
+      const Frames f = FirstBatch(w);
+      w.Op('(');
+      w.Event("alloc", 9, {f.a, f.b});   // shared, holds the old frame a
+      w.Frame("z.py", 26, "fz");         // a new frame dict ...
+      w.Put(static_cast<uint8_t>(f.a));  // ... over frame a's slot
+      w.Op('0');                         // POP
+      w.Event("alloc", 7, {f.a, f.b});   // now reads frame z
+      w.Op('e');
+      w.Op('(');
+      w.Event("alloc", 6, {f.a, f.b});
+      w.Event("alloc", 5, {f.b});
+      w.Op('e');
+    }));
   }
 }
 
 TEST_CASE("known lists: a bad frame is counted once per list, as before", "[pickle][known]") {
   // A frame without a filename is skipped and counted every time a list
   // holding it is read, so such a list must never be shared.
-  CheckSameAsOnePass(Snapshot(
-      [](PickleWriter& w) {
-        const Frames f = FirstBatch(w);
-        w.Op('(');
-        const uint32_t bad = w.Frame("", 4, "nofile");
-        w.Op('0');
-        w.Event("alloc", 1, {f.a, bad});
-        w.Op('e');
-        for (int batch = 0; batch < 3; ++batch) {
-          w.Op('(');
-          w.Event("alloc", 2, {f.a, bad});
-          w.Event("alloc", 3, {f.a, f.b});
-          w.Op('e');
-        }
-      },
-      [](PickleWriter&) {}));
+  CheckSameAsOnePass(Snapshot([](PickleWriter& w) {
+    const Frames f = FirstBatch(w);
+    w.Op('(');
+    const uint32_t bad = w.Frame("", 4, "nofile");
+    w.Op('0');
+    w.Event("alloc", 1, {f.a, bad});
+    w.Op('e');
+    for (int batch = 0; batch < 3; ++batch) {
+      w.Op('(');
+      w.Event("alloc", 2, {f.a, bad});
+      w.Event("alloc", 3, {f.a, f.b});
+      w.Op('e');
+    }
+  }));
 }
 
 TEST_CASE("known lists: lists read back by later events read as when each is built", "[pickle][known]") {
   // The shared-list shape (gen_snapshot.py --shape shared): an allocation's
   // list is memoized and fetched again by its free events, by 1, 2 or 3+
   // gets, in its own batch or in a later one.
-  CheckSameAsOnePass(Snapshot(
-      [](PickleWriter& w) {
-        const Frames f = FirstBatch(w);
-        std::vector<uint32_t> later;
-        for (int batch = 0; batch < 4; ++batch) {
-          w.Op('(');
-          for (uint32_t l : later) w.EventGet("free_completed", 9, l);
-          later.clear();
-          for (uint8_t i = 0; i < 4; ++i) {
-            const uint32_t once = w.Event("alloc", i, {f.a, f.b});
-            w.EventGet("free_completed", i, once);
-            const uint32_t twice = w.Event("alloc", i, {f.c, f.a, f.b, f.a});
-            w.EventGet("free_requested", i, twice);
-            later.push_back(twice);
-            const uint32_t many = w.Event("alloc", i, {f.b});  // one get + APPEND
-            for (int k = 0; k < 4; ++k) w.EventGet("free_requested", i, many);
-          }
-          w.Op('e');
-        }
-      },
-      [](PickleWriter&) {}));
+  CheckSameAsOnePass(Snapshot([](PickleWriter& w) {
+    const Frames f = FirstBatch(w);
+    std::vector<uint32_t> later;
+    for (int batch = 0; batch < 4; ++batch) {
+      w.Op('(');
+      for (uint32_t l : later) w.EventGet("free_completed", 9, l);
+      later.clear();
+      for (uint8_t i = 0; i < 4; ++i) {
+        const uint32_t once = w.Event("alloc", i, {f.a, f.b});
+        w.EventGet("free_completed", i, once);
+        const uint32_t twice = w.Event("alloc", i, {f.c, f.a, f.b, f.a});
+        w.EventGet("free_requested", i, twice);
+        later.push_back(twice);
+        const uint32_t many = w.Event("alloc", i, {f.b});  // one get + APPEND
+        for (int k = 0; k < 4; ++k) w.EventGet("free_requested", i, many);
+      }
+      w.Op('e');
+    }
+  }));
 }
 
 namespace {
@@ -729,17 +723,15 @@ TEST_CASE("known lists: a get of an undefined slot in a list is reported as befo
   // The list [a, b, 200] looks like [a, b] plus one more index: slot 200
   // was never defined, so the read must fail at that get, with or without
   // the known-list path, and never hand out a shared list for it.
-  const auto bytes = Snapshot(
-      [](PickleWriter& w) {
-        const Frames f = FirstBatch(w);
-        for (int batch = 0; batch < 2; ++batch) {
-          w.Op('(');
-          w.Event("alloc", 1, {f.a, f.b});
-          w.Event("alloc", 2, batch == 0 ? std::vector<uint32_t>{f.a, f.b} : std::vector<uint32_t>{f.a, f.b, 200});
-          w.Op('e');
-        }
-      },
-      [](PickleWriter&) {});
+  const auto bytes = Snapshot([](PickleWriter& w) {
+    const Frames f = FirstBatch(w);
+    for (int batch = 0; batch < 2; ++batch) {
+      w.Op('(');
+      w.Event("alloc", 1, {f.a, f.b});
+      w.Event("alloc", 2, batch == 0 ? std::vector<uint32_t>{f.a, f.b} : std::vector<uint32_t>{f.a, f.b, 200});
+      w.Op('e');
+    }
+  });
   const Read one = ReadAll(bytes, true, 1 << 20);
   REQUIRE(one.text.rfind("ERROR", 0) == 0);
   CHECK(one.text.find("memo index 200 used before it was defined") != std::string::npos);
@@ -756,91 +748,87 @@ TEST_CASE("known lists: the look-ahead over many distinct stacks reads as the on
   // not stored at once and lists cut by chunk ends must all read as the
   // one-pass read does. (Frames defined between a guess and its use, and
   // hostile runs of ']': the decoder-level test further down.)
-  CheckSameAsOnePass(Snapshot(
-      [](PickleWriter& w) {
-        const Frames f = FirstBatch(w);
-        std::vector<uint32_t> frames = {f.a, f.b, f.c};
-        uint32_t state = 12345;
-        auto next = [&] { return state = state * 1103515245u + 12345u; };
-        w.Op('(');
-        for (int i = 0; i < 40; ++i) {  // frames 4..43, each defined inside a list and used often
-          w.OpenEventList("alloc");
-          frames.push_back(w.Frame("f" + std::to_string(i) + ".py", static_cast<uint8_t>(i), "g"));
-          w.CloseEventList();
+  CheckSameAsOnePass(Snapshot([](PickleWriter& w) {
+    const Frames f = FirstBatch(w);
+    std::vector<uint32_t> frames = {f.a, f.b, f.c};
+    uint32_t state = 12345;
+    auto next = [&] { return state = state * 1103515245u + 12345u; };
+    w.Op('(');
+    for (int i = 0; i < 40; ++i) {  // frames 4..43, each defined inside a list and used often
+      w.OpenEventList("alloc");
+      frames.push_back(w.Frame("f" + std::to_string(i) + ".py", static_cast<uint8_t>(i), "g"));
+      w.CloseEventList();
+    }
+    w.Op('e');
+    // 9,000 distinct stacks of 2-6 frames, each used three times, in
+    // batches of 500 events.
+    std::vector<std::vector<uint32_t>> stacks;
+    for (int s = 0; s < 9000; ++s) {
+      std::vector<uint32_t> st;
+      const size_t depth = 2 + next() % 5;
+      for (size_t d = 0; d < depth; ++d) st.push_back(frames[(next() >> 8) % frames.size()]);
+      st.push_back(frames[s % frames.size()]);
+      st.push_back(frames[(s / frames.size()) % frames.size()]);
+      stacks.push_back(st);
+    }
+    for (int round = 0; round < 3; ++round) {
+      for (size_t s = 0; s < stacks.size(); ++s) {
+        if (s % 500 == 0) w.Op('(');
+        const uint8_t size = static_cast<uint8_t>(next() >> 24);  // 0x5d now and then
+        if (s % 97 == 0) {
+          // A string that looks like a known list's start, before the list.
+          w.Op('}');
+          w.Memoize();
+          w.Op('(');
+          w.Str("action");
+          w.Str("alloc");
+          w.Str("note");
+          // (slot 5 is a defined frame's: the guess parses, and is wrong.)
+          const std::string bait = std::string("]\x94(j\x05", 5) + std::string(3, '\0') + "e";
+          w.Op(0x8c);
+          w.Op(static_cast<uint8_t>(bait.size()));
+          for (char c : bait) w.Op(static_cast<uint8_t>(c));
+          w.Str("frames");
+          w.FrameList(stacks[s]);
+          w.Op('u');
+        } else if (s % 89 == 0) {
+          // A list followed by another key: not stored at once.
+          w.Event("alloc", size, stacks[s], false);
+          w.Str("tail");
+          w.Int(1);
+          w.Op('u');
+        } else {
+          w.Event(s % 2 ? "alloc" : "free_completed", size, stacks[s]);
         }
-        w.Op('e');
-        // 9,000 distinct stacks of 2-6 frames, each used three times, in
-        // batches of 500 events.
-        std::vector<std::vector<uint32_t>> stacks;
-        for (int s = 0; s < 9000; ++s) {
-          std::vector<uint32_t> st;
-          const size_t depth = 2 + next() % 5;
-          for (size_t d = 0; d < depth; ++d) st.push_back(frames[(next() >> 8) % frames.size()]);
-          st.push_back(frames[s % frames.size()]);
-          st.push_back(frames[(s / frames.size()) % frames.size()]);
-          stacks.push_back(st);
-        }
-        for (int round = 0; round < 3; ++round) {
-          for (size_t s = 0; s < stacks.size(); ++s) {
-            if (s % 500 == 0) w.Op('(');
-            const uint8_t size = static_cast<uint8_t>(next() >> 24);  // 0x5d now and then
-            if (s % 97 == 0) {
-              // A string that looks like a known list's start, before the list.
-              w.Op('}');
-              w.Memoize();
-              w.Op('(');
-              w.Str("action");
-              w.Str("alloc");
-              w.Str("note");
-              // (slot 5 is a defined frame's: the guess parses, and is wrong.)
-              const std::string bait = std::string("]\x94(j\x05", 5) + std::string(3, '\0') + "e";
-              w.Op(0x8c);
-              w.Op(static_cast<uint8_t>(bait.size()));
-              for (char c : bait) w.Op(static_cast<uint8_t>(c));
-              w.Str("frames");
-              w.FrameList(stacks[s]);
-              w.Op('u');
-            } else if (s % 89 == 0) {
-              // A list followed by another key: not stored at once.
-              w.Event("alloc", size, stacks[s], false);
-              w.Str("tail");
-              w.Int(1);
-              w.Op('u');
-            } else {
-              w.Event(s % 2 ? "alloc" : "free_completed", size, stacks[s]);
-            }
-            if (s % 500 == 499 || s + 1 == stacks.size()) w.Op('e');
-          }
-        }
-      },
-      [](PickleWriter&) {}));
+        if (s % 500 == 499 || s + 1 == stacks.size()) w.Op('e');
+      }
+    }
+  }));
 }
 
 TEST_CASE("known lists: a memoized global inside frame lists reads as the one-pass read", "[pickle][known]") {
   // A global is not a frame: the first list's reading counts it, so its
   // record must never be shared (KnownList checks memo entries' kinds once a
   // global has been memoized; the counts alone cannot tell).
-  CheckSameAsOnePass(Snapshot(
-      [](PickleWriter& w) {
-        const Frames f = FirstBatch(w);
-        w.Op('(');
-        // The global, memoized, inside the first list that uses it.
-        w.OpenEventList("alloc");
-        for (const char* s : {"c", "collections\n", "OrderedDict\n"})
-          for (const char* c = s; *c != 0; ++c) w.Op(static_cast<uint8_t>(*c));
-        const uint32_t g = w.Memoize();
-        w.CloseEventList();
-        w.Op('e');
-        for (int batch = 0; batch < 3; ++batch) {
-          w.Op('(');
-          for (uint8_t i = 0; i < 4; ++i) {
-            w.Event("alloc", i, {f.a, g, f.b});
-            w.Event("alloc", i, {f.a, f.b});
-          }
-          w.Op('e');
-        }
-      },
-      [](PickleWriter&) {}));
+  CheckSameAsOnePass(Snapshot([](PickleWriter& w) {
+    const Frames f = FirstBatch(w);
+    w.Op('(');
+    // The global, memoized, inside the first list that uses it.
+    w.OpenEventList("alloc");
+    for (const char* s : {"c", "collections\n", "OrderedDict\n"})
+      for (const char* c = s; *c != 0; ++c) w.Op(static_cast<uint8_t>(*c));
+    const uint32_t g = w.Memoize();
+    w.CloseEventList();
+    w.Op('e');
+    for (int batch = 0; batch < 3; ++batch) {
+      w.Op('(');
+      for (uint8_t i = 0; i < 4; ++i) {
+        w.Event("alloc", i, {f.a, g, f.b});
+        w.Event("alloc", i, {f.a, f.b});
+      }
+      w.Op('e');
+    }
+  }));
 }
 
 namespace {
@@ -1030,25 +1018,23 @@ TEST_CASE("known lists: frames and forward_frames read back from one event read 
   // shape is asserted at the decoder level, in the test above.)
   for (bool first_by_get : {false, true}) {
     INFO("first list by a get " << first_by_get);
-    CheckSameAsOnePass(Snapshot(
-        [&](PickleWriter& w) {
-          const Frames f = FirstBatch(w);
-          uint32_t first = 0, l = 0;
-          w.Op('(');
-          w.Event("alloc", 5, {f.c, f.a});  // [c, a]'s first list: built and read
-          w.Op('e');
-          w.Op('(');
-          if (first_by_get) first = w.Event("alloc", 6, {f.c, f.a});
-          TwoOwnListsEvent(w, f.a, f.b, f.c, first_by_get, "forward_frames", &first, &l);
-          w.Op('e');
-          w.Op('(');
-          w.EventAppend("free_requested", 9, l, f.b, "forward_frames");
-          w.EventGet("free_completed", 9, l, "forward_frames");
-          w.EventAppend("free_requested", 8, first, f.c);
-          w.EventGet("free_completed", 8, first);
-          w.Op('e');
-        },
-        [](PickleWriter&) {}));
+    CheckSameAsOnePass(Snapshot([&](PickleWriter& w) {
+      const Frames f = FirstBatch(w);
+      uint32_t first = 0, l = 0;
+      w.Op('(');
+      w.Event("alloc", 5, {f.c, f.a});  // [c, a]'s first list: built and read
+      w.Op('e');
+      w.Op('(');
+      if (first_by_get) first = w.Event("alloc", 6, {f.c, f.a});
+      TwoOwnListsEvent(w, f.a, f.b, f.c, first_by_get, "forward_frames", &first, &l);
+      w.Op('e');
+      w.Op('(');
+      w.EventAppend("free_requested", 9, l, f.b, "forward_frames");
+      w.EventGet("free_completed", 9, l, "forward_frames");
+      w.EventAppend("free_requested", 8, first, f.c);
+      w.EventGet("free_completed", 8, first);
+      w.Op('e');
+    }));
   }
 }
 
@@ -1056,49 +1042,45 @@ TEST_CASE("known lists: a list of read lists is counted on every reading, as bef
   // The review's case: frames = [L], L a frame list already read (its cache
   // set) and kept for good. The consumer counts L as a bad frame on each
   // reading (only dicts are frames), so no such list may be shared.
-  CheckSameAsOnePass(Snapshot(
-      [](PickleWriter& w) {
-        const Frames f = FirstBatch(w);
-        w.Op('(');
-        const uint32_t l = w.OpenEventList("alloc");
-        w.Get(f.a);
-        w.Get(f.b);
-        w.CloseEventList();
-        w.Op('e');
-        for (int batch = 0; batch < 3; ++batch) {
-          w.Op('(');
-          for (uint8_t i = 0; i < 4; ++i) w.Event("alloc", i, {l});
-          w.Op('e');
-        }
-      },
-      [](PickleWriter&) {}));
+  CheckSameAsOnePass(Snapshot([](PickleWriter& w) {
+    const Frames f = FirstBatch(w);
+    w.Op('(');
+    const uint32_t l = w.OpenEventList("alloc");
+    w.Get(f.a);
+    w.Get(f.b);
+    w.CloseEventList();
+    w.Op('e');
+    for (int batch = 0; batch < 3; ++batch) {
+      w.Op('(');
+      for (uint8_t i = 0; i < 4; ++i) w.Event("alloc", i, {l});
+      w.Op('e');
+    }
+  }));
 }
 
 TEST_CASE("known lists: many PUTs over live slots read as the one-pass read", "[pickle][known]") {
   // After the first PUT over a live slot the decoder reads without known
   // lists (each such PUT would otherwise walk the stack and the memo).
-  CheckSameAsOnePass(Snapshot(
-      [](PickleWriter& w) {
-        const Frames f = FirstBatch(w);
-        for (int batch = 0; batch < 4; ++batch) {
-          w.Op('(');
-          for (uint8_t i = 0; i < 5; ++i) {
-            w.Event("alloc", i, {f.a, f.b});
-            w.Event("alloc", i, {f.c, f.a});
-          }
-          w.Op('e');
-          // A string PUT over frame c's slot (live, kept for good), again and
-          // again: later lists that read it hold a string, a bad frame.
-          if (batch == 2) {
-            for (int k = 0; k < 50; ++k) {
-              w.Op(0x8c);
-              w.Op(1);
-              w.Op('x');
-              w.Put(f.c);
-              w.Op('0');  // POP
-            }
-          }
+  CheckSameAsOnePass(Snapshot([](PickleWriter& w) {
+    const Frames f = FirstBatch(w);
+    for (int batch = 0; batch < 4; ++batch) {
+      w.Op('(');
+      for (uint8_t i = 0; i < 5; ++i) {
+        w.Event("alloc", i, {f.a, f.b});
+        w.Event("alloc", i, {f.c, f.a});
+      }
+      w.Op('e');
+      // A string PUT over frame c's slot (live, kept for good), again and
+      // again: later lists that read it hold a string, a bad frame.
+      if (batch == 2) {
+        for (int k = 0; k < 50; ++k) {
+          w.Op(0x8c);
+          w.Op(1);
+          w.Op('x');
+          w.Put(f.c);
+          w.Op('0');  // POP
         }
-      },
-      [](PickleWriter&) {}));
+      }
+    }
+  }));
 }
