@@ -29,15 +29,16 @@ struct BadHash {  // 8 buckets' worth: every probe chain is long
   size_t operator()(const Key& k) const { return static_cast<size_t>(k.stack & 7); }
 };
 
-template <class Hash>
-void MatchesStdMap() {
-  std::mt19937_64 rng(11);
-  FlatMap<int, Key, Hash> m;
-  std::map<Key, int> ref;
-  for (int i = 0; i < 50000; ++i) {
-    Key k{static_cast<int64_t>(rng() % 4) * 512, static_cast<int64_t>(rng() % 300) - 1,
-          static_cast<uint32_t>(rng() % 2)};
-    if (rng() % 4 == 0) {
+// `rounds` random inserts (and erases, one in `erase_one_in`) of keys from
+// make_key(rng), then every answer against std::map; `absent` is never made.
+template <class K, class Hash, class MakeKey>
+void MatchesStdMap(uint64_t seed, int rounds, uint64_t erase_one_in, MakeKey make_key, const K& absent) {
+  std::mt19937_64 rng(seed);
+  FlatMap<int, K, Hash> m;
+  std::map<K, int> ref;
+  for (int i = 0; i < rounds; ++i) {
+    const K k = make_key(rng);
+    if (rng() % erase_one_in == 0) {
       CHECK(m.Erase(k) == (ref.erase(k) == 1));
     } else {
       bool inserted = false;
@@ -48,7 +49,7 @@ void MatchesStdMap() {
   }
   REQUIRE(m.size() == ref.size());
   size_t seen = 0;
-  m.ForEach([&](const Key& k, int v) {
+  m.ForEach([&](const K& k, int v) {
     ++seen;
     auto it = ref.find(k);
     REQUIRE(it != ref.end());
@@ -60,34 +61,30 @@ void MatchesStdMap() {
     REQUIRE(p != nullptr);
     CHECK(*p == v);
   }
-  CHECK(m.Find(Key{1, 1, 1}) == nullptr);  // size 1 is never inserted
+  CHECK(m.Find(absent) == nullptr);
+}
+
+template <class Hash>
+void MatchesStdMapWithStructKeys() {
+  MatchesStdMap<Key, Hash>(
+      11, 50000, 4,
+      [](std::mt19937_64& rng) {
+        return Key{static_cast<int64_t>(rng() % 4) * 512, static_cast<int64_t>(rng() % 300) - 1,
+                   static_cast<uint32_t>(rng() % 2)};
+      },
+      Key{1, 1, 1});  // size 1 is never made
 }
 
 }  // namespace
 
-TEST_CASE("FlatMap with a struct key matches std::map", "[flat_map]") { MatchesStdMap<GoodHash>(); }
+TEST_CASE("FlatMap with a struct key matches std::map", "[flat_map]") { MatchesStdMapWithStructKeys<GoodHash>(); }
 
-TEST_CASE("FlatMap with a colliding hash still matches std::map", "[flat_map]") { MatchesStdMap<BadHash>(); }
+TEST_CASE("FlatMap with a colliding hash still matches std::map", "[flat_map]") {
+  MatchesStdMapWithStructKeys<BadHash>();
+}
 
 TEST_CASE("FlatMap matches std::map under random inserts and erases", "[flat_map]") {
-  std::mt19937_64 rng(7);
-  FlatMap<int> m;
-  std::map<uint64_t, int> ref;
-  for (int i = 0; i < 200000; ++i) {
-    uint64_t k = (rng() % 5000) * 256;  // aligned keys, as addresses are
-    if (rng() % 3 == 0) {
-      CHECK(m.Erase(k) == (ref.erase(k) == 1));
-    } else {
-      bool inserted = false;
-      m.FindOrInsert(k, &inserted) = i;
-      CHECK(inserted == (ref.count(k) == 0));
-      ref[k] = i;
-    }
-  }
-  REQUIRE(m.size() == ref.size());
-  for (const auto& [k, v] : ref) {
-    int* p = m.Find(k);
-    REQUIRE(p != nullptr);
-    CHECK(*p == v);
-  }
+  // Aligned keys, as addresses are; 1 is never made.
+  MatchesStdMap<uint64_t, FlatHash>(
+      7, 200000, 3, [](std::mt19937_64& rng) { return (rng() % 5000) * 256; }, uint64_t{1});
 }
