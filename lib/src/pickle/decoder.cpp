@@ -663,6 +663,34 @@ struct Decoder::Memo {
   }
 };
 
+namespace {
+// A known list's key hash (KnownLists::Hash mixes the role in after it).
+uint64_t ListKeyHash(const uint8_t* p, size_t n) {
+  // Two independent multiply chains (keys are 3-400 bytes of indices).
+  uint64_t a = 0x9E3779B97F4A7C15ULL ^ n, b = 0xC2B2AE3D27D4EB4FULL;
+  for (; n >= 16; p += 16, n -= 16) {
+    uint64_t x, y;
+    std::memcpy(&x, p, 8);
+    std::memcpy(&y, p + 8, 8);
+    a = (a ^ x) * 0xff51afd7ed558ccdULL;
+    b = (b ^ y) * 0xc4ceb9fe1a85ec53ULL;
+    a ^= a >> 32;
+    b ^= b >> 29;
+  }
+  uint64_t t = 0;
+  if (n >= 8) {
+    std::memcpy(&t, p, 8);
+    a = (a ^ t) * 0xff51afd7ed558ccdULL;
+    p += 8;
+    n -= 8;
+    t = 0;
+  }
+  if (n > 0) std::memcpy(&t, p, n);
+  uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ULL) ^ t) * 0xff51afd7ed558ccdULL;
+  return h ^ (h >> 31);
+}
+}  // namespace
+
 // ---------------------------------------------------------------------------
 // Known lists. PyTorch gives every trace event a list of its own for its
 // frames, made of references to frame dicts that are shared, so a snapshot
@@ -764,30 +792,14 @@ struct Decoder::KnownLists {
   // built as usual (hostile or odd input stays bounded).
   static constexpr size_t kMaxKeyBytes = 64u << 20;
 
-  static uint64_t Hash(const uint8_t* p, size_t n, uint16_t role) {
-    // Two independent multiply chains (keys are 3-400 bytes of indices).
-    uint64_t a = 0x9E3779B97F4A7C15ULL ^ n ^ (uint64_t{role} << 32), b = 0xC2B2AE3D27D4EB4FULL;
-    for (; n >= 16; p += 16, n -= 16) {
-      uint64_t x, y;
-      std::memcpy(&x, p, 8);
-      std::memcpy(&y, p + 8, 8);
-      a = (a ^ x) * 0xff51afd7ed558ccdULL;
-      b = (b ^ y) * 0xc4ceb9fe1a85ec53ULL;
-      a ^= a >> 32;
-      b ^= b >> 29;
-    }
-    uint64_t t = 0;
-    if (n >= 8) {
-      std::memcpy(&t, p, 8);
-      a = (a ^ t) * 0xff51afd7ed558ccdULL;
-      p += 8;
-      n -= 8;
-      t = 0;
-    }
-    if (n > 0) std::memcpy(&t, p, n);
-    uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ULL) ^ t) * 0xff51afd7ed558ccdULL;
+  static uint64_t Hash(const uint8_t* p, size_t n, uint16_t role) { return WithRole(KeyHash(p, n), role); }
+  // The role is mixed in last, so that FindListHints, which cannot know it,
+  // can hash the key on the read-ahead thread.
+  static uint64_t WithRole(uint64_t key_hash, uint16_t role) {
+    const uint64_t h = (key_hash ^ (uint64_t{role} * 0x9E3779B97F4A7C15ULL)) * 0xff51afd7ed558ccdULL;
     return h ^ (h >> 31);
   }
+  static uint64_t KeyHash(const uint8_t* p, size_t n) { return ListKeyHash(p, n); }
   Slot* Find(uint64_t h, const uint8_t* key, size_t len, uint16_t role) {
     const size_t mask = slots.size() - 1;
     for (size_t i = (h >> 7) & mask;; i = (i + 1) & mask) {
@@ -870,30 +882,40 @@ inline const uint8_t* SkipGet(const uint8_t* p, const uint8_t* end, uint64_t* id
 // returns the byte after APPENDS/APPEND, with the key's bytes in *len and
 // the gets in *n; nullptr if the body has another form, is cut by `end`, or
 // reads a slot at or past `defined`. Reads at most the bytes of the body.
+// *top (if given) gets the largest index read. The key is written from
+// key->data() + key_at.
 constexpr size_t kBatchGets = 64;       // gets between capacity and bound checks
 constexpr size_t kMaxGetBytes = 5;      // LONG_BINGET
 constexpr size_t kKeySlack = 8 * kBatchGets;  // key bytes kept free before a batch
 const uint8_t* ScanListGets(const uint8_t* q, const uint8_t* end, uint64_t defined, unsigned width,
-                            std::vector<uint8_t>* key, size_t* len, size_t* n) {
+                            std::vector<uint8_t>* key, size_t* len, size_t* n, uint32_t* top_out = nullptr,
+                            size_t key_at = 0, const uint8_t** reached = nullptr) {
   // One tight loop per frame (callgrind: ~22 instructions a get before, when
   // each get went through SkipGet and a capacity check): the capacity and
   // the indices' bound are checked once per batch of gets.
-  if (q >= end) return nullptr;
+  const uint8_t* const from = q;
+  // A failure at q: the bytes read were at most those up to the op at q.
+  auto fail = [&](const uint8_t* at) -> const uint8_t* {
+    if (reached != nullptr) *reached = std::min(end, at + kMaxGetBytes);
+    return nullptr;
+  };
+  if (q >= end) return fail(q);
   const bool marked = *q == kMark;
   q += marked;
-  if (key->size() < 2 * kKeySlack) key->resize(2 * kKeySlack);
-  uint8_t* w = key->data();
-  uint8_t* w_end = w + key->size() - kKeySlack;
+  if (key->size() < key_at + 2 * kKeySlack) key->resize(std::max(key_at + 2 * kKeySlack, key->size() * 2));
+  uint8_t* w = key->data() + key_at;
+  uint8_t* w_end = key->data() + key->size() - kKeySlack;
   uint32_t top = 0;  // the largest index read
   size_t gets = 0;
   if (!marked) {  // one get, then APPEND
     uint64_t i;
     q = SkipGet(q, end, &i);
-    if (q == nullptr || i >= defined) return nullptr;
+    if (q == nullptr || i >= defined) return fail(from + 1);
     const uint32_t v = static_cast<uint32_t>(i);
     std::memcpy(w, &v, 4);
     w += width;
     gets = 1;
+    top = v;
   } else {
     for (;;) {
       if (w > w_end) {
@@ -935,17 +957,78 @@ const uint8_t* ScanListGets(const uint8_t* q, const uint8_t* end, uint64_t defin
         more = k == 1;
       }
       gets += k;
-      if (top >= defined) return nullptr;  // an undefined slot: the generic path reports it
+      if (top >= defined) return fail(q);  // an undefined slot: the generic path reports it
       if (!more) break;
     }
-    if (gets == 0) return nullptr;
+    if (gets == 0) return fail(q);
   }
-  if (q >= end || *q != (marked ? kAppends : kAppend)) return nullptr;
-  *len = static_cast<size_t>(w - key->data());
+  if (q >= end || *q != (marked ? kAppends : kAppend)) return fail(q);
+  *len = static_cast<size_t>(w - key->data()) - key_at;
   *n = gets;
+  if (top_out != nullptr) *top_out = top;
   return q + 1;
 }
+
+// The put after a list's EMPTY_LIST at x: the byte after it, or nullptr.
+inline const uint8_t* SkipListPut(const uint8_t* x, const uint8_t* end) {
+  const uint8_t* b = x + 1;
+  if (end - b >= 1 && *b == kMemoize) return b + 1;
+  if (end - b >= 2 && *b == kBinPut) return b + 2;
+  if (end - b >= 5 && *b == kLongBinPut) return b + 5;
+  return nullptr;
+}
 }  // namespace
+
+void FindListHints(const uint8_t* data, size_t n, uint64_t offset, unsigned width, ListHints* out) {
+  // The same search and parse as LookAhead's, over the whole chunk. A byte
+  // that merely looks like a list (an index or string byte 0x5d) may parse
+  // as one: its hint names an offset where the decoder meets no list (or a
+  // list that starts inside it goes unhinted), which costs only the hint.
+  // Bytes looked at are capped at kBudget times the chunk: a hostile run of
+  // candidates that each parse far (gets whose index bytes spell "]q.(")
+  // would otherwise be quadratic in the chunk.
+  constexpr uint64_t kBudget = 4;
+  out->offset = offset;
+  out->scanned = 0;
+  out->looked = 0;
+  out->width = width;
+  out->lists.clear();  // (keys keeps its size: no zero-fill per chunk)
+  if (n > UINT32_MAX || (width != 3 && width != 4)) return;
+  const uint8_t* const end = data + n;
+  const uint8_t* from = data;
+  uint64_t looked = 0;
+  size_t key_used = 0;
+  while (from < end) {
+    if (looked > kBudget * n) {
+      out->scanned = static_cast<uint64_t>(from - data);
+      out->looked = looked;
+      return;
+    }
+    const auto* x = static_cast<const uint8_t*>(std::memchr(from, kEmptyList, static_cast<size_t>(end - from)));
+    if (x == nullptr) break;
+    looked += static_cast<uint64_t>(x - from) + 1;
+    from = x + 1;
+    const uint8_t* b = SkipListPut(x, end);
+    if (b == nullptr) continue;
+    size_t len = 0, gets = 0;
+    uint32_t top = 0;
+    const uint8_t* reached = b;
+    const uint8_t* after = ScanListGets(b, end, UINT64_MAX, width, &out->keys, &len, &gets, &top, key_used, &reached);
+    looked += static_cast<uint64_t>((after == nullptr ? reached : after) - b);
+    if (after == nullptr) continue;
+    ListHints::List l;
+    l.at = static_cast<uint32_t>(x - data);
+    l.after = static_cast<uint32_t>(after - x);
+    l.top = top;
+    l.hash = ListKeyHash(out->keys.data() + key_used, len);
+    key_used += len;
+    l.key_end = static_cast<uint32_t>(key_used);
+    out->lists.push_back(l);
+    from = after;
+  }
+  out->scanned = n;
+  out->looked = looked;
+}
 
 void Decoder::LookAhead(const uint8_t* p, const uint8_t* q, const uint8_t* end, uint64_t at, uint16_t role,
                         unsigned width, uint64_t defined) {
@@ -1023,6 +1106,29 @@ void Decoder::LookAhead(const uint8_t* p, const uint8_t* q, const uint8_t* end, 
   }
 }
 
+[[gnu::always_inline]] inline void Decoder::PrefetchHinted(uint16_t role) {
+  // LookAhead's two fetches, from the hints: the next list's record (its
+  // slot was fetched a list ago) and the slot of the one after it. Inline:
+  // GCC counts a prefetch as no side effect, and so dropped every call to
+  // an out-of-line PrefetchHinted (a void function without any).
+  const KnownLists& k = *lists_;
+  const size_t mask = k.slots.size() - 1;
+  const auto& hs = hints_->lists;
+  if (hint_i_ < hs.size()) {
+    const uint32_t key_begin = hint_i_ > 0 ? hs[hint_i_ - 1].key_end : 0;
+    const size_t bytes = std::min<size_t>(sizeof(KnownLists::Rec) + (hs[hint_i_].key_end - key_begin), 3 * 64);
+    const uint64_t h = KnownLists::WithRole(hs[hint_i_].hash, role);
+    for (size_t i = (h >> 7) & mask; k.slots[i].rec != nullptr; i = (i + 1) & mask) {
+      if (k.slots[i].hash != h) continue;
+      const uintptr_t r = reinterpret_cast<uintptr_t>(k.slots[i].rec);
+      for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(reinterpret_cast<const void*>(r + off));
+      break;
+    }
+  }
+  if (hint_i_ + 1 < hs.size())
+    __builtin_prefetch(&k.slots[(KnownLists::WithRole(hs[hint_i_ + 1].hash, role) >> 7) & mask]);
+}
+
 inline size_t Decoder::HolderMark() const {
   // The dict a known list goes into (at the open MARK), and the streaming
   // list that dict goes into (at the MARK below).
@@ -1084,8 +1190,33 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
   size_t len = 0, n = 0;
   uint64_t h = 0;
   bool hashed = false;
+  const uint8_t* key = nullptr;
   KnownLists::Ahead* ahead = nullptr;
-  if (lists_ != nullptr && lists_->ahead_n > 0) {
+  // With hints for this byte (the read-ahead thread searched the chunk),
+  // LookAhead's search is done; only the hint's checks are left.
+  const bool hinted = hints_ != nullptr && at >= hints_->offset && at - hints_->offset < hints_->scanned;
+  if (hinted) {
+    const ListHints& hs = *hints_;
+    const uint64_t rel = at - hs.offset;
+    while (hint_i_ < hs.lists.size() && hs.lists[hint_i_].at < rel) ++hint_i_;
+    const ListHints::List* l = hint_i_ < hs.lists.size() && hs.lists[hint_i_].at == rel ? &hs.lists[hint_i_] : nullptr;
+    // The hint parsed these very bytes; what it could not know is the key
+    // width and the memo's end here.
+    if (l != nullptr && hs.width == width && l->top < defined && l->after <= static_cast<size_t>(end - p)) {
+      ++hint_i_;
+      ++hinted_lists_;
+      const uint32_t key_begin = hint_i_ > 1 ? hs.lists[hint_i_ - 2].key_end : 0;
+      key = hs.keys.data() + key_begin;
+      len = l->key_end - key_begin;
+      n = len / width;
+      h = KnownLists::WithRole(l->hash, krole);
+      hashed = true;
+      q = p + l->after;
+    } else {
+      q = ScanListGets(body, end, defined, width, &known_key_, &len, &n);
+      if (q == nullptr) return 0;
+    }
+  } else if (lists_ != nullptr && lists_->ahead_n > 0) {
     ahead = &lists_->ahead[lists_->ahead_first];
     lists_->ahead_first ^= 1;
     --lists_->ahead_n;
@@ -1103,10 +1234,11 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
     h = ahead->hash;
     hashed = true;
     q = p + ahead->after;
-  } else {
+  } else if (!hinted) {
     q = ScanListGets(body, end, defined, width, &known_key_, &len, &n);
     if (q == nullptr) return 0;
   }
+  if (key == nullptr) key = known_key_.data();
   if (q >= end || *q != kSetItems) return 0;
   const size_t m = HolderMark();
   if (m == 0) return 0;
@@ -1119,11 +1251,16 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
     lists_->epoch = memo_epoch_;
   }
   KnownLists& k = *lists_;
-  const uint8_t* const key = known_key_.data();
   if (len > 0xFFFF || role >= KnownLists::kWide) return 0;
   role = krole;
   if (!hashed) h = KnownLists::Hash(key, len, role);
-  if (k.slots.size() >= KnownLists::kLookAheadSlots) LookAhead(p, q, end, at, role, width, defined);
+  if (k.slots.size() >= KnownLists::kLookAheadSlots) {
+    if (hinted) {
+      PrefetchHinted(role);
+    } else {
+      LookAhead(p, q, end, at, role, width, defined);
+    }
+  }
   KnownLists::Slot* slot = k.Find(h, key, len, role);
   if (slot->rec != nullptr && slot->rec->shared != nullptr) {  // the hit, nearly every list
     const KnownLists::Rec& r = *slot->rec;

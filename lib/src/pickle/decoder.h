@@ -183,6 +183,36 @@ std::optional<uint64_t> FindFrameCut(const ReadAtFn& read_at, uint64_t size, uin
 bool CountMemoRefsSplit(const std::string& name, uint64_t size, const ReadAtFn& read_at, size_t chunk,
                         MemoRefCounts* out, uint64_t target = 0);
 
+/// The known-list candidates of one chunk (see KnownLists in decoder.cpp),
+/// found and parsed by FindListHints on the read-ahead thread, so that the
+/// decoding thread neither searches for them nor parses their gets: with
+/// many distinct stacks that search and parse were ~15% of its time (perf,
+/// docs/BENCHMARKS.md "Fifth pass"). Only hints: the decoder takes one only
+/// at a list it has reached itself, at the same byte, with its own key
+/// width and below its own memo end, and parses the list itself otherwise.
+struct ListHints {
+  struct List {
+    uint32_t at = 0;       ///< offset of its EMPTY_LIST in the chunk
+    uint32_t after = 0;    ///< bytes from there to the byte after APPEND(S)
+    uint32_t top = 0;      ///< the largest memo index its gets read
+    uint32_t key_end = 0;  ///< its key: keys[previous list's key_end, key_end)
+    uint64_t hash = 0;     ///< the key's hash, before the role is mixed in
+  };
+  uint64_t offset = 0;   ///< input offset of the chunk's first byte
+  uint64_t scanned = 0;  ///< chunk bytes searched: all, unless the budget ran out
+  uint64_t looked = 0;   ///< bytes searched or parsed to find them (bounded, tests)
+  unsigned width = 3;    ///< bytes per memo index in the keys (3 or 4)
+  std::vector<List> lists;
+  std::vector<uint8_t> keys;  ///< the lists' keys, then unused bytes
+};
+
+/// Fills *out with the known-list candidates of the chunk [data, data + n)
+/// that starts at input offset `offset`, keys `width` (3 or 4) bytes per
+/// index. Reads only the chunk; pure, so it may run on any thread. Bounded
+/// on any input: it stops (setting out->scanned) once it has looked at a
+/// few times the chunk's bytes.
+void FindListHints(const uint8_t* data, size_t n, uint64_t offset, unsigned width, ListHints* out);
+
 /// Second (or only) pass: builds values and drives the Consumer.
 class Decoder : public DecoderBase {
  public:
@@ -200,6 +230,18 @@ class Decoder : public DecoderBase {
   /// searched or parsed to find them (bounded per list on any input).
   uint64_t look_ahead_lists() const { return look_ahead_lists_; }
   uint64_t look_ahead_bytes() const { return look_ahead_bytes_; }
+  /// Hints for the chunk passed to the next Feed() (FindListHints over the
+  /// same bytes), or nullptr; the caller keeps them alive through that
+  /// Feed() and clears them after it.
+  void SetListHints(const ListHints* hints) {
+    hints_ = hints;
+    hint_i_ = 0;
+  }
+  /// Lists whose hint KnownList used (tests, bench).
+  uint64_t hinted_lists() const { return hinted_lists_; }
+  /// One past the largest memo index defined so far (the read-ahead thread's
+  /// guess of the key width of the chunks it scans).
+  uint64_t memo_next() const { return memo_next_; }
 
  private:
   struct Memo;
@@ -268,6 +310,9 @@ class Decoder : public DecoderBase {
   /// into the cache. Changes nothing but the look-ahead ring.
   void LookAhead(const uint8_t* p, const uint8_t* q, const uint8_t* end, uint64_t at, uint16_t role, unsigned width,
                  uint64_t defined);
+  /// LookAhead's work with hints: fetches the table entries of the next two
+  /// hinted lists (role `role`) into the cache.
+  void PrefetchHinted(uint16_t role);
   /// A holder goes to the consumer: its lists of the decoder's own have been
   /// read (FillOwn keeps their cache).
   void MarkConsumed(const Value& holder);
@@ -311,6 +356,9 @@ class Decoder : public DecoderBase {
   uint64_t memo_globals_ = 0;  // globals memoized (KnownList's record check)
   bool known_off_ = false;     // a PUT over a live slot: no known lists from then on
   uint64_t look_ahead_lists_ = 0, look_ahead_bytes_ = 0;
+  const ListHints* hints_ = nullptr;  // this chunk's (SetListHints)
+  size_t hint_i_ = 0;                 // the first hint not passed yet
+  uint64_t hinted_lists_ = 0;
   // Dicts with streams_into set, give or take holders dropped unstreamed
   // (then it stays high: only SettleRange's shortcut is lost).
   size_t holders_ = 0;

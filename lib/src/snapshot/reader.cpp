@@ -3,10 +3,17 @@
 // Pickles get two passes when the input can be rewound: the first only
 // counts memo references (2 bits per memo slot; on two threads for large
 // uncompressed files), the second decodes and drops each memo entry after
-// its last use. Reading and inflating run a chunk ahead on another thread.
+// its last use. Reading and inflating run a chunk ahead on another thread,
+// which in pass 2 also finds each chunk's frame lists for the decoder
+// (pickle::FindListHints).
 // JSON is parsed with RapidJSON's SAX reader over the same chunked input and
 // builds the same values.
+#include <fmt/format.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
@@ -15,10 +22,6 @@
 #include <optional>
 #include <span>
 #include <thread>
-
-#include <fmt/format.h>
-#include <rapidjson/error/en.h>
-#include <rapidjson/reader.h>
 
 #include "base/huge_pages.h"
 #include "io/input_file.h"
@@ -116,7 +119,11 @@ class ReadAhead {
   /// `large`: an input of many chunks, worth eight buffers on huge pages
   /// (one page fault for the ring instead of 512 a pass; costly in a VM);
   /// else three plain ones.
-  ReadAhead(Source* src, size_t chunk, bool large) : src_(src), slots_n_(large ? kMaxSlots : 3) {
+  ///
+  /// `lists`: also find each chunk's known-list candidates, on the reading
+  /// thread, for the Decoder that decodes it (pickle::FindListHints).
+  ReadAhead(Source* src, size_t chunk, bool large, bool lists)
+      : src_(src), slots_n_(large ? kMaxSlots : 3), lists_(lists) {
     if (chunk == 0 || chunk > (SIZE_MAX / 2) / kMaxSlots) return;
     block_ = AllocBlock<uint8_t>(chunk * slots_n_, large);
     if (block_ == nullptr) return;
@@ -144,8 +151,17 @@ class ReadAhead {
     return true;
   }
 
+  /// The decoder has decoded up to input byte `offset` and defined memo
+  /// slots below `memo_next`: how the reading thread picks the key width of
+  /// the chunks it scans (a wrong guess costs only those chunks' hints).
+  void Decoded(uint64_t offset, uint64_t memo_next) {
+    decoded_.store(offset, std::memory_order_relaxed);
+    memo_next_.store(memo_next, std::memory_order_relaxed);
+  }
+
   /// The next chunk in order, valid until the next call; *n == 0 at the end.
-  Status Next(const uint8_t** data, size_t* n) {
+  /// *hints: its list hints, or nullptr.
+  Status Next(const uint8_t** data, size_t* n, const pickle::ListHints** hints = nullptr) {
     std::unique_lock<std::mutex> lk(mu_);
     if (holding_) {  // hand the previous chunk's buffer back
       tail_ = (tail_ + 1) % slots_n_;
@@ -164,6 +180,7 @@ class ReadAhead {
     const Slot& s = slots_[tail_];
     *data = s.buf.data();
     *n = s.n;
+    if (hints != nullptr) *hints = s.hinted ? &s.hints : nullptr;
     return s.status;
   }
 
@@ -173,6 +190,8 @@ class ReadAhead {
     std::span<uint8_t> buf;
     size_t n = 0;
     Status status;
+    bool hinted = false;
+    pickle::ListHints hints;
   };
 
   void Produce() {
@@ -190,6 +209,17 @@ class ReadAhead {
       s.n = 0;
       s.status = src_->Read(s.buf.data(), s.buf.size(), &s.n);
       const bool last = !s.status.ok() || s.n == 0;
+      s.hinted = lists_ && !last;
+      if (s.hinted) {
+        // Memo slots are defined at most one per byte (MEMOIZE): a bound on
+        // the decoder's memo end anywhere in this chunk, hence on its key
+        // width there. A hostile PUT far ahead only makes the guess wrong.
+        const uint64_t end = read_ + s.n;
+        const uint64_t decoded = std::min(decoded_.load(std::memory_order_relaxed), end);
+        const uint64_t bound = memo_next_.load(std::memory_order_relaxed) + (end - decoded);
+        pickle::FindListHints(s.buf.data(), s.n, read_, bound <= (uint64_t{1} << 24) ? 3 : 4, &s.hints);
+      }
+      read_ += s.n;
       lk.lock();
       head_ = (head_ + 1) % slots_n_;
       ++filled_;
@@ -200,6 +230,9 @@ class ReadAhead {
 
   Source* src_;
   const size_t slots_n_;
+  const bool lists_;
+  uint64_t read_ = 0;  // input offset of the next chunk (reading thread)
+  std::atomic<uint64_t> decoded_{0}, memo_next_{0};
   RawBlock<uint8_t> block_;
   std::array<Slot, kMaxSlots> slots_;
   std::mutex mu_;
@@ -210,18 +243,27 @@ class ReadAhead {
   std::thread thread_;
 };
 
-Status Pump(Source* src, pickle::DecoderBase* dec, size_t chunk) {
+// Feeds the whole of `src` to `dec`. With `lists` (pass 2's decoder), the
+// read-ahead thread also finds each chunk's known lists for it.
+Status Pump(Source* src, pickle::DecoderBase* dec, size_t chunk, pickle::Decoder* lists = nullptr) {
   // Files only: a pipe's reader could sit in read(2) long after an error
   // here, and tiny test chunks would be all hand-over.
   if (src->CanRewind() && chunk >= (64u << 10)) {
-    ReadAhead ahead(src, chunk, src->Size() >= (32u << 20));
+    ReadAhead ahead(src, chunk, src->Size() >= (32u << 20), lists != nullptr);
     if (ahead.Start()) {
       for (;;) {
         const uint8_t* data = nullptr;
         size_t n = 0;
-        RETURN_IF_ERROR(ahead.Next(&data, &n));
+        const pickle::ListHints* hints = nullptr;
+        RETURN_IF_ERROR(ahead.Next(&data, &n, &hints));
         if (n == 0) break;
-        RETURN_IF_ERROR(dec->Feed(data, n));
+        if (lists != nullptr) lists->SetListHints(hints);
+        Status st = dec->Feed(data, n);
+        if (lists != nullptr) {
+          lists->SetListHints(nullptr);  // the slot is refilled after the next Next()
+          ahead.Decoded(lists->offset(), lists->memo_next());
+        }
+        RETURN_IF_ERROR(st);
         if (dec->done()) break;
       }
       return dec->Finish();
@@ -278,7 +320,7 @@ Status ReadPickle(const std::string& name, Source* src, bool gzip, SnapshotSink*
   } else {
     interp.summary().stats.Increment(Stat::k_memo_full_retention);
   }
-  RETURN_IF_ERROR(Pump(src, &dec, chunk));
+  RETURN_IF_ERROR(Pump(src, &dec, chunk, &dec));
   RETURN_IF_ERROR(src->CheckEnd());
   src->Progress();
   ReadSummary& sum = interp.summary();

@@ -4,15 +4,15 @@
 // sees; the snapshot-level ones compare every record, counter and key list
 // with the one-pass read (no counts: no sharing), including hostile pickles
 // that take an event dict holding shared lists somewhere else.
+#include <algorithm>
 #include <catch2/catch.hpp>
-
 #include <map>
 #include <string>
 #include <vector>
 
+#include "memtk/snapshot/snapshot.h"
 #include "pickle/decoder.h"
 #include "pickle/value.h"
-#include "memtk/snapshot/snapshot.h"
 #include "test_util.h"
 
 namespace {
@@ -627,7 +627,7 @@ class StackConsumer : public memtk::pickle::Consumer {
 // look-ahead did.
 struct BareRead {
   StackConsumer c;
-  uint64_t ahead_lists = 0, ahead_bytes = 0;
+  uint64_t ahead_lists = 0, ahead_bytes = 0, hinted = 0;
 };
 BareRead DecodeBare(const std::vector<uint8_t>& bytes, bool counts, memtk::StringPool* pool) {
   memtk::pickle::NodeArena arena;
@@ -896,6 +896,117 @@ TEST_CASE("known lists: the look-ahead runs, is exact, and stays bounded on host
     CHECK(ahead.c.seen == built.seen);
     CHECK(ahead.ahead_bytes < 4 * bytes.size());
   }
+}
+
+namespace {
+// DecodeBare with pass-1 counts and list hints, as ReadSnapshot's read-ahead
+// gives them: the bytes fed in `chunk`-byte pieces, each with
+// FindListHints over it (width 3), then `spoil`ed.
+template <class Spoil>
+BareRead DecodeHinted(const std::vector<uint8_t>& bytes, size_t chunk, memtk::StringPool* pool, Spoil spoil) {
+  memtk::pickle::NodeArena arena;
+  BareRead r{StackConsumer(pool)};
+  memtk::pickle::Decoder d("x", pool, &arena, &r.c);
+  memtk::pickle::RefCountPass pass("x");
+  REQUIRE(pass.Feed(bytes.data(), bytes.size()).ok());
+  d.SetRefCounts(pass.Take());
+  memtk::pickle::ListHints hints;
+  for (size_t at = 0; at < bytes.size(); at += chunk) {
+    const size_t n = std::min(chunk, bytes.size() - at);
+    memtk::pickle::FindListHints(bytes.data() + at, n, at, 3, &hints);
+    spoil(&hints);
+    d.SetListHints(&hints);
+    REQUIRE(d.Feed(bytes.data() + at, n).ok());
+    d.SetListHints(nullptr);
+  }
+  REQUIRE(d.Finish().ok());
+  r.ahead_lists = d.look_ahead_lists();
+  r.hinted = d.hinted_lists();
+  return r;
+}
+BareRead DecodeHinted(const std::vector<uint8_t>& bytes, size_t chunk, memtk::StringPool* pool) {
+  return DecodeHinted(bytes, chunk, pool, [](memtk::pickle::ListHints*) {});
+}
+// `run` as a BINBYTES value under "payload" of every 1000th event from 9000.
+std::vector<uint8_t> ManyStacksWithPayload(const std::string& run) {
+  return ManyStacks(9000, 2, [&](PickleWriter& w, int event, std::vector<uint32_t>*) {
+    if (event < 9000 || event % 1000 != 0) return;
+    w.Str("payload");
+    w.Op('B');
+    const uint32_t n = static_cast<uint32_t>(run.size());
+    for (int b = 0; b < 4; ++b) w.Op(static_cast<uint8_t>(n >> (8 * b)));
+    for (char c : run) w.Op(static_cast<uint8_t>(c));
+  });
+}
+}  // namespace
+
+TEST_CASE("known lists: hints found ahead are used where they fit, and read as the one-pass read", "[pickle][known]") {
+  // Frames defined between the hint's search and its use (the hint's gets
+  // then read a slot past the memo's end at its search, not at its use).
+  const auto bytes = ManyStacks(9000, 2, [](PickleWriter& w, int event, std::vector<uint32_t>* frames) {
+    if (event % 50 != 0 || event >= 4500) return;
+    w.Str("defines");
+    (*frames)[static_cast<size_t>(event / 50) % 60] = w.Frame("new" + std::to_string(event) + ".py", 1, "n");
+  });
+  memtk::StringPool p0;
+  const StackConsumer built = DecodeBareList(bytes, false, &p0);
+  SECTION("whole chunks, cut chunks") {
+    for (size_t chunk : {size_t{64} << 10, size_t{4096}, size_t{61}}) {
+      INFO("chunk " << chunk);
+      memtk::StringPool p;
+      const BareRead r = DecodeHinted(bytes, chunk, &p);
+      CHECK(r.c.seen == built.seen);
+      CHECK(r.c.shared > 0);
+      CHECK(r.ahead_lists == 0);  // the hints replaced the decoder's own look-ahead
+      // 18,000 lists; only those cut by a chunk end go unhinted.
+      if (chunk > 4096) CHECK(r.hinted > 17000);
+      if (chunk == 61) CHECK(r.hinted < 17000);
+    }
+  }
+  SECTION("hints that do not fit are not used") {
+    using memtk::pickle::ListHints;
+    for (int spoil = 0; spoil < 3; ++spoil) {
+      INFO("spoil " << spoil);
+      memtk::StringPool p;
+      const BareRead r = DecodeHinted(bytes, 64 << 10, &p, [spoil](ListHints* h) {
+        if (spoil == 0) h->width = 4;    // the decoder's keys are 3 bytes an index here
+        if (spoil == 1) h->offset += 1;  // every hint one byte off
+        if (spoil == 2)
+          for (ListHints::List& l : h->lists) l.top = 1u << 30;  // gets of slots not defined yet
+      });
+      CHECK(r.c.seen == built.seen);
+      CHECK(r.hinted == 0);
+    }
+  }
+}
+
+TEST_CASE("known lists: the hint search is bounded on hostile bytes and exact around them", "[pickle][known]") {
+  // `j ] q X (` repeated: every ']' starts a candidate (put, MARK) whose
+  // LONG_BINGETs run to the end of the run, and each get's index bytes are
+  // the next candidate: quadratic in the chunk without FindListHints' budget.
+  std::string run;
+  for (int i = 0; i < 50000; ++i) run += "j]qX(";
+  memtk::pickle::ListHints h;
+  const auto* raw = reinterpret_cast<const uint8_t*>(run.data());
+  memtk::pickle::FindListHints(raw, run.size(), 0, 3, &h);
+  CHECK(h.scanned < run.size());
+  CHECK(h.looked <= 5 * run.size());
+  // Plain events: all of it searched, each byte about once.
+  const auto plain = ManyStacks(9000, 2, [](PickleWriter&, int, std::vector<uint32_t>*) {});
+  memtk::pickle::FindListHints(plain.data(), plain.size(), 0, 3, &h);
+  CHECK(h.scanned == plain.size());
+  CHECK(h.looked <= 2 * plain.size());
+  CHECK(h.lists.size() >= 18000);
+
+  const auto bytes = ManyStacksWithPayload(run.substr(0, 60000));
+  memtk::StringPool p1, p2;
+  const StackConsumer built = DecodeBareList(bytes, false, &p1);
+  const BareRead r = DecodeHinted(bytes, 256 << 10, &p2);
+  CHECK(r.c.seen == built.seen);
+  // The first round has no payload; in the second a chunk's search stops in
+  // a payload, and the lists after it are parsed by the decoder itself.
+  CHECK(r.hinted > 8500);
+  CHECK(r.hinted < 17000);
 }
 
 TEST_CASE("known lists: a list read back by its free events is one node without items", "[pickle][known]") {
