@@ -887,9 +887,10 @@ inline const uint8_t* SkipGet(const uint8_t* p, const uint8_t* end, uint64_t* id
 constexpr size_t kBatchGets = 64;       // gets between capacity and bound checks
 constexpr size_t kMaxGetBytes = 5;      // LONG_BINGET
 constexpr size_t kKeySlack = 8 * kBatchGets;  // key bytes kept free before a batch
-const uint8_t* ScanListGets(const uint8_t* q, const uint8_t* end, uint64_t defined, unsigned width,
-                            std::vector<uint8_t>* key, size_t* len, size_t* n, uint32_t* top_out = nullptr,
-                            size_t key_at = 0, const uint8_t** reached = nullptr) {
+template <class Bytes>                        // std::vector<uint8_t> or GrowBytes
+const uint8_t* ScanListGets(const uint8_t* q, const uint8_t* end, uint64_t defined, unsigned width, Bytes* key,
+                            size_t* len, size_t* n, uint32_t* top_out = nullptr, size_t key_at = 0,
+                            const uint8_t** reached = nullptr) {
   // One tight loop per frame (callgrind: ~22 instructions a get before, when
   // each get went through SkipGet and a capacity check): the capacity and
   // the indices' bound are checked once per batch of gets.

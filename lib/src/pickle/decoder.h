@@ -190,6 +190,27 @@ bool CountMemoRefsSplit(const std::string& name, uint64_t size, const ReadAtFn& 
 /// docs/BENCHMARKS.md "Fifth pass"). Only hints: the decoder takes one only
 /// at a list it has reached itself, at the same byte, with its own key
 /// width and below its own memo end, and parses the list itself otherwise.
+/// Bytes that grow without being zeroed: pages of a large buffer that are
+/// never written are never resident (ListHints' keys, one per ring slot).
+class GrowBytes {
+ public:
+  uint8_t* data() { return p_.get(); }
+  const uint8_t* data() const { return p_.get(); }
+  size_t size() const { return n_; }
+  /// Grows to `n` bytes (never shrinks), keeping the contents.
+  void resize(size_t n) {
+    if (n <= n_) return;
+    std::unique_ptr<uint8_t[]> q(new uint8_t[n]);  // default-initialised: not zeroed
+    if (n_ != 0) std::copy(p_.get(), p_.get() + n_, q.get());
+    p_ = std::move(q);
+    n_ = n;
+  }
+
+ private:
+  std::unique_ptr<uint8_t[]> p_;
+  size_t n_ = 0;
+};
+
 struct ListHints {
   struct List {
     uint32_t at = 0;       ///< offset of its EMPTY_LIST in the chunk
@@ -203,7 +224,7 @@ struct ListHints {
   uint64_t looked = 0;   ///< bytes searched or parsed to find them (bounded, tests)
   unsigned width = 3;    ///< bytes per memo index in the keys (3 or 4)
   std::vector<List> lists;
-  std::vector<uint8_t> keys;  ///< the lists' keys, then unused bytes
+  GrowBytes keys;  ///< the lists' keys, then unused bytes
 };
 
 /// Fills *out with the known-list candidates of the chunk [data, data + n)

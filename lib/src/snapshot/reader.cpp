@@ -19,6 +19,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <span>
 #include <thread>
@@ -217,7 +218,11 @@ class ReadAhead {
         const uint64_t end = read_ + s.n;
         const uint64_t decoded = std::min(decoded_.load(std::memory_order_relaxed), end);
         const uint64_t bound = memo_next_.load(std::memory_order_relaxed) + (end - decoded);
-        pickle::FindListHints(s.buf.data(), s.n, read_, bound <= (uint64_t{1} << 24) ? 3 : 4, &s.hints);
+        try {
+          pickle::FindListHints(s.buf.data(), s.n, read_, bound <= (uint64_t{1} << 24) ? 3 : 4, &s.hints);
+        } catch (const std::bad_alloc&) {  // (hints are an optimisation: decode without)
+          s.hinted = false;
+        }
       }
       read_ += s.n;
       lk.lock();

@@ -7,10 +7,12 @@ namespace memtk::store {
 namespace {
 
 // ~1 MB of cells per batch: large enough that handing a batch over costs
-// nothing per row, small enough that three queued batches are noise.
+// nothing per row, small enough that two queued batches are noise. (Three
+// queued: 2 MB more of `convert`'s peak RSS on fresh lists / 10^5 stacks,
+// no faster: the writer is the slower side, docs/BENCHMARKS.md "Fifth pass".)
 constexpr size_t kBatchRows = 4096;
 constexpr size_t kBatchText = 1u << 20;
-constexpr size_t kMaxQueued = 3;
+constexpr size_t kMaxQueued = 2;
 
 // INSERT for `rows` rows binding columns [first, last) of `table`.
 std::string InsertSql(const PipeTable& table, const std::vector<std::string>& names, int first, int last, int rows) {
