@@ -42,9 +42,12 @@ StatusOr<std::unique_ptr<SnapshotRead>> ReadSnapshotSide(const std::string& path
   snapshot::TeeSink tee(stats.sink(), &r->sites);
   snapshot::ReadOptions read;
   // On two cores the two sides already keep both busy; a pre-pass thread
-  // per side would only contend with them. With four or more, each side
-  // splits its pre-pass as `stats` does.
-  if (std::thread::hardware_concurrency() < 4) read.split_prepass_bytes = std::numeric_limits<uint64_t>::max();
+  // per side, or list hints found on the read-ahead threads, would only
+  // contend with them. With four or more, each side reads as `stats` does.
+  if (std::thread::hardware_concurrency() < 4) {
+    read.split_prepass_bytes = std::numeric_limits<uint64_t>::max();
+    read.list_hints = false;
+  }
   RETURN_IF_ERROR(store::ReadInput(path, &tee, read));
   ASSIGN_OR_RETURN(r->report, stats.Take(path));
   return r;

@@ -72,8 +72,12 @@ StatusOr<MultiStatsOutcome> RunMultiStats(const MultiStatsOptions& o) {
   unsigned jobs = std::max(1u, std::min<unsigned>(o.jobs, static_cast<unsigned>(paths.size())));
   snapshot::ReadOptions read;
   // With inputs side by side the cores are busy already; a memo pre-pass
-  // thread per input would only contend with them.
-  if (jobs > 1) read.split_prepass_bytes = std::numeric_limits<uint64_t>::max();
+  // thread per input, or list hints on its read-ahead thread, would only
+  // contend with them.
+  if (jobs > 1) {
+    read.split_prepass_bytes = std::numeric_limits<uint64_t>::max();
+    read.list_hints = false;
+  }
   auto build = [&](const std::string& path) -> StatusOr<analysis::SnapshotReport> {
     analysis::SnapshotStats stats(so);
     RETURN_IF_ERROR(store::ReadInput(path, stats.sink(), read));

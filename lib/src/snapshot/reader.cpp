@@ -325,7 +325,7 @@ Status ReadPickle(const std::string& name, Source* src, bool gzip, SnapshotSink*
   } else {
     interp.summary().stats.Increment(Stat::k_memo_full_retention);
   }
-  RETURN_IF_ERROR(Pump(src, &dec, chunk, &dec));
+  RETURN_IF_ERROR(Pump(src, &dec, chunk, o.list_hints ? &dec : nullptr));
   RETURN_IF_ERROR(src->CheckEnd());
   src->Progress();
   ReadSummary& sum = interp.summary();

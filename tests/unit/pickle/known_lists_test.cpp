@@ -190,11 +190,12 @@ struct Read {
   uint64_t events = 0;
 };
 
-Read ReadAll(const std::vector<uint8_t>& bytes, bool single_pass, size_t chunk) {
+Read ReadAll(const std::vector<uint8_t>& bytes, bool single_pass, size_t chunk, bool list_hints = true) {
   memtk::test::TextSink sink;
   memtk::snapshot::ReadOptions o;
   o.single_pass = single_pass;
   o.chunk_size = chunk;
+  o.list_hints = list_hints;
   memtk::Status st = memtk::snapshot::ReadSnapshotBytes("k.pickle", bytes, &sink, o);
   Read r;
   r.text = st.ok() ? sink.text : "ERROR " + st.message();
@@ -206,13 +207,16 @@ Read ReadAll(const std::vector<uint8_t>& bytes, bool single_pass, size_t chunk) 
   return r;
 }
 
-// Two-pass reads at assorted chunk sizes against the one-pass read.
+// Two-pass reads at assorted chunk sizes against the one-pass read. The
+// chunks of 64 KiB and more are read ahead, with list hints and without.
 void CheckSameAsOnePass(const std::vector<uint8_t>& bytes) {
   const Read one = ReadAll(bytes, true, 1 << 20);
   REQUIRE(one.text.rfind("ERROR", 0) == std::string::npos);
-  for (size_t chunk : {size_t{1} << 20, size_t{4096}, size_t{61}, size_t{7}}) {
-    INFO("chunk " << chunk);
-    const Read two = ReadAll(bytes, false, chunk);
+  const std::pair<size_t, bool> reads[] = {{1 << 20, true}, {1 << 20, false}, {64 << 10, true},
+                                           {4096, true},    {61, true},       {7, true}};
+  for (const auto& [chunk, hints] : reads) {
+    INFO("chunk " << chunk << (hints ? "" : ", no list hints"));
+    const Read two = ReadAll(bytes, false, chunk, hints);
     CHECK(two.text == one.text);
     CHECK(two.keys == one.keys);
     CHECK(two.stats == one.stats);

@@ -208,6 +208,13 @@ struct ReadOptions {
   /// as value_not_kept. 64 KiB, the cap on any value memtk writes
   /// (pickle::kMaxJsonBytes); fuzz targets set a few bytes to reach it.
   uint64_t max_kept_string = 64u << 10;
+  /// Pickles read ahead (files, chunks of 64 KiB or more): the read-ahead
+  /// thread also finds each chunk's frame lists for the decoder
+  /// (pickle::FindListHints), ~15% of the decoding thread's work with many
+  /// distinct stacks. Callers that already keep every core busy with other
+  /// reads (diff on two cores, stats -j) turn it off: there it is only
+  /// work moved between busy cores. The records are the same either way.
+  bool list_hints = true;
 };
 
 /// Reads a snapshot file (pickle or JSON, gzip or not, detected by content;
