@@ -5,7 +5,8 @@
 // path are both taken). Built with -DMEMTK_FUZZ=ON and clang; without it,
 // fuzz_replay.cpp supplies a main() that replays the committed corpus under
 // ctest. The second read takes the two-thread memo pre-pass, so a split
-// that miscounts shows up as a read that fails where the first succeeded.
+// that miscounts shows up as a read that fails where the first succeeded;
+// two more compare reads with and without list hints record by record.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -13,10 +14,11 @@
 #include <cstdint>
 
 #include "memtk/analysis/snapshot_stats.h"
-#include "memtk/present/snapshot_stats.h"
 #include "memtk/io/output_stream.h"
+#include "memtk/present/snapshot_stats.h"
 #include "memtk/snapshot/snapshot.h"
 #include "memtk/timeline/snapviewer.h"
+#include "record_text.h"
 
 namespace {
 
@@ -36,6 +38,17 @@ class LayoutSink : public memtk::snapshot::SnapshotSink {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  {
+    // List hints, found on the read-ahead thread, are hints only: reads with
+    // and without them give the same records, or the same error.
+    memtk::fuzz::RecordText with, without;
+    memtk::snapshot::ReadOptions hinted, plain;
+    hinted.chunk_size = plain.chunk_size = 64u << 10;  // the smallest chunk read ahead
+    plain.list_hints = false;
+    const memtk::Status a = memtk::snapshot::ReadSnapshotBytes("fuzz", {data, size}, &with, hinted);
+    const memtk::Status b = memtk::snapshot::ReadSnapshotBytes("fuzz", {data, size}, &without, plain);
+    if (a.ok() != b.ok() || a.message() != b.message() || with.text != without.text) __builtin_trap();
+  }
   auto report = memtk::analysis::BuildSnapshotReportBytes("fuzz", {data, size}, {});
   if (report.ok()) {
     (void)memtk::present::FormatSnapshotReport(*report);

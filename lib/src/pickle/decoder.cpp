@@ -740,7 +740,7 @@ struct Decoder::KnownLists {
   // misses on its separate hash, view and entry arrays.
   //
   // Memory per distinct list (10^5 stacks in a long run): a 16-byte slot
-  // at load <= 1/2, a 16-byte header and the key (a varint per frame)
+  // at load <= 1/2, a 16-byte header and the key (3 or 4 bytes per frame)
   // (a 40-byte slot and a 32-byte entry before: ~10 MB per 10^5 lists).
   struct Rec {
     Node* shared = nullptr;  // set once the consumer has read the list
@@ -763,9 +763,10 @@ struct Decoder::KnownLists {
   };
   std::vector<Slot> slots = std::vector<Slot>(1024);
   size_t size = 0;
-  // Look-ahead (Decoder::LookAhead), once the table has this many slots (a
-  // table that fits the caches gains nothing from it): the next lists of the
-  // chunk, parsed and hashed early, first = nearer.
+  // Look-ahead (Decoder::LookAhead, or PrefetchHinted with hints), once the
+  // table has this many slots (a table that fits the caches gains nothing
+  // from it): the next lists of the chunk, parsed and hashed early, first =
+  // nearer.
   static constexpr size_t kLookAheadSlots = 16384;
   static constexpr size_t kLookAheadWindow = 4096;     // bytes searched per call
   static constexpr size_t kLookAheadListBytes = 2048;  // longest list parsed ahead (~400 frames)
@@ -883,11 +884,16 @@ inline const uint8_t* SkipGet(const uint8_t* p, const uint8_t* end, uint64_t* id
 // the gets in *n; nullptr if the body has another form, is cut by `end`, or
 // reads a slot at or past `defined`. Reads at most the bytes of the body.
 // *top (if given) gets the largest index read. The key is written from
-// key->data() + key_at.
+// key->data() + key_at (Bytes: std::vector<uint8_t> or GrowBytes). On
+// failure *reached (if given) gets a bound on the bytes read: a byte past
+// every one the parse looked at.
 constexpr size_t kBatchGets = 64;       // gets between capacity and bound checks
 constexpr size_t kMaxGetBytes = 5;      // LONG_BINGET
 constexpr size_t kKeySlack = 8 * kBatchGets;  // key bytes kept free before a batch
-template <class Bytes>                        // std::vector<uint8_t> or GrowBytes
+inline void GrowKey(std::vector<uint8_t>* key, size_t n, size_t) { key->resize(n); }
+inline void GrowKey(GrowBytes* key, size_t n, size_t used) { key->Grow(n, used); }
+
+template <class Bytes>
 const uint8_t* ScanListGets(const uint8_t* q, const uint8_t* end, uint64_t defined, unsigned width, Bytes* key,
                             size_t* len, size_t* n, uint32_t* top_out = nullptr, size_t key_at = 0,
                             const uint8_t** reached = nullptr) {
@@ -903,7 +909,7 @@ const uint8_t* ScanListGets(const uint8_t* q, const uint8_t* end, uint64_t defin
   if (q >= end) return fail(q);
   const bool marked = *q == kMark;
   q += marked;
-  if (key->size() < key_at + 2 * kKeySlack) key->resize(std::max(key_at + 2 * kKeySlack, key->size() * 2));
+  if (key->size() < key_at + 2 * kKeySlack) GrowKey(key, std::max(key_at + 2 * kKeySlack, key->size() * 2), key_at);
   uint8_t* w = key->data() + key_at;
   uint8_t* w_end = key->data() + key->size() - kKeySlack;
   uint32_t top = 0;  // the largest index read
@@ -921,7 +927,7 @@ const uint8_t* ScanListGets(const uint8_t* q, const uint8_t* end, uint64_t defin
     for (;;) {
       if (w > w_end) {
         const size_t used = static_cast<size_t>(w - key->data());
-        key->resize(key->size() * 2);
+        GrowKey(key, key->size() * 2, used);
         w = key->data() + used;
         w_end = key->data() + key->size() - kKeySlack;
       }
@@ -981,26 +987,32 @@ inline const uint8_t* SkipListPut(const uint8_t* x, const uint8_t* end) {
 }  // namespace
 
 void FindListHints(const uint8_t* data, size_t n, uint64_t offset, unsigned width, ListHints* out) {
-  // The same search and parse as LookAhead's, over the whole chunk. A byte
-  // that merely looks like a list (an index or string byte 0x5d) may parse
-  // as one: its hint names an offset where the decoder meets no list (or a
-  // list that starts inside it goes unhinted), which costs only the hint.
-  // Bytes looked at are capped at kBudget times the chunk: a hostile run of
-  // candidates that each parse far (gets whose index bytes spell "]q.(")
-  // would otherwise be quadratic in the chunk.
+  // LookAhead's search and parse, over the whole chunk: no window, no cap
+  // on a list's bytes, and no memo end (the decoder checks `top` against its
+  // own). A byte that merely looks like a list (an index or string byte
+  // 0x5d) may parse as one: its hint names an offset where the decoder
+  // meets no list (or a list that starts inside it goes unhinted), which
+  // costs only the hint. Bytes looked at are capped at kBudget times the
+  // chunk: a hostile run of candidates that each parse far (gets whose
+  // index bytes spell "]q.(") would otherwise be quadratic in the chunk.
+  // Lists and key bytes are capped too (a run of "]\x94h\x00a" is a list
+  // every 5 bytes): real chunks hold a list per 200-300 bytes and at most
+  // about half their bytes in keys.
   constexpr uint64_t kBudget = 4;
   out->offset = offset;
   out->scanned = 0;
   out->looked = 0;
   out->width = width;
   out->lists.clear();  // (keys keeps its size: no zero-fill per chunk)
-  if (n > UINT32_MAX || (width != 3 && width != 4)) return;
+  // Keys may be 2x the chunk (a 2-byte BINGET is 4 key bytes at width 4):
+  // key_end must not wrap.
+  if (n > UINT32_MAX / 4 || (width != 3 && width != 4)) return;
   const uint8_t* const end = data + n;
   const uint8_t* from = data;
   uint64_t looked = 0;
   size_t key_used = 0;
   while (from < end) {
-    if (looked > kBudget * n) {
+    if (looked > kBudget * n || out->lists.size() >= n / 16 + 16 || key_used >= n + 4096) {
       out->scanned = static_cast<uint64_t>(from - data);
       out->looked = looked;
       return;

@@ -98,6 +98,8 @@ class DecoderBase {
   bool done() const { return done_; }
   /// Bytes consumed so far (offset of the next opcode).
   uint64_t offset() const { return offset_; }
+  /// Bytes fed so far: offset() plus those of an opcode cut by a chunk end.
+  uint64_t fed() const { return offset_ + carry_.size(); }
   void set_limits(const DecoderLimits& limits) { limits_ = limits; }
   /// Marks the input as decompressed gzip, so offsets say "uncompressed byte".
   void set_gzip(bool g) { gzip_ = g; }
@@ -197,11 +199,11 @@ class GrowBytes {
   uint8_t* data() { return p_.get(); }
   const uint8_t* data() const { return p_.get(); }
   size_t size() const { return n_; }
-  /// Grows to `n` bytes (never shrinks), keeping the contents.
-  void resize(size_t n) {
+  /// Grows to `n` bytes (never shrinks), keeping the first `keep` bytes.
+  void Grow(size_t n, size_t keep) {
     if (n <= n_) return;
     std::unique_ptr<uint8_t[]> q(new uint8_t[n]);  // default-initialised: not zeroed
-    if (n_ != 0) std::copy(p_.get(), p_.get() + n_, q.get());
+    if (keep != 0) std::copy(p_.get(), p_.get() + std::min(keep, n_), q.get());
     p_ = std::move(q);
     n_ = n;
   }
@@ -231,7 +233,8 @@ struct ListHints {
 /// that starts at input offset `offset`, keys `width` (3 or 4) bytes per
 /// index. Reads only the chunk; pure, so it may run on any thread. Bounded
 /// on any input: it stops (setting out->scanned) once it has looked at a
-/// few times the chunk's bytes.
+/// few times the chunk's bytes, or holds n / 16 lists or n key bytes.
+/// Chunks over 1 GiB get no hints.
 void FindListHints(const uint8_t* data, size_t n, uint64_t offset, unsigned width, ListHints* out);
 
 /// Second (or only) pass: builds values and drives the Consumer.
@@ -253,9 +256,10 @@ class Decoder : public DecoderBase {
   uint64_t look_ahead_bytes() const { return look_ahead_bytes_; }
   /// Hints for the chunk passed to the next Feed() (FindListHints over the
   /// same bytes), or nullptr; the caller keeps them alive through that
-  /// Feed() and clears them after it.
+  /// Feed() and clears them after it. Hints whose offset is not that of the
+  /// chunk's first byte (every byte fed so far) are not used.
   void SetListHints(const ListHints* hints) {
-    hints_ = hints;
+    hints_ = hints != nullptr && hints->offset == fed() ? hints : nullptr;
     hint_i_ = 0;
   }
   /// Lists whose hint KnownList used (tests, bench).

@@ -905,9 +905,11 @@ TEST_CASE("known lists: the look-ahead runs, is exact, and stays bounded on host
 namespace {
 // DecodeBare with pass-1 counts and list hints, as ReadSnapshot's read-ahead
 // gives them: the bytes fed in `chunk`-byte pieces, each with
-// FindListHints over it (width 3), then `spoil`ed.
+// FindListHints over it (width 3), then `spoil`ed; or the same pieces
+// without hints.
 template <class Spoil>
-BareRead DecodeHinted(const std::vector<uint8_t>& bytes, size_t chunk, memtk::StringPool* pool, Spoil spoil) {
+BareRead DecodeHinted(const std::vector<uint8_t>& bytes, size_t chunk, memtk::StringPool* pool, Spoil spoil,
+                      bool use_hints = true) {
   memtk::pickle::NodeArena arena;
   BareRead r{StackConsumer(pool)};
   memtk::pickle::Decoder d("x", pool, &arena, &r.c);
@@ -919,7 +921,7 @@ BareRead DecodeHinted(const std::vector<uint8_t>& bytes, size_t chunk, memtk::St
     const size_t n = std::min(chunk, bytes.size() - at);
     memtk::pickle::FindListHints(bytes.data() + at, n, at, 3, &hints);
     spoil(&hints);
-    d.SetListHints(&hints);
+    d.SetListHints(use_hints ? &hints : nullptr);
     REQUIRE(d.Feed(bytes.data() + at, n).ok());
     d.SetListHints(nullptr);
   }
@@ -957,15 +959,31 @@ TEST_CASE("known lists: hints found ahead are used where they fit, and read as t
   SECTION("whole chunks, cut chunks") {
     for (size_t chunk : {size_t{64} << 10, size_t{4096}, size_t{61}}) {
       INFO("chunk " << chunk);
-      memtk::StringPool p;
+      memtk::StringPool p, p1;
       const BareRead r = DecodeHinted(bytes, chunk, &p);
+      const BareRead unhinted = DecodeHinted(
+          bytes, chunk, &p1, [](memtk::pickle::ListHints*) {}, false);
       CHECK(r.c.seen == built.seen);
-      CHECK(r.c.shared > 0);
+      CHECK(unhinted.hinted == 0);
+      // A hinted list shares as the decoder's own parse does: a hint with
+      // the wrong key bytes would turn hits into built lists.
+      CHECK(r.c.shared == unhinted.c.shared);
       CHECK(r.ahead_lists == 0);  // the hints replaced the decoder's own look-ahead
       // 18,000 lists; only those cut by a chunk end go unhinted.
       if (chunk > 4096) CHECK(r.hinted > 17000);
       if (chunk == 61) CHECK(r.hinted < 17000);
     }
+  }
+  SECTION("one hash for every hint: the key bytes tell the lists apart") {
+    const auto few = ManyStacks(600, 3, [](PickleWriter&, int, std::vector<uint32_t>*) {});
+    memtk::StringPool q0, q1;
+    const StackConsumer few_built = DecodeBareList(few, false, &q0);
+    const BareRead r = DecodeHinted(few, 64 << 10, &q1, [](memtk::pickle::ListHints* h) {
+      for (auto& l : h->lists) l.hash = 42;
+    });
+    CHECK(r.c.seen == few_built.seen);
+    CHECK(r.hinted > 1500);
+    CHECK(r.c.shared > 1000);
   }
   SECTION("hints that do not fit are not used") {
     using memtk::pickle::ListHints;
@@ -982,6 +1000,84 @@ TEST_CASE("known lists: hints found ahead are used where they fit, and read as t
       CHECK(r.hinted == 0);
     }
   }
+}
+
+TEST_CASE("known lists: FindListHints finds each list form with its offsets, top and key", "[pickle][known]") {
+  using memtk::pickle::ListHints;
+  // Lists in every form a pickler may write, with bytes between them that
+  // look like a list's start but are not one (inside a BINBYTES value).
+  std::vector<uint8_t> b = {'N'};
+  auto list = [&](std::vector<uint8_t> body) {
+    const size_t at = b.size();
+    b.push_back(']');
+    b.insert(b.end(), body.begin(), body.end());
+    return at;
+  };
+  const size_t a0 = list({0x94, '(', 'h', 5, 'j', 0x34, 0x12, 0, 0, 'h', 7, 'e'});   // MEMOIZE, MARK, gets, APPENDS
+  b.insert(b.end(), {'C', 6, ']', 0x94, '(', 'h', 1, 'e'});                          // a BINBYTES that looks like one
+  const size_t a1 = list({'q', 9, 'h', 3, 'a'});                                     // BINPUT, one get, APPEND
+  const size_t a2 = list({'r', 1, 2, 0, 0, '(', 'j', 0xff, 0xff, 0xff, 0x01, 'e'});  // LONG_BINPUT, index >= 2^24
+  b.insert(b.end(), {']', 0x94, '(', 'h', 1, 'u'});                                  // not a list of gets: SETITEMS
+  const size_t a3 = list({0x94, '(', 'h', 2, 'h', 4});                               // cut by the chunk end
+  ListHints h;
+  memtk::pickle::FindListHints(b.data(), b.size(), 1000, 3, &h);
+  CHECK(h.offset == 1000);
+  CHECK(h.scanned == b.size());
+  REQUIRE(h.lists.size() == 4);  // the three lists, and the bytes inside BINBYTES
+  CHECK(h.lists[0].at == a0);
+  CHECK(h.lists[0].after == 13);
+  CHECK(h.lists[0].top == 0x1234);
+  const std::vector<uint8_t> k0(h.keys.data(), h.keys.data() + h.lists[0].key_end);
+  CHECK(k0 == std::vector<uint8_t>{5, 0, 0, 0x34, 0x12, 0, 7, 0, 0});
+  CHECK(h.lists[1].at == a0 + 15);  // the BINBYTES value's bytes: a hint the decoder never meets
+  CHECK(h.lists[2].at == a1);
+  CHECK(h.lists[2].after == 6);
+  CHECK(h.lists[2].top == 3);
+  CHECK(h.lists[2].key_end - h.lists[1].key_end == 3);
+  CHECK(h.lists[3].at == a2);
+  CHECK(h.lists[3].top == 0x01ffffff);  // the decoder refuses it below 2^24 slots (top >= its memo end)
+  (void)a3;                             // cut by the chunk end: no hint (four in all)
+  // Width 4: four bytes an index.
+  memtk::pickle::FindListHints(b.data(), b.size(), 0, 4, &h);
+  REQUIRE(h.lists.size() == 4);
+  CHECK(h.lists[0].key_end == 12);
+  const std::vector<uint8_t> k3(h.keys.data() + h.lists[2].key_end, h.keys.data() + h.lists[3].key_end);
+  CHECK(k3 == std::vector<uint8_t>{0xff, 0xff, 0xff, 0x01});
+  // The same key hashes the same wherever it is found.
+  std::vector<uint8_t> again = {']', 0x94, '(', 'h', 5, 'j', 0x34, 0x12, 0, 0, 'h', 7, 'e'};
+  ListHints h2;
+  memtk::pickle::FindListHints(again.data(), again.size(), 0, 4, &h2);
+  REQUIRE(h2.lists.size() == 1);
+  CHECK(h2.lists[0].hash == h.lists[0].hash);
+}
+
+TEST_CASE("known lists: a snapshot of many chunks reads the same with and without list hints", "[pickle][known]") {
+  // ~0.9 MB: 14 chunks of 64 KiB read ahead, lists cut by chunk ends,
+  // frames defined in later chunks than the lists that first use them.
+  const auto bytes = Snapshot([](PickleWriter& w) {
+    const Frames f = FirstBatch(w);
+    std::vector<uint32_t> frames = {f.a, f.b, f.c};
+    uint32_t state = 7;
+    auto next = [&] { return state = state * 1103515245u + 12345u; };
+    for (int batch = 0; batch < 40; ++batch) {
+      w.Op('(');
+      if (batch % 4 == 0) {
+        w.OpenEventList("alloc");
+        frames.push_back(w.Frame("g" + std::to_string(batch) + ".py", static_cast<uint8_t>(batch), "h"));
+        w.CloseEventList();
+      }
+      for (int i = 0; i < 500; ++i) {
+        std::vector<uint32_t> st;
+        const size_t depth = 1 + next() % 12;
+        for (size_t d = 0; d < depth; ++d) st.push_back(frames[(next() >> 8) % frames.size()]);
+        const uint32_t list = w.Event("alloc", static_cast<uint8_t>(next() >> 24), st);
+        if (i % 3 == 0) w.EventGet("free_requested", 1, list);
+      }
+      w.Op('e');
+    }
+  });
+  REQUIRE(bytes.size() > (12u << 16));
+  CheckSameAsOnePass(bytes);
 }
 
 TEST_CASE("known lists: the hint search is bounded on hostile bytes and exact around them", "[pickle][known]") {
