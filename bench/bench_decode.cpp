@@ -1,8 +1,10 @@
 // bench_decode: decode a snapshot with a sink that only counts, to measure
 // the reader alone (no database). Prints MB/s of decompressed input.
 //
-//   bench_decode FILE [--single-pass] [--repeat N] [--chunk BYTES] [--pass1]
+//   bench_decode FILE [--single-pass] [--repeat N] [--chunk BYTES] [--pass1] [--no-hints]
 //
+// --no-hints reads without list hints (ReadOptions::list_hints), as diff and
+// stats -j do.
 // --pass1 times the memo pre-pass alone (pickle::RefCountPass, one thread)
 // over the file (an uncompressed pickle) read into memory first, fed in
 // --chunk pieces (256 KiB): no I/O, no second pass (the figures of
@@ -69,7 +71,7 @@ int Pass1(const char* path, int repeat, size_t chunk) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    fmt::print(stderr, "usage: bench_decode FILE [--single-pass] [--repeat N] [--chunk BYTES]\n");
+    fmt::print(stderr, "usage: bench_decode FILE [--single-pass] [--repeat N] [--chunk BYTES] [--pass1] [--no-hints]\n");
     return 2;
   }
   memtk::snapshot::ReadOptions o;
@@ -78,6 +80,7 @@ int main(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--single-pass")) o.single_pass = true;
     if (!std::strcmp(argv[i], "--pass1")) pass1 = true;
+    if (!std::strcmp(argv[i], "--no-hints")) o.list_hints = false;
     if (!std::strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = std::atoi(argv[++i]);
     if (!std::strcmp(argv[i], "--chunk") && i + 1 < argc) o.chunk_size = std::strtoull(argv[++i], nullptr, 10);
   }

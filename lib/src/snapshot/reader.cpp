@@ -325,7 +325,10 @@ Status ReadPickle(const std::string& name, Source* src, bool gzip, SnapshotSink*
   } else {
     interp.summary().stats.Increment(Stat::k_memo_full_retention);
   }
-  RETURN_IF_ERROR(Pump(src, &dec, chunk, o.list_hints ? &dec : nullptr));
+  // Hints use the read-ahead thread's idle time between reads; inflating a
+  // gzip'd input leaves it none (shared lists / 20K stacks, .gz: 1.37 s
+  // with hints against 1.31 s without, 5 rounds each).
+  RETURN_IF_ERROR(Pump(src, &dec, chunk, o.list_hints && !gzip ? &dec : nullptr));
   RETURN_IF_ERROR(src->CheckEnd());
   src->Progress();
   ReadSummary& sum = interp.summary();

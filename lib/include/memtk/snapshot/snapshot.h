@@ -208,8 +208,9 @@ struct ReadOptions {
   /// as value_not_kept. 64 KiB, the cap on any value memtk writes
   /// (pickle::kMaxJsonBytes); fuzz targets set a few bytes to reach it.
   uint64_t max_kept_string = 64u << 10;
-  /// Pickles read ahead (inputs that can be rewound: files, gzip'd or not,
-  /// and bytes in memory, not pipes; chunks of 64 KiB or more): the read-ahead
+  /// Pickles read ahead (inputs that can be rewound: files and bytes in
+  /// memory, not pipes; chunks of 64 KiB or more; not gzip'd, whose
+  /// inflating keeps that thread busy already): the read-ahead
   /// thread also finds each chunk's frame lists for the decoder
   /// (pickle::FindListHints), ~15% of the decoding thread's work with many
   /// distinct stacks. Callers that already keep every core busy with other
