@@ -8,10 +8,6 @@
 // (pickle::FindListHints).
 // JSON is parsed with RapidJSON's SAX reader over the same chunked input and
 // builds the same values.
-#include <fmt/format.h>
-#include <rapidjson/error/en.h>
-#include <rapidjson/reader.h>
-
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -23,6 +19,10 @@
 #include <optional>
 #include <span>
 #include <thread>
+
+#include <fmt/format.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
 
 #include "base/huge_pages.h"
 #include "io/input_file.h"
