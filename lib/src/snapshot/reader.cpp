@@ -333,6 +333,7 @@ Status ReadPickle(const std::string& name, Source* src, bool gzip, SnapshotSink*
   src->Progress();
   ReadSummary& sum = interp.summary();
   sum.stats.Increment(Stat::k_value_not_kept, dec.skipped_values());
+  sum.list_hints_used = dec.hinted_lists();
   sum.format = std::move(format);
   sum.bytes = dec.offset();
   return sink->OnEnd(sum);

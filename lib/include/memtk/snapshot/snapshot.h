@@ -169,6 +169,10 @@ struct ReadSummary {
   bool bare_segment_list = false;
   std::string keys_json;  ///< {"top":[...],"segment":[...],...}: every key seen
   Stats stats;
+  /// Frame lists the decoder read from hints found on the read-ahead thread
+  /// (ReadOptions::list_hints): how the reading went, not what was read;
+  /// no output shows it (tests, benchmarks).
+  uint64_t list_hints_used = 0;
 };
 
 /// Receives records in file order. Defaults ignore everything.
