@@ -1004,8 +1004,8 @@ void FindListHints(const uint8_t* data, size_t n, uint64_t offset, unsigned widt
   out->looked = 0;
   out->width = width;
   out->lists.clear();  // (keys keeps its size: no zero-fill per chunk)
-  // Keys may be 2x the chunk (a 2-byte BINGET is 4 key bytes at width 4):
-  // key_end must not wrap.
+  // Keys may reach ~3x the chunk (a 2-byte BINGET is 4 key bytes at width
+  // 4, and the key cap is checked before each list): key_end must not wrap.
   if (n > UINT32_MAX / 4 || (width != 3 && width != 4)) return;
   const uint8_t* const end = data + n;
   const uint8_t* from = data;

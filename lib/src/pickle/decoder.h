@@ -185,13 +185,6 @@ std::optional<uint64_t> FindFrameCut(const ReadAtFn& read_at, uint64_t size, uin
 bool CountMemoRefsSplit(const std::string& name, uint64_t size, const ReadAtFn& read_at, size_t chunk,
                         MemoRefCounts* out, uint64_t target = 0);
 
-/// The known-list candidates of one chunk (see KnownLists in decoder.cpp),
-/// found and parsed by FindListHints on the read-ahead thread, so that the
-/// decoding thread neither searches for them nor parses their gets: with
-/// many distinct stacks that search and parse were ~15% of its time (perf,
-/// docs/BENCHMARKS.md "Fifth pass"). Only hints: the decoder takes one only
-/// at a list it has reached itself, at the same byte, with its own key
-/// width and below its own memo end, and parses the list itself otherwise.
 /// Bytes that grow without being zeroed: pages of a large buffer that are
 /// never written are never resident (ListHints' keys, one per ring slot).
 class GrowBytes {
@@ -213,6 +206,13 @@ class GrowBytes {
   size_t n_ = 0;
 };
 
+/// The known-list candidates of one chunk (see KnownLists in decoder.cpp),
+/// found and parsed by FindListHints on the read-ahead thread, so that the
+/// decoding thread neither searches for them nor parses their gets: with
+/// many distinct stacks that search and parse were ~15% of its time (perf,
+/// docs/BENCHMARKS.md "Fifth pass"). Only hints: the decoder takes one only
+/// at a list it has reached itself, at the same byte, with its own key
+/// width and below its own memo end, and parses the list itself otherwise.
 struct ListHints {
   struct List {
     uint32_t at = 0;       ///< offset of its EMPTY_LIST in the chunk
@@ -222,7 +222,7 @@ struct ListHints {
     uint64_t hash = 0;     ///< the key's hash, before the role is mixed in
   };
   uint64_t offset = 0;   ///< input offset of the chunk's first byte
-  uint64_t scanned = 0;  ///< chunk bytes searched: all, unless the budget ran out
+  uint64_t scanned = 0;  ///< chunk bytes searched: all, unless a budget or cap stopped it
   uint64_t looked = 0;   ///< bytes searched or parsed to find them (bounded, tests)
   unsigned width = 3;    ///< bytes per memo index in the keys (3 or 4)
   std::vector<List> lists;
@@ -232,9 +232,10 @@ struct ListHints {
 /// Fills *out with the known-list candidates of the chunk [data, data + n)
 /// that starts at input offset `offset`, keys `width` (3 or 4) bytes per
 /// index. Reads only the chunk; pure, so it may run on any thread. Bounded
-/// on any input: it stops (setting out->scanned) once it has looked at a
-/// few times the chunk's bytes, or holds n / 16 lists or n key bytes.
-/// Chunks over 1 GiB get no hints.
+/// on any input: it stops (setting out->scanned) once it has looked at 4n
+/// bytes, or holds n / 16 + 16 lists, or n + 4096 key bytes (checked before
+/// each candidate, so keys stay below ~3n). Chunks of 1 GiB or more get no
+/// hints.
 void FindListHints(const uint8_t* data, size_t n, uint64_t offset, unsigned width, ListHints* out);
 
 /// Second (or only) pass: builds values and drives the Consumer.
@@ -262,7 +263,8 @@ class Decoder : public DecoderBase {
     hints_ = hints != nullptr && hints->offset == fed() ? hints : nullptr;
     hint_i_ = 0;
   }
-  /// Lists whose hint KnownList used (tests, bench).
+  /// Lists whose hint matched (KnownList took its key instead of parsing;
+  /// the list may still go the generic way after that: tests, bench).
   uint64_t hinted_lists() const { return hinted_lists_; }
   /// One past the largest memo index defined so far (the read-ahead thread's
   /// guess of the key width of the chunks it scans).

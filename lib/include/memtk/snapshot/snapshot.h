@@ -169,9 +169,9 @@ struct ReadSummary {
   bool bare_segment_list = false;
   std::string keys_json;  ///< {"top":[...],"segment":[...],...}: every key seen
   Stats stats;
-  /// Frame lists the decoder read from hints found on the read-ahead thread
-  /// (ReadOptions::list_hints): how the reading went, not what was read;
-  /// no output shows it (tests, benchmarks).
+  /// Frame lists whose hint, found on the read-ahead thread, the decoder
+  /// took (ReadOptions::list_hints): how the reading went, not what was
+  /// read; no output shows it (tests, benchmarks).
   uint64_t list_hints_used = 0;
 };
 
@@ -218,8 +218,9 @@ struct ReadOptions {
   /// thread also finds each chunk's frame lists for the decoder
   /// (pickle::FindListHints), ~15% of the decoding thread's work with many
   /// distinct stacks. Callers that already keep every core busy with other
-  /// reads (diff on two cores, stats -j) turn it off: there it is only
-  /// work moved between busy cores. The records are the same either way.
+  /// reads (diff on fewer than four cores, stats -j and convert -j with
+  /// several inputs) turn it off: there it is only work moved between busy
+  /// cores. The records are the same either way.
   bool list_hints = true;
 };
 
