@@ -1090,16 +1090,8 @@ void Decoder::LookAhead(const uint8_t* p, const uint8_t* q, const uint8_t* end, 
     from = x + 1;
     // A hint only: bytes that merely look like a list (an index that is 0x5d)
     // cost a wasted fetch, and KnownList checks the offset before use.
-    const uint8_t* b = x + 1;
-    if (*b == kMemoize) {
-      b += 1;
-    } else if (*b == kBinPut) {
-      b += 2;
-    } else if (*b == kLongBinPut) {
-      b += 5;
-    } else {
-      continue;
-    }
+    const uint8_t* b = SkipListPut(x, end);
+    if (b == nullptr) continue;
     KnownLists::Ahead& a = k.ahead[(k.ahead_first + k.ahead_n) & 1];
     size_t gets = 0;
     ++tries;
