@@ -793,14 +793,32 @@ struct Decoder::KnownLists {
   // built as usual (hostile or odd input stays bounded).
   static constexpr size_t kMaxKeyBytes = 64u << 20;
 
-  static uint64_t Hash(const uint8_t* p, size_t n, uint16_t role) { return WithRole(KeyHash(p, n), role); }
+  static uint64_t Hash(const uint8_t* p, size_t n, uint16_t role) { return WithRole(ListKeyHash(p, n), role); }
   // The role is mixed in last, so that FindListHints, which cannot know it,
   // can hash the key on the read-ahead thread.
   static uint64_t WithRole(uint64_t key_hash, uint16_t role) {
     const uint64_t h = (key_hash ^ (uint64_t{role} * 0x9E3779B97F4A7C15ULL)) * 0xff51afd7ed558ccdULL;
     return h ^ (h >> 31);
   }
-  static uint64_t KeyHash(const uint8_t* p, size_t n) { return ListKeyHash(p, n); }
+  // The look-ahead's two fetches (LookAhead, PrefetchHinted). Forced inline:
+  // GCC counts a prefetch as no side effect, so a call to an out-of-line
+  // function that only prefetches looks pure and is dropped.
+  // The slot a list with hash `h` probes first.
+  [[gnu::always_inline]] void FetchSlot(uint64_t h) const { __builtin_prefetch(&slots[(h >> 7) & (slots.size() - 1)]); }
+  // The record of a list with hash `h` and a `len`-byte key, if its slot
+  // (fetched a list ago) names one: the header and the key's first lines
+  // (addresses as integers: a record found by hash alone may end sooner; a
+  // prefetch never faults).
+  [[gnu::always_inline]] void FetchRecord(uint64_t h, size_t len) const {
+    const size_t mask = slots.size() - 1;
+    for (size_t i = (h >> 7) & mask; slots[i].rec != nullptr; i = (i + 1) & mask) {
+      if (slots[i].hash != h) continue;
+      const uintptr_t r = reinterpret_cast<uintptr_t>(slots[i].rec);
+      const size_t bytes = std::min<size_t>(sizeof(Rec) + len, 3 * 64);
+      for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(reinterpret_cast<const void*>(r + off));
+      return;
+    }
+  }
   Slot* Find(uint64_t h, const uint8_t* key, size_t len, uint16_t role) {
     const size_t mask = slots.size() - 1;
     for (size_t i = (h >> 7) & mask;; i = (i + 1) & mask) {
@@ -1052,20 +1070,11 @@ void Decoder::LookAhead(const uint8_t* p, const uint8_t* q, const uint8_t* end, 
   // the next two are parsed here, one event ahead: the nearer one's record is
   // fetched (its slot was fetched a list ago), the farther one's slot.
   KnownLists& k = *lists_;
-  const size_t mask = k.slots.size() - 1;
   if (k.ahead_n > 0) {
     KnownLists::Ahead& a = k.ahead[k.ahead_first];
     if (!a.rec_asked) {
       a.rec_asked = true;
-      for (size_t i = (a.hash >> 7) & mask; k.slots[i].rec != nullptr; i = (i + 1) & mask) {
-        if (k.slots[i].hash != a.hash) continue;
-        // The header and the key's first lines (addresses as integers: a
-        // record found by hash alone may end sooner; a prefetch never faults).
-        const uintptr_t r = reinterpret_cast<uintptr_t>(k.slots[i].rec);
-        const size_t bytes = std::min<size_t>(sizeof(KnownLists::Rec) + a.len, 3 * 64);
-        for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(reinterpret_cast<const void*>(r + off));
-        break;
-      }
+      k.FetchRecord(a.hash, a.len);
     }
   }
   if (k.ahead_n == 2) return;
@@ -1104,7 +1113,7 @@ void Decoder::LookAhead(const uint8_t* p, const uint8_t* q, const uint8_t* end, 
     a.role = role;
     a.rec_asked = false;
     a.hash = KnownLists::Hash(a.key.data(), a.len, role);
-    __builtin_prefetch(&k.slots[(a.hash >> 7) & mask]);
+    k.FetchSlot(a.hash);
     ++k.ahead_n;
     ++look_ahead_lists_;
     from = after;
@@ -1117,21 +1126,12 @@ void Decoder::LookAhead(const uint8_t* p, const uint8_t* q, const uint8_t* end, 
   // GCC counts a prefetch as no side effect, and so dropped every call to
   // an out-of-line PrefetchHinted (a void function without any).
   const KnownLists& k = *lists_;
-  const size_t mask = k.slots.size() - 1;
   const auto& hs = hints_->lists;
   if (hint_i_ < hs.size()) {
     const uint32_t key_begin = hint_i_ > 0 ? hs[hint_i_ - 1].key_end : 0;
-    const size_t bytes = std::min<size_t>(sizeof(KnownLists::Rec) + (hs[hint_i_].key_end - key_begin), 3 * 64);
-    const uint64_t h = KnownLists::WithRole(hs[hint_i_].hash, role);
-    for (size_t i = (h >> 7) & mask; k.slots[i].rec != nullptr; i = (i + 1) & mask) {
-      if (k.slots[i].hash != h) continue;
-      const uintptr_t r = reinterpret_cast<uintptr_t>(k.slots[i].rec);
-      for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(reinterpret_cast<const void*>(r + off));
-      break;
-    }
+    k.FetchRecord(KnownLists::WithRole(hs[hint_i_].hash, role), hs[hint_i_].key_end - key_begin);
   }
-  if (hint_i_ + 1 < hs.size())
-    __builtin_prefetch(&k.slots[(KnownLists::WithRole(hs[hint_i_ + 1].hash, role) >> 7) & mask]);
+  if (hint_i_ + 1 < hs.size()) k.FetchSlot(KnownLists::WithRole(hs[hint_i_ + 1].hash, role));
 }
 
 inline size_t Decoder::HolderMark() const {
@@ -1217,9 +1217,6 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
       h = KnownLists::WithRole(l->hash, krole);
       hashed = true;
       q = p + l->after;
-    } else {
-      q = ScanListGets(body, end, defined, width, &known_key_, &len, &n);
-      if (q == nullptr) return 0;
     }
   } else if (lists_ != nullptr && lists_->ahead_n > 0) {
     ahead = &lists_->ahead[lists_->ahead_first];
@@ -1239,7 +1236,8 @@ size_t Decoder::KnownList(const uint8_t* const p, const uint8_t* end, uint64_t a
     h = ahead->hash;
     hashed = true;
     q = p + ahead->after;
-  } else if (!hinted) {
+  }
+  if (!hashed) {  // neither a hint nor the look-ahead had it: parse it here
     q = ScanListGets(body, end, defined, width, &known_key_, &len, &n);
     if (q == nullptr) return 0;
   }
