@@ -38,10 +38,14 @@ inline std::optional<int64_t> ColumnOptInt(sqlite3_stmt* s, int col) {
 }
 
 /// Runs `sql` and calls row(stmt) -> Status per row; stops at the first
-/// error. A failing step reads "<path>: reading database: <sqlite message>".
+/// error. A statement SQLite refuses (a table a damaged file lacks) reads
+/// "<path>: SQL error: <sqlite message>", a failing step "<path>: reading
+/// database: <sqlite message>".
 template <class F>
 Status ForEachRow(sqlite3* db, const std::string& path, std::string_view sql, F&& row) {
-  ASSIGN_OR_RETURN(ScopedStmt st, Prepare(db, sql));
+  auto prepared = Prepare(db, sql);
+  if (!prepared.ok()) return prepared.status().WithContext(path);  // a table a damaged file lacks
+  ScopedStmt st = std::move(*prepared);
   int rc;
   while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) RETURN_IF_ERROR(row(st.get()));
   if (rc != SQLITE_DONE) return InvalidInput(std::string(path) + ": reading database: " + sqlite3_errmsg(db));
