@@ -251,7 +251,10 @@ def ooms():
       OOM 4 d0:7 (id 7, t0+70):  A 4 + C 16 + K 1                = 21 MiB, 3
       OOM 5 d0:9 (id 9, t0+90):  the same                        = 21 MiB, 3
     Three snapshot events, three annotations and three segments with free
-    memory on device 0, so `--top 2` shows "… 1 more" in each list."""
+    memory on device 0, so `--top 2` shows "… 1 more" in each list. OOM 3
+    carries the frames of the request that failed (train.py:52:attention),
+    the others none, as in snapshots recorded without them; its stack comes
+    last, so the other stacks keep their ids."""
     t0 = 1_700_000_000_000_000
     s0, s1 = 0x7F0000000000, 0x7F1000000000
     a, k, c = s0, s0 + 4 * MIB, s0 + 5 * MIB
@@ -274,7 +277,7 @@ def ooms():
         event("alloc", s1, 32 * MIB, t0 + 5, 50, "embed"),
         event("oom", 0, 48 * MIB, t0 + 15, device_free=3 * MIB),
         event("alloc", s1, 8 * MIB, t0 + 25, 51, "embed2"),
-        event("oom", 0, 16 * MIB, t0 + 35, device_free=3 * MIB),
+        event("oom", 0, 16 * MIB, t0 + 35, 52, "attention", device_free=3 * MIB),
     ]
     seg0 = segment(s0, 32 * MIB, [block(a, 4 * MIB, 4 * MIB, "active_allocated", 10, "weights"),
                                   block(k, 1 * MIB, 1 * MIB, "active_allocated", 5, "init"),

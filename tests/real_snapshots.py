@@ -193,7 +193,17 @@ def check_ooms(memtk, src, db):
         problems.append("the first 25 lines of stats do not name OOM 1 (%s)" % want)
     if first["live_by_site"] and not any(first["live_by_site"][0]["site"] in line for line in text):
         problems.append("the first 25 lines of stats do not show who held memory at OOM 1")
+    if first["request_site"] and not any(("requested at " + first["request_site"]["site"]) in line for line in text):
+        problems.append("the first 25 lines of stats do not say where OOM 1's request was made")
+    con = sqlite3.connect(db)
     for o in a["ooms"]:
+        # The failed request's site exactly when its event carries frames.
+        depth = con.execute("SELECT s.depth FROM events e JOIN stacks s ON s.id = e.stack_id WHERE e.id = ?",
+                            (o["event_id"],)).fetchone()
+        has_frames = bool(depth and depth[0])
+        r = o["request_site"]
+        if has_frames != (r is not None) or (r is not None and r["bytes"] != o["requested_bytes"]):
+            problems.append("OOM %d: request_site %s, event stack depth %s" % (o["n"], r, depth))
         q = subprocess.run([memtk, "query", "--at-oom", str(o["n"]), "--format", "csv", db],
                            capture_output=True, text=True)
         rows = q.stdout.splitlines()[1:]
@@ -201,6 +211,7 @@ def check_ooms(memtk, src, db):
         if got != (o["live_allocations"], o["live_bytes"]):
             problems.append("query --at-oom %d: %s, stats says %s" % (o["n"], got, (o["live_allocations"],
                                                                                    o["live_bytes"])))
+    con.close()
     return problems
 
 

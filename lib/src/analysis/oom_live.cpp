@@ -24,6 +24,7 @@ void OomLive::Capture(const snapshot::TraceEvent& e, timeline::PeakTracker& peak
   Kept& c = kept.emplace_back();
   c.oom.device = e.device;
   c.oom.event = EventRef{e.id, e.index, e.time_us, e.size, e.device_free};
+  c.request_stack = e.stack;
   peaks.ForEachLive(e.device, [&](const timeline::LiveElement& l) { c.Add(l.stack, l.size); });
 }
 
@@ -53,6 +54,13 @@ std::vector<OomRef> OomLive::Finish(uint32_t device, const std::vector<timeline:
     std::vector<SiteUsage> sites = GroupBySite(stacks, frames);
     RankUsage(sites, top_sites);
     c.oom.live_by_site = std::move(sites);
+    // The failing request's own site, by the same rule: the first thing an
+    // OOM's reader asks is which line of their code wanted the memory.
+    if (c.request_stack && frames.SiteOf(*c.request_stack).frame) {
+      const StackUsage request{c.request_stack, c.oom.event.size, 1};
+      std::vector<SiteUsage> one = GroupBySite({&request, 1}, frames);
+      if (one.size() == 1) c.oom.request_site = std::move(one[0]);
+    }
     out.push_back(std::move(c.oom));
   }
   devices_.erase(it);

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -61,6 +62,7 @@ class OomLive {
   struct Kept {
     OomRef oom;
     std::unordered_map<int64_t, Usage> by_stack;  // stack id, -1 = none
+    std::optional<StackId> request_stack;         // the OOM event's own
     void Add(const std::optional<StackId>& stack, int64_t size);
   };
   void Capture(const snapshot::TraceEvent& e, timeline::PeakTracker& peaks);

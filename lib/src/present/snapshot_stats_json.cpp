@@ -36,14 +36,16 @@ void PutCalled(JsonWriter& w, const std::string& called) {
   Put(w, "called", called.empty() ? std::optional<std::string>() : std::optional<std::string>(called));
 }
 
+void SiteFields(JsonWriter& o, const SiteUsage& u, bool stack) {
+  Put(o, "site", u.site);
+  PutCalled(o, u.called);
+  Put(o, stack ? "stack_id" : "frame_id", stack ? u.stack_id : u.frame_id);
+  Put(o, "bytes", u.bytes);
+  Put(o, "count", u.count);
+}
+
 void Usage(JsonWriter& w, std::string_view key, const std::vector<SiteUsage>& v, bool stack) {
-  PutObjects(w, key, v, [&](JsonWriter& o, const SiteUsage& u) {
-    Put(o, "site", u.site);
-    PutCalled(o, u.called);
-    Put(o, stack ? "stack_id" : "frame_id", stack ? u.stack_id : u.frame_id);
-    Put(o, "bytes", u.bytes);
-    Put(o, "count", u.count);
-  });
+  PutObjects(w, key, v, [&](JsonWriter& o, const SiteUsage& u) { SiteFields(o, u, stack); });
 }
 
 void EventFields(JsonWriter& o, const EventRef& e, bool oom) {
@@ -77,6 +79,12 @@ void Ooms(JsonWriter& w, const SnapshotReport& r) {
     Put(o, "live_bytes", m->live_bytes);
     Put(o, "live_allocations", m->live_count);
     Usage(o, "live_by_site", m->live_by_site, false);
+    if (m->request_site) {
+      PutObject(o, "request_site", [&](JsonWriter& s) { SiteFields(s, *m->request_site, false); });
+    } else {
+      Key(o, "request_site");
+      o.Null();
+    }
   });
 }
 

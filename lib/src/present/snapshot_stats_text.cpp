@@ -88,6 +88,8 @@ void OomSection(std::string* o, const SnapshotReport& rep) {
                    i + 1, m.device, Event(*r, m.event.event_idx, m.event.event_id, m.event.time_us),
                    FormatBytes(m.event.size), m.event.device_free ? FormatBytes(*m.event.device_free) : "unknown",
                    FormatBytes(m.live_bytes), m.live_count, m.live_count == 1 ? "" : "s");
+    if (m.request_site)
+      fmt::format_to(out, "    requested at {}\n", E(SiteCalls(m.request_site->site, m.request_site->called_short)));
     if (m.live_by_site.empty() || std::find(sites_shown.begin(), sites_shown.end(), m.device) != sites_shown.end())
       continue;
     sites_shown.push_back(m.device);

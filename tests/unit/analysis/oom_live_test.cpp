@@ -53,6 +53,13 @@ void CheckOoms(const analysis::SnapshotReport& r) {
   CHECK(ooms[1]->live_by_site[3].site == "train.py:5:init");
   CHECK(ooms[0]->event.size == 48 * kMiB);
   CHECK(ooms[0]->event.device_free == 3 * kMiB);
+  // Only OOM 3's event carries frames: the request's own site, by the
+  // rule of the live sites, the request's bytes; the others have none.
+  for (size_t i : {0, 1, 3, 4}) CHECK_FALSE(ooms[i]->request_site);
+  REQUIRE(ooms[2]->request_site);
+  CHECK(ooms[2]->request_site->site == "train.py:52:attention");
+  CHECK(ooms[2]->request_site->bytes == 16 * kMiB);
+  CHECK(ooms[2]->request_site->count == 1);
 }
 
 }  // namespace

@@ -75,6 +75,10 @@ struct OomRef {
   int64_t live_bytes = 0;
   uint64_t live_count = 0;
   std::vector<SiteUsage> live_by_site;  ///< K call sites, largest first
+  /// Where the failed request was made: its stack's call site by the rule
+  /// of live_by_site (bytes = the request, count 1); none when the OOM
+  /// event carries no frames.
+  std::optional<SiteUsage> request_site;
 };
 
 /// Segment totals of one group (device, stream, segment type or pool).
