@@ -102,8 +102,15 @@ StatusOr<MultiStatsOutcome> RunMultiStats(const MultiStatsOptions& o) {
   for (std::thread& t : pool) t.join();
   MultiStatsOutcome out;
   std::vector<analysis::SnapshotReport> reports;
+  // One bad rank file (cut by a full disk, a crash mid-dump) must not hide
+  // the other ranks: it is named in the table's output and the exit status.
+  std::vector<std::pair<std::string, std::string>> not_read;
   for (size_t i = 0; i < paths.size(); ++i) {
-    if (!errors[i].ok()) return errors[i];
+    if (!errors[i].ok()) {
+      not_read.emplace_back(paths[i], errors[i].message());
+      out.failed.push_back(errors[i]);
+      continue;
+    }
     out.warnings.emplace_back(paths[i], results[i].stats);
     analysis::SnapshotReport& r = results[i];
     // --device: an input without that device has no row, unless none has it.
@@ -113,9 +120,11 @@ StatusOr<MultiStatsOutcome> RunMultiStats(const MultiStatsOptions& o) {
     }
     reports.push_back(std::move(r));
   }
-  if (o.device && reports.empty())
+  if (out.failed.size() == paths.size()) return out;  // nothing to tabulate: the errors say it all
+  if (o.device && reports.empty() && out.failed.empty())
     return InvalidInput(fmt::format("no data for device {} in any of the {} inputs", *o.device, paths.size()));
   analysis::MultiStats m = analysis::SummariseReports(reports);
+  m.not_read = std::move(not_read);
   out.output = o.json ? present::MultiStatsJson(m) : present::MultiStatsText(m);
   return out;
 }

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/json_put.h"
+#include "memtk/base/escape.h"
 #include "memtk/base/format.h"
 #include "present/diff_common.h"
 
@@ -43,6 +44,7 @@ std::string MultiStatsText(const analysis::MultiStats& m) {
   // The summary is the answer; the table is the evidence.
   if (!m.rows.empty()) o += Summary(m);
   for (const std::string& s : m.no_data) fmt::format_to(out, "{}: no device data (empty snapshot)\n", s);
+  for (const auto& [input, error] : m.not_read) fmt::format_to(out, "not read: {}\n", EscapeControl(error));
   if (m.rows.empty()) return o;
   // Rows name inputs by file name (rank0.pickle ...) when those are
   // distinct, else by the path as given.
@@ -80,6 +82,10 @@ std::string MultiStatsJson(const analysis::MultiStats& m) {
       Put(o, "top_site_bytes", r.top_site_bytes);
     });
     json::PutArray(w, "no_data", m.no_data, [](json::Writer& o, const std::string& s) { json::Value(o, s); });
+    json::PutObjects(w, "not_read", m.not_read, [](json::Writer& o, const std::pair<std::string, std::string>& f) {
+      Put(o, "source", f.first);
+      Put(o, "error", f.second);
+    });
     json::PutObject(w, "summary", [&](json::Writer& o) {
       json::PutObjectOrNull(o, "worst", m.worst.has_value(), [&](json::Writer& wo) {
         const analysis::StatsRow& worst = m.rows[*m.worst];

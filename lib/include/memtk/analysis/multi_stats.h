@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "memtk/analysis/snapshot_stats.h"
@@ -30,6 +31,10 @@ struct StatsRow {
 struct MultiStats {
   std::vector<StatsRow> rows;          ///< input order, then device order
   std::vector<std::string> no_data;    ///< inputs with no device data
+  /// Inputs that could not be read, in input order: (input, its error's
+  /// one line, which names it). Set by the caller: a bad rank file leaves
+  /// the others' table standing.
+  std::vector<std::pair<std::string, std::string>> not_read;
   std::optional<size_t> worst;         ///< index in rows of the largest peak (first on ties)
   int64_t max_peak = 0, min_peak = 0;  ///< over rows
   double mean_peak = 0;

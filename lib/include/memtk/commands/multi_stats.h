@@ -24,16 +24,20 @@ struct MultiStatsOptions {
 };
 
 struct MultiStatsOutcome {
-  std::string output;
+  std::string output;  ///< empty when no input could be read
   std::vector<std::pair<std::string, Stats>> warnings;  ///< data problems per input
+  std::vector<Status> failed;                           ///< inputs not read, in input order
 };
 
 /// True if `inputs` is more than one path or names a directory: the table
 /// form of `stats` (one plain file keeps today's single report).
 bool IsMultiStats(const std::vector<std::string>& inputs);
 
-/// Errors name the first input (in the order given) that failed; a memlog
-/// CSV among the inputs is a UsageError.
+/// An input that cannot be read does not stop the others: it is listed in
+/// the output ("not read: <its error>", JSON `not_read`) and in
+/// MultiStatsOutcome::failed, for the caller's exit status; when no input
+/// could be read, `output` is empty. An error is returned for a directory
+/// that cannot be listed and (UsageError) for a memlog CSV among the inputs.
 StatusOr<MultiStatsOutcome> RunMultiStats(const MultiStatsOptions& options);
 
 }  // namespace memtk::commands
