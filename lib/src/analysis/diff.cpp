@@ -413,7 +413,8 @@ StatusOr<Gate> ParseGate(std::string_view text) {
 }
 
 bool GateResult::failed() const {
-  return std::any_of(checks.begin(), checks.end(), [](const GateCheck& c) { return c.failed; });
+  return !missing_in_next.empty() ||
+         std::any_of(checks.begin(), checks.end(), [](const GateCheck& c) { return c.failed; });
 }
 
 StatusOr<GateResult> EvaluateGates(const std::vector<PairDiff>& pairs, const std::vector<Gate>& gates,

@@ -175,6 +175,7 @@ StatusOr<DiffOutcome> RunDiff(const DiffOptions& o) {
     if (!seen) return InvalidInput(fmt::format("no data for device {} in {} or {}", *o.device, o.base, o.next));
   }
   ASSIGN_OR_RETURN(r.gate, analysis::EvaluateGates(r.pairs, r.gates, o.device));
+  if (!r.gates.empty()) r.gate.missing_in_next = r.only_in_base;
   out.gate_failed = r.gate.failed();
   out.gate_failures = present::GateFailureLines(r.gate);
   switch (o.format) {

@@ -85,8 +85,13 @@ std::string PeakWhen(const timeline::PeakPoint& p, const std::optional<int64_t>&
   return s + ")";
 }
 
+std::string MissingGateLine(const std::string& name) {
+  return fmt::format("{}: failed: only in BASE, NEW has no file to compare", name);
+}
+
 std::vector<std::string> GateFailureLines(const analysis::GateResult& g) {
   std::vector<std::string> out;
+  for (const std::string& n : g.missing_in_next) out.push_back(MissingGateLine(n));
   for (const analysis::GateCheck& c : g.checks)
     if (c.failed) out.push_back(GateLine(c));
   return out;

@@ -23,6 +23,9 @@ std::string MemlogHeadline(const analysis::MemlogDiff& d);
 std::vector<const analysis::DeviceDiff*> ByPeakChange(const analysis::PairDiff& p);
 /// "peak>5% failed on device 0: base 1.0 GiB, new 1.2 GiB (+204.8 MiB, +20.00%)".
 std::string GateLine(const analysis::GateCheck& c);
+/// "rank3.pickle: failed: only in BASE, NEW has no file to compare": a
+/// BASE file without a NEW one, with gates (GateResult::missing_in_next).
+std::string MissingGateLine(const std::string& name);
 /// "at event 123 (+1.234 s)" or "-" when there is no such event.
 std::string PeakWhen(const timeline::PeakPoint& p, const std::optional<int64_t>& first_time_us, uint32_t device);
 

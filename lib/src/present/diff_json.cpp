@@ -130,6 +130,8 @@ std::string DiffJson(const analysis::DiffReport& r) {
     PutArray(w, "only_in_new", r.only_in_next, [](JsonWriter& o, const std::string& s) { json::Value(o, s); });
     PutObject(w, "gate", [&](JsonWriter& g) {
       Put(g, "failed", r.gate.failed());
+      PutArray(g, "missing_in_new", r.gate.missing_in_next,
+               [](JsonWriter& o, const std::string& s) { json::Value(o, s); });
       PutObjects(g, "checks", r.gate.checks, [](JsonWriter& o, const analysis::GateCheck& c) {
         analysis::MetricRow row{c.gate.metric, c.base, c.next};
         Put(o, "expr", c.gate.text);

@@ -125,6 +125,7 @@ std::string DiffMarkdown(const analysis::DiffReport& r) {
   if (!r.gates.empty()) {
     if (r.gate.failed()) {
       fmt::format_to(out, "\n:x: **Memory gate failed**\n\n");
+      for (const std::string& n : r.gate.missing_in_next) fmt::format_to(out, "- {}\n", Cell(MissingGateLine(n)));
       for (const analysis::GateCheck& c : r.gate.checks)
         if (c.failed) fmt::format_to(out, "- {}\n", Cell(GateLine(c)));
     } else {

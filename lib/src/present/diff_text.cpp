@@ -111,6 +111,7 @@ std::string DiffText(const analysis::DiffReport& r) {
   }
   if (!r.gates.empty()) {
     fmt::format_to(out, "gate: {}\n", r.gate.failed() ? "FAILED" : "passed");
+    for (const std::string& n : r.gate.missing_in_next) fmt::format_to(out, "  {}\n", MissingGateLine(n));
     for (const analysis::GateCheck& c : r.gate.checks) fmt::format_to(out, "  {}\n", GateLine(c));
   }
   return o;

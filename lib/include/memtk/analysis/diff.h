@@ -254,6 +254,10 @@ struct GateCheck {
 
 struct GateResult {
   std::vector<GateCheck> checks;  ///< every check, in gate then pair then device order
+  /// Directory mode with gates: BASE files that NEW has no file for. Each
+  /// fails the gate: a rank whose new run left no snapshot has nothing to
+  /// pass its limits with (a crash before the dump, a lost artifact).
+  std::vector<std::string> missing_in_next;
   bool failed() const;
 };
 
