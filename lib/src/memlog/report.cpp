@@ -2,6 +2,7 @@
 #include "memtk/memlog/report.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <fmt/core.h>
 #include <unistd.h>
 
@@ -589,7 +590,11 @@ StatusOr<MemlogReport> BuildMemlogReport(const std::string& csv_path, const Meml
   std::string log_path = options.log_path;
   if (log_path.empty()) {
     log_path = DefaultLogPath(csv_path);
-    if (::access(log_path.c_str(), R_OK) != 0) log_path.clear();
+    // Only a regular file rides along unasked: a FIFO (or a device) that
+    // happens to sit at NAME.log.csv would block the open, or never end.
+    struct stat st;
+    if (::stat(log_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || ::access(log_path.c_str(), R_OK) != 0)
+      log_path.clear();
   }
   Feed feed_log;
   if (!log_path.empty()) feed_log = [&](csv::Reader& r) { return csv::ReadFile(log_path, r); };

@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "store/read_only_sql.h"
+#include "store/replay.h"
 #include "store/snapshot_db.h"
 
 namespace memtk::store {
@@ -126,6 +127,7 @@ StatusOr<Db> OpenQueryDb(const std::string& file, const std::string& path) {
   // Belt and braces on top of SQLITE_OPEN_READONLY.
   RETURN_IF_ERROR(store::Exec(d.db.get(), "PRAGMA query_only=1"));
   RETURN_IF_ERROR(store::HardenForUntrustedSql(d.db.get()));
+  RETURN_IF_ERROR(store::CheckMemtkDb(d.db.get(), path));
   ASSIGN_OR_RETURN(std::string version, MetaValue(d, "schema_version"));
   if (version.empty()) return InvalidInput(fmt::format("{}: not a memtk database (no schema_version in meta)", path));
   if (std::atoi(version.c_str()) < store::kSchemaVersion)

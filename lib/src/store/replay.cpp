@@ -66,6 +66,14 @@ bool IsSqliteFile(const std::string& path) {
   return n == 16 && std::memcmp(head, "SQLite format 3", 16) == 0;
 }
 
+// memtk's own tables (store/snapshot_db.cpp) that are anything but a plain
+// table: a view, or a virtual table (its sql names a module).
+constexpr const char* kNotTablesSql =
+    "SELECT name, CASE WHEN type = 'table' THEN 'virtual table' ELSE type END FROM sqlite_master "
+    "WHERE name IN ('meta', 'frames', 'stacks', 'stack_frames', 'events', 'allocations', 'segments', 'blocks', "
+    "'annotations', 'stats', 'peaks', 'traces', 'peak_allocations') "
+    "AND (type != 'table' OR sql LIKE 'CREATE VIRTUAL TABLE%') LIMIT 1";
+
 Status CheckMemtkDb(sqlite3* db, const std::string& path) {
   bool has_meta = false;
   Status meta = ForEachRow(db, path, "SELECT 1 FROM meta LIMIT 1", [&](sqlite3_stmt*) {
@@ -73,6 +81,16 @@ Status CheckMemtkDb(sqlite3* db, const std::string& path) {
     return OkStatus();
   });
   if (!meta.ok() || !has_meta) return InvalidInput(fmt::format("{}: not a memtk database (no meta table)", path));
+  // Every table memtk reads must be a table: a view (or a virtual table)
+  // in its place could compute rows without end (a recursive CTE) from a
+  // few bytes, where a table's rows are bounded by the file.
+  std::string not_table;
+  RETURN_IF_ERROR(ForEachRow(db, path, kNotTablesSql, [&](sqlite3_stmt* s) {
+    not_table = fmt::format("{} is a {}", ColumnText(s, 0), ColumnText(s, 1));
+    return OkStatus();
+  }));
+  if (!not_table.empty())
+    return InvalidInput(fmt::format("{}: {}, not a table: not a database memtk wrote", path, not_table));
   return OkStatus();
 }
 

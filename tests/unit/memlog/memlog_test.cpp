@@ -2,6 +2,7 @@
 // the sampler on this process; time columns. (Issue #3.)
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -277,4 +278,14 @@ TEST_CASE("memlog time columns and durations", "[memlog]") {
   CHECK_FALSE(ParseDuration("", &ns));
   CHECK(DefaultLogPath("run.csv") == "run.log.csv");
   CHECK(DefaultLogPath("dir/run") == "dir/run.log.csv");
+}
+
+TEST_CASE("a FIFO where the log CSV would be is not read along unasked", "[memlog]") {
+  // Opening it would block until a writer came (the hostile sweep's hang).
+  TempDir d;
+  const std::string csv = d.File("run.csv", Series(20, 1.0, [](double t) { return 100 * kMiB + t * kMiB; }));
+  REQUIRE(::mkfifo((d.path + "/run.log.csv").c_str(), 0600) == 0);
+  const MemlogReport r = Report(csv);
+  CHECK(r.log_path.empty());
+  CHECK(r.samples == 20);
 }

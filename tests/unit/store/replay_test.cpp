@@ -168,3 +168,26 @@ TEST_CASE("a database without one of its tables is one error that names the file
     ::unlink(db.c_str());
   }
 }
+
+TEST_CASE("a view or virtual table in place of one of memtk's tables is refused", "[replay]") {
+  // A view can compute rows without end from a few bytes (a recursive CTE);
+  // a table's rows are bounded by the file.
+  for (const char* table : {"events", "stack_frames", "allocations"}) {
+    CAPTURE(table);
+    const std::string db = ConvertedSample();
+    {
+      sqlite3* h = nullptr;
+      REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+      const std::string sql = fmt::format(
+          "ALTER TABLE {0} RENAME TO old_{0}; CREATE VIEW {0} AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+          "SELECT x + 1 FROM c) SELECT o.* FROM c, old_{0} o",
+          table);
+      REQUIRE(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+      sqlite3_close(h);
+    }
+    Seen seen;
+    const Status s = store::ReplayDb(db, &seen);
+    CHECK(s.message() == fmt::format("{}: {} is a view, not a table: not a database memtk wrote", db, table));
+    ::unlink(db.c_str());
+  }
+}
