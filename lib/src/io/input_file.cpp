@@ -48,7 +48,7 @@ ContentFormat DetectContent(const uint8_t* head, size_t n) {
   if (n >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF) i = 3;
   while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t')) ++i;
   if (i < n && (head[i] == '{' || head[i] == '[')) return ContentFormat::kJson;
-  if (i == n) return ContentFormat::kEmpty;
+  if (i == n) return n < kDetectBytes ? ContentFormat::kEmpty : ContentFormat::kJson;
   // Protocol 0/1 pickles start with an opcode such as '(' or '}' or ']'.
   if (head[0] == '(' || head[0] == '}' || head[0] == ']') return ContentFormat::kPickle;
   return ContentFormat::kUnknown;
@@ -80,7 +80,7 @@ StatusOr<std::unique_ptr<InputFile>> InputFile::Open(const std::string& path) {
     im.zs_live = true;
   }
   // Peek at the decompressed head to detect the content format.
-  std::vector<uint8_t> head(64);
+  std::vector<uint8_t> head(kDetectBytes);
   size_t got = 0;
   while (got < head.size()) {
     size_t n = 0;

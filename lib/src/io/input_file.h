@@ -19,8 +19,14 @@ namespace memtk::io {
 /// What the (decompressed) content looks like.
 enum class ContentFormat { kEmpty, kPickle, kJson, kUnknown };
 
+/// How many first bytes DetectContent is given (fewer only at the end).
+inline constexpr size_t kDetectBytes = 64;
+
 /// Content format from the first bytes of the (decompressed) content:
-/// pickle `0x80 <proto 2..5>`, JSON `{`/`[` after whitespace.
+/// pickle `0x80 <proto 2..5>`, JSON `{`/`[` after whitespace. All
+/// whitespace is kEmpty when `n` < kDetectBytes (the content ended), else
+/// kJson: JSON may open after any amount of it, and the JSON reader then
+/// names where the content ends or what it finds.
 ContentFormat DetectContent(const uint8_t* head, size_t n);
 
 class InputFile {

@@ -809,7 +809,7 @@ Status ReadSnapshot(const std::string& path, SnapshotSink* sink, const ReadOptio
 Status ReadSnapshotBytes(std::string_view name, std::span<const uint8_t> bytes, SnapshotSink* sink,
                          const ReadOptions& options) {
   std::string n(name);
-  auto fmt_kind = io::DetectContent(bytes.data(), std::min<size_t>(bytes.size(), 64));
+  auto fmt_kind = io::DetectContent(bytes.data(), std::min<size_t>(bytes.size(), io::kDetectBytes));
   MemorySource src(bytes);
   switch (fmt_kind) {
     case io::ContentFormat::kEmpty:
