@@ -30,13 +30,12 @@ int Run(DiffFlags& f) {
   o.format = f.json || f.format == "json" ? commands::DiffFormat::kJson
              : f.format == "markdown"     ? commands::DiffFormat::kMarkdown
                                           : commands::DiffFormat::kText;
+  o.output = f.output;
   auto outcome = commands::RunDiff(o);
   if (!outcome.ok()) return Fail("diff", outcome.status());
   for (const auto& [input, stats] : outcome->warnings) PrintStatsWarnings("diff", input, stats);
-  const char* ext = o.format == commands::DiffFormat::kJson       ? ".diff.json"
-                    : o.format == commands::DiffFormat::kMarkdown ? ".diff.md"
-                                                                  : ".diff.txt";
-  if (int rc = WriteReport("diff", f.output, o.next, ext, outcome->output); rc != 0) return rc;
+  if (int rc = WriteReport("diff", f.output, o.next, commands::DiffExtension(o.format), outcome->output); rc != 0)
+    return rc;
   for (const std::string& line : outcome->gate_failures) fmt::print(stderr, "memtk diff: gate: {}\n", line);
   return outcome->gate_failed ? 3 : 0;
 }

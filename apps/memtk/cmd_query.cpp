@@ -63,7 +63,9 @@ int Run(QueryFlags& f) {
     Status s = commands::RunQuery(o, WriteToStdout);
     return s.ok() ? 0 : Fail("query", s);
   }
-  auto out = io::OutputFile::Open(f.output, o.input, format == "json" ? ".json" : format == "csv" ? ".csv" : ".txt");
+  const char* ext = format == "json" ? ".json" : format == "csv" ? ".csv" : ".txt";
+  // Opened before the input is read: an -o that is the input is refused then.
+  auto out = io::OutputFile::Open(f.output, o.input, ext, {o.input});
   if (!out.ok()) return Fail("query", out.status());
   Status s = commands::RunQuery(o, [&](std::string_view text) { return out->Write(text); });
   if (s.ok()) s = out->Commit();

@@ -43,8 +43,7 @@ int Run(RenderFlags& f, const CLI::App& sub) {
     if (comma > start) o.columns.push_back(f.columns.substr(start, comma - start));
     start = comma + 1;
   }
-  if (f.inputs.size() > 1 && !o.output.empty() && !io::NamesDirectory(o.output))
-    return Fail("render-png", UsageError("several inputs need -o DIR/ (or no -o: each PNG beside its input)"));
+  if (Status s = commands::CheckRenderOutputs(f.inputs, o); !s.ok()) return Fail("render-png", s);
   if (o.output == "-" && StderrIsTty()) f.quiet = true;
   int rc = 0;
   for (const std::string& input : f.inputs) {

@@ -24,8 +24,6 @@ struct StatsFlags {
   std::string format;
 };
 
-const char* Ext(bool json) { return json ? ".stats.json" : ".stats.txt"; }
-
 // Several inputs (or a directory): one table, commands::RunMultiStats.
 int RunMulti(const StatsFlags& f) {
   if (!f.options.column.empty() || !f.options.log_path.empty() || f.options.top)
@@ -36,10 +34,11 @@ int RunMulti(const StatsFlags& f) {
   o.jobs = f.jobs;
   o.json = f.options.json;
   o.frames = f.options.frames;
+  o.output = f.output;
   auto out = commands::RunMultiStats(o);
   if (!out.ok()) return Fail("stats", out.status());
   for (const auto& [input, stats] : out->warnings) PrintStatsWarnings("stats", input, stats);
-  int code = out->output.empty() ? 0 : WriteReport("stats", f.output, "stats", Ext(o.json), out->output);
+  int code = out->output.empty() ? 0 : WriteReport("stats", f.output, "stats", commands::StatsExtension(o.json), out->output);
   // The table of the inputs that were read stands; each input that was not
   // is an error line, and the first sets the exit status.
   for (const Status& s : out->failed) {
@@ -57,10 +56,11 @@ int Run(StatsFlags f) {
   if (commands::IsMultiStats(f.inputs)) return RunMulti(f);
   f.options.input = f.inputs.front();
   if (f.device >= 0) f.options.device = static_cast<uint32_t>(f.device);
+  f.options.output = f.output;
   auto out = commands::RunStats(f.options);
   if (!out.ok()) return Fail("stats", out.status());
   PrintStatsWarnings("stats", f.options.input, out->problems);
-  return WriteReport("stats", f.output, f.options.input, Ext(f.options.json), out->text);
+  return WriteReport("stats", f.output, f.options.input, commands::StatsExtension(f.options.json), out->text);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 
 #include "base/scoped.h"
@@ -44,6 +45,65 @@ std::string OutputPathFor(const std::string& input, const std::string& output, s
   return output;
 }
 
+namespace {
+
+bool StatOf(const std::string& path, struct stat* st) {
+  return path == "-" ? ::fstat(STDIN_FILENO, st) == 0 : ::stat(path.c_str(), st) == 0;
+}
+
+// A path not yet made, absolute and without "." or "..", the links of its
+// existing part resolved: "out/x.png" and "./out/../out/x.png" agree.
+std::string PathKey(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  if (ec) return path;
+  std::filesystem::path canon = std::filesystem::weakly_canonical(abs, ec);
+  return (ec ? abs.lexically_normal() : canon).string();
+}
+
+}  // namespace
+
+bool SameFile(const std::string& a, const std::string& b) {
+  struct stat sa {};
+  struct stat sb {};
+  const bool ea = StatOf(a, &sa), eb = StatOf(b, &sb);
+  if (ea && eb) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  // One exists and the other not: two files. Neither: compare the names
+  // (memlog's outputs, before the recording makes them).
+  return !ea && !eb && a != "-" && b != "-" && PathKey(a) == PathKey(b);
+}
+
+Status CheckNotAnInput(const std::string& output, const std::vector<std::string>& reads) {
+  if (output.empty() || output == "-") return OkStatus();
+  for (const std::string& in : reads)
+    if (!in.empty() && SameFile(in, output))
+      return UsageError(fmt::format("{}: the output would overwrite the input", output));
+  return OkStatus();
+}
+
+Status CheckDistinctOutputs(const std::vector<std::string>& outputs) {
+  // Quadratic, but in stats (one stat per output) and over command-line
+  // inputs; a thousand ranks cost a million cheap comparisons at most.
+  std::vector<std::string> keys;
+  keys.reserve(outputs.size());
+  for (const std::string& out : outputs) keys.push_back(out == "-" ? std::string() : PathKey(out));
+  for (size_t i = 0; i < outputs.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (!keys[i].empty() && (keys[i] == keys[j] || SameFile(outputs[i], outputs[j])))
+        return UsageError(fmt::format("two inputs would both be written to {}", outputs[i]));
+  return OkStatus();
+}
+
+StatusOr<std::vector<std::string>> PlanOutputs(const std::string& output, const std::vector<std::string>& inputs,
+                                               std::string_view ext, const std::vector<std::string>& reads) {
+  std::vector<std::string> paths;
+  paths.reserve(inputs.size());
+  for (const std::string& in : inputs) paths.push_back(OutputPathFor(in, output, ext));
+  RETURN_IF_ERROR(CheckDistinctOutputs(paths));
+  for (const std::string& p : paths) RETURN_IF_ERROR(CheckNotAnInput(p, reads));
+  return paths;
+}
+
 struct OutputFile::Impl {
   std::string path;
   std::optional<OutputDirectory> dir;
@@ -60,14 +120,14 @@ OutputFile::~OutputFile() {
   impl_->dir.reset();
 }
 
-StatusOr<OutputFile> OutputFile::Open(const std::string& output, const std::string& input, std::string_view ext) {
+StatusOr<OutputFile> OutputFile::Open(const std::string& output, const std::string& input, std::string_view ext,
+                                      const std::vector<std::string>& reads) {
   auto impl = std::make_unique<Impl>();
   impl->path = OutputPathFor(input, output, ext);
   if (impl->path == "-") return OutputFile(std::move(impl));
+  RETURN_IF_ERROR(CheckNotAnInput(impl->path, reads));
   if (!output.empty() && output.back() == '/') {
-    std::string dir = output;
-    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-    ASSIGN_OR_RETURN(OutputDirectory d, OutputDirectory::Create(dir));
+    ASSIGN_OR_RETURN(OutputDirectory d, OutputDirectory::Create(output));
     impl->dir.emplace(std::move(d));
   }
   ASSIGN_OR_RETURN(AtomicOutput f, AtomicOutput::Create(impl->path));

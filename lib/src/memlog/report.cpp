@@ -585,12 +585,14 @@ StatusOr<MemlogReport> Build(const std::string& csv_name, const Feed& feed_csv, 
 
 }  // namespace
 
+std::string LogPathToRead(const std::string& csv_path, const std::string& log_path) {
+  if (!log_path.empty()) return log_path;
+  std::string default_path = DefaultLogPath(csv_path);
+  return ::access(default_path.c_str(), R_OK) == 0 ? default_path : std::string();
+}
+
 StatusOr<MemlogReport> BuildMemlogReport(const std::string& csv_path, const MemlogReportOptions& options) {
-  std::string log_path = options.log_path;
-  if (log_path.empty()) {
-    log_path = DefaultLogPath(csv_path);
-    if (::access(log_path.c_str(), R_OK) != 0) log_path.clear();
-  }
+  const std::string log_path = LogPathToRead(csv_path, options.log_path);
   Feed feed_log;
   if (!log_path.empty()) feed_log = [&](csv::Reader& r) { return csv::ReadFile(log_path, r); };
   return Build(
