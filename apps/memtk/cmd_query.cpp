@@ -110,7 +110,7 @@ void RegisterQuery(CLI::App& app) {
   sub->add_flag("--json", flags->json, "Same as --format json (one JSON object per line)");
   sub->add_option("-o,--output", flags->output,
                   "Write the rows to this file (through a temp file; '-' = stdout, the default; DIR/ = "
-                  "DIR/INPUT.csv); csv unless --format says otherwise");
+                  "DIR/INPUT.csv, DIR created with its parents); csv unless --format says otherwise; never the input");
   sub->add_option("--limit", o.limit, "Stop after N rows");
   sub->add_option("--cache-dir", flags->cache_dir,
                   "Where converted snapshots are kept (default $XDG_CACHE_HOME/memtk or ~/.cache/memtk)");
@@ -173,7 +173,7 @@ untraced active blocks, as the peak does.
 
 Exit status: 0 ok (also when the output pipe closes early), 1 bad input, database
 or SQL, 2 usage error (no question, two questions, a statement that writes, a
---user-code/--library regex that does not compile).)");
+--user-code/--library regex that does not compile, an -o that is the input).)");
   sub->callback([flags] { throw CLI::RuntimeError(Run(*flags)); });
 }
 

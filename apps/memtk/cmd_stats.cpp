@@ -84,7 +84,8 @@ void RegisterStats(CLI::App& app) {
                 "One JSON object (keys in docs/STATS_JSON.md, docs/MEMLOG.md); same as --format json");
   sub->add_option("--format", flags->format, "text (default) or json")->check(CLI::IsMember({"text", "json"}));
   sub->add_option("-o,--output", flags->output,
-                  "Write the report to this file ('-' = stdout, the default; DIR/ = DIR/INPUT.stats.txt or .json)");
+                  "Write the report to this file ('-' = stdout, the default; DIR/ = DIR/INPUT.stats.txt or .json, DIR "
+                  "created with its parents); never one of the inputs");
   sub->add_option("--column", flags->options.column,
                   "memlog CSV: the column to analyse (default rss_bytes or used_bytes)");
   sub->add_option("--columns", flags->options.column)->group("");  // render-png's old spelling
@@ -133,7 +134,8 @@ Examples:
   memtk stats snapshot.pickle --json -o reports/        # writes reports/snapshot.stats.json
 
 Exit status: 0 ok, 1 unreadable input or no data for --device, 2 usage error
-(also a --user-code/--library regex that does not compile).)");
+(also a --user-code/--library regex that does not compile, or an -o that is an
+input or a memlog CSV's log CSV).)");
   sub->callback([flags] { throw CLI::RuntimeError(Run(*flags)); });
 }
 
