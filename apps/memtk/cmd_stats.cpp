@@ -38,7 +38,8 @@ int RunMulti(const StatsFlags& f) {
   auto out = commands::RunMultiStats(o);
   if (!out.ok()) return Fail("stats", out.status());
   for (const auto& [input, stats] : out->warnings) PrintStatsWarnings("stats", input, stats);
-  int code = out->output.empty() ? 0 : WriteReport("stats", f.output, "stats", commands::StatsExtension(o.json), out->output);
+  int code =
+      out->output.empty() ? 0 : WriteReport("stats", f.output, "stats", commands::StatsExtension(o.json), out->output);
   // The table of the inputs that were read stands; each input that was not
   // is an error line, and the first sets the exit status.
   for (const Status& s : out->failed) {
