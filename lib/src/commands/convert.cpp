@@ -167,8 +167,7 @@ StatusOr<std::vector<ConvertResult>> RunConvert(const ConvertOptions& options) {
   }
   // Usage first, before anything is made or read: no output shared by two
   // inputs, none replacing an input.
-  RETURN_IF_ERROR(io::CheckDistinctOutputs(outputs));
-  for (const std::string& out : outputs) RETURN_IF_ERROR(io::CheckNotAnInput(out, options.inputs));
+  RETURN_IF_ERROR(io::CheckOutputs(outputs, options.inputs));
   // A directory made for several outputs (and its missing parents) goes
   // again if it stays empty (every input failed, an interrupt). Several
   // inputs without -o: each output beside its input, as for one.

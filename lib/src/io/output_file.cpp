@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <unordered_set>
 
 #include "base/scoped.h"
 #include "io/atomic_output.h"
@@ -47,50 +48,50 @@ std::string OutputPathFor(const std::string& input, const std::string& output, s
 
 namespace {
 
-bool StatOf(const std::string& path, struct stat* st) {
-  return path == "-" ? ::fstat(STDIN_FILENO, st) == 0 : ::stat(path.c_str(), st) == 0;
-}
-
-// A path not yet made, absolute and without "." or "..", the links of its
-// existing part resolved: "out/x.png" and "./out/../out/x.png" agree.
-std::string PathKey(const std::string& path) {
+// What makes two paths one file: the device and inode of an existing file
+// (so links count), else the normal absolute path of one not yet made, with
+// the links of its existing part resolved ("out/x.png", "./out/../out/x.png").
+// "" for standard input that cannot be looked at, which matches nothing.
+std::string Identity(const std::string& path) {
+  struct stat st {};
+  if (path == "-" ? ::fstat(STDIN_FILENO, &st) == 0 : ::stat(path.c_str(), &st) == 0)
+    return fmt::format("inode {}:{}", st.st_dev, st.st_ino);
+  if (path == "-" || path.empty()) return "";
   std::error_code ec;
   std::filesystem::path abs = std::filesystem::absolute(path, ec);
-  if (ec) return path;
+  if (ec) return "path " + path;
   std::filesystem::path canon = std::filesystem::weakly_canonical(abs, ec);
-  return (ec ? abs.lexically_normal() : canon).string();
+  return "path " + (ec ? abs.lexically_normal() : canon).string();
 }
 
 }  // namespace
 
 bool SameFile(const std::string& a, const std::string& b) {
-  struct stat sa {};
-  struct stat sb {};
-  const bool ea = StatOf(a, &sa), eb = StatOf(b, &sb);
-  if (ea && eb) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-  // One exists and the other not: two files. Neither: compare the names
-  // (memlog's outputs, before the recording makes them).
-  return !ea && !eb && a != "-" && b != "-" && PathKey(a) == PathKey(b);
+  const std::string ia = Identity(a);
+  return !ia.empty() && ia == Identity(b);
 }
 
 Status CheckNotAnInput(const std::string& output, const std::vector<std::string>& reads) {
-  if (output.empty() || output == "-") return OkStatus();
-  for (const std::string& in : reads)
-    if (!in.empty() && SameFile(in, output))
-      return UsageError(fmt::format("{}: the output would overwrite the input", output));
-  return OkStatus();
+  return CheckOutputs({output}, reads);
 }
 
-Status CheckDistinctOutputs(const std::vector<std::string>& outputs) {
-  // Quadratic, but in stats (one stat per output) and over command-line
-  // inputs; a thousand ranks cost a million cheap comparisons at most.
-  std::vector<std::string> keys;
-  keys.reserve(outputs.size());
-  for (const std::string& out : outputs) keys.push_back(out == "-" ? std::string() : PathKey(out));
+Status CheckOutputs(const std::vector<std::string>& outputs, const std::vector<std::string>& reads) {
+  // One stat per path and hash lookups: a run over thousands of ranks pays
+  // nothing noticeable for the checks.
+  std::unordered_set<std::string> written;
+  std::vector<std::string> ids;
+  ids.reserve(outputs.size());
+  for (const std::string& out : outputs) {
+    ids.push_back(out.empty() || out == "-" ? std::string() : Identity(out));
+    if (!ids.back().empty() && !written.insert(ids.back()).second)
+      return UsageError(fmt::format("two inputs would both be written to {}", out));
+  }
+  std::unordered_set<std::string> read;
+  for (const std::string& in : reads)
+    if (std::string id = Identity(in); !id.empty()) read.insert(std::move(id));
   for (size_t i = 0; i < outputs.size(); ++i)
-    for (size_t j = 0; j < i; ++j)
-      if (!keys[i].empty() && (keys[i] == keys[j] || SameFile(outputs[i], outputs[j])))
-        return UsageError(fmt::format("two inputs would both be written to {}", outputs[i]));
+    if (!ids[i].empty() && read.count(ids[i]))
+      return UsageError(fmt::format("{}: the output would overwrite the input", outputs[i]));
   return OkStatus();
 }
 
@@ -99,8 +100,7 @@ StatusOr<std::vector<std::string>> PlanOutputs(const std::string& output, const 
   std::vector<std::string> paths;
   paths.reserve(inputs.size());
   for (const std::string& in : inputs) paths.push_back(OutputPathFor(in, output, ext));
-  RETURN_IF_ERROR(CheckDistinctOutputs(paths));
-  for (const std::string& p : paths) RETURN_IF_ERROR(CheckNotAnInput(p, reads));
+  RETURN_IF_ERROR(CheckOutputs(paths, reads));
   return paths;
 }
 

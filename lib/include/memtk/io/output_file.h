@@ -43,20 +43,20 @@ std::string OutputPathFor(const std::string& input, const std::string& output, s
 /// its existing part resolved ("./x" and "x"). "-" is standard input.
 bool SameFile(const std::string& a, const std::string& b);
 
-/// The check that keeps an output from replacing what the run reads, made
-/// before anything is read or written: UsageError "<output>: the output
-/// would overwrite the input" if `output` is SameFile as one of `reads` (the
-/// inputs and the files read with them, such as a memlog CSV's log).
-/// `output` "" or "-" (standard output) passes.
+/// The checks that keep a run's outputs apart from each other and from what
+/// it reads, made before anything is read or written, as UsageErrors:
+///   "two inputs would both be written to <path>"  two `outputs` are SameFile;
+///   "<path>: the output would overwrite the input"  an output is SameFile as
+///     one of `reads` (the inputs and the files read with them, such as a
+///     memlog CSV's log CSV).
+/// Outputs "" and "-" (standard output) pass.
+Status CheckOutputs(const std::vector<std::string>& outputs, const std::vector<std::string>& reads);
+
+/// CheckOutputs for one output.
 Status CheckNotAnInput(const std::string& output, const std::vector<std::string>& reads);
 
-/// UsageError "two inputs would both be written to <path>" if two of
-/// `outputs` are SameFile ("-" is not a file and passes).
-Status CheckDistinctOutputs(const std::vector<std::string>& outputs);
-
 /// The -o rule for a run that writes one file per input: each input's
-/// OutputPathFor(input, output, ext), in order, checked up front by
-/// CheckDistinctOutputs and, each, CheckNotAnInput(path, reads).
+/// OutputPathFor(input, output, ext), in order, refused by CheckOutputs.
 ///
 /// Example (render-png a/run.pickle b/run.pickle -o pngs/):
 ///   ASSIGN_OR_RETURN(auto paths, PlanOutputs("pngs/", inputs, ".png", inputs));
