@@ -2,8 +2,9 @@
 """Interrupted runs leave nothing (issue #16).
 
 Sends SIGINT, SIGTERM and SIGHUP to memtk in the middle of `convert` (every
---to, the snapviewer bundle as a directory and as a zip), of `query`'s cache
-conversion and of `render-png`, and checks that the output folder is empty
+--to, the snapviewer bundle as a directory and as a zip, several inputs into
+a directory it makes, with its missing parents), of `query`'s cache
+conversion (also into -o DIR/ with missing parents) and of `render-png`, and checks that the output folder is empty
 afterwards and that memtk died by the signal (a shell shows 130/143/129).
 
 "In the middle" is made deterministic where it can be: the snapshot is fed
@@ -108,6 +109,10 @@ def main():
             ("query (cache conversion)", ["query", "--cache-dir", "{out}/cache", "--at-peak", snap], False),
             # Several inputs into a directory convert makes: it goes too.
             ("convert several -o DIR", ["convert", snap, snap + ".copy", "-o", "{out}/dir"], False),
+            # -o DIR/ with missing parents: every level made goes.
+            ("convert several -o DIR/A/B/", ["convert", snap, snap + ".copy", "-o", "{out}/dir/a/b/"], False),
+            ("query -o DIR/A/ (cache)",
+             ["query", "--cache-dir", "{out}/cache", "--at-peak", snap, "-o", "{out}/q/a/"], False),
             # render-png creates its file only to write the encoded PNG at the
             # end (a window of microseconds): it is interrupted while it waits
             # for the second half of its input.

@@ -76,9 +76,10 @@ void RegisterConvert(CLI::App& app) {
       "Convert PyTorch CUDA memory snapshots into SQLite databases, SnapViewer bundles, JSON or Chrome traces");
   sub->add_option("inputs", flags->opts.inputs, "Snapshot files: pickle or JSON, optionally gzip'd ('-' = stdin)")
       ->required();
-  sub->add_option("-o,--output", flags->opts.output,
-                  "Output file (one input) or directory (DIR/ is created; several inputs); default: beside each "
-                  "input with the format's extension; '-' = stdout for json, chrome-trace and pprof");
+  sub->add_option(
+      "-o,--output", flags->opts.output,
+      "Output file (one input) or directory (DIR/ is created with its parents; several inputs); default: beside each "
+      "input with the format's extension; '-' = stdout for json, chrome-trace and pprof");
   sub->add_option("--to", flags->to, "Output format: db (default), snapviewer, json, chrome-trace, pprof")
       ->check(CLI::IsMember({"db", "snapviewer", "json", "chrome-trace", "pprof"}));
   sub->add_option("--device", flags->device,
@@ -126,7 +127,9 @@ Examples:
   memtk convert snapshot.pickle --to pprof -o mem.pb.gz
   go tool pprof -top -sample_index=inuse_space mem.pb.gz     # or: go tool pprof -http=: mem.pb.gz
 
-Exit status: 0 all converted, 1 an input could not be converted, 2 usage error.)");
+Exit status: 0 all converted, 1 an input could not be converted (or the output
+directory not created), 2 usage error (also an -o that is an input, or two inputs
+that would be written to one file).)");
   sub->callback([flags] { throw CLI::RuntimeError(Run(*flags)); });
 }
 

@@ -30,13 +30,12 @@ int Run(DiffFlags& f) {
   o.format = f.json || f.format == "json" ? commands::DiffFormat::kJson
              : f.format == "markdown"     ? commands::DiffFormat::kMarkdown
                                           : commands::DiffFormat::kText;
+  o.output = f.output;
   auto outcome = commands::RunDiff(o);
   if (!outcome.ok()) return Fail("diff", outcome.status());
   for (const auto& [input, stats] : outcome->warnings) PrintStatsWarnings("diff", input, stats);
-  const char* ext = o.format == commands::DiffFormat::kJson       ? ".diff.json"
-                    : o.format == commands::DiffFormat::kMarkdown ? ".diff.md"
-                                                                  : ".diff.txt";
-  if (int rc = WriteReport("diff", f.output, o.next, ext, outcome->output); rc != 0) return rc;
+  if (int rc = WriteReport("diff", f.output, o.next, commands::DiffExtension(o.format), outcome->output); rc != 0)
+    return rc;
   for (const std::string& line : outcome->gate_failures) fmt::print(stderr, "memtk diff: gate: {}\n", line);
   return outcome->gate_failed ? 3 : 0;
 }
@@ -63,7 +62,9 @@ void RegisterDiff(CLI::App& app) {
       ->check(CLI::IsMember({"text", "json", "markdown"}));
   sub->add_option("--column", flags->options.column, "memlog CSVs: the column to compare (default as stats)");
   sub->add_option("--columns", flags->options.column)->group("");  // render-png's old spelling
-  sub->add_option("-o,--output", flags->output, "Write the report to this file ('-' = stdout, the default)");
+  sub->add_option("-o,--output", flags->output,
+                  "Write the report to this file ('-' = stdout, the default; DIR/ = DIR/NEW.diff.txt, .json or "
+                  ".md, DIR created with its parents); never one of the files compared");
   AddFrameFlags(sub, &flags->options.frames);
   sub->footer(R"(Snapshots (pickle, JSON, gzip'd, or memtk databases, mixed freely), per device:
 the peak as `stats` computes it with its time, reserved and allocated bytes of the
@@ -90,7 +91,7 @@ Examples:
   memtk diff main.csv pr.csv --fail-on 'peak>256MiB'       # memlog recordings
 
 Exit status: 0 ok, 3 a --fail-on limit was passed, 1 unreadable input or inputs
-of different kinds, 2 usage error.)");
+of different kinds, 2 usage error (also an -o that is one of the files compared).)");
   sub->callback([flags] { throw CLI::RuntimeError(Run(*flags)); });
 }
 

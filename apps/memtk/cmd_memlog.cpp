@@ -87,7 +87,8 @@ void RegisterMemlog(CLI::App& app) {
   sub->add_flag("--detail", flags->options.detail,
                 "Add PSS, USS and anon/file/shmem columns (smaps_rollup; costs more)");
   sub->add_flag("--no-gpu", flags->options.no_gpu, "Do not load NVML for GPU columns");
-  sub->add_option("--log", flags->options.log, "Log CSV of the command's output lines (default: OUT.log.csv)");
+  sub->add_option("--log", flags->options.log,
+                  "Log CSV of the command's output lines (default: OUT.log.csv; not -o's or --plot's file)");
   sub->add_option("--mark", flags->options.mark, "Append a marker line to a recording (with --into)");
   sub->add_option("--into", flags->options.into, "The recording's CSV that --mark marks");
   sub->add_option("--plot", flags->options.plot,

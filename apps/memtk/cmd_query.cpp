@@ -63,7 +63,9 @@ int Run(QueryFlags& f) {
     Status s = commands::RunQuery(o, WriteToStdout);
     return s.ok() ? 0 : Fail("query", s);
   }
-  auto out = io::OutputFile::Open(f.output, o.input, format == "json" ? ".json" : format == "csv" ? ".csv" : ".txt");
+  const char* ext = format == "json" ? ".json" : format == "csv" ? ".csv" : ".txt";
+  // Opened before the input is read: an -o that is the input is refused then.
+  auto out = io::OutputFile::Open(f.output, o.input, ext, {o.input});
   if (!out.ok()) return Fail("query", out.status());
   Status s = commands::RunQuery(o, [&](std::string_view text) { return out->Write(text); });
   if (s.ok()) s = out->Commit();
@@ -108,7 +110,7 @@ void RegisterQuery(CLI::App& app) {
   sub->add_flag("--json", flags->json, "Same as --format json (one JSON object per line)");
   sub->add_option("-o,--output", flags->output,
                   "Write the rows to this file (through a temp file; '-' = stdout, the default; DIR/ = "
-                  "DIR/INPUT.csv); csv unless --format says otherwise");
+                  "DIR/INPUT.csv, DIR created with its parents); csv unless --format says otherwise; never the input");
   sub->add_option("--limit", o.limit, "Stop after N rows");
   sub->add_option("--cache-dir", flags->cache_dir,
                   "Where converted snapshots are kept (default $XDG_CACHE_HOME/memtk or ~/.cache/memtk)");
@@ -171,7 +173,7 @@ untraced active blocks, as the peak does.
 
 Exit status: 0 ok (also when the output pipe closes early), 1 bad input, database
 or SQL, 2 usage error (no question, two questions, a statement that writes, a
---user-code/--library regex that does not compile).)");
+--user-code/--library regex that does not compile, an -o that is the input).)");
   sub->callback([flags] { throw CLI::RuntimeError(Run(*flags)); });
 }
 

@@ -43,8 +43,7 @@ int Run(RenderFlags& f, const CLI::App& sub) {
     if (comma > start) o.columns.push_back(f.columns.substr(start, comma - start));
     start = comma + 1;
   }
-  if (f.inputs.size() > 1 && !o.output.empty() && !io::NamesDirectory(o.output))
-    return Fail("render-png", UsageError("several inputs need -o DIR/ (or no -o: each PNG beside its input)"));
+  if (Status s = commands::CheckRenderOutputs(f.inputs, o); !s.ok()) return Fail("render-png", s);
   if (o.output == "-" && StderrIsTty()) f.quiet = true;
   int rc = 0;
   for (const std::string& input : f.inputs) {
@@ -83,8 +82,8 @@ void RegisterRenderPng(CLI::App& app) {
                   "one PNG each")
       ->required();
   sub->add_option("-o,--output", o.output,
-                  "PNG to write ('-' = stdout; DIR/ = DIR/INPUT.png, DIR created; default: INPUT.png beside the "
-                  "input)");
+                  "PNG to write ('-' = stdout; DIR/ = DIR/INPUT.png, DIR created with its parents; default: "
+                  "INPUT.png beside the input); never an input, nor two inputs' PNGs in one file");
   sub->add_option("--device", flags->device, "CUDA device (default: the lowest with trace events)")
       ->check(CLI::Range(0, 1 << 20));
   sub->add_option("--width", o.width, "Image width in pixels")->check(CLI::Range(200, 16384));
@@ -159,7 +158,9 @@ Examples:
   memtk render-png train.csv -o memory.png --column rss_bytes,pss_bytes,cpu_percent
   memtk render-png snapshot.pickle.gz -o - | display -    # to stdout
 
-Exit status: 0 ok, 1 unreadable input or nothing to draw (any input), 2 usage error.)");
+Exit status: 0 ok, 1 unreadable input or nothing to draw (any input), 2 usage error
+(also an -o that is an input or a memlog CSV's log CSV, or two inputs that would
+be drawn into one PNG, refused before any is read).)");
   sub->callback([flags, sub] { throw CLI::RuntimeError(Run(*flags, *sub)); });
 }
 

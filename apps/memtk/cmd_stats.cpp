@@ -24,8 +24,6 @@ struct StatsFlags {
   std::string format;
 };
 
-const char* Ext(bool json) { return json ? ".stats.json" : ".stats.txt"; }
-
 // Several inputs (or a directory): one table, commands::RunMultiStats.
 int RunMulti(const StatsFlags& f) {
   if (!f.options.column.empty() || !f.options.log_path.empty() || f.options.top)
@@ -36,10 +34,12 @@ int RunMulti(const StatsFlags& f) {
   o.jobs = f.jobs;
   o.json = f.options.json;
   o.frames = f.options.frames;
+  o.output = f.output;
   auto out = commands::RunMultiStats(o);
   if (!out.ok()) return Fail("stats", out.status());
   for (const auto& [input, stats] : out->warnings) PrintStatsWarnings("stats", input, stats);
-  int code = out->output.empty() ? 0 : WriteReport("stats", f.output, "stats", Ext(o.json), out->output);
+  int code =
+      out->output.empty() ? 0 : WriteReport("stats", f.output, "stats", commands::StatsExtension(o.json), out->output);
   // The table of the inputs that were read stands; each input that was not
   // is an error line, and the first sets the exit status.
   for (const Status& s : out->failed) {
@@ -57,10 +57,11 @@ int Run(StatsFlags f) {
   if (commands::IsMultiStats(f.inputs)) return RunMulti(f);
   f.options.input = f.inputs.front();
   if (f.device >= 0) f.options.device = static_cast<uint32_t>(f.device);
+  f.options.output = f.output;
   auto out = commands::RunStats(f.options);
   if (!out.ok()) return Fail("stats", out.status());
   PrintStatsWarnings("stats", f.options.input, out->problems);
-  return WriteReport("stats", f.output, f.options.input, Ext(f.options.json), out->text);
+  return WriteReport("stats", f.output, f.options.input, commands::StatsExtension(f.options.json), out->text);
 }
 
 }  // namespace
@@ -84,7 +85,8 @@ void RegisterStats(CLI::App& app) {
                 "One JSON object (keys in docs/STATS_JSON.md, docs/MEMLOG.md); same as --format json");
   sub->add_option("--format", flags->format, "text (default) or json")->check(CLI::IsMember({"text", "json"}));
   sub->add_option("-o,--output", flags->output,
-                  "Write the report to this file ('-' = stdout, the default; DIR/ = DIR/INPUT.stats.txt or .json)");
+                  "Write the report to this file ('-' = stdout, the default; DIR/ = DIR/INPUT.stats.txt or .json, DIR "
+                  "created with its parents); never one of the inputs");
   sub->add_option("--column", flags->options.column,
                   "memlog CSV: the column to analyse (default rss_bytes or used_bytes)");
   sub->add_option("--columns", flags->options.column)->group("");  // render-png's old spelling
@@ -133,7 +135,8 @@ Examples:
   memtk stats snapshot.pickle --json -o reports/        # writes reports/snapshot.stats.json
 
 Exit status: 0 ok, 1 unreadable input or no data for --device, 2 usage error
-(also a --user-code/--library regex that does not compile).)");
+(also a --user-code/--library regex that does not compile, or an -o that is an
+input or a memlog CSV's log CSV).)");
   sub->callback([flags] { throw CLI::RuntimeError(Run(*flags)); });
 }
 

@@ -8,11 +8,11 @@
 #include <chrono>
 #include <limits>
 #include <optional>
-#include <set>
 #include <thread>
 
 #include "export/exporter.h"
 #include "io/atomic_output.h"
+#include "memtk/io/output_file.h"
 
 namespace memtk::commands {
 
@@ -32,13 +32,6 @@ std::string Stem(const std::string& path) {
 bool IsDir(const std::string& p) {
   struct stat st {};
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-// Same file, so writing the output would destroy the input.
-bool SameFile(const std::string& a, const std::string& b) {
-  struct stat sa {
-  }, sb{};
-  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 const char* Extension(OutputFormat f) {
@@ -154,16 +147,6 @@ StatusOr<std::vector<ConvertResult>> RunConvert(const ConvertOptions& options) {
   // missing; a SnapViewer bundle directory is the exception (-o bundle/).
   const bool slash_dir = !options.output.empty() && options.output.back() == '/' && options.output != "/" &&
                          options.to != OutputFormat::kSnapViewer;
-  // A directory made for several outputs goes again if it stays empty
-  // (every input failed, a usage error, an interrupt).
-  std::optional<io::OutputDirectory> made;
-  // Several inputs without -o: each output beside its input, as for one.
-  if ((several && !options.output.empty()) || slash_dir) {
-    auto dir = io::OutputDirectory::Create(options.output);
-    if (!dir.ok()) return UsageError(fmt::format("{}: cannot create output directory", options.output));
-    made.emplace(std::move(*dir));
-  }
-  std::set<std::string> seen;
   for (const std::string& in : options.inputs) {
     if (in == "-" && options.output.empty())
       return UsageError(fmt::format("reading stdin needs -o OUT{}", Extension(options.to)));
@@ -180,9 +163,18 @@ StatusOr<std::vector<ConvertResult>> RunConvert(const ConvertOptions& options) {
     }
     if (out == "-" && (options.to == OutputFormat::kDb || options.to == OutputFormat::kSnapViewer))
       return UsageError("-o - (stdout) works for --to json, chrome-trace and pprof only");
-    if (!seen.insert(out).second) return UsageError(fmt::format("two inputs would both be written to {}", out));
-    if (in != "-" && SameFile(in, out)) return UsageError(fmt::format("{}: the output would overwrite the input", out));
     outputs.push_back(out);
+  }
+  // Usage first, before anything is made or read: no output shared by two
+  // inputs, none replacing an input.
+  RETURN_IF_ERROR(io::CheckOutputs(outputs, options.inputs));
+  // A directory made for several outputs (and its missing parents) goes
+  // again if it stays empty (every input failed, an interrupt). Several
+  // inputs without -o: each output beside its input, as for one.
+  std::optional<io::OutputDirectory> made;
+  if ((several && !options.output.empty()) || slash_dir) {
+    ASSIGN_OR_RETURN(io::OutputDirectory dir, io::OutputDirectory::Create(options.output));
+    made.emplace(std::move(dir));
   }
   std::vector<ConvertResult> results(options.inputs.size());
   std::atomic<size_t> next{0};

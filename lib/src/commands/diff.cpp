@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "commands/files_read.h"
 #include "memtk/analysis/diff.h"
 #include "memtk/analysis/snapshot_stats.h"
 #include "memtk/memlog/report.h"
@@ -133,6 +134,18 @@ StatusOr<std::set<std::string>> ListInputs(const std::string& dir) {
 
 }  // namespace
 
+std::string_view DiffExtension(DiffFormat format) {
+  switch (format) {
+    case DiffFormat::kJson:
+      return ".diff.json";
+    case DiffFormat::kMarkdown:
+      return ".diff.md";
+    case DiffFormat::kText:
+      break;
+  }
+  return ".diff.txt";
+}
+
 StatusOr<DiffOutcome> RunDiff(const DiffOptions& o) {
   analysis::DiffReport r;
   r.base = o.base;
@@ -148,9 +161,14 @@ StatusOr<DiffOutcome> RunDiff(const DiffOptions& o) {
   if (db != dn)
     return InvalidInput(fmt::format("{} is {} and {} is {}: give two files or two directories", o.base,
                                     db ? "a directory" : "not a directory", o.next, dn ? "a directory" : "not"));
+  // The pairs first, then the -o check against every file they read, then
+  // the reads: a report never replaces what it compares.
+  struct Pair {
+    std::string name, base, next;
+  };
+  std::vector<Pair> pairs;
   if (!db) {
-    ASSIGN_OR_RETURN(analysis::PairDiff p, DiffPair(o, "", o.base, o.next, &out.warnings));
-    r.pairs.push_back(std::move(p));
+    pairs.push_back({"", o.base, o.next});
   } else {
     r.directories = true;
     ASSIGN_OR_RETURN(std::set<std::string> bn, ListInputs(o.base));
@@ -159,15 +177,21 @@ StatusOr<DiffOutcome> RunDiff(const DiffOptions& o) {
       if (!nn.count(n)) r.only_in_base.push_back(n);
     for (const std::string& n : nn)
       if (!bn.count(n)) r.only_in_next.push_back(n);
-    for (const std::string& n : bn) {
-      if (!nn.count(n)) continue;
-      ASSIGN_OR_RETURN(analysis::PairDiff p,
-                       DiffPair(o, n, (fs::path(o.base) / n).string(), (fs::path(o.next) / n).string(), &out.warnings));
-      r.pairs.push_back(std::move(p));
-    }
-    if (r.pairs.empty())
+    for (const std::string& n : bn)
+      if (nn.count(n)) pairs.push_back({n, (fs::path(o.base) / n).string(), (fs::path(o.next) / n).string()});
+    if (pairs.empty())
       return InvalidInput(fmt::format("{} and {}: no file name in both directories ({} and {} files)", o.base, o.next,
                                       bn.size(), nn.size()));
+  }
+  std::vector<std::string> reads;
+  for (const Pair& p : pairs) {
+    AddFilesRead(p.base, "", &reads);
+    AddFilesRead(p.next, "", &reads);
+  }
+  RETURN_IF_ERROR(CheckReportOutput(o.output, o.next, DiffExtension(o.format), reads));
+  for (const Pair& pair : pairs) {
+    ASSIGN_OR_RETURN(analysis::PairDiff p, DiffPair(o, pair.name, pair.base, pair.next, &out.warnings));
+    r.pairs.push_back(std::move(p));
   }
   if (o.device) {
     bool seen = false;

@@ -13,6 +13,7 @@ StatusOr<MemlogOutcome> RunMemlog(const MemlogOptions& f, const memlog::NoticeFn
     if (f.into.empty()) return UsageError("--mark needs --into CSV (the recording to mark)");
     if (!f.output.empty() || !f.command.empty() || f.pid != 0 || f.machine || !f.plot.empty())
       return UsageError("--mark only appends a marker; it takes no -o, --pid, --machine, --plot or command");
+    if (!f.log.empty() && io::SameFile(f.log, f.into)) return UsageError("--log and --into name the same file");
     RETURN_IF_ERROR(memlog::AppendMark(f.into, f.log, f.mark));
     return MemlogOutcome{};
   }
@@ -32,7 +33,15 @@ StatusOr<MemlogOutcome> RunMemlog(const MemlogOptions& f, const memlog::NoticeFn
     return UsageError(
         "nothing to record: give a command (memtk memlog -o OUT.csv -- CMD ...), --pid PID, or --machine for the "
         "whole machine");
-  if (!f.plot.empty() && f.plot == f.output) return UsageError("--plot and -o name the same file");
+  // Three files, each written as it goes (samples, log lines) or at the end
+  // (the picture): sharing one would mix them into a corrupt CSV or replace
+  // the recording. Compared as files, so "./run.csv" and links count.
+  const std::string log = f.log.empty() ? memlog::DefaultLogPath(f.output) : f.log;
+  const std::string log_flag = f.log.empty() ? fmt::format("the log CSV {}", log) : "--log";
+  if (!f.plot.empty() && io::SameFile(f.plot, f.output)) return UsageError("--plot and -o name the same file");
+  if (io::SameFile(log, f.output)) return UsageError(fmt::format("{} and -o name the same file", log_flag));
+  if (!f.plot.empty() && io::SameFile(log, f.plot))
+    return UsageError(fmt::format("{} and --plot name the same file", log_flag));
   if (!memlog::ParseDuration(f.interval, &o.interval_ns) || o.interval_ns < 1'000'000)
     return UsageError(fmt::format("--interval {}: expected a duration of at least 1ms (10ms, 0.5s, 2m)", f.interval));
   if (!f.duration.empty()) {

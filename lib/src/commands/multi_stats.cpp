@@ -10,8 +10,10 @@
 #include <limits>
 #include <thread>
 
+#include "commands/files_read.h"
 #include "memtk/analysis/multi_stats.h"
 #include "memtk/analysis/snapshot_stats.h"
+#include "memtk/commands/stats.h"
 #include "memtk/memlog/report.h"
 #include "memtk/present/multi_stats.h"
 #include "store/replay.h"
@@ -60,6 +62,7 @@ bool IsMultiStats(const std::vector<std::string>& inputs) {
 
 StatusOr<MultiStatsOutcome> RunMultiStats(const MultiStatsOptions& o) {
   ASSIGN_OR_RETURN(std::vector<std::string> paths, Expand(o.inputs));
+  RETURN_IF_ERROR(CheckReportOutput(o.output, "stats", StatsExtension(o.json), paths));
   for (const std::string& p : paths)
     if (p != "-" && memlog::IsMemlogCsv(p))
       return UsageError(

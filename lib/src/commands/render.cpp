@@ -7,6 +7,7 @@
 
 #include "analysis/flame.h"
 #include "analysis/flame_tree.h"
+#include "commands/files_read.h"
 #include "memlog/series_bins.h"
 #include "memtk/base/format.h"
 #include "memtk/io/output_file.h"
@@ -154,9 +155,20 @@ StatusOr<render::Image> RenderImage(const RenderOptions& o, RenderSummary* summa
   return RenderTimeline(o, summary);
 }
 
+Status CheckRenderOutputs(const std::vector<std::string>& inputs, const RenderOptions& o) {
+  if (inputs.size() > 1 && !o.output.empty() && !io::NamesDirectory(o.output))
+    return UsageError("several inputs need -o DIR/ (or no -o: each PNG beside its input)");
+  std::vector<std::string> reads;
+  for (const std::string& in : inputs) {
+    if (in == "-" && (o.output.empty() || io::NamesDirectory(o.output)))
+      return UsageError("reading stdin needs -o OUT.png (or -o - for stdout)");
+    AddFilesRead(in, o.log_path, &reads);
+  }
+  return io::PlanOutputs(o.output, inputs, ".png", reads).status();
+}
+
 Status RenderPng(const RenderOptions& o, RenderSummary* summary) {
-  if (o.input == "-" && (o.output.empty() || io::NamesDirectory(o.output)))
-    return UsageError("reading stdin needs -o OUT.png (or -o - for stdout)");
+  RETURN_IF_ERROR(CheckRenderOutputs({o.input}, o));
   ASSIGN_OR_RETURN(render::Image img, RenderImage(o, summary));
   ASSIGN_OR_RETURN(std::string png, render::EncodePng(img));
   return io::WriteOutputFile(o.output, o.input, ".png", png);

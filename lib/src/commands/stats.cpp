@@ -1,6 +1,7 @@
 // `memtk stats`: pick the analysis by the input's kind, present its result.
 #include "memtk/commands/stats.h"
 
+#include "commands/files_read.h"
 #include "memtk/analysis/snapshot_stats.h"
 #include "memtk/memlog/report.h"
 #include "memtk/present/memlog_stats.h"
@@ -22,7 +23,12 @@ StatusOr<StatsOutput> MemlogStats(const StatsOptions& o) {
 
 }  // namespace
 
+std::string_view StatsExtension(bool json) { return json ? ".stats.json" : ".stats.txt"; }
+
 StatusOr<StatsOutput> RunStats(const StatsOptions& o) {
+  std::vector<std::string> reads;
+  AddFilesRead(o.input, o.log_path, &reads);
+  RETURN_IF_ERROR(CheckReportOutput(o.output, o.input, StatsExtension(o.json), reads));
   if (o.input != "-" && memlog::IsMemlogCsv(o.input)) return MemlogStats(o);
   if (!o.column.empty() || !o.log_path.empty()) return UsageError("--column and --log are for memlog CSVs");
   analysis::SnapshotStatsOptions so;

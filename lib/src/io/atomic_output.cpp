@@ -49,10 +49,9 @@ Status AtomicOutput::Commit() {
 }
 
 StatusOr<OutputDirectory> OutputDirectory::Create(const std::string& path) {
-  bool created = false;
-  CleanupId id = 0;
-  RETURN_IF_ERROR(CreateRegisteredDir(path, &created, &id));
-  return OutputDirectory(id);
+  std::vector<CleanupId> ids;
+  RETURN_IF_ERROR(CreateRegisteredDirs(path, &ids));
+  return OutputDirectory(std::move(ids));
 }
 
 Status WriteAll(int fd, std::string_view data, const std::string& name) {

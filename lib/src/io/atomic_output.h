@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "memtk/base/status.h"
 #include "memtk/io/cleanup.h"
@@ -35,24 +36,28 @@ class AtomicOutput {
   bool done_ = false;
 };
 
-/// A directory an output is written into: created if missing, and removed
-/// again (if still empty) when the write fails or is interrupted, unless
-/// Keep() was called. A directory that already existed is never removed.
+/// A directory an output is written into: created if missing, with any
+/// missing parents (`mkdir -p`), and each level made here removed again (if
+/// still empty) when the write fails or is interrupted, unless Keep() was
+/// called. A directory that already existed is never removed. Errors read
+/// "<dir>: cannot create directory: <reason>" (IoError, exit 1).
 class OutputDirectory {
  public:
   static StatusOr<OutputDirectory> Create(const std::string& path);
-  OutputDirectory(OutputDirectory&& o) noexcept : id_(o.id_) { o.id_ = 0; }
+  OutputDirectory(OutputDirectory&& o) noexcept : ids_(std::move(o.ids_)) { o.ids_.clear(); }
   OutputDirectory& operator=(OutputDirectory&&) = delete;
-  ~OutputDirectory() { RemoveAndUnregister(id_); }
-  /// The write succeeded: the directory stays.
+  ~OutputDirectory() {
+    for (size_t i = ids_.size(); i-- > 0;) RemoveAndUnregister(ids_[i]);  // innermost first
+  }
+  /// The write succeeded: the directories stay.
   void Keep() {
-    Unregister(id_);
-    id_ = 0;
+    for (CleanupId id : ids_) Unregister(id);
+    ids_.clear();
   }
 
  private:
-  explicit OutputDirectory(CleanupId id) : id_(id) {}
-  CleanupId id_ = 0;
+  explicit OutputDirectory(std::vector<CleanupId> ids) : ids_(std::move(ids)) {}
+  std::vector<CleanupId> ids_;  // the levels made here, outermost first
 };
 
 /// Writes all of `data` to `fd`, retrying short writes and EINTR; errors read

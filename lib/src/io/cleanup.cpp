@@ -108,19 +108,40 @@ StatusOr<int> CreateRegisteredTemp(std::string* templ, CleanupId* id) {
   return fd;
 }
 
-Status CreateRegisteredDir(const std::string& path, bool* created, CleanupId* id) {
+Status CreateRegisteredDirs(const std::string& path, std::vector<CleanupId>* ids) {
+  ids->clear();
+  std::string dir = path;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   Registry& r = Reg();
+  // One locked step for the whole chain: an interrupt sees each level either
+  // registered or not made yet, never made and unknown.
   std::lock_guard<std::mutex> lock(r.mu);
-  *id = 0;
-  *created = false;
-  if (::mkdir(path.c_str(), 0777) == 0) {
-    *created = true;
-    *id = AddLocked(r, path, true);
-    return OkStatus();
+  auto fail = [&](int err) {
+    for (size_t i = ids->size(); i-- > 0;) {
+      if (const Entry* e = FindLocked(r, (*ids)[i])) Remove(*e);
+      RemoveLocked(r, (*ids)[i]);
+    }
+    ids->clear();
+    return IoError(fmt::format("{}: cannot create directory: {}", dir, std::strerror(err)));
+  };
+  for (size_t end = dir.find('/', 1);; end = dir.find('/', end + 1)) {
+    const bool last = end == std::string::npos;
+    std::string level = last ? dir : dir.substr(0, end);
+    // "a//b" and "a/./b" name no new level.
+    if (!level.empty() && level.back() != '/' && !level.ends_with("/.")) {
+      if (::mkdir(level.c_str(), 0777) == 0) {
+        ids->push_back(AddLocked(r, level, true));
+      } else if (errno != EEXIST) {
+        return fail(errno);
+      } else if (last) {
+        // An intermediate level that is a file fails the next mkdir with
+        // ENOTDIR; the last one is checked here.
+        struct stat st {};
+        if (::stat(level.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return fail(EEXIST);
+      }
+    }
+    if (last) return OkStatus();
   }
-  struct stat st {};
-  if (errno == EEXIST && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return OkStatus();
-  return IoError(fmt::format("{}: cannot create directory: {}", path, std::strerror(errno)));
 }
 
 CleanupId RegisterForCleanup(const std::string& path, bool is_dir) {

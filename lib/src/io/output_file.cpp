@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <optional>
+#include <unordered_set>
 
 #include "base/scoped.h"
 #include "io/atomic_output.h"
@@ -44,6 +46,64 @@ std::string OutputPathFor(const std::string& input, const std::string& output, s
   return output;
 }
 
+namespace {
+
+// What makes two paths one file: the device and inode of an existing file
+// (so links count), else the normal absolute path of one not yet made, with
+// the links of its existing part resolved ("out/x.png", "./out/../out/x.png").
+// "" for standard input that cannot be looked at, which matches nothing.
+std::string Identity(const std::string& path) {
+  struct stat st {};
+  if (path == "-" ? ::fstat(STDIN_FILENO, &st) == 0 : ::stat(path.c_str(), &st) == 0)
+    return fmt::format("inode {}:{}", st.st_dev, st.st_ino);
+  if (path == "-" || path.empty()) return "";
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  if (ec) return "path " + path;
+  std::filesystem::path canon = std::filesystem::weakly_canonical(abs, ec);
+  return "path " + (ec ? abs.lexically_normal() : canon).string();
+}
+
+}  // namespace
+
+bool SameFile(const std::string& a, const std::string& b) {
+  const std::string ia = Identity(a);
+  return !ia.empty() && ia == Identity(b);
+}
+
+Status CheckNotAnInput(const std::string& output, const std::vector<std::string>& reads) {
+  return CheckOutputs({output}, reads);
+}
+
+Status CheckOutputs(const std::vector<std::string>& outputs, const std::vector<std::string>& reads) {
+  // One stat per path and hash lookups: a run over thousands of ranks pays
+  // nothing noticeable for the checks.
+  std::unordered_set<std::string> written;
+  std::vector<std::string> ids;
+  ids.reserve(outputs.size());
+  for (const std::string& out : outputs) {
+    ids.push_back(out.empty() || out == "-" ? std::string() : Identity(out));
+    if (!ids.back().empty() && !written.insert(ids.back()).second)
+      return UsageError(fmt::format("two inputs would both be written to {}", out));
+  }
+  std::unordered_set<std::string> read;
+  for (const std::string& in : reads)
+    if (std::string id = Identity(in); !id.empty()) read.insert(std::move(id));
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (!ids[i].empty() && read.count(ids[i]))
+      return UsageError(fmt::format("{}: the output would overwrite the input", outputs[i]));
+  return OkStatus();
+}
+
+StatusOr<std::vector<std::string>> PlanOutputs(const std::string& output, const std::vector<std::string>& inputs,
+                                               std::string_view ext, const std::vector<std::string>& reads) {
+  std::vector<std::string> paths;
+  paths.reserve(inputs.size());
+  for (const std::string& in : inputs) paths.push_back(OutputPathFor(in, output, ext));
+  RETURN_IF_ERROR(CheckOutputs(paths, reads));
+  return paths;
+}
+
 struct OutputFile::Impl {
   std::string path;
   std::optional<OutputDirectory> dir;
@@ -60,14 +120,14 @@ OutputFile::~OutputFile() {
   impl_->dir.reset();
 }
 
-StatusOr<OutputFile> OutputFile::Open(const std::string& output, const std::string& input, std::string_view ext) {
+StatusOr<OutputFile> OutputFile::Open(const std::string& output, const std::string& input, std::string_view ext,
+                                      const std::vector<std::string>& reads) {
   auto impl = std::make_unique<Impl>();
   impl->path = OutputPathFor(input, output, ext);
   if (impl->path == "-") return OutputFile(std::move(impl));
+  RETURN_IF_ERROR(CheckNotAnInput(impl->path, reads));
   if (!output.empty() && output.back() == '/') {
-    std::string dir = output;
-    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-    ASSIGN_OR_RETURN(OutputDirectory d, OutputDirectory::Create(dir));
+    ASSIGN_OR_RETURN(OutputDirectory d, OutputDirectory::Create(output));
     impl->dir.emplace(std::move(d));
   }
   ASSIGN_OR_RETURN(AtomicOutput f, AtomicOutput::Create(impl->path));

@@ -586,16 +586,19 @@ StatusOr<MemlogReport> Build(const std::string& csv_name, const Feed& feed_csv, 
 
 }  // namespace
 
+std::string LogPathToRead(const std::string& csv_path, const std::string& log_path) {
+  if (!log_path.empty()) return log_path;
+  std::string default_path = DefaultLogPath(csv_path);
+  // Only a regular file rides along unasked: a FIFO (or a device) that
+  // happens to sit at NAME.log.csv would block the open, or never end.
+  struct stat st;
+  if (::stat(default_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || ::access(default_path.c_str(), R_OK) != 0)
+    return std::string();
+  return default_path;
+}
+
 StatusOr<MemlogReport> BuildMemlogReport(const std::string& csv_path, const MemlogReportOptions& options) {
-  std::string log_path = options.log_path;
-  if (log_path.empty()) {
-    log_path = DefaultLogPath(csv_path);
-    // Only a regular file rides along unasked: a FIFO (or a device) that
-    // happens to sit at NAME.log.csv would block the open, or never end.
-    struct stat st;
-    if (::stat(log_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || ::access(log_path.c_str(), R_OK) != 0)
-      log_path.clear();
-  }
+  const std::string log_path = LogPathToRead(csv_path, options.log_path);
   Feed feed_log;
   if (!log_path.empty()) feed_log = [&](csv::Reader& r) { return csv::ReadFile(log_path, r); };
   return Build(

@@ -62,6 +62,32 @@ TEST_CASE("memlog needs a command, --pid or --machine; -o - is refused", "[memlo
   CHECK(UsageOf(r) == "--plot and -o name the same file");
 }
 
+// `memlog -o m.csv --log m.csv` recorded samples and log lines into one file,
+// a CSV nothing could read back. The three files are compared as files.
+TEST_CASE("memlog's CSV, log CSV and --plot PNG must be three files", "[memlog][commands]") {
+  commands::MemlogOptions r;
+  r.command = {"true"};
+  r.output = "m2.csv";
+  r.log = "m2.csv";
+  CHECK(UsageOf(r) == "--log and -o name the same file");
+  r.log = "./m2.csv";
+  CHECK(UsageOf(r) == "--log and -o name the same file");
+  r.log = "m3.csv";
+  r.plot = "sub/../m3.csv";
+  CHECK(UsageOf(r) == "--log and --plot name the same file");
+  r.log.clear();
+  r.plot = "m2.log.csv";
+  CHECK(UsageOf(r) == "the log CSV m2.log.csv and --plot name the same file");
+  r.plot = "./m2.csv";
+  CHECK(UsageOf(r) == "--plot and -o name the same file");
+
+  commands::MemlogOptions m;
+  m.mark = "epoch";
+  m.into = "run.csv";
+  m.log = "./run.csv";
+  CHECK(UsageOf(m) == "--log and --into name the same file");
+}
+
 // Issue #15: a successful mark used to reach the error printer as an ok
 // Status; it must come back as a result with exit status 0.
 TEST_CASE("a mark into a recording succeeds with exit status 0", "[memlog][commands]") {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,7 +29,15 @@ struct DiffOptions {
   DiffFormat format = DiffFormat::kText;
   /// Snapshots: how sites are named (--site, --user-code, --library).
   snapshot::FrameRulesOptions frames;
+  /// -o as given ("" or "-" = stdout). The caller writes the report there
+  /// (named after NEW, DiffExtension); RunDiff refuses, before reading, an
+  /// output that would replace a file it reads.
+  std::string output;
 };
+
+/// The extension of a report written to -o DIR/: ".diff.txt", ".diff.json"
+/// or ".diff.md".
+std::string_view DiffExtension(DiffFormat format);
 
 struct DiffOutcome {
   std::string output;                      ///< the whole report, in options.format
@@ -39,8 +48,9 @@ struct DiffOutcome {
 };
 
 /// Errors: a missing or unreadable input, BASE and NEW of different kinds,
-/// no pairs in two directories (InvalidInput, exit 1); a bad --fail-on, or
-/// --device/--column that do not apply (UsageError, exit 2). A failed gate
+/// no pairs in two directories (InvalidInput, exit 1); a bad --fail-on,
+/// --device/--column that do not apply, or an -o that is one of the files
+/// compared (UsageError, exit 2). A failed gate
 /// is not an error: see DiffOutcome::gate_failed.
 StatusOr<DiffOutcome> RunDiff(const DiffOptions& options);
 

@@ -21,6 +21,10 @@ struct MultiStatsOptions {
   unsigned jobs = 1;                ///< inputs read at once
   bool json = false;
   snapshot::FrameRulesOptions frames;  ///< the top site's rule (snapshot/frame_rules.h)
+  /// -o as given ("" or "-" = stdout), written by the caller as a report
+  /// named "stats" (DIR/stats.stats.txt); refused before reading if it is
+  /// one of the inputs.
+  std::string output;
 };
 
 struct MultiStatsOutcome {

@@ -63,7 +63,13 @@ struct RenderSummary {
 
 /// Draws the picture into an Image (no file written).
 StatusOr<render::Image> RenderImage(const RenderOptions& options, RenderSummary* summary);
-/// RenderImage, then the PNG to options.output.
+/// The usage checks of a render-png run over `inputs` (options.input is
+/// ignored), made before any is read: several inputs need a directory (or no
+/// -o), stdin needs -o, no two inputs may be drawn into one PNG, and no PNG
+/// may replace an input or a memlog CSV's log CSV (io::PlanOutputs).
+Status CheckRenderOutputs(const std::vector<std::string>& inputs, const RenderOptions& options);
+/// CheckRenderOutputs for options.input, RenderImage, then the PNG to
+/// options.output.
 Status RenderPng(const RenderOptions& options, RenderSummary* summary);
 
 }  // namespace memtk::commands

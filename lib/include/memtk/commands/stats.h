@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "memtk/base/stats.h"
 #include "memtk/base/status.h"
@@ -27,7 +28,14 @@ struct StatsOptions {
   std::string log_path;  ///< memlog: its log CSV
   /// Snapshots: --site, --user-code, --library (snapshot/frame_rules.h).
   snapshot::FrameRulesOptions frames;
+  /// -o as given ("" or "-" = stdout). The caller writes the text there
+  /// (io::WriteOutputFile with StatsExtension); RunStats only refuses, before
+  /// reading, an output that would replace the input or its log CSV.
+  std::string output;
 };
+
+/// The extension of a report written to -o DIR/: ".stats.txt" or ".stats.json".
+std::string_view StatsExtension(bool json);
 
 struct StatsOutput {
   std::string text;  ///< the report, text or JSON

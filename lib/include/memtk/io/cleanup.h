@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "memtk/base/status.h"
 
@@ -41,10 +42,14 @@ using CleanupId = uint64_t;
 /// the open fd (O_CLOEXEC); `*id` receives the handle.
 StatusOr<int> CreateRegisteredTemp(std::string* templ, CleanupId* id);
 
-/// Creates directory `path` (mode 0777 & ~umask) and registers it, in one
-/// step. `*created` says whether it was new; an existing directory is not
-/// registered (nor ever removed) and `*id` is 0.
-Status CreateRegisteredDir(const std::string& path, bool* created, CleanupId* id);
+/// Creates directory `path` and any missing parents (`mkdir -p`, mode 0777 &
+/// ~umask), registering each directory it makes, in one step. `*ids`
+/// receives their handles, outermost first (empty if `path` existed);
+/// directories that already existed are never registered nor removed. On
+/// failure the directories made so far are removed again and the error reads
+/// "<path>: cannot create directory: <reason>" (an IoError: the file system
+/// said no, the command line is fine).
+Status CreateRegisteredDirs(const std::string& path, std::vector<CleanupId>* ids);
 
 /// Registers an existing path to delete on interrupt (a directory if
 /// `is_dir`: removed only if empty). For files made by other code.

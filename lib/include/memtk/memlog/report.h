@@ -120,6 +120,12 @@ GrowthRate GrowthInFittingUnit(const MemlogReport& r);
 /// True if the file starts with a memlog CSV header.
 bool IsMemlogCsv(const std::string& path);
 
+/// The log CSV read with `csv_path`: `log_path` if given, else
+/// DefaultLogPath(csv_path) if it is a readable regular file, else "" (none:
+/// a FIFO there would block). Commands add
+/// it to the files their output must not replace.
+std::string LogPathToRead(const std::string& csv_path, const std::string& log_path);
+
 /// Streams the CSV (and its log CSV) once each. Errors name file:line:col.
 StatusOr<MemlogReport> BuildMemlogReport(const std::string& csv_path, const MemlogReportOptions& options);
 
