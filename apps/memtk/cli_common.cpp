@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +22,11 @@ int ExitCode(const Status& s) {
 
 int Fail(const std::string& cmd, const Status& s) {
   fmt::print(stderr, "memtk {}: {}\n", cmd, EscapeControl(s.message()));
+  // Every usage error ends as CLI11's own do (cli_errors.cpp), once per run
+  // even when several inputs fail alike.
+  static std::atomic<bool> hinted{false};
+  if (s.code() == StatusCode::kUsage && !hinted.exchange(true))
+    fmt::print(stderr, "Run 'memtk {} --help' for usage.\n", cmd);
   return ExitCode(s);
 }
 

@@ -14,7 +14,9 @@ namespace memtk::cli {
 
 /// Exit codes: 0 success, 1 input/processing error, 2 usage error.
 int ExitCode(const Status& s);
-/// Prints "memtk <cmd>: <message>" to stderr and returns the exit code.
+/// Prints "memtk <cmd>: <message>" to stderr and returns the exit code; a
+/// usage error (exit 2) adds "Run 'memtk <cmd> --help' for usage." (once
+/// per run), as the errors CLI11 finds in argv do.
 int Fail(const std::string& cmd, const Status& s);
 /// Prints warning/error counters of `stats` to stderr, one line each.
 void PrintStatsWarnings(const std::string& cmd, const std::string& input, const Stats& stats);

@@ -54,7 +54,8 @@ int Run(QueryFlags& f) {
   if (f.at_oom_option->count()) {
     uint64_t k = 1;
     const char* end = f.at_oom.data() + f.at_oom.size();
-    if (!f.at_oom.empty() && std::from_chars(f.at_oom.data(), end, k) != std::from_chars_result{end, std::errc()})
+    if (!f.at_oom.empty() &&
+        (std::from_chars(f.at_oom.data(), end, k) != std::from_chars_result{end, std::errc()} || k == 0))
       return Fail("query", UsageError("--at-oom " + f.at_oom + ": expected the number of an OOM (1 = the first)"));
     o.at_oom = k;
   }
