@@ -73,7 +73,8 @@ void RegisterConvert(CLI::App& app) {
   auto flags = std::make_shared<ConvertFlags>();
   CLI::App* sub = app.add_subcommand(
       "convert",
-      "Convert PyTorch CUDA memory snapshots into SQLite databases, SnapViewer bundles, JSON or Chrome traces");
+      "Convert PyTorch CUDA memory snapshots into SQLite databases, SnapViewer bundles, JSON, Chrome traces or pprof "
+      "profiles");
   sub->add_option("inputs", flags->opts.inputs, "Snapshot files: pickle or JSON, optionally gzip'd ('-' = stdin)")
       ->required();
   sub->add_option("-o,--output", flags->opts.output,
@@ -93,7 +94,7 @@ void RegisterConvert(CLI::App& app) {
   sub->add_option("-j,--jobs", flags->opts.jobs, "Convert this many inputs in parallel")->check(CLI::Range(1, 256));
   sub->add_flag("--strict", flags->opts.strict, "Fail an input if any record had to be skipped");
   sub->add_flag("-q,--quiet", flags->quiet, "Print nothing but errors");
-  sub->footer(R"(The input format (pickle protocol 2-5, JSON, gzip'd or not) is detected from the
+  sub->footer(R"(The input format (pickle protocol 0-5, JSON, gzip'd or not) is detected from the
 content, not the file name. Nothing in a pickle is ever executed: code-carrying
 opcodes are an error. Output goes to temporary files renamed into place on success.
 

@@ -168,7 +168,7 @@ Status AtPeak(const Db& d, const QueryOptions& o, store::RowWriter& w) {
 }
 
 Status Alloc(const Db& d, const QueryOptions& o, store::RowWriter& w, const store::TableUnits* units) {
-  // "6602" is the allocation's id itself (the id of its first event, which
+  // "6866" is the allocation's id itself (the id of its first event, which
   // for memory from before recording is a free); "d1:421" names its alloc
   // event by place.
   ASSIGN_OR_RETURN(EventName wanted, ParseEventName(*o.alloc, "--alloc"));
