@@ -28,6 +28,7 @@ struct RenderFlags {
 
 int Run(RenderFlags& f, const CLI::App& sub) {
   io::InstallInterruptCleanup();
+  IgnoreSigpipe();  // -o - | head ends quietly
   commands::RenderOptions& o = f.o;
   if (f.device >= 0) o.device = static_cast<uint32_t>(f.device);
   o.x = f.x == "time" ? timeline::XAxis::kTime : timeline::XAxis::kEvent;
