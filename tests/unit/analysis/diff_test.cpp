@@ -269,7 +269,7 @@ TEST_CASE("a database and its pickle compare equal", "[diff]") {
   CHECK_FALSE(r->gate_failed);
   CHECK(r->gate_failures.empty());
   CHECK(r->output.find("\"change\":1") == std::string::npos);
-  CHECK(r->output.find("\"failed\":false,\"checks\"") != std::string::npos);
+  CHECK(r->output.find("\"failed\":false,\"missing_in_new\":[],\"checks\"") != std::string::npos);
 }
 
 TEST_CASE("directories pair files by name and list the unpaired", "[diff]") {
@@ -281,8 +281,10 @@ TEST_CASE("directories pair files by name and list the unpaired", "[diff]") {
   auto r = commands::RunDiff(o);
   REQUIRE(r.ok());
   CHECK(r->gate_failed);
-  REQUIRE(r->gate_failures.size() == 1);
-  CHECK(r->gate_failures[0].rfind("rank1.pickle: peak>10% failed on device 0: base ", 0) == 0);
+  // rank2 has no NEW file: it fails the gate too, listed first (README changelog).
+  REQUIRE(r->gate_failures.size() == 2);
+  CHECK(r->gate_failures[0] == "rank2.pickle: failed: only in BASE, NEW has no file to compare");
+  CHECK(r->gate_failures[1].rfind("rank1.pickle: peak>10% failed on device 0: base ", 0) == 0);
   CHECK(r->output.find("\"only_in_base\":[\"rank2.pickle\"],\"only_in_new\":[\"rank3.pickle\"]") != std::string::npos);
   // Nothing in common is an input error.
   const std::filesystem::path empty =
