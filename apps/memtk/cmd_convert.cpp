@@ -23,7 +23,7 @@ struct ConvertFlags {
 
 int Run(const ConvertFlags& f) {
   io::InstallInterruptCleanup();  // before any worker thread starts
-  IgnoreSigpipe();                 // -o - | head, or the report lines | head: ends quietly
+  IgnoreSigpipe();                // -o - | head, or the report lines | head: ends quietly
   commands::ConvertOptions opts = f.opts;
   opts.to = *commands::OutputFormatFromName(f.to);  // CLI11 checked the name
   if (f.device >= 0) {

@@ -55,12 +55,12 @@ void Device(std::string* o, const DeviceDiff& d) {
     fmt::format_to(out, "  call sites at peak: {} grown, {} shrunk, {} new, {} gone, {} unchanged\n", s.grown_total,
                    s.shrunk_total, s.added_total, s.gone_total, s.unchanged);
     TextTable t("    ", {{.header = "", .align = Align::kLeft, .min_width = 7},
-                          {.header = "change", .min_width = 11},
-                          {.header = "base", .min_width = 11},
-                          {.header = "allocs", .min_width = 7},
-                          {.header = "new", .min_width = 11},
-                          {.header = "allocs", .min_width = 7},
-                          {.header = "site", .align = Align::kLeft, .gap = 2}});
+                         {.header = "change", .min_width = 11},
+                         {.header = "base", .min_width = 11},
+                         {.header = "allocs", .min_width = 7},
+                         {.header = "new", .min_width = 11},
+                         {.header = "allocs", .min_width = 7},
+                         {.header = "site", .align = Align::kLeft, .gap = 2}});
     Sites(&t, "grown", s.grown, s.grown_total);
     Sites(&t, "shrunk", s.shrunk, s.shrunk_total);
     Sites(&t, "new", s.added, s.added_total);
@@ -70,13 +70,13 @@ void Device(std::string* o, const DeviceDiff& d) {
     fmt::format_to(out, "  call sites at peak: {} unchanged\n", s.unchanged);
   }
   if (d.only_in_next_total) {
-    fmt::format_to(out, "  allocations only in NEW: {} (site, size) pairs{}\n", d.only_in_next_total,
-                   d.only_in_next_total > d.only_in_next.size() ? fmt::format(", largest {}", d.only_in_next.size())
-                                                                : "");
+    fmt::format_to(
+        out, "  allocations only in NEW: {} (site, size) pairs{}\n", d.only_in_next_total,
+        d.only_in_next_total > d.only_in_next.size() ? fmt::format(", largest {}", d.only_in_next.size()) : "");
     TextTable t("    ", {{.header = "size", .min_width = 11},
-                          {.header = "allocs", .min_width = 7},
-                          {.header = "first", .min_width = 8},
-                          {.header = "site", .align = Align::kLeft, .gap = 2}});
+                         {.header = "allocs", .min_width = 7},
+                         {.header = "first", .min_width = 8},
+                         {.header = "site", .align = Align::kLeft, .gap = 2}});
     for (const analysis::NewAllocation& a : d.only_in_next)
       t.AddRow({FormatBytes(a.size), std::to_string(a.count), DeviceEventName(d.device, a.event_idx), a.site});
     *o += t.Render();

@@ -50,7 +50,8 @@ std::string TextTable::Render() const {
     o += '\n';
   };
   line([&](size_t i) -> const std::string& { return columns_[i].header; }, n);
-  for (const std::vector<std::string>& row : rows_) line([&](size_t i) -> const std::string& { return row[i]; }, row.size());
+  for (const std::vector<std::string>& row : rows_)
+    line([&](size_t i) -> const std::string& { return row[i]; }, row.size());
   return o;
 }
 
