@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `memtk query` in pipes: a reader that stops early (`| head`) ends the query
-# quietly with status 0, whether SIGPIPE is default or ignored by the parent;
-# a query of many rows streams (memory stays flat).
+# memtk in pipes: a reader that stops early (`| head`) ends any command that
+# writes to stdout quietly with status 0, whether SIGPIPE is default or
+# ignored by the parent; a query of many rows streams (memory stays flat).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
@@ -29,6 +29,47 @@ rc = p.wait()
 if rc != 0 or err:
     sys.exit("FAIL: ignored SIGPIPE: exit %d, stderr %r" % (rc, err))
 PY
+# Every command that writes to stdout ends the same way on a closed pipe (it
+# used to die of SIGPIPE, 141, in convert and render-png): status 0, nothing
+# on stderr, and a convert stops reading rather than decode on for nobody.
+set +o pipefail
+d="$root/data"
+while IFS= read -r args; do
+  # shellcheck disable=SC2086
+  "$MEMTK" $args 2> "$tmp/err2" | head -c 10 > /dev/null
+  status=${PIPESTATUS[0]}
+  [ "$status" -eq 0 ] && [ ! -s "$tmp/err2" ] ||
+    { echo "FAIL: memtk $args | head -c 10: exit $status, stderr: $(cat "$tmp/err2")"; exit 1; }
+done <<EOF_CMDS
+convert $d/sample.pickle --to json -o -
+convert $d/sample.pickle --to chrome-trace -o -
+convert $d/sample.pickle --to chrome-trace --with-stacks -o -
+convert $d/sample.pickle $d/small.pickle $d/legacy.pickle -o $tmp/dbs/
+render-png $d/sample.pickle -o - --width 4000 --height 3000
+render-png $d/memlog/train.csv -o - --width 4000 --height 3000
+stats $d/sample.pickle
+stats $d/sample.pickle --json
+stats $d/sample.pickle $d/small.pickle
+diff $d/diff/base.pickle $d/diff/new.pickle
+diff $d/diff/base.pickle $d/diff/new.pickle --format markdown
+query $d/sample.pickle --cache-dir $tmp/cache1 --format folded
+query $d/sample.pickle --cache-dir $tmp/cache1 --top 50
+EOF_CMDS
+set -o pipefail
+python3 - "$MEMTK" "$root/data/sample.pickle" <<'PY'
+import signal, subprocess, sys
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+for args in (["convert", sys.argv[2], "--to", "json", "-o", "-"], ["render-png", sys.argv[2], "-o", "-"]):
+    p = subprocess.Popen([sys.argv[1]] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, restore_signals=False)
+    p.stdout.read(10)
+    p.stdout.close()
+    err = p.stderr.read()
+    rc = p.wait()
+    if rc != 0 or err:
+        sys.exit("FAIL: %s with SIGPIPE ignored: exit %d, stderr %r" % (args[0], rc, err))
+PY
+echo "ok: convert, render-png, stats, diff and query end quietly with 0 when the reader closes the pipe"
+
 # Streaming: 9M CSV rows through wc, peak RSS well under what buffering would take.
 /usr/bin/time -f "%M" -o "$tmp/rss" "$MEMTK" query "$tmp/s.db" --sql "$sql" | wc -l > "$tmp/n"
 [ "$(cat "$tmp/n")" -eq 9000001 ] || { echo "FAIL: row count $(cat "$tmp/n")"; exit 1; }

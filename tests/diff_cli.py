@@ -108,7 +108,8 @@ def directories_and_errors(memtk):
     for args, want in cases:
         p = run(memtk, *args)
         lines = p.stderr.strip().splitlines()
-        check(p.returncode == want and len(lines) == 1 and p.stdout == "",
+        hint = ["Run 'memtk diff --help' for usage."] if want == 2 else []  # usage errors end with it
+        check(p.returncode == want and len(lines) == 1 + len(hint) and lines[1:] == hint and p.stdout == "",
               "%s: exit %d (want %d), stderr %r, stdout %r" % (" ".join(args), p.returncode, want, p.stderr, p.stdout))
 
 

@@ -87,14 +87,16 @@ def test_pictures(memtk, tmp, update):
     p = render(memtk, ["--view", "flame-segments", "--device", "1", sample], os.path.join(tmp, "s.png"))
     check("(%d bytes)" % want[1]["segments"]["reserved"] in p.stderr,
           "flame-segments total is the reserved bytes: " + p.stderr)
-    # Bad input: one line, exit 1 (2 for usage), no file.
+    # Bad input: one line, exit 1 (2 for usage, then the --help hint), no file.
     for args, code in ((["--view", "flame", "--at", "event:1500", "--device", "0", sample], 1),
                        (["--view", "flame", "--device", "9", sample], 1),
                        (["--view", "flame", "--at", "later", sample], 2),
                        (["--view", "flame", "--x", "time", sample], 2)):
         out = os.path.join(tmp, "e.png")
         p = render(memtk, args, out)
-        check(p.returncode == code and len(p.stderr.strip().splitlines()) == 1 and not os.path.exists(out),
+        hint = ["Run 'memtk render-png --help' for usage."] if code == 2 else []
+        lines = p.stderr.strip().splitlines()
+        check(p.returncode == code and len(lines) == 1 + len(hint) and lines[1:] == hint and not os.path.exists(out),
               "%s: exit %d, one line, no file: %r" % (args, p.returncode, p.stderr))
     text = "".join("%s %s\n" % kv for kv in sorted(got.items()))
     if update:

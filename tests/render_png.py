@@ -274,6 +274,10 @@ def test_errors(memtk, tmp):
         (["--x", "time", "data/no_time.pickle"], 1, "have no time_us; use --x event"),
         (["--width", "50", "data/sample.pickle"], 2, ""),
         (["--from", "10", "--to", "5", "data/sample.pickle"], 2, "empty window"),
+        # Wholly past the trace's end: refused like a backwards window, not drawn as a flat picture.
+        (["--from", "120000", "--to", "180000", "data/sample.pickle"], 2, "device 0's trace spans events 0 to 1500"),
+        (["--x", "time", "--from", "100", "data/sample.pickle"], 2, "empty window: --from 100: device 0's trace spans"),
+        (["--from", "100000", "data/memlog/train.csv"], 2, "the recording spans 0 to 299.900 s"),
     ]
     for args, code, text in cases:
         args = [a if not a.startswith("data/") else os.path.join(ROOT, a) for a in args]

@@ -4,23 +4,31 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 #include "memtk/base/escape.h"
 #include "memtk/io/output_file.h"
-#include "memtk/store/row_writer.h"
+#include "memtk/io/output_stream.h"
 
 namespace memtk::cli {
 
 int ExitCode(const Status& s) {
-  if (s.ok()) return 0;
+  if (s.ok() || io::IsClosedPipe(s)) return 0;
   return s.code() == StatusCode::kUsage ? 2 : 1;
 }
 
 int Fail(const std::string& cmd, const Status& s) {
+  // The reader of stdout went away (`| head`): it has what it wanted.
+  if (io::IsClosedPipe(s)) return 0;
   fmt::print(stderr, "memtk {}: {}\n", cmd, EscapeControl(s.message()));
+  // Every usage error ends as CLI11's own do (cli_errors.cpp), once per run
+  // even when several inputs fail alike.
+  static std::atomic<bool> hinted{false};
+  if (s.code() == StatusCode::kUsage && !hinted.exchange(true))
+    fmt::print(stderr, "Run 'memtk {} --help' for usage.\n", cmd);
   return ExitCode(s);
 }
 
@@ -36,14 +44,14 @@ void PrintStatsWarnings(const std::string& cmd, const std::string& input, const 
 
 Status WriteToStdout(std::string_view text) {
   if (std::fwrite(text.data(), 1, text.size(), stdout) == text.size() && std::fflush(stdout) == 0) return OkStatus();
-  if (errno == EPIPE) return store::ClosedPipe();
+  if (errno == EPIPE) return io::ClosedPipe();
   return IoError(fmt::format("writing output: {}", std::strerror(errno)));
 }
 
 int WriteStdout(const std::string& cmd, std::string_view text) {
   IgnoreSigpipe();
   Status s = WriteToStdout(text);
-  return s.ok() || store::IsClosedPipe(s) ? 0 : Fail(cmd, s);
+  return s.ok() ? 0 : Fail(cmd, s);
 }
 
 int WriteReport(const std::string& cmd, const std::string& output, const std::string& input, std::string_view ext,

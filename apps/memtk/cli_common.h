@@ -12,13 +12,17 @@
 
 namespace memtk::cli {
 
-/// Exit codes: 0 success, 1 input/processing error, 2 usage error.
+/// Exit codes: 0 success (a closed stdout pipe, io::ClosedPipe, included),
+/// 1 input/processing error, 2 usage error.
 int ExitCode(const Status& s);
-/// Prints "memtk <cmd>: <message>" to stderr and returns the exit code.
+/// Prints "memtk <cmd>: <message>" to stderr and returns the exit code
+/// (nothing, 0, for a closed stdout pipe: `memtk ... | head` ends quietly); a
+/// usage error (exit 2) adds "Run 'memtk <cmd> --help' for usage." (once
+/// per run), as the errors CLI11 finds in argv do.
 int Fail(const std::string& cmd, const Status& s);
 /// Prints warning/error counters of `stats` to stderr, one line each.
 void PrintStatsWarnings(const std::string& cmd, const std::string& input, const Stats& stats);
-/// Writes `text` to stdout and flushes: store::ClosedPipe() when the reader
+/// Writes `text` to stdout and flushes: io::ClosedPipe() when the reader
 /// went away (`| head`; needs IgnoreSigpipe()), an IoError on other failures.
 Status WriteToStdout(std::string_view text);
 /// WriteToStdout for a whole output: a closed pipe is not an error (returns
@@ -30,6 +34,8 @@ int WriteStdout(const std::string& cmd, std::string_view text);
 int WriteReport(const std::string& cmd, const std::string& output, const std::string& input, std::string_view ext,
                 std::string_view text);
 /// Makes a closed stdout pipe show up as EPIPE instead of killing the process.
+/// Every command that writes to stdout calls it first (not main(): memlog's
+/// command would inherit SIG_IGN across exec).
 void IgnoreSigpipe();
 /// True if stderr is a terminal (progress lines make sense).
 bool StderrIsTty();

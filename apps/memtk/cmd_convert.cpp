@@ -23,6 +23,7 @@ struct ConvertFlags {
 
 int Run(const ConvertFlags& f) {
   io::InstallInterruptCleanup();  // before any worker thread starts
+  IgnoreSigpipe();                // -o - | head, or the report lines | head: ends quietly
   commands::ConvertOptions opts = f.opts;
   opts.to = *commands::OutputFormatFromName(f.to);  // CLI11 checked the name
   if (f.device >= 0) {
@@ -48,21 +49,28 @@ int Run(const ConvertFlags& f) {
   if (!results.ok()) return Fail("convert", results.status());
   if (opts.progress) fmt::print(stderr, "\r\033[K");
   int rc = 0;
+  bool quiet = f.quiet;
   for (const auto& r : *results) {
     if (!r.status.ok()) {
       rc = std::max(rc, Fail("convert", r.status));
       continue;
     }
     PrintStatsWarnings("convert", r.input, r.stats);
+    if (quiet) continue;
+    std::string line =
+        !r.detail.empty()
+            ? fmt::format("{} -> {}: {} events; {} ({}) in {:.2f} s\n", EscapeControl(r.input), EscapeControl(r.output),
+                          r.summary.events, r.detail, r.summary.format, r.seconds)
+            : fmt::format("{} -> {}: {} events, {} allocations, {} segments, {} blocks ({}) in {:.2f} s\n",
+                          EscapeControl(r.input), EscapeControl(r.output), r.summary.events, r.allocations,
+                          r.summary.segments, r.summary.blocks, r.summary.format, r.seconds);
     // With -o - the output is on stdout: the report must not end up inside it.
-    std::FILE* report = r.output == "-" ? stderr : stdout;
-    if (!f.quiet && !r.detail.empty())
-      fmt::print(report, "{} -> {}: {} events; {} ({}) in {:.2f} s\n", EscapeControl(r.input), EscapeControl(r.output),
-                 r.summary.events, r.detail, r.summary.format, r.seconds);
-    else if (!f.quiet)
-      fmt::print(report, "{} -> {}: {} events, {} allocations, {} segments, {} blocks ({}) in {:.2f} s\n",
-                 EscapeControl(r.input), EscapeControl(r.output), r.summary.events, r.allocations, r.summary.segments,
-                 r.summary.blocks, r.summary.format, r.seconds);
+    if (r.output == "-") {
+      fmt::print(stderr, "{}", line);
+    } else if (Status s = WriteToStdout(line); !s.ok()) {
+      rc = std::max(rc, Fail("convert", s));  // a closed pipe: 0, and no more lines
+      quiet = true;
+    }
   }
   return rc;
 }
@@ -73,7 +81,8 @@ void RegisterConvert(CLI::App& app) {
   auto flags = std::make_shared<ConvertFlags>();
   CLI::App* sub = app.add_subcommand(
       "convert",
-      "Convert PyTorch CUDA memory snapshots into SQLite databases, SnapViewer bundles, JSON or Chrome traces");
+      "Convert PyTorch CUDA memory snapshots into SQLite databases, SnapViewer bundles, JSON, Chrome traces or pprof "
+      "profiles");
   sub->add_option("inputs", flags->opts.inputs, "Snapshot files: pickle or JSON, optionally gzip'd ('-' = stdin)")
       ->required();
   sub->add_option(
@@ -94,7 +103,7 @@ void RegisterConvert(CLI::App& app) {
   sub->add_option("-j,--jobs", flags->opts.jobs, "Convert this many inputs in parallel")->check(CLI::Range(1, 256));
   sub->add_flag("--strict", flags->opts.strict, "Fail an input if any record had to be skipped");
   sub->add_flag("-q,--quiet", flags->quiet, "Print nothing but errors");
-  sub->footer(R"(The input format (pickle protocol 2-5, JSON, gzip'd or not) is detected from the
+  sub->footer(R"(The input format (pickle protocol 0-5, JSON, gzip'd or not) is detected from the
 content, not the file name. Nothing in a pickle is ever executed: code-carrying
 opcodes are an error. Output goes to temporary files renamed into place on success.
 

@@ -54,7 +54,8 @@ int Run(QueryFlags& f) {
   if (f.at_oom_option->count()) {
     uint64_t k = 1;
     const char* end = f.at_oom.data() + f.at_oom.size();
-    if (!f.at_oom.empty() && std::from_chars(f.at_oom.data(), end, k) != std::from_chars_result{end, std::errc()})
+    if (!f.at_oom.empty() &&
+        (std::from_chars(f.at_oom.data(), end, k) != std::from_chars_result{end, std::errc()} || k == 0))
       return Fail("query", UsageError("--at-oom " + f.at_oom + ": expected the number of an OOM (1 = the first)"));
     o.at_oom = k;
   }
@@ -83,7 +84,7 @@ void RegisterQuery(CLI::App& app) {
   sub->add_option("input", o.input, "memtk database, or a snapshot (converted once, then cached)");
   sub->add_option("--sql", o.sql, "Run one read-only SQL statement (schema: README.md)");
   sub->add_option("--alloc", o.alloc,
-                  "One allocation with its whole stack: its id (6602, the id of its alloc event: the `id` stats "
+                  "One allocation with its whole stack: its id (6866, the id of its alloc event: the `id` stats "
                   "prints) or its alloc event's index in a device trace (d1:421)")
       ->type_name("ID|dD:N");
   sub->add_flag("--at-peak", o.at_peak, "Everything live at the peak, largest first (see `memtk stats`)");
@@ -99,7 +100,7 @@ void RegisterQuery(CLI::App& app) {
   sub->add_option("--by", flags->by, "Rank --top by bytes or count")->check(CLI::IsMember({"bytes", "count"}));
   sub->add_option("--frame", o.frame_regex, "Allocations with a frame matching this regex (file:line:function)");
   sub->add_option("--live-at-event", o.live_at_event,
-                  "Allocations live after an event: its id (6602) or its index in a device trace (d1:421)")
+                  "Allocations live after an event: its id (6866) or its index in a device trace (d1:421)")
       ->type_name("ID|dD:N");
   sub->add_option("--live-at-us", o.live_at_us, "Allocations live at time_us T");
   sub->add_option("--device", flags->device, "Only this CUDA device")->check(CLI::Range(0, 1 << 20));
@@ -128,7 +129,7 @@ least recently used databases are deleted first. Output
 streams row by row (any number of rows, flat memory) and stops quietly when the
 reader goes away (`| head`). --sql refuses anything that writes.
 
-Events have two numbers and both are accepted: the id (events.id, "id 6602" in
+Events have two numbers and both are accepted: the id (events.id, "id 6866" in
 `stats`) and the index in the device's trace ("d1:421"). Tables show sizes,
 times (seconds from the trace's start) and events as `stats` does; CSV and JSON
 carry the raw values. --at-peak --top and --at-oom --top rank call sites per
@@ -167,7 +168,7 @@ them). It reads the input directly (no database) in one streaming pass. At the
 peak, each device's weights add up to exactly its peak in `memtk stats`; with
 several devices each line starts with a "device N" frame (--device N: one device,
 no such frame). --live-at-event d1:421 is after index 421 of device 1's trace
-(an id, 6602, names its device too); --live-at-us T is each device just before
+(an id, 6866, names its device too); --live-at-us T is each device just before
 its first event later than T. Both count memory from before recording and
 untraced active blocks, as the peak does.
 

@@ -28,6 +28,7 @@ struct RenderFlags {
 
 int Run(RenderFlags& f, const CLI::App& sub) {
   io::InstallInterruptCleanup();
+  IgnoreSigpipe();  // -o - | head ends quietly
   commands::RenderOptions& o = f.o;
   if (f.device >= 0) o.device = static_cast<uint32_t>(f.device);
   o.x = f.x == "time" ? timeline::XAxis::kTime : timeline::XAxis::kEvent;
@@ -124,7 +125,8 @@ the viewer does. Marked: the peak (value, event and time in the title), OOMs
 --legend call sites holding the most bytes at the peak.
 
 --view segments draws reserved memory instead: one band per cudaMalloc'd segment.
---x time puts seconds since the first event on the x axis; --from/--to zoom in.
+--x time puts seconds since the first event on the x axis; --from/--to zoom in
+(a window with none of the trace in it is a usage error naming the trace's extent).
 
 --view flame draws the bytes live at one instant as an icicle graph: the whole on
 top, then each call stack's frames, outermost first, box widths proportional to
@@ -151,9 +153,9 @@ Examples:
   memtk render-png rank*.pickle -o pngs/               # pngs/rank0.png, pngs/rank1.png, ...
   memtk render-png snapshot.db -o t.png --device 1 --width 1920 --height 1080
   memtk render-png snapshot.pickle -o seg.png --view segments --x time
-  memtk render-png snapshot.pickle -o zoom.png --from 120000 --to 180000 --legend 20
+  memtk render-png snapshot.pickle -o zoom.png --from 500 --to 1000 --legend 20   # events 500 to 1000
   memtk render-png snapshot.pickle -o flame.png --view flame --device 1
-  memtk render-png snapshot.pickle -o f.png --view flame --at event:150000 --device 0
+  memtk render-png snapshot.pickle -o f.png --view flame --at event:1000 --device 0
   memtk render-png snapshot.pickle -o segs.png --view flame-segments
   memtk render-png train.csv -o memory.png --column rss_bytes,pss_bytes,cpu_percent
   memtk render-png snapshot.pickle.gz -o - | display -    # to stdout

@@ -95,7 +95,7 @@ void RegisterStats(CLI::App& app) {
   sub->footer(std::string(R"(OOMs first, when there are any: device, event, time, requested bytes, free device
 memory, the bytes live at that instant and the call sites holding them (`memtk
 query IN --at-oom K` lists them). Events are named by their index in the device's
-trace and their id: d1:421 (id 6602); `memtk query` takes either.
+trace and their id: d1:421 (id 6866); `memtk query` takes either.
 
 For each device: the peak of allocated memory exactly as PyTorch's memory viewer
 (Active Memory Timeline) computes it - allocations in the trace, plus blocks freed

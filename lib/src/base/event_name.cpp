@@ -32,7 +32,7 @@ StatusOr<EventName> ParseEventName(std::string_view text, std::string_view flag)
       return n;
     }
   }
-  return UsageError(fmt::format("{} {}: expected an event id (6602) or a device and an index in its trace (d1:421)",
+  return UsageError(fmt::format("{} {}: expected an event id (6866) or a device and an index in its trace (d1:421)",
                                 flag, EscapeControl(text)));
 }
 

@@ -168,7 +168,7 @@ Status AtPeak(const Db& d, const QueryOptions& o, store::RowWriter& w) {
 }
 
 Status Alloc(const Db& d, const QueryOptions& o, store::RowWriter& w, const store::TableUnits* units) {
-  // "6602" is the allocation's id itself (the id of its first event, which
+  // "6866" is the allocation's id itself (the id of its first event, which
   // for memory from before recording is a free); "d1:421" names its alloc
   // event by place.
   ASSIGN_OR_RETURN(EventName wanted, ParseEventName(*o.alloc, "--alloc"));
@@ -251,8 +251,10 @@ Status AtOom(const Db& d, const QueryOptions& o, store::RowWriter& w, const stor
   const std::string where = fmt::format("host = 0 AND action = 'oom'{}", DeviceFilter(o, "device"));
   ASSIGN_OR_RETURN(auto count, Ints(d, "SELECT count(*) FROM events WHERE " + where));
   const int64_t n = count.empty() ? 0 : count[0];
+  // A K past the last OOM is the user's slip (exit 2); no OOM at all is what
+  // the input holds (exit 1), whatever K asked for.
   if (*o.at_oom == 0 || static_cast<int64_t>(*o.at_oom) > n)
-    return InvalidInput(
+    return (n == 0 ? InvalidInput : UsageError)(
         fmt::format("{}: --at-oom {}: {} OOM event{}{} (counted from 1, in the order `stats` lists "
                     "them)",
                     d.path, *o.at_oom, n == 0 ? "no" : std::to_string(n), n == 1 ? "" : "s",

@@ -25,7 +25,7 @@ Status RunFoldedQuery(const QueryOptions& o, const store::OutputFn& out) {
   if (o.at_peak)
     fo.at = {analysis::Instant::kPeak, 0};
   else if (o.live_at_event) {
-    // As the other questions read it: "6602" is an event id, "d1:421" index
+    // As the other questions read it: "6866" is an event id, "d1:421" index
     // 421 in device 1's trace (memtk/base/event_name.h).
     ASSIGN_OR_RETURN(EventName name, ParseEventName(*o.live_at_event, "--live-at-event"));
     if (name.device) {

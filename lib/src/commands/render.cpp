@@ -116,11 +116,16 @@ StatusOr<render::Image> RenderMemlog(const RenderOptions& o, RenderSummary* summ
   ASSIGN_OR_RETURN(render::ChartFrame f, render::LayoutChartFrame(o.width, o.height, o.legend, columns.size() + 1));
   f.plot.w -= render::MemlogPercentAxisWidth(columns);
   render::MemlogWindow w;
+  const double end = std::max(report.duration_s, 1e-3);
   w.x0 = report.start_elapsed_s + o.from.value_or(0);
-  w.x1 = o.to ? report.start_elapsed_s + *o.to : report.start_elapsed_s + std::max(report.duration_s, 1e-3);
-  if (!(w.x1 > w.x0))
-    return UsageError(
-        fmt::format("empty window: --from {} --to {}", w.x0 - report.start_elapsed_s, w.x1 - report.start_elapsed_s));
+  w.x1 = report.start_elapsed_s + o.to.value_or(end);
+  // As for a snapshot's timeline: a window with none of the recording in it
+  // would draw an empty chart that looks like data.
+  if (!(w.x1 > w.x0) || o.from.value_or(0) >= end || o.to.value_or(end) <= 0) {
+    std::string given = o.from ? fmt::format("--from {}", *o.from) : "";
+    if (o.to) given += fmt::format("{}--to {}", given.empty() ? "" : " ", *o.to);
+    return UsageError(fmt::format("{}: empty window: {}: the recording spans 0 to {:.3f} s", o.input, given, end));
+  }
   ASSIGN_OR_RETURN(memlog::SeriesBins bins, memlog::BinSeries(o.input, report.log_path, columns, w.x0, w.x1, f.plot.w));
   render::ChartSummary drawn;
   render::Image img = render::DrawMemlogChart(report, bins, columns, w, f, ChartOptionsOf(o), &drawn);

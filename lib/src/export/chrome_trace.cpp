@@ -95,7 +95,7 @@ class TraceSink : public snapshot::SnapshotSink {
  public:
   TraceSink(JsonFile* file, const ChromeTraceOptions& o, std::vector<std::pair<uint64_t, DeviceBase>> devices,
             bool has_time, std::string input, ChromeTraceSummary* summary)
-      : w_(file->stream()), o_(o), has_time_(has_time), input_(std::move(input)), summary_(summary) {
+      : out_(file->stream()), w_(out_), o_(o), has_time_(has_time), input_(std::move(input)), summary_(summary) {
     for (auto& [id, base] : devices) {
       State& s = state_.FindOrInsert(id);
       s.base = base;
@@ -121,6 +121,7 @@ class TraceSink : public snapshot::SnapshotSink {
   }
 
   Status OnEvent(const snapshot::TraceEvent& e) override {
+    if (out_.closed()) return io::ClosedPipe();  // `-o - | head`: the rest would be written nowhere
     if (e.host || !Wanted(o_, e.device)) return OkStatus();
     State* s = state_.Find(e.device);
     if (s == nullptr) return OkStatus();  // cannot happen: pass 1 saw it
@@ -297,6 +298,7 @@ class TraceSink : public snapshot::SnapshotSink {
     return std::string_view(sites_).substr(at, len);
   }
 
+  io::OutputStream& out_;
   Writer w_;
   const ChromeTraceOptions& o_;
   bool has_time_;

@@ -159,6 +159,8 @@ class JsonSink : public snapshot::SnapshotSink {
   }
 
   Status OnEvent(const snapshot::TraceEvent& e) override {
+    // `-o - | head`: the rest of the read would be written nowhere.
+    if (file_->stream().closed()) return io::ClosedPipe();
     w_.StartObject();
     KeyString("action", t_->String(e.action_name));
     if (e.has_addr) {

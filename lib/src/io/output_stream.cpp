@@ -1,14 +1,19 @@
 #include "memtk/io/output_stream.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
-#include "io/atomic_output.h"
+#include <cerrno>
+#include <cstring>
 
 namespace memtk::io {
 
 namespace {
 constexpr size_t kZBufferSize = 1 << 18;
 }
+
+Status ClosedPipe() { return IoError("EPIPE"); }
+bool IsClosedPipe(const Status& s) { return s.code() == StatusCode::kIoError && s.message() == "EPIPE"; }
 
 StatusOr<OutputStream> OutputStream::Open(int fd, std::string name, bool gzip, int level) {
   OutputStream out(fd, std::move(name));
@@ -40,7 +45,8 @@ OutputStream::OutputStream(OutputStream&& o) noexcept
       zbuf_(std::move(o.zbuf_)),
       spare_(std::move(o.spare_)),
       deflater_(std::move(o.deflater_)),
-      status_(std::move(o.status_)) {}
+      status_(std::move(o.status_)),
+      closed_(o.closed_.load()) {}
 
 void OutputStream::JoinDeflater() {
   if (deflater_.joinable()) deflater_.join();
@@ -79,7 +85,21 @@ void OutputStream::AppendSlow(std::string_view s) {
 
 void OutputStream::Write(const char* p, size_t n) {
   if (!status_.ok() || n == 0) return;
-  status_ = WriteAll(fd_, {p, n}, name_);
+  while (n > 0) {
+    ssize_t w = ::write(fd_, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EPIPE) {
+        status_ = ClosedPipe();
+        closed_.store(true, std::memory_order_relaxed);
+      } else {
+        status_ = IoError(fmt::format("{}: {}", name_, std::strerror(errno)));
+      }
+      return;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
 }
 
 void OutputStream::Deflate(const char* p, size_t n, int flush) {

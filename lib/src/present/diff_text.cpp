@@ -7,6 +7,7 @@
 #include "memtk/base/format.h"
 #include "memtk/present/diff.h"
 #include "present/diff_common.h"
+#include "present/text_table.h"
 
 namespace memtk::present {
 
@@ -18,23 +19,29 @@ using analysis::MetricRow;
 using analysis::PairDiff;
 using analysis::SiteChange;
 
+using Align = TextTable::Align;
+
+// Widths from the data (present/text_table.h); the least ones are those the
+// columns had when they were fixed.
 void MetricTable(std::string* o, const std::vector<MetricRow>& rows) {
-  auto out = std::back_inserter(*o);
-  fmt::format_to(out, "  {:<14} {:>12} {:>12} {:>12} {:>9}\n", "metric", "base", "new", "change", "%");
+  TextTable t("  ", {{.header = "metric", .align = Align::kLeft, .min_width = 14},
+                     {.header = "base", .min_width = 12},
+                     {.header = "new", .min_width = 12},
+                     {.header = "change", .min_width = 12},
+                     {.header = "%", .min_width = 9}});
   for (const MetricRow& r : rows) {
     analysis::Unit u = analysis::MetricUnit(r.metric);
-    fmt::format_to(out, "  {:<14} {:>12} {:>12} {:>12} {:>9}\n", analysis::MetricName(r.metric), FormatValue(u, r.base),
-                   FormatValue(u, r.next), FormatChange(u, r.change()), FormatPercent(r.percent()));
+    t.AddRow({std::string(analysis::MetricName(r.metric)), FormatValue(u, r.base), FormatValue(u, r.next),
+              FormatChange(u, r.change()), FormatPercent(r.percent())});
   }
+  *o += t.Render();
 }
 
-void Sites(std::string* o, std::string_view label, const std::vector<SiteChange>& v, uint64_t total) {
-  auto out = std::back_inserter(*o);
+void Sites(TextTable* t, std::string_view label, const std::vector<SiteChange>& v, uint64_t total) {
   for (const SiteChange& c : v)
-    fmt::format_to(out, "    {:<7} {:>11} {:>11} {:>7} {:>11} {:>7}  {}\n", label,
-                   FormatChange(analysis::Unit::kBytes, c.change()), FormatBytes(c.base_bytes), c.base_count,
-                   FormatBytes(c.next_bytes), c.next_count, c.site);
-  if (total > v.size()) fmt::format_to(out, "    {:<7} ... {} more\n", label, total - v.size());
+    t->AddRow({std::string(label), FormatChange(analysis::Unit::kBytes, c.change()), FormatBytes(c.base_bytes),
+               std::to_string(c.base_count), FormatBytes(c.next_bytes), std::to_string(c.next_count), c.site});
+  if (total > v.size()) t->AddRow({std::string(label), fmt::format("... {} more", total - v.size())});
 }
 
 void Device(std::string* o, const DeviceDiff& d) {
@@ -47,23 +54,32 @@ void Device(std::string* o, const DeviceDiff& d) {
   if (s.grown_total + s.shrunk_total + s.added_total + s.gone_total > 0) {
     fmt::format_to(out, "  call sites at peak: {} grown, {} shrunk, {} new, {} gone, {} unchanged\n", s.grown_total,
                    s.shrunk_total, s.added_total, s.gone_total, s.unchanged);
-    fmt::format_to(out, "    {:<7} {:>11} {:>11} {:>7} {:>11} {:>7}  {}\n", "", "change", "base", "allocs", "new",
-                   "allocs", "site");
-    Sites(o, "grown", s.grown, s.grown_total);
-    Sites(o, "shrunk", s.shrunk, s.shrunk_total);
-    Sites(o, "new", s.added, s.added_total);
-    Sites(o, "gone", s.gone, s.gone_total);
+    TextTable t("    ", {{.header = "", .align = Align::kLeft, .min_width = 7},
+                         {.header = "change", .min_width = 11},
+                         {.header = "base", .min_width = 11},
+                         {.header = "allocs", .min_width = 7},
+                         {.header = "new", .min_width = 11},
+                         {.header = "allocs", .min_width = 7},
+                         {.header = "site", .align = Align::kLeft, .gap = 2}});
+    Sites(&t, "grown", s.grown, s.grown_total);
+    Sites(&t, "shrunk", s.shrunk, s.shrunk_total);
+    Sites(&t, "new", s.added, s.added_total);
+    Sites(&t, "gone", s.gone, s.gone_total);
+    *o += t.Render();
   } else if (s.unchanged) {
     fmt::format_to(out, "  call sites at peak: {} unchanged\n", s.unchanged);
   }
   if (d.only_in_next_total) {
     fmt::format_to(
-        out, "  allocations only in NEW: {} (site, size) pairs{}\n    {:>11} {:>7} {:>8}  {}\n", d.only_in_next_total,
-        d.only_in_next_total > d.only_in_next.size() ? fmt::format(", largest {}", d.only_in_next.size()) : "", "size",
-        "allocs", "first", "site");
+        out, "  allocations only in NEW: {} (site, size) pairs{}\n", d.only_in_next_total,
+        d.only_in_next_total > d.only_in_next.size() ? fmt::format(", largest {}", d.only_in_next.size()) : "");
+    TextTable t("    ", {{.header = "size", .min_width = 11},
+                         {.header = "allocs", .min_width = 7},
+                         {.header = "first", .min_width = 8},
+                         {.header = "site", .align = Align::kLeft, .gap = 2}});
     for (const analysis::NewAllocation& a : d.only_in_next)
-      fmt::format_to(out, "    {:>11} {:>7} {:>8}  {}\n", FormatBytes(a.size), a.count,
-                     DeviceEventName(d.device, a.event_idx), a.site);
+      t.AddRow({FormatBytes(a.size), std::to_string(a.count), DeviceEventName(d.device, a.event_idx), a.site});
+    *o += t.Render();
   }
 }
 

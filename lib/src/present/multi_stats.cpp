@@ -11,6 +11,7 @@
 #include "memtk/base/escape.h"
 #include "memtk/base/format.h"
 #include "present/diff_common.h"
+#include "present/text_table.h"
 
 namespace memtk::present {
 
@@ -20,14 +21,14 @@ std::string Summary(const analysis::MultiStats& m) {
   std::string o;
   auto out = std::back_inserter(o);
   const analysis::StatsRow& w = m.rows[*m.worst];
-  fmt::format_to(out, "worst: {} device {}: peak {} {}\n", w.source, w.device, FormatBytes(w.peak.bytes),
+  fmt::format_to(out, "worst: {} device {}: peak {} {}\n", EscapeControl(w.source), w.device, FormatBytes(w.peak.bytes),
                  PeakWhen(w.peak, w.first_time_us, w.device));
   fmt::format_to(out, "imbalance: max/mean {:.3f} (max {}, mean {}, min {}) over {} rows\n", m.imbalance,
                  FormatBytes(m.max_peak), FormatBytes(static_cast<int64_t>(m.mean_peak)), FormatBytes(m.min_peak),
                  m.rows.size());
   if (m.same_top_site) {
     fmt::format_to(out, "top site at peak: the same everywhere: {}\n",
-                   w.top_site.empty() ? m.rows[0].top_site : w.top_site);
+                   EscapeControl(w.top_site.empty() ? m.rows[0].top_site : w.top_site));
   } else if (m.distinct_top_sites == 0) {
     fmt::format_to(out, "top site at peak: none (no allocation live at any peak)\n");
   } else {
@@ -43,7 +44,7 @@ std::string MultiStatsText(const analysis::MultiStats& m) {
   auto out = std::back_inserter(o);
   // The summary is the answer; the table is the evidence.
   if (!m.rows.empty()) o += Summary(m);
-  for (const std::string& s : m.no_data) fmt::format_to(out, "{}: no device data (empty snapshot)\n", s);
+  for (const std::string& s : m.no_data) fmt::format_to(out, "{}: no device data (empty snapshot)\n", EscapeControl(s));
   for (const auto& [input, error] : m.not_read) fmt::format_to(out, "not read: {}\n", EscapeControl(error));
   if (m.rows.empty()) return o;
   // Rows name inputs by file name (rank0.pickle ...) when those are
@@ -55,14 +56,20 @@ std::string MultiStatsText(const analysis::MultiStats& m) {
   }
   bool short_names = names.size() == sources.size();
   auto label = [&](const std::string& s) { return short_names ? std::filesystem::path(s).filename().string() : s; };
-  size_t width = 5;
-  for (const analysis::StatsRow& r : m.rows) width = std::max(width, label(r.source).size());
-  fmt::format_to(out, "{:<{}} {:>6} {:>11} {:<32} {:>11} {:>5}  {}\n", "input", width, "device", "peak", "when",
-                 "reserved", "ooms", "top site at peak");
+  using Align = TextTable::Align;
+  // The widths the table had when they were fixed stay the least ones.
+  TextTable table("", {{.header = "input", .align = Align::kLeft, .min_width = 5},
+                       {.header = "device", .min_width = 6},
+                       {.header = "peak", .min_width = 11},
+                       {.header = "when", .align = Align::kLeft, .min_width = 32},
+                       {.header = "reserved", .min_width = 11},
+                       {.header = "ooms", .min_width = 5},
+                       {.header = "top site at peak", .align = Align::kLeft, .gap = 2}});
   for (const analysis::StatsRow& r : m.rows)
-    fmt::format_to(out, "{:<{}} {:>6} {:>11} {:<32} {:>11} {:>5}  {}\n", label(r.source), width, r.device,
-                   FormatBytes(r.peak.bytes), PeakWhen(r.peak, r.first_time_us, r.device), FormatBytes(r.reserved), r.ooms,
-                   r.top_site.empty() ? "-" : fmt::format("{} ({})", r.top_site, FormatBytes(r.top_site_bytes)));
+    table.AddRow({label(r.source), std::to_string(r.device), FormatBytes(r.peak.bytes),
+                  PeakWhen(r.peak, r.first_time_us, r.device), FormatBytes(r.reserved), std::to_string(r.ooms),
+                  r.top_site.empty() ? "-" : fmt::format("{} ({})", r.top_site, FormatBytes(r.top_site_bytes))});
+  o += table.Render();
   return o;
 }
 

@@ -32,7 +32,7 @@ std::string Rel(const DeviceReport& r, const std::optional<int64_t>& t) {
   return fmt::format(" (+{:.6f} s)", static_cast<double>(WrapSub(*t, *r.first_time_us)) / 1e6);
 }
 
-// "event d1:421 (id 6602, +1.451426 s)": both numbers `query` accepts
+// "event d1:421 (id 6866, +1.451426 s)": both numbers `query` accepts
 // (memtk/base/event_name.h), and the time from the trace's start.
 std::string Event(const DeviceReport& r, uint64_t idx, uint64_t id, const std::optional<int64_t>& t) {
   std::string rel = Rel(r, t);  // " (+x s)"

@@ -749,6 +749,20 @@ Status ReadJson(const std::string& name, Source* src, bool gzip, SnapshotSink* s
 
 std::string DisplayName(const std::string& path) { return path == "-" ? "<stdin>" : path; }
 
+// "pickle protocol N" from the first bytes. Protocols 2-5 say so (PROTO);
+// 0 and 1 have no such opcode, but tell themselves apart by their first
+// value: protocol 1 pushes it with an opcode protocol 1 introduced
+// (CPython opens a dict with EMPTY_DICT '}', protocol 0 with MARK DICT
+// "(d"). MARKs come first in both and are skipped.
+std::string PickleFormat(std::span<const uint8_t> head) {
+  if (head.size() >= 2 && head[0] == 0x80) return fmt::format("pickle protocol {}", head[1]);
+  size_t i = 0;
+  while (i < head.size() && head[i] == '(') ++i;
+  static constexpr std::string_view kProtocol1 = "}])JKMTUXGqrhjeuoQ";
+  const bool binary = i < head.size() && kProtocol1.find(static_cast<char>(head[i])) != std::string_view::npos;
+  return binary ? "pickle protocol 1" : "pickle protocol 0";
+}
+
 }  // namespace
 
 Status ReadSnapshot(const std::string& path, SnapshotSink* sink, const ReadOptions& options) {
@@ -761,17 +775,21 @@ Status ReadSnapshot(const std::string& path, SnapshotSink* sink, const ReadOptio
     case io::ContentFormat::kJson:
       return ReadJson(name, &src, in->gzipped(), sink, options);
     case io::ContentFormat::kPickle: {
-      uint8_t head[2] = {0, 0};
-      size_t n = 0;
-      RETURN_IF_ERROR(in->Read(head, 2, &n));
-      // Put the two bytes back by starting over (cheap: nothing decoded yet).
-      std::string format = n == 2 && head[0] == 0x80 ? fmt::format("pickle protocol {}", head[1]) : "pickle protocol 0";
+      // Enough bytes for PickleFormat (a few MARKs, then the first value).
+      uint8_t head[16] = {};
+      size_t n = 0, got = 0;
+      do {
+        RETURN_IF_ERROR(in->Read(head + n, sizeof head - n, &got));
+        n += got;
+      } while (got > 0 && n < sizeof head);
+      // Put the bytes back by starting over (cheap: nothing decoded yet).
+      std::string format = PickleFormat({head, n});
       if (in->gzipped()) format += ", gzip";
       if (in->seekable()) {
         RETURN_IF_ERROR(in->Rewind());
         return ReadPickle(name, &src, in->gzipped(), sink, options, format);
       }
-      // A pipe cannot be rewound: feed the two bytes, then the rest.
+      // A pipe cannot be rewound: feed those bytes, then the rest.
       class Prefixed : public Source {
        public:
         Prefixed(Source* s, const uint8_t* h, size_t n) : s_(s), h_(h, h + n) {}
@@ -817,9 +835,7 @@ Status ReadSnapshotBytes(std::string_view name, std::span<const uint8_t> bytes, 
     case io::ContentFormat::kJson:
       return ReadJson(n, &src, false, sink, options);
     case io::ContentFormat::kPickle:
-      return ReadPickle(n, &src, false, sink, options,
-                        bytes.size() >= 2 && bytes[0] == 0x80 ? fmt::format("pickle protocol {}", bytes[1])
-                                                              : "pickle protocol 0");
+      return ReadPickle(n, &src, false, sink, options, PickleFormat(bytes.first(std::min<size_t>(bytes.size(), 16))));
     case io::ContentFormat::kUnknown:
       break;
   }

@@ -111,9 +111,6 @@ std::string CutMiddle(const std::string& s, size_t width) {
 
 }  // namespace
 
-Status ClosedPipe() { return IoError("EPIPE"); }
-bool IsClosedPipe(const Status& s) { return s.code() == StatusCode::kIoError && s.message() == "EPIPE"; }
-
 Status RowWriter::MaybeFlush() { return buf_.size() >= kFlushBytes ? Flush() : OkStatus(); }
 
 Status RowWriter::Flush() {

@@ -4,7 +4,7 @@
 // `*_size`, `device_free`) in B/KiB/MiB/GiB; times (`time_us`, `*_time_us`)
 // in seconds from the start of the row's device trace ("+1.451426 s", the
 // `device` column naming the trace; without one, the earliest trace);
-// events (`*_event`, `event_id`) as "6602 (d1:421)", the id and the index
+// events (`*_event`, `event_id`) as "6866 (d1:421)", the id and the index
 // in its device's trace; addresses (`addr`, `address`) in hex. CSV and
 // JSON stay raw: only table cells pass through here.
 #pragma once
@@ -29,7 +29,7 @@ class TableUnits : public TableCellFormat {
   void Columns(const std::vector<std::string>& names) override;
   void Row(sqlite3_stmt* stmt, std::vector<std::string>* cells, std::vector<bool>* right) override;
 
-  /// "6602 (d1:421)", or "6602" when no device trace holds the id.
+  /// "6866 (d1:421)", or "6866" when no device trace holds the id.
   std::string EventText(int64_t id) const;
   /// "+1.451426 s" from the start of `device`'s trace (the earliest trace
   /// without a device); the raw number when no trace has a time.

@@ -604,7 +604,16 @@ StatusOr<Raster> Rasterize(const Timeline& t, const RasterOptions& o) {
   if (full_end <= 0) full_end = 1;
   out.x0 = o.from.value_or(0.0);
   out.x1 = o.to.value_or(full_end);
-  if (!(out.x1 > out.x0)) return UsageError(fmt::format("empty window: --from {} --to {}", out.x0, out.x1));
+  // A window that holds none of the trace (backwards, or wholly past its end
+  // or before its start) is refused: drawn, it would be a flat picture of
+  // nothing that looks like data.
+  if (!(out.x1 > out.x0) || out.x0 >= full_end || out.x1 <= 0) {
+    std::string given = o.from ? fmt::format("--from {}", *o.from) : "";
+    if (o.to) given += fmt::format("{}--to {}", given.empty() ? "" : " ", *o.to);
+    return UsageError(fmt::format("empty window: {}: device {}'s trace spans {}", given, t.device,
+                                  by_time ? fmt::format("0 to {:.3f} s (--x time)", full_end)
+                                          : fmt::format("events 0 to {} (--x event)", full_end)));
+  }
   const double per_column = (out.x1 - out.x0) / width;
   // Column of an axis value; -1 before the window, width after it.
   auto column = [&](double axis) -> int {

@@ -222,7 +222,8 @@ struct Raster {
 };
 
 /// Phase 2 (see the top of this file). Errors: --x time on a trace without
-/// time_us, an empty window.
+/// time_us; a window that holds none of the trace (to <= from, or wholly
+/// outside 0 .. the trace's end), a usage error naming the trace's extent.
 StatusOr<Raster> Rasterize(const Timeline& t, const RasterOptions& o);
 
 }  // namespace memtk::timeline

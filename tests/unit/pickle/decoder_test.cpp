@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "pickle/decoder.h"
@@ -143,6 +144,37 @@ TEST_CASE("gzip input through the file reader", "[gzip]") {
   REQUIRE(memtk::snapshot::ReadSnapshot(memtk::test::DataPath("small.pickle"), &b, {}).ok());
   CHECK(a.text == b.text);
   CHECK(a.summary.format == "pickle protocol 4, gzip");
+}
+
+// Protocols 0 and 1 carry no PROTO opcode; a protocol-1 file was reported as
+// "pickle protocol 0" (CLI review). What CPython writes for a snapshot dict:
+// protocol 0 "(dp0\n...", protocol 1 "}q\x00...".
+TEST_CASE("protocols 0 and 1 are told apart by their first value", "[pickle]") {
+  const std::pair<std::string, std::string> cases[] = {
+      {std::string("(dp0\n.", 6), "pickle protocol 0"},
+      {std::string("(lp0\n.", 6), "pickle protocol 0"},
+      {std::string("}q\x00.", 4), "pickle protocol 1"},
+      {std::string("]q\x00.", 4), "pickle protocol 1"},
+      {std::string("\x80\x02}q\x00.", 6), "pickle protocol 2"},
+  };
+  const std::string path = (std::filesystem::temp_directory_path() / "memtk_protocol_test.pickle").string();
+  for (const auto& [bytes, want] : cases) {
+    INFO(want << " from " << bytes.size() << " bytes");
+    const std::vector<uint8_t> v(bytes.begin(), bytes.end());
+    memtk::test::TextSink in_memory, from_file;
+    REQUIRE(memtk::snapshot::ReadSnapshotBytes("p.pickle", v, &in_memory, {}).ok());
+    CHECK(in_memory.summary.format == want);
+    // The file reader reads the head itself (up to 16 bytes of a 4-byte file).
+    {
+      std::FILE* f = std::fopen(path.c_str(), "wb");
+      REQUIRE(f != nullptr);
+      std::fwrite(bytes.data(), 1, bytes.size(), f);
+      std::fclose(f);
+    }
+    REQUIRE(memtk::snapshot::ReadSnapshot(path, &from_file, {}).ok());
+    CHECK(from_file.summary.format == want);
+  }
+  std::filesystem::remove(path);
 }
 
 TEST_CASE("integers wider than 8 bytes keep their exact value", "[pickle]") {

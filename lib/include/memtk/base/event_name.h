@@ -3,8 +3,8 @@
 // An event has two numbers: its index in its device's trace (what PyTorch's
 // viewer shows, and `stats` used to print alone) and its id (events.id in a
 // memtk database: file order over every device; an allocation's id is the
-// id of its alloc event). Reports print both, "d1:421 (id 6602)", and
-// `query --alloc` / `--live-at-event` accept either spelling: "6602" (an id)
+// id of its alloc event). Reports print both, "d1:421 (id 6866)", and
+// `query --alloc` / `--live-at-event` accept either spelling: "6866" (an id)
 // or "d1:421" (index 421 in device 1's trace).
 #pragma once
 
@@ -26,7 +26,7 @@ struct EventName {
   uint64_t number = 0;             ///< events.id, or the index
 };
 
-/// Reads "6602" or "d1:421" (also "D1:421"); a usage error naming `flag`
+/// Reads "6866" or "d1:421" (also "D1:421"); a usage error naming `flag`
 /// and both spellings otherwise.
 StatusOr<EventName> ParseEventName(std::string_view text, std::string_view flag);
 

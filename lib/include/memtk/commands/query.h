@@ -21,7 +21,7 @@ struct QueryOptions {
   std::string input;  ///< memtk database, or a snapshot (converted and cached)
   // Exactly one question (--top may go with --at-peak or --at-oom):
   std::string sql;  ///< any read-only statement
-  /// An allocation by its id (the id of its alloc event, "6602") or by its
+  /// An allocation by its id (the id of its alloc event, "6866") or by its
   /// alloc event's place in a device trace ("d1:421"): memtk/base/event_name.h.
   std::optional<std::string> alloc;
   bool at_peak = false;            ///< live at the viewer's peak, largest first
@@ -30,7 +30,7 @@ struct QueryOptions {
   std::optional<uint64_t> top;     ///< call sites, K largest (per device with --at-peak)
   bool by_count = false;           ///< --top ranks by allocation count
   std::string frame_regex;         ///< allocations with a matching frame
-  /// Live after an event: "6602" (events.id) or "d1:421" (index in device 1's trace).
+  /// Live after an event: "6866" (events.id) or "d1:421" (index in device 1's trace).
   std::optional<std::string> live_at_event;
   std::optional<int64_t> live_at_us;
   std::optional<uint32_t> device;

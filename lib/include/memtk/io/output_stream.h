@@ -6,7 +6,9 @@
 //
 // Errors are sticky: appends never fail on their own (RapidJSON's writer
 // cannot take a Status back), the first write error is kept and every later
-// write is skipped; Finish() returns it.
+// write is skipped; Finish() returns it. A pipe whose reader went away
+// (`memtk convert X --to json -o - | head`, SIGPIPE ignored) gives
+// ClosedPipe(), which every command ends on quietly with status 0.
 //
 // Example:
 //   ASSIGN_OR_RETURN(OutputStream out, OutputStream::Open(fd, "out.json.gz", /*gzip=*/true));
@@ -19,6 +21,7 @@
 #include <fmt/compile.h>
 #include <zlib.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -29,6 +32,12 @@
 #include "memtk/base/status.h"
 
 namespace memtk::io {
+
+/// The Status of a write to a pipe whose reader went away (EPIPE, with
+/// SIGPIPE ignored): not a failure of memtk's; the reader has what it
+/// wanted. Every command ends on it quietly with status 0 (cli::Fail).
+Status ClosedPipe();
+bool IsClosedPipe(const Status& s);
 
 class OutputStream {
  public:
@@ -72,6 +81,11 @@ class OutputStream {
   /// RapidJSON calls this; data is written out only when the buffer fills.
   void Flush() {}
 
+  /// True once a write found the reader of a pipe gone (ClosedPipe()): a
+  /// writer may stop producing, nothing more will be written. Safe to ask
+  /// while the gzip thread writes.
+  bool closed() const { return closed_.load(std::memory_order_relaxed); }
+
   /// Bytes handed to the stream so far (before compression).
   uint64_t bytes() const { return total_ + len_; }
   /// Writes what is buffered, ends the gzip stream, returns the first error.
@@ -98,6 +112,7 @@ class OutputStream {
   std::unique_ptr<char[]> spare_;
   std::thread deflater_;
   Status status_;
+  std::atomic<bool> closed_{false};
 };
 
 }  // namespace memtk::io

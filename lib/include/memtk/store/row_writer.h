@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "memtk/base/status.h"
+#include "memtk/io/output_stream.h"
 
 namespace memtk::store {
 
@@ -69,8 +70,9 @@ class RowWriter {
   TableCellFormat* table_format_ = nullptr;
 };
 
-/// The closed-pipe Status an OutputFn returns; Run() ends quietly on it.
-Status ClosedPipe();
-bool IsClosedPipe(const Status& s);
+/// The closed-pipe Status an OutputFn returns; Run() ends quietly on it
+/// (io::ClosedPipe, the same for every output).
+using io::ClosedPipe;
+using io::IsClosedPipe;
 
 }  // namespace memtk::store
