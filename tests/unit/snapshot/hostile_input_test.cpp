@@ -151,6 +151,40 @@ TEST_CASE("memo bombs: a block list or history reached twice is refused at its b
   CHECK(ReadBytes(shared_frames, 4096).error == "");
 }
 
+TEST_CASE("memo bombs: an event dict listed again is refused at its byte", "[hostile]") {
+  // device_traces[0] = [e, e, e, ...] with e one memoised dict: two bytes a
+  // record (10^8 records from a 300 KB gzip, the hostile sweep's bomb).
+  size_t at = 0;
+  auto bomb = [&](bool appends) {
+    Pk p;
+    p.Op("}(").S("segments").Op("]").S("device_traces").Op("](](}(").S("action").S("alloc").S("addr").I(4096);
+    p.S("size").I(512).Op("u");
+    const uint32_t e = p.Memoize();
+    if (appends) {
+      for (int i = 0; i < 1000; ++i) p.Get(e);
+      at = p.size();  // the APPENDS that lists the repeats
+      p.Op("e");
+    } else {
+      p.Op("e");  // APPENDS of the first alone, then one APPEND per repeat
+      p.Get(e);
+      at = p.size();
+      p.Op("a");
+    }
+    p.Op("eu");
+    return p.Stop();
+  };
+  for (bool appends : {true, false}) {
+    const auto bytes = bomb(appends);
+    for (size_t chunk : {1, 7, 4096}) {
+      INFO("appends " << appends << ", chunk " << chunk);
+      CHECK(ReadBytes(bytes, chunk).error ==
+            fmt::format("in.pickle: trace event 1 of device 0 is an earlier event listed again (a memo reference "
+                        "that repeats a record for two bytes) at byte {}",
+                        at));
+    }
+  }
+}
+
 TEST_CASE("memo bombs: repeated large values stop at the expansion budget", "[hostile]") {
   // 1,200 events, each with a memoised 60,000-byte value under an unknown
   // key: 72 MB of `extra` JSON from 90 KB, over 64 MiB + 16 bytes per byte.
