@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 
@@ -13,7 +14,24 @@
 
 namespace memtk::io {
 
-StatusOr<AtomicOutput> AtomicOutput::Create(const std::string& target) {
+StatusOr<AtomicOutput> AtomicOutput::Create(const std::string& requested) {
+  std::string target = requested;
+  struct stat st {};
+  if (::lstat(target.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    // Write what the link points to and keep the link (a dangling link is
+    // replaced, as there is nothing behind it to keep).
+    if (char* real = ::realpath(target.c_str(), nullptr)) {
+      target = real;
+      std::free(real);
+    }
+  }
+  if (::stat(target.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    // A device, FIFO or socket: written in place, never renamed over or
+    // removed (no temp file, nothing registered for cleanup).
+    AtomicOutput out(target, target, 0);
+    out.in_place_ = true;
+    return out;
+  }
   // The temp file sits beside the target so the final rename cannot cross
   // filesystems; its dot-name keeps it out of globs like *.db.
   auto slash = target.rfind('/');
@@ -32,7 +50,7 @@ StatusOr<AtomicOutput> AtomicOutput::Create(const std::string& target) {
 }
 
 AtomicOutput::AtomicOutput(AtomicOutput&& o) noexcept
-    : target_(std::move(o.target_)), temp_(std::move(o.temp_)), id_(o.id_), done_(o.done_) {
+    : target_(std::move(o.target_)), temp_(std::move(o.temp_)), id_(o.id_), done_(o.done_), in_place_(o.in_place_) {
   o.done_ = true;
   o.id_ = 0;
 }
@@ -42,6 +60,10 @@ AtomicOutput::~AtomicOutput() {
 }
 
 Status AtomicOutput::Commit() {
+  if (in_place_) {
+    done_ = true;
+    return OkStatus();
+  }
   if (int err = RenameAndUnregister(temp_, target_, id_); err != 0)
     return IoError(fmt::format("{}: cannot rename output into place: {}", target_, std::strerror(err)));
   done_ = true;

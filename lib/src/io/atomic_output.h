@@ -16,7 +16,14 @@ namespace memtk::io {
 
 class AtomicOutput {
  public:
-  /// Reserves a temp path next to `target` (same filesystem, so rename is atomic).
+  /// Reserves a temp path next to `target` (same filesystem, so rename is
+  /// atomic). Two kinds of target are not replaced by a rename:
+  ///   - a symbolic link: the file it points to is written (through a temp
+  ///     file beside that file), so the link stays;
+  ///   - an existing device, FIFO or socket (-o /dev/null, -o /dev/stderr, a
+  ///     pipe): temp_path() is the target itself, written in place; Commit()
+  ///     renames nothing and a failure removes nothing (a rename over
+  ///     /dev/null made it a regular file for the whole machine).
   static StatusOr<AtomicOutput> Create(const std::string& target);
   AtomicOutput(AtomicOutput&& o) noexcept;
   AtomicOutput& operator=(AtomicOutput&&) = delete;
@@ -34,6 +41,7 @@ class AtomicOutput {
   std::string temp_;
   CleanupId id_ = 0;
   bool done_ = false;
+  bool in_place_ = false;  // a device, FIFO or socket: no temp file
 };
 
 /// A directory an output is written into: created if missing, with any

@@ -1,6 +1,8 @@
 // Where a command's output goes, one rule for every subcommand (issue #17):
 //   -o FILE   that file, written through a temp file renamed into place
-//             (nothing half-written is ever left under FILE's name);
+//             (nothing half-written is ever left under FILE's name); a
+//             symbolic link's file is written (the link stays), a device,
+//             FIFO or socket in place (io/atomic_output.h);
 //   -o -      standard output;
 //   -o DIR/   (trailing slash, or an existing directory) DIR/<input stem><ext>,
 //             DIR and its missing parents created (and removed again if
