@@ -63,12 +63,17 @@ def tree(d):
     return out
 
 
+def usage_hint(cmd):
+    """The line every usage error ends with."""
+    return "Run 'memtk %s --help' for usage.\n" % cmd
+
+
 def refused(memtk, cwd, args, out, cmd=None):
     """ARGS must exit 2 with the one overwrite line for OUT, and leave CWD as it was."""
     cmd = cmd or args[0]
     before = tree(cwd)
     p = run(memtk, args, cwd)
-    want = "memtk %s: %s: the output would overwrite the input\n" % (cmd, out)
+    want = "memtk %s: %s: the output would overwrite the input\n%s" % (cmd, out, usage_hint(cmd))
     check(p.returncode == 2 and p.stderr == want,
           "%s: expected exit 2 and %r, got %d %r" % (" ".join(args), want, p.returncode, p.stderr))
     check(tree(cwd) == before, "%s: changed the folder: %s" % (" ".join(args), sorted(set(tree(cwd)) ^ set(before))))
@@ -123,7 +128,8 @@ def overwrite_refusals(memtk, tmp):
     # stdin: the file it was redirected from.
     with open(os.path.join(d, "bad.pickle"), "rb") as f:
         p = subprocess.run([memtk, "stats", "-", "-o", "bad.pickle"], stdin=f, capture_output=True, text=True, cwd=d)
-    check(p.returncode == 2 and p.stderr == "memtk stats: bad.pickle: the output would overwrite the input\n",
+    check(p.returncode == 2 and
+          p.stderr == "memtk stats: bad.pickle: the output would overwrite the input\n" + usage_hint("stats"),
           "stats - < bad.pickle -o bad.pickle: %d %r" % (p.returncode, p.stderr))
     check(digest(os.path.join(d, "bad.pickle")) == digest(os.path.join(DATA, "truncated.pickle")),
           "bad.pickle changed")
@@ -145,7 +151,7 @@ def shared_outputs(memtk, tmp):
                       (["convert", "dA/cs.pickle", "dB/cs.pickle", "-o", "out/"], "out/cs.db")]:
         before = tree(d)
         p = run(memtk, args, d)
-        want = "memtk %s: two inputs would both be written to %s\n" % (args[0], out)
+        want = "memtk %s: two inputs would both be written to %s\n%s" % (args[0], out, usage_hint(args[0]))
         check(p.returncode == 2 and p.stderr == want,
               "%s: expected exit 2 and %r, got %d %r" % (" ".join(args), want, p.returncode, p.stderr))
         check(tree(d) == before, "%s: changed the folder" % " ".join(args))
