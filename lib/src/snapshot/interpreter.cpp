@@ -358,13 +358,13 @@ Status Interpreter::Event(const Value& v, uint32_t device, uint64_t index, bool 
     summary_.stats.Increment(Stat::k_event_not_a_dict);
     return OkStatus();
   }
-  // The same event dict listed again (only a memo reference can do that;
-  // PyTorch writes a fresh dict per event) costs two bytes a record: 10^8
+  // The same event dict listed again (only a memo reference or DUP can do
+  // that; PyTorch writes a fresh dict per event) costs two bytes a record: 10^8
   // records from a 300 KB gzip, and every analysis keeps a few bytes per
   // alloc or free. As for block lists, the first repeat is refused.
   if (!Claim(v))
     return InvalidInput(fmt::format("{} event {} of device {} is an earlier event listed again (a memo reference "
-                                    "that repeats a record for two bytes)",
+                                    "or DUP: every repeat, a byte or two, would be one more record)",
                                     host ? "host" : "trace", index, device));
   // One event reused, each field reset on its own: a fresh `TraceEvent e;`
   // is zeroed with `rep stos` (GCC, 168 bytes), whose start-up cost was a
