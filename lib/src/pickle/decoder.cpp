@@ -323,7 +323,7 @@ Status DecoderBase::Feed(const uint8_t* data, size_t n) {
     if (used == 0) {
       carry_.assign(p, end);
       need_ = need;
-      return OkStatus();
+      return sticky_ = AfterFeed();
     }
     uint64_t at = offset_;
     offset_ += used;
@@ -336,7 +336,7 @@ Status DecoderBase::Feed(const uint8_t* data, size_t n) {
       Skip(&p, end);
     }
   }
-  return OkStatus();
+  return sticky_ = AfterFeed();
 }
 
 Status DecoderBase::Finish() {
@@ -1907,6 +1907,24 @@ size_t Decoder::RunFast(const uint8_t* const begin, const uint8_t* end, Status* 
     }
   }
   return consumed();
+}
+
+Status Decoder::AfterFeed() {
+  // Streaming holds a few thousand values at once (an event, its frames,
+  // the memo's shared strings), plus a stand-in per distinct stack: at most
+  // ~10^5 on every real and generated snapshot measured (fresh lists, 10^5
+  // stacks, 2M events: 626 MB). A tuple nested 10^7 deep (one TUPLE1 byte a
+  // level) or a structure that is never streamed holds one node per byte or
+  // two, ~115 bytes each with its items: 2.3 GB from 20 MB. Checked once a
+  // chunk, so the bound overshoots by one chunk's nodes at most; one node
+  // per 2 bytes still fits a fully retained memo (stdin: no pass 1), whose
+  // every entry cost at least an opcode and a MEMOIZE.
+  constexpr uint64_t kBaseNodes = uint64_t{1} << 18;
+  const uint64_t allowed = kBaseNodes + offset() / 2;
+  if (arena_->live_nodes() <= allowed) return OkStatus();
+  return Error(offset(), fmt::format("{} values held at once, over the limit of 2^18 + 1 per 2 input bytes",
+                                     arena_->live_nodes()),
+               "nested too deep, or never streamed");
 }
 
 Status Decoder::Execute(const Op& op, uint64_t at) {

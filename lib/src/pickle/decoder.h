@@ -121,6 +121,9 @@ class DecoderBase {
   virtual size_t RunFast(const uint8_t* p, const uint8_t* end, Status* err) = 0;
   /// What is open at the end of input, for the truncation message.
   virtual const char* OpenContext() const { return nullptr; }
+  /// Runs after each Feed's bytes are decoded (once a chunk): pass 2 checks
+  /// how many values it holds there.
+  virtual Status AfterFeed() { return OkStatus(); }
   Status Error(uint64_t at, std::string_view what, std::string_view why = {}) const;
   /// Numbers the next byte fed as `offset` (a pass that starts mid-input).
   void set_offset(uint64_t offset) { offset_ = offset; }
@@ -281,6 +284,7 @@ class Decoder : public DecoderBase {
   /// Where the open MARK group starts on the stack (0 with no MARK).
   size_t MarkBase() const { return marks_.empty() ? 0 : marks_.back(); }
   const char* OpenContext() const override;
+  Status AfterFeed() override;
   uint16_t RoleForNew(Kind kind, uint64_t* index);
   Status Push(const Value& v, uint64_t at);
   Status AddToList(Node* list, const Value& v);

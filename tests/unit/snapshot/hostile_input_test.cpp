@@ -179,10 +179,30 @@ TEST_CASE("memo bombs: an event dict listed again is refused at its byte", "[hos
       INFO("appends " << appends << ", chunk " << chunk);
       CHECK(ReadBytes(bytes, chunk).error ==
             fmt::format("in.pickle: trace event 1 of device 0 is an earlier event listed again (a memo reference "
-                        "that repeats a record for two bytes) at byte {}",
+                        "or DUP: every repeat, a byte or two, would be one more record) at byte {}",
                         at));
     }
   }
+}
+
+TEST_CASE("values held at once are bounded: a tuple nested 3M deep stops early", "[hostile]") {
+  // One TUPLE1 byte a level held ~115 bytes a level: 2.3 GB from 20 MB.
+  std::vector<uint8_t> deep = {0x80, 0x04, 'N'};
+  deep.insert(deep.end(), 3'000'000, 0x85);
+  deep.push_back('.');
+  for (size_t chunk : {size_t{4096}, size_t{256} << 10}) {
+    INFO("chunk " << chunk);
+    const std::string e = ReadBytes(deep, chunk).error;
+    CHECK(e.rfind("in.pickle: ", 0) == 0);
+    CHECK(e.find(" values held at once, over the limit of 2^18 + 1 per 2 input bytes at byte ") != std::string::npos);
+    CHECK(e.find(": nested too deep, or never streamed") != std::string::npos);
+  }
+  // 100,000 levels are within the bound: the read ends as the snapshot
+  // check says (a tuple is not a snapshot), not at the bound.
+  std::vector<uint8_t> fine = {0x80, 0x04, 'N'};
+  fine.insert(fine.end(), 100'000, 0x85);
+  fine.push_back('.');
+  CHECK(ReadBytes(fine, 4096).error.find("values held at once") == std::string::npos);
 }
 
 TEST_CASE("memo bombs: repeated large values stop at the expansion budget", "[hostile]") {
