@@ -36,7 +36,7 @@ int Run(DiffFlags& f) {
   for (const auto& [input, stats] : outcome->warnings) PrintStatsWarnings("diff", input, stats);
   if (int rc = WriteReport("diff", f.output, o.next, commands::DiffExtension(o.format), outcome->output); rc != 0)
     return rc;
-  for (const std::string& line : outcome->gate_failures) fmt::print(stderr, "memtk diff: gate: {}\n", line);
+  for (const std::string& line : outcome->gate_failures) fmt::print(stderr, "memtk diff: gate: {}\n", EscapeControl(line));
   return outcome->gate_failed ? 3 : 0;
 }
 

@@ -55,6 +55,21 @@ bool NeedsEscape(std::string_view text) {
   return false;
 }
 
+std::string EscapeControlLines(std::string_view text) {
+  if (!NeedsEscape(text)) return std::string(text);
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (size_t at = 0; at < text.size();) {
+    const size_t nl = text.find('\n', at);
+    const size_t end = nl == std::string_view::npos ? text.size() : nl;
+    out += EscapeControl(text.substr(at, end - at));
+    if (nl == std::string_view::npos) break;
+    out += '\n';
+    at = nl + 1;
+  }
+  return out;
+}
+
 std::string EscapeControl(std::string_view text) {
   if (!NeedsEscape(text)) return std::string(text);
   std::string out;

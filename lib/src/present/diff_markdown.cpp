@@ -4,6 +4,7 @@
 
 #include <iterator>
 
+#include "memtk/base/escape.h"
 #include "memtk/base/event_name.h"
 #include "memtk/base/format.h"
 #include "memtk/present/diff.h"
@@ -139,7 +140,8 @@ std::string DiffMarkdown(const analysis::DiffReport& r) {
     if (p.memlog) o += '\n';
     Pair(&o, p);
   }
-  return o;
+  // Names of files, sites and columns are input text: escaped once here.
+  return EscapeControlLines(o);
 }
 
 }  // namespace memtk::present

@@ -3,6 +3,7 @@
 
 #include <iterator>
 
+#include "memtk/base/escape.h"
 #include "memtk/base/event_name.h"
 #include "memtk/base/format.h"
 #include "memtk/present/diff.h"
@@ -130,7 +131,8 @@ std::string DiffText(const analysis::DiffReport& r) {
     for (const std::string& n : r.gate.missing_in_next) fmt::format_to(out, "  {}\n", MissingGateLine(n));
     for (const analysis::GateCheck& c : r.gate.checks) fmt::format_to(out, "  {}\n", GateLine(c));
   }
-  return o;
+  // Names of files, sites and columns are input text: escaped once here.
+  return EscapeControlLines(o);
 }
 
 }  // namespace memtk::present

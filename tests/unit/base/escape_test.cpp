@@ -26,3 +26,10 @@ TEST_CASE("UTF-8 passes; C1, bidi overrides and invalid bytes do not", "[escape]
   CHECK(EscapeControl("overlong\xc0\xaf") == "overlong\\xc0\\xaf");
   CHECK(EscapeControl("surrogate\xed\xa0\x80") == "surrogate\\xed\\xa0\\x80");
 }
+
+TEST_CASE("EscapeControlLines keeps the line ends and escapes the rest", "[escape]") {
+  CHECK(memtk::EscapeControlLines("plain\ntext\n") == "plain\ntext\n");
+  CHECK(memtk::EscapeControlLines("a\x1b[2J\nb\r\n\n") == "a\\x1b[2J\nb\\r\n\n");
+  CHECK(memtk::EscapeControlLines("no end\x07") == "no end\\x07");
+  CHECK(memtk::EscapeControlLines("") == "");
+}

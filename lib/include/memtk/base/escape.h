@@ -26,4 +26,11 @@ std::string EscapeControl(std::string_view text);
 /// True if EscapeControl(text) would change `text` (fast path for callers).
 bool NeedsEscape(std::string_view text);
 
+/// EscapeControl of each line of a whole text output, its line ends kept:
+/// for presenters whose every piece may carry input text (file, site and
+/// column names), escaped once at the boundary instead of per field.
+///
+/// Example: EscapeControlLines("a\x1b\nb\n") == "a\\x1b\nb\n"
+std::string EscapeControlLines(std::string_view text);
+
 }  // namespace memtk
