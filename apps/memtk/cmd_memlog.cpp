@@ -10,6 +10,7 @@
 #include "cli_common.h"
 #include "memtk/base/escape.h"
 #include "memtk/commands/memlog.h"
+#include "memtk/io/output_file.h"
 
 namespace memtk::cli {
 
@@ -40,8 +41,10 @@ int Run(MemlogFlags& f) {
     // The recording is complete; only the picture failed.
     fmt::print(stderr, "memtk memlog: --plot: {}\n", EscapeControl(outcome->plot_error.message()));
   } else if (!f.options.plot.empty() && !quiet && result->samples > 0) {
-    fmt::print(stderr, "memtk memlog: {}: {} samples, peak {}\n", EscapeControl(f.options.plot),
-               outcome->plot_samples, outcome->plot_peak);
+    // The PNG's own path: --plot DIR/ draws DIR/<recording's stem>.png.
+    fmt::print(stderr, "memtk memlog: {}: {} sample{}, peak {}\n",
+               EscapeControl(io::OutputPathFor(f.options.output, f.options.plot, ".png")), outcome->plot_samples,
+               outcome->plot_samples == 1 ? "" : "s", outcome->plot_peak);
   }
   const bool plot_failed = !f.options.plot.empty() && !outcome->plot_error.ok();
   if (!result->spawn_error.empty()) {

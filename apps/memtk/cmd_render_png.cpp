@@ -64,7 +64,8 @@ int Run(RenderFlags& f, const CLI::App& sub) {
       fmt::print(stderr, "memtk render-png: {}: {} of device {} at {}, {} stacks, {} ({} bytes)\n", out, summary.kind,
                  summary.device, summary.at, summary.steps, FormatBytes(summary.peak_bytes), summary.peak_bytes);
     else if (summary.kind == "memlog")
-      fmt::print(stderr, "memtk render-png: {}: {} samples, peak {}\n", out, summary.steps, summary.peak_label);
+      fmt::print(stderr, "memtk render-png: {}: {} sample{}, peak {}\n", out, summary.steps,
+                 summary.steps == 1 ? "" : "s", summary.peak_label);
     else
       fmt::print(stderr, "memtk render-png: {}: {} of device {}, {} steps, peak {} ({} bytes)\n", out, summary.kind,
                  summary.device, summary.steps, FormatBytes(summary.peak_bytes), summary.peak_bytes);
