@@ -19,6 +19,7 @@ struct ConvertFlags {
   std::string to = "db";
   int64_t device = -1;
   bool quiet = false;
+  bool zip_level_given = false;  // set from the parsed flag (its default is 1)
 };
 
 int Run(const ConvertFlags& f) {
@@ -36,6 +37,8 @@ int Run(const ConvertFlags& f) {
     return Fail("convert", UsageError("--all-frames works with --to pprof"));
   if (opts.with_stacks && opts.to != commands::OutputFormat::kChromeTrace)
     return Fail("convert", UsageError("--with-stacks works with --to chrome-trace"));
+  if (f.zip_level_given && opts.to != commands::OutputFormat::kSnapViewer)
+    return Fail("convert", UsageError("--zip-level works with --to snapviewer"));
   std::mutex mu;
   if (!f.quiet && StderrIsTty()) {
     opts.progress = [&mu](const std::string& in, uint64_t done, uint64_t total) {
@@ -94,7 +97,7 @@ void RegisterConvert(CLI::App& app) {
   sub->add_option("--device", flags->device,
                   "snapviewer: device_traces index to lay out (default 0); chrome-trace, pprof: only this device")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
-  sub->add_option("--zip-level", flags->opts.zip_level,
+  CLI::Option* zip_level = sub->add_option("--zip-level", flags->opts.zip_level,
                   "snapviewer .zip: deflate level 1-9 (default 1), 0 = store uncompressed (fastest)")
       ->check(CLI::Range(0, 9));
   sub->add_flag("--with-stacks", flags->opts.with_stacks,
@@ -139,7 +142,10 @@ Examples:
 Exit status: 0 all converted, 1 an input could not be converted (or the output
 directory not created), 2 usage error (also an -o that is an input, or two inputs
 that would be written to one file).)");
-  sub->callback([flags] { throw CLI::RuntimeError(Run(*flags)); });
+  sub->callback([flags, zip_level] {
+    flags->zip_level_given = zip_level->count() > 0;
+    throw CLI::RuntimeError(Run(*flags));
+  });
 }
 
 }  // namespace memtk::cli

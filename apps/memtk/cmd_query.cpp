@@ -112,7 +112,10 @@ void RegisterQuery(CLI::App& app) {
   sub->add_option("-o,--output", flags->output,
                   "Write the rows to this file (through a temp file; '-' = stdout, the default; DIR/ = "
                   "DIR/INPUT.csv, DIR created with its parents); csv unless --format says otherwise; never the input");
-  sub->add_option("--limit", o.limit, "Stop after N rows");
+  sub->add_option("--limit", o.limit, "Stop after N rows")
+      ->check(CLI::Validator(
+          [](std::string& v) { return v.starts_with('-') ? std::string("a row count is 0 or more") : std::string(); },
+          ""));
   sub->add_option("--cache-dir", flags->cache_dir,
                   "Where converted snapshots are kept (default $XDG_CACHE_HOME/memtk or ~/.cache/memtk)");
   sub->add_flag("--no-cache", flags->no_cache, "Convert into a temp database and remove it afterwards");
