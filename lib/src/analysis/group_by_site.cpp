@@ -19,6 +19,9 @@ std::vector<SiteUsage> GroupBySite(std::span<const StackUsage> by_stack, snapsho
     // which makes the choice independent of the input order.
     int64_t best_bytes = 0;
     int64_t best_stack = 0;
+    // The distinct frames the site's stacks called (-1 = none): one site
+    // may reach the library through several calls, and its label names one.
+    std::vector<int64_t> calls;
   };
   std::unordered_map<int64_t, Group> groups;  // Site::Key(), -1 = no site
   for (const StackUsage& u : by_stack) {
@@ -29,6 +32,8 @@ std::vector<SiteUsage> GroupBySite(std::span<const StackUsage> by_stack, snapsho
     Group& g = it->second;
     WrapAddTo(&g.usage.bytes, u.bytes);
     g.usage.count += u.count;
+    const int64_t call = site.called ? static_cast<int64_t>(site.called->value) : -1;
+    if (std::find(g.calls.begin(), g.calls.end(), call) == g.calls.end()) g.calls.push_back(call);
     if (!fresh && !(u.bytes > g.best_bytes || (u.bytes == g.best_bytes && sk < g.best_stack))) continue;
     g.best_bytes = u.bytes;
     g.best_stack = sk;
@@ -45,7 +50,10 @@ std::vector<SiteUsage> GroupBySite(std::span<const StackUsage> by_stack, snapsho
   }
   std::vector<SiteUsage> out;
   out.reserve(groups.size());
-  for (auto& [key, g] : groups) out.push_back(std::move(g.usage));
+  for (auto& [key, g] : groups) {
+    g.usage.called_others = static_cast<uint32_t>(g.calls.size() - 1);
+    out.push_back(std::move(g.usage));
+  }
   return out;
 }
 

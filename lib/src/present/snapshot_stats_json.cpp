@@ -40,6 +40,7 @@ void SiteFields(JsonWriter& o, const SiteUsage& u, bool stack) {
   Put(o, "site", u.site);
   PutCalled(o, u.called);
   Put(o, stack ? "stack_id" : "frame_id", stack ? u.stack_id : u.frame_id);
+  if (!stack) Put(o, "called_others", u.called_others);
   Put(o, "bytes", u.bytes);
   Put(o, "count", u.count);
 }

@@ -22,9 +22,13 @@ namespace {
 std::string E(std::string_view text) { return EscapeControl(text); }
 
 // A user site with the library function it called:
-// "models.py:181:forward → torch/nn/functional.py:1701:relu".
-std::string SiteCalls(const std::string& site, const std::string& called) {
-  return called.empty() ? site : site + " \u2192 " + called;
+// "models.py:181:forward → torch/nn/functional.py:1701:relu", and how many
+// other calls its other stacks made ("(+1 other call)"): the arrow names the
+// heaviest stack's call, not every byte's.
+std::string SiteCalls(const std::string& site, const std::string& called, uint32_t others = 0) {
+  std::string s = called.empty() ? site : site + " \u2192 " + called;
+  if (others > 0) s += fmt::format(" (+{} other call{})", others, others == 1 ? "" : "s");
+  return s;
 }
 
 std::string Rel(const DeviceReport& r, const std::optional<int64_t>& t) {
@@ -56,7 +60,7 @@ void SiteTable(std::string* o, std::string_view indent, const std::vector<SiteUs
   fmt::format_to(std::back_inserter(*o), "{}{:>11} {:>7}  {}\n", indent, "bytes", "allocs", "site");
   for (const SiteUsage& u : sites)
     fmt::format_to(std::back_inserter(*o), "{}{:>11} {:>7}  {}\n", indent, FormatBytes(u.bytes), u.count,
-                   E(SiteCalls(u.site, u.called_short)));
+                   E(SiteCalls(u.site, u.called_short, u.called_others)));
 }
 
 // The OOMs open the report: which device ran out, when, asking for how

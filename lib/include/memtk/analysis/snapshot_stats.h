@@ -43,6 +43,10 @@ struct SiteUsage {
   /// "file:line:function" (full path) and as printed (package path:
   /// "torch/nn/functional.py:1701:relu"); empty otherwise.
   std::string called, called_short;
+  /// By-site groups: how many other calls (another library frame, or none)
+  /// the site's other stacks made; `called` names the heaviest stack's, so
+  /// a label "site -> called" is the whole story only when this is 0.
+  uint32_t called_others = 0;
   std::optional<uint64_t> stack_id;  ///< for by-stack groups (and by-site ones with --site stack)
   std::optional<uint64_t> frame_id;  ///< for by-site groups
   int64_t bytes = 0;
