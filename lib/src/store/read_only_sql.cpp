@@ -118,6 +118,9 @@ Status HardenForUntrustedSql(sqlite3* db) {
       return IoError(fmt::format("SQLite: cannot harden the connection: {}", sqlite3_errmsg(db)));
   }
   sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+  // No value memtk writes is longer than 64 KiB (pickle::kMaxJsonBytes);
+  // 16 MiB bounds what a hostile schema or statement can build per value.
+  sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 16 << 20);
   return OkStatus();
 }
 

@@ -11,6 +11,7 @@
 #include "base/scoped.h"
 #include "memtk/snapshot/frame_rules.h"
 #include "store/row_ahead.h"
+#include "store/snapshot_db.h"
 #include "store/sqlite.h"
 
 namespace memtk::store {
@@ -66,31 +67,52 @@ bool IsSqliteFile(const std::string& path) {
   return n == 16 && std::memcmp(head, "SQLite format 3", 16) == 0;
 }
 
-// memtk's own tables (store/snapshot_db.cpp) that are anything but a plain
-// table: a view, or a virtual table (its sql names a module).
-constexpr const char* kNotTablesSql =
-    "SELECT name, CASE WHEN type = 'table' THEN 'virtual table' ELSE type END FROM sqlite_master "
-    "WHERE name IN ('meta', 'frames', 'stacks', 'stack_frames', 'events', 'allocations', 'segments', 'blocks', "
-    "'annotations', 'stats', 'peaks', 'traces', 'peak_allocations') "
-    "AND (type != 'table' OR sql LIKE 'CREATE VIRTUAL TABLE%') LIMIT 1";
+namespace {
+
+// "('meta', 'frames', ...)" of the schema's tables, for an SQL IN.
+std::string TableNameList() {
+  std::string s = "(";
+  for (std::string_view t : kTableNames) s += fmt::format("{}'{}'", s.size() > 1 ? ", " : "", t);
+  return s + ")";
+}
+
+}  // namespace
 
 Status CheckMemtkDb(sqlite3* db, const std::string& path) {
+  // Every table memtk reads must be a plain table, checked in the schema
+  // before any of them is read: a view (or a virtual table) in its place
+  // could compute rows without end (a recursive CTE) from a few bytes, and
+  // a generated column a huge value per row (hex(zeroblob(N))), where a
+  // table's rows and values are bounded by the file. Names compare as
+  // SQLite resolves them, without case.
+  const std::string names = TableNameList();
+  std::string bad;
+  RETURN_IF_ERROR(ForEachRow(
+      db, path,
+      fmt::format("SELECT name, CASE WHEN type = 'table' THEN 'virtual table' ELSE type END FROM sqlite_master "
+                  "WHERE name COLLATE NOCASE IN {} AND (type != 'table' OR sql LIKE 'CREATE VIRTUAL TABLE%') LIMIT 1",
+                  names),
+      [&](sqlite3_stmt* s) {
+        bad = fmt::format("{} is a {}, not a table", ColumnText(s, 0), ColumnText(s, 1));
+        return OkStatus();
+      }));
+  if (bad.empty())
+    RETURN_IF_ERROR(ForEachRow(
+        db, path,
+        fmt::format("SELECT m.name, x.name FROM sqlite_master m, pragma_table_xinfo(m.name) x WHERE m.type = "
+                    "'table' AND m.name COLLATE NOCASE IN {} AND x.hidden IN (2, 3) LIMIT 1",
+                    names),
+        [&](sqlite3_stmt* s) {
+          bad = fmt::format("{}.{} is a generated column", ColumnText(s, 0), ColumnText(s, 1));
+          return OkStatus();
+        }));
+  if (!bad.empty()) return InvalidInput(fmt::format("{}: {}: not a database memtk wrote", path, bad));
   bool has_meta = false;
   Status meta = ForEachRow(db, path, "SELECT 1 FROM meta LIMIT 1", [&](sqlite3_stmt*) {
     has_meta = true;
     return OkStatus();
   });
   if (!meta.ok() || !has_meta) return InvalidInput(fmt::format("{}: not a memtk database (no meta table)", path));
-  // Every table memtk reads must be a table: a view (or a virtual table)
-  // in its place could compute rows without end (a recursive CTE) from a
-  // few bytes, where a table's rows are bounded by the file.
-  std::string not_table;
-  RETURN_IF_ERROR(ForEachRow(db, path, kNotTablesSql, [&](sqlite3_stmt* s) {
-    not_table = fmt::format("{} is a {}", ColumnText(s, 0), ColumnText(s, 1));
-    return OkStatus();
-  }));
-  if (!not_table.empty())
-    return InvalidInput(fmt::format("{}: {}, not a table: not a database memtk wrote", path, not_table));
   return OkStatus();
 }
 

@@ -28,8 +28,10 @@
 // success); the one index is built at the end.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "snapshot/allocations.h"
 #include "memtk/snapshot/snapshot.h"
@@ -37,6 +39,13 @@
 namespace memtk::store {
 
 inline constexpr int kSchemaVersion = 2;
+
+/// Every table the schema creates (snapshot_db.cpp's kSchema; a unit test
+/// checks the two agree): what CheckMemtkDb (replay.h) requires to be a
+/// plain table wherever a database is read.
+inline constexpr std::array<std::string_view, 13> kTableNames = {
+    "meta",     "frames", "stacks", "stack_frames", "events", "allocations",     "segments",
+    "blocks", "annotations", "stats",  "peaks",        "traces", "peak_allocations"};
 
 class SnapshotDbWriter : public snapshot::SnapshotSink {
  public:

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "store/read_only_sql.h"
+
 namespace memtk::store {
 
 int CloseDb(sqlite3* db) { return sqlite3_close_v2(db); }
@@ -14,6 +16,9 @@ StatusOr<ScopedDb> OpenDb(const std::string& path, bool create, bool read_only) 
   ScopedDb db(raw);
   if (rc != SQLITE_OK)
     return IoError(fmt::format("{}: cannot open database: {}", path, raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  // A database opened to read is any file a user hands over: its schema
+  // must not run anything (views, triggers, untrusted functions) for us.
+  if (read_only) RETURN_IF_ERROR(HardenForUntrustedSql(db.get()).WithContext(path));
   return db;
 }
 

@@ -1,6 +1,7 @@
 // The one database replay: what ReplayOptions leave out, and read-ahead
 // delivering exactly what the plain replay does.
 #include "store/replay.h"
+#include "store/snapshot_db.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -165,6 +166,53 @@ TEST_CASE("a database without one of its tables is one error that names the file
       CHECK(s.message().find('\n') == std::string::npos);
       if (std::string_view(table) != "meta") CHECK(s.message().find(table) != std::string::npos);
     }
+    ::unlink(db.c_str());
+  }
+}
+
+TEST_CASE("the tables CheckMemtkDb requires are the ones convert writes", "[replay]") {
+  const std::string db = ConvertedSample();
+  std::set<std::string> written, named(store::kTableNames.begin(), store::kTableNames.end());
+  {
+    sqlite3* h = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(h, "SELECT name FROM sqlite_master WHERE type = 'table'", -1, &s, nullptr) ==
+            SQLITE_OK);
+    while (sqlite3_step(s) == SQLITE_ROW) written.insert(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+    sqlite3_finalize(s);
+    sqlite3_close(h);
+  }
+  ::unlink(db.c_str());
+  CHECK(written == named);
+}
+
+TEST_CASE("a view, however it is spelled, or a generated column is refused before any row is read",
+          "[replay]") {
+  // Each would run without end, or build a huge value per row, from a few
+  // bytes; a view named meta is the first thing a check would have read.
+  const std::string endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)";
+  const std::pair<std::string, std::string> cases[] = {
+      {"ALTER TABLE meta RENAME TO old_meta; CREATE VIEW meta AS " + endless +
+           " SELECT o.* FROM c, old_meta o ORDER BY x DESC",
+       "meta is a view, not a table"},
+      {"ALTER TABLE events RENAME TO ev0; CREATE VIEW EVENTS AS SELECT * FROM ev0", "EVENTS is a view, not a table"},
+      {"ALTER TABLE frames ADD COLUMN big TEXT GENERATED ALWAYS AS (hex(zeroblob(20000000))) VIRTUAL",
+       "frames.big is a generated column"},
+  };
+  for (const auto& [sql, want] : cases) {
+    CAPTURE(sql);
+    const std::string db = ConvertedSample();
+    {
+      sqlite3* h = nullptr;
+      REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+      REQUIRE(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+      sqlite3_close(h);
+    }
+    Seen seen;
+    const Status s = store::ReplayDb(db, &seen);
+    CHECK(s.message() == fmt::format("{}: {}: not a database memtk wrote", db, want));
+    CHECK(seen.events.empty());
     ::unlink(db.c_str());
   }
 }
