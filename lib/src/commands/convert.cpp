@@ -102,6 +102,11 @@ ConvertResult ConvertOne(const std::string& input, const std::string& output, co
     std::optional<io::AtomicOutput> out;
     if (output != "-" && !bundle_dir) {
       ASSIGN_OR_RETURN(io::AtomicOutput o, io::AtomicOutput::Create(output));
+      // SQLite and libzip read back and seek in what they write: a device or
+      // FIFO written in place cannot hold a database or a zip.
+      if (o.in_place() && (options.to == OutputFormat::kDb || options.to == OutputFormat::kSnapViewer))
+        return UsageError(fmt::format("{}: a {} is written to a regular file, not a device or FIFO", output,
+                                      options.to == OutputFormat::kDb ? "database" : "SnapViewer zip"));
       out.emplace(std::move(o));
     }
     exports::ExportOptions eo{.device = options.device,

@@ -17,6 +17,14 @@ namespace memtk::io {
 StatusOr<AtomicOutput> AtomicOutput::Create(const std::string& requested) {
   std::string target = requested;
   struct stat st {};
+  // /dev/stdout, /dev/stderr, /dev/fd/N and /proc/*/fd/N name an open file
+  // of this process (a shell redirection): written through as named, so
+  // `-o /dev/stdout >> log` appends to log instead of renaming over it.
+  if (requested.starts_with("/dev/") || requested.starts_with("/proc/")) {
+    AtomicOutput out(requested, requested, 0);
+    out.in_place_ = true;
+    return out;
+  }
   if (::lstat(target.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
     // Write what the link points to and keep the link (a dangling link is
     // replaced, as there is nothing behind it to keep).
@@ -92,7 +100,7 @@ Status WriteFileAtomically(const std::string& path, std::string_view data) {
   if (path == "-") return WriteAll(STDOUT_FILENO, data, "<stdout>");
   ASSIGN_OR_RETURN(AtomicOutput out, AtomicOutput::Create(path));
   {
-    ScopedFd fd(::open(out.temp_path().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+    ScopedFd fd(::open(out.temp_path().c_str(), out.OpenFlags()));
     if (fd.get() < 0) return IoError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
     RETURN_IF_ERROR(WriteAll(fd.get(), data, path));
   }

@@ -5,6 +5,8 @@
 // process first.
 #pragma once
 
+#include <fcntl.h>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,16 +22,24 @@ class AtomicOutput {
   /// atomic). Two kinds of target are not replaced by a rename:
   ///   - a symbolic link: the file it points to is written (through a temp
   ///     file beside that file), so the link stays;
-  ///   - an existing device, FIFO or socket (-o /dev/null, -o /dev/stderr, a
-  ///     pipe): temp_path() is the target itself, written in place; Commit()
-  ///     renames nothing and a failure removes nothing (a rename over
-  ///     /dev/null made it a regular file for the whole machine).
+  ///   - an existing device, FIFO or socket (-o /dev/null, a pipe), and any
+  ///     path under /dev/ or /proc/ (/dev/stdout is a link to whatever the
+  ///     shell redirected stdout to): temp_path() is the target itself,
+  ///     written in place; Commit() renames nothing and a failure removes
+  ///     nothing (a rename over /dev/null made it a regular file for the
+  ///     whole machine).
   static StatusOr<AtomicOutput> Create(const std::string& target);
   AtomicOutput(AtomicOutput&& o) noexcept;
   AtomicOutput& operator=(AtomicOutput&&) = delete;
   ~AtomicOutput();
 
   const std::string& temp_path() const { return temp_; }
+  /// The target is written in place (a device, FIFO, /dev/stdout, ...).
+  bool in_place() const { return in_place_; }
+  /// open(2) flags for writing temp_path(): a fresh temp file is truncated;
+  /// an in-place target is appended to (/dev/stdout of `>> log` keeps the
+  /// log; a device or FIFO does not care).
+  int OpenFlags() const { return O_WRONLY | O_CLOEXEC | (in_place_ ? O_APPEND : O_TRUNC); }
   const std::string& target() const { return target_; }
   /// fsync-free rename of the temp file onto the target.
   Status Commit();

@@ -132,7 +132,7 @@ StatusOr<OutputFile> OutputFile::Open(const std::string& output, const std::stri
   }
   ASSIGN_OR_RETURN(AtomicOutput f, AtomicOutput::Create(impl->path));
   impl->file.emplace(std::move(f));
-  impl->fd.reset(::open(impl->file->temp_path().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+  impl->fd.reset(::open(impl->file->temp_path().c_str(), impl->file->OpenFlags()));
   if (!impl->fd) return IoError(fmt::format("{}: cannot write: {}", impl->path, std::strerror(errno)));
   return OutputFile(std::move(impl));
 }

@@ -94,3 +94,41 @@ TEST_CASE("a device as the output stays a device; an uncommitted one is not remo
   REQUIRE(::lstat(dev.c_str(), &st) == 0);
   CHECK(S_ISCHR(st.st_mode));
 }
+
+TEST_CASE("a link into another directory: the temp file sits beside the file, the link stays", "[io]") {
+  TempDir d;
+  std::filesystem::create_directories(d.path + "/real");
+  std::filesystem::create_directories(d.path + "/links");
+  const std::string file = d.path + "/real/out.txt", link = d.path + "/links/out.txt";
+  std::ofstream(file) << "old";
+  REQUIRE(::symlink(file.c_str(), link.c_str()) == 0);
+  auto out = io::AtomicOutput::Create(link);
+  REQUIRE(out.ok());
+  CHECK(out->temp_path().rfind(d.path + "/real/.out.txt.tmp-", 0) == 0);  // same filesystem as the file
+  {
+    std::ofstream(out->temp_path()) << "new";
+  }
+  REQUIRE(out->Commit().ok());
+  CHECK(Slurp(file) == "new");
+  CHECK(std::filesystem::is_symlink(link));
+  CHECK(Entries(d.path + "/links") == 1);
+  CHECK(Entries(d.path + "/real") == 1);
+}
+
+TEST_CASE("/dev/stdout and friends are written through, appended to, never renamed over", "[io]") {
+  // `-o /dev/stdout >> log`: /dev/stdout links to the log; a rename would
+  // have replaced it, a truncating open emptied it.
+  for (const char* p : {"/dev/stdout", "/dev/stderr", "/dev/fd/1", "/proc/self/fd/2"}) {
+    CAPTURE(p);
+    auto out = io::AtomicOutput::Create(p);
+    REQUIRE(out.ok());
+    CHECK(out->in_place());
+    CHECK(out->temp_path() == p);
+    CHECK((out->OpenFlags() & O_APPEND) != 0);
+    CHECK((out->OpenFlags() & O_TRUNC) == 0);
+  }
+  auto regular = io::AtomicOutput::Create("/tmp/memtk-atomic-test-regular.txt");
+  REQUIRE(regular.ok());
+  CHECK_FALSE(regular->in_place());
+  CHECK((regular->OpenFlags() & O_TRUNC) != 0);
+}
