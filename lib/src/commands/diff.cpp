@@ -9,9 +9,11 @@
 #include <limits>
 #include <memory>
 #include <set>
+#include <string_view>
 #include <thread>
 
 #include "commands/files_read.h"
+#include "io/input_file.h"
 #include "memtk/analysis/diff.h"
 #include "memtk/analysis/snapshot_stats.h"
 #include "memtk/memlog/report.h"
@@ -132,6 +134,23 @@ StatusOr<std::set<std::string>> ListInputs(const std::string& dir) {
   return names;
 }
 
+// A file memtk would have compared (a snapshot, a database, a memlog CSV),
+// by its content: what the gate may find missing from NEW. A README, a log
+// or a report written into BASE (diff --json -o BASE/) is not.
+bool LooksLikeInput(const std::string& path) {
+  if (store::IsSqliteFile(path) || memlog::IsMemlogCsv(path)) return true;
+  auto in = io::InputFile::Open(path);
+  if (!in.ok()) return false;
+  if ((*in)->format() == io::ContentFormat::kPickle) return true;
+  if ((*in)->format() != io::ContentFormat::kJson) return false;
+  // A JSON snapshot names its lists near the top; a report does not.
+  std::string head(64 << 10, '\0');
+  size_t got = 0;
+  if (!(*in)->Read(reinterpret_cast<uint8_t*>(head.data()), head.size(), &got).ok()) return false;
+  const std::string_view h(head.data(), got);
+  return h.find("\"device_traces\"") != std::string_view::npos || h.find("\"segments\"") != std::string_view::npos;
+}
+
 }  // namespace
 
 std::string_view DiffExtension(DiffFormat format) {
@@ -199,7 +218,9 @@ StatusOr<DiffOutcome> RunDiff(const DiffOptions& o) {
     if (!seen) return InvalidInput(fmt::format("no data for device {} in {} or {}", *o.device, o.base, o.next));
   }
   ASSIGN_OR_RETURN(r.gate, analysis::EvaluateGates(r.pairs, r.gates, o.device));
-  if (!r.gates.empty()) r.gate.missing_in_next = r.only_in_base;
+  if (!r.gates.empty())
+    for (const std::string& n : r.only_in_base)
+      if (LooksLikeInput((fs::path(o.base) / n).string())) r.gate.missing_in_next.push_back(n);
   out.gate_failed = r.gate.failed();
   out.gate_failures = present::GateFailureLines(r.gate);
   switch (o.format) {

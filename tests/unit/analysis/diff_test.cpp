@@ -306,6 +306,33 @@ TEST_CASE("directories pair files by name and list the unpaired", "[diff]") {
   CHECK(e.status().message().find("no file name in both directories (3 and 1 files)") != std::string::npos);
 }
 
+TEST_CASE("only a BASE file memtk would compare fails the gate when NEW lacks it", "[diff]") {
+  // A README or a report written into BASE (diff --json -o BASE/) is
+  // listed as only in BASE, not gated.
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("memtk-diff-gate-" + std::to_string(::getpid()));
+  fs::create_directories(root / "base");
+  fs::create_directories(root / "new");
+  fs::copy_file(kData + "/diff/runs_base/rank0.pickle", root / "base" / "rank0.pickle");
+  fs::copy_file(kData + "/diff/runs_new/rank0.pickle", root / "new" / "rank0.pickle");
+  fs::copy_file(kData + "/diff/runs_base/rank2.pickle", root / "base" / "rank2.pickle");
+  fs::copy_file(kData + "/small.json", root / "base" / "rank5.json");
+  std::ofstream(root / "base" / "README.md") << "# runs\n";
+  std::ofstream(root / "base" / "new.diff.json") << "{\"base\":\"b\",\"new\":\"n\",\"pairs\":[]}";
+  commands::DiffOptions o;
+  o.base = (root / "base").string();
+  o.next = (root / "new").string();
+  o.fail_on = {"peak>50%"};
+  auto r = commands::RunDiff(o);
+  fs::remove_all(root);
+  REQUIRE(r.ok());
+  CHECK(r->gate_failed);
+  CHECK(r->gate_failures == std::vector<std::string>{"rank2.pickle: failed: only in BASE, NEW has no file to compare",
+                                                     "rank5.json: failed: only in BASE, NEW has no file to compare"});
+  for (const char* listed : {"README.md: only in BASE", "new.diff.json: only in BASE", "rank2.pickle: only in BASE"})
+    CHECK(r->output.find(listed) != std::string::npos);
+}
+
 TEST_CASE("several inputs: rows per input and device, worst, imbalance, same top site", "[diff][stats]") {
   std::vector<analysis::SnapshotReport> reports;
   for (const char* f : {"/diff/runs_base/rank0.pickle", "/diff/runs_base/rank1.pickle", "/diff/base.pickle"}) {
