@@ -7,7 +7,8 @@
 // list of edits to a real database that `memtk convert` wrote from
 // data/small.pickle: a cell set to NULL, a small, huge or negative integer,
 // text with control characters, a real (NaN too), a blob; a row deleted or
-// copied; a table emptied or dropped. Random bytes of a file image would
+// copied; a table emptied or dropped, turned into a view of itself under
+// another case, or given a generated column. Random bytes of a file image would
 // almost never reach what memtk itself trusts in a database it reads (ids
 // that point nowhere, counts that lie, kinds that are not theirs); edits
 // reach every table and column on the first run.
@@ -19,8 +20,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -69,8 +72,12 @@ struct Table {
   std::string key;  // the row's key as an SQL expression: "rowid", or "(a, b)"
 };
 
-std::string TemplatePath() { return fmt::format("/tmp/memtk-db-fuzz-{}.template.db", ::getpid()); }
-std::string InputPath() { return fmt::format("/tmp/memtk-db-fuzz-{}.db", ::getpid()); }
+std::string TempDir() {
+  const char* t = std::getenv("TMPDIR");
+  return t != nullptr && *t != '\0' ? t : "/tmp";
+}
+std::string TemplatePath() { return fmt::format("{}/memtk-db-fuzz-{}.template.db", TempDir(), ::getpid()); }
+std::string InputPath() { return fmt::format("{}/memtk-db-fuzz-{}.db", TempDir(), ::getpid()); }
 
 // The database every input edits, written once per process.
 const std::string& TemplateBytes() {
@@ -197,7 +204,28 @@ void Edit(sqlite3* db, Bytes* in) {
         Exec(db, fmt::format("DELETE FROM \"{}\"", t.name));
         break;
       default:
-        if (in->U8() % 4 == 0) Exec(db, fmt::format("DROP TABLE \"{}\"", t.name));
+        switch (in->U8() % 4) {
+          case 0:
+            Exec(db, fmt::format("DROP TABLE \"{}\"", t.name));
+            break;
+          case 1: {
+            // The table as a view of itself, under its name in capitals
+            // (SQLite resolves names without case).
+            std::string upper = t.name;
+            for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            Exec(db, fmt::format("ALTER TABLE \"{0}\" RENAME TO \"{0}_old\"; CREATE VIEW \"{1}\" AS SELECT * FROM "
+                                 "\"{0}_old\"",
+                                 t.name, upper));
+            break;
+          }
+          case 2:
+            Exec(db, fmt::format("ALTER TABLE \"{}\" ADD COLUMN g TEXT GENERATED ALWAYS AS (hex(zeroblob(4096))) "
+                                 "VIRTUAL",
+                                 t.name));
+            break;
+          default:
+            break;
+        }
         break;
     }
   }
