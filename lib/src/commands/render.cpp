@@ -16,6 +16,7 @@
 #include "render/flame_chart.h"
 #include "render/png.h"
 #include "store/replay.h"
+#include "timeline/layout.h"
 #include "timeline/timeline_sink.h"
 
 namespace memtk::commands {
@@ -121,11 +122,9 @@ StatusOr<render::Image> RenderMemlog(const RenderOptions& o, RenderSummary* summ
   w.x1 = report.start_elapsed_s + o.to.value_or(end);
   // As for a snapshot's timeline: a window with none of the recording in it
   // would draw an empty chart that looks like data.
-  if (!(w.x1 > w.x0) || o.from.value_or(0) >= end || o.to.value_or(end) <= 0) {
-    std::string given = o.from ? fmt::format("--from {}", *o.from) : "";
-    if (o.to) given += fmt::format("{}--to {}", given.empty() ? "" : " ", *o.to);
-    return UsageError(fmt::format("{}: empty window: {}: the recording spans 0 to {:.3f} s", o.input, given, end));
-  }
+  if (!(w.x1 > w.x0) || o.from.value_or(0) >= end || o.to.value_or(end) <= 0)
+    return UsageError(fmt::format("{}: empty window: {}: the recording spans 0 to {:.3f} s", o.input,
+                                  timeline::WindowFlags(o.from, o.to), end));
   ASSIGN_OR_RETURN(memlog::SeriesBins bins, memlog::BinSeries(o.input, report.log_path, columns, w.x0, w.x1, f.plot.w));
   render::ChartSummary drawn;
   render::Image img = render::DrawMemlogChart(report, bins, columns, w, f, ChartOptionsOf(o), &drawn);

@@ -587,6 +587,12 @@ struct Instant {
 
 }  // namespace
 
+std::string WindowFlags(const std::optional<double>& from, const std::optional<double>& to) {
+  std::string given = from ? fmt::format("--from {}", *from) : "";
+  if (to) given += fmt::format("{}--to {}", given.empty() ? "" : " ", *to);
+  return given;
+}
+
 StatusOr<Raster> Rasterize(const Timeline& t, const RasterOptions& o) {
   const int width = o.width, height = o.height;
   if (width < 1 || height < 1 || width > render::kMaxImageSide || height > render::kMaxImageSide)
@@ -608,9 +614,7 @@ StatusOr<Raster> Rasterize(const Timeline& t, const RasterOptions& o) {
   // or before its start) is refused: drawn, it would be a flat picture of
   // nothing that looks like data.
   if (!(out.x1 > out.x0) || out.x0 >= full_end || out.x1 <= 0) {
-    std::string given = o.from ? fmt::format("--from {}", *o.from) : "";
-    if (o.to) given += fmt::format("{}--to {}", given.empty() ? "" : " ", *o.to);
-    return UsageError(fmt::format("empty window: {}: device {}'s trace spans {}", given, t.device,
+    return UsageError(fmt::format("empty window: {}: device {}'s trace spans {}", WindowFlags(o.from, o.to), t.device,
                                   by_time ? fmt::format("0 to {:.3f} s (--x time)", full_end)
                                           : fmt::format("events 0 to {} (--x event)", full_end)));
   }

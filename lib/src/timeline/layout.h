@@ -221,6 +221,11 @@ struct Raster {
   uint64_t steps_in_window = 0;
 };
 
+/// "--from 10 --to 20" (what was given of them), for the message of a
+/// window with none of the data in it (a trace here; a memlog recording in
+/// commands/render.cpp).
+std::string WindowFlags(const std::optional<double>& from, const std::optional<double>& to);
+
 /// Phase 2 (see the top of this file). Errors: --x time on a trace without
 /// time_us; a window that holds none of the trace (to <= from, or wholly
 /// outside 0 .. the trace's end), a usage error naming the trace's extent.
