@@ -2,6 +2,9 @@
 // every record as text, so two reads can be compared exactly.
 #pragma once
 
+#include <stdlib.h>
+
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
@@ -14,6 +17,25 @@
 #include "memtk/snapshot/snapshot.h"
 
 namespace memtk::test {
+
+/// A fresh directory under /tmp, removed with all it holds when the test
+/// ends (the temp directory every file-writing test needs).
+struct TempDir {
+  TempDir() {
+    char templ[] = "/tmp/memtk-unit-XXXXXX";
+    path = ::mkdtemp(templ);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  /// Writes `text` to path/name; returns that path.
+  std::string File(const std::string& name, const std::string& text) const {
+    std::string p = path + "/" + name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+  }
+  std::string path;
+};
 
 inline std::string DataPath(const std::string& name) { return std::string(MEMTK_DATA_DIR) + "/" + name; }
 

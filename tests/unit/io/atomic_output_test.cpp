@@ -15,19 +15,13 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include "test_util.h"
 
 using namespace memtk;
 
 namespace {
 
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/memtk-atomic-test-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string path;
-};
+using memtk::test::TempDir;
 
 std::string Slurp(const std::string& p) {
   std::ifstream f(p, std::ios::binary);

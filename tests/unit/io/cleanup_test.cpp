@@ -10,20 +10,14 @@
 #include <string>
 
 #include "io/atomic_output.h"
+#include "test_util.h"
 
 using namespace memtk;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char templ[] = "/tmp/memtk-cleanup-test-XXXXXX";
-    path = ::mkdtemp(templ);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using memtk::test::TempDir;
 
 }  // namespace
 

@@ -15,20 +15,14 @@
 
 #include "io/atomic_output.h"
 #include "memtk/io/cleanup.h"
+#include "test_util.h"
 
 using namespace memtk;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char templ[] = "/tmp/memtk-output-file-test-XXXXXX";
-    path = ::mkdtemp(templ);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using memtk::test::TempDir;
 
 void Touch(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "w");

@@ -18,6 +18,7 @@
 #include "memtk/memlog/recorder.h"
 #include "memtk/memlog/report.h"
 #include "memlog/sampler.h"
+#include "test_util.h"
 
 using namespace memtk;
 using namespace memtk::memlog;
@@ -26,20 +27,7 @@ namespace {
 
 constexpr double kMiB = 1 << 20;
 
-// A temp directory removed at the end of the test.
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/memtk-memlog-test-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string File(const std::string& name, const std::string& text) const {
-    std::string p = path + "/" + name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-  std::string path;
-};
+using memtk::test::TempDir;
 
 // A memlog CSV of `n` samples every `dt` seconds with rss = f(t).
 template <class F>

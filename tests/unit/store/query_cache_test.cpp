@@ -13,6 +13,7 @@
 #include <string>
 
 #include "memtk/version.h"
+#include "test_util.h"
 
 using namespace memtk;
 using namespace memtk::store;
@@ -20,14 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char templ[] = "/tmp/memtk-cache-test-XXXXXX";
-    path = ::mkdtemp(templ);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using memtk::test::TempDir;
 
 void Write(const std::string& path, size_t bytes, time_t mtime) {
   std::ofstream(path, std::ios::binary) << std::string(bytes, 'x');
