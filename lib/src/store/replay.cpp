@@ -89,23 +89,17 @@ Status CheckMemtkDb(sqlite3* db, const std::string& path) {
   std::string bad;
   RETURN_IF_ERROR(ForEachRow(
       db, path,
-      fmt::format("SELECT name, CASE WHEN type = 'table' THEN 'virtual table' ELSE type END FROM sqlite_master "
-                  "WHERE name COLLATE NOCASE IN {} AND (type != 'table' OR sql LIKE 'CREATE VIRTUAL TABLE%') LIMIT 1",
+      fmt::format("SELECT name || ' is a ' || CASE WHEN type = 'table' THEN 'virtual table' ELSE type END || "
+                  "', not a table' FROM sqlite_master WHERE name COLLATE NOCASE IN {0} AND (type != 'table' OR "
+                  "sql LIKE 'CREATE VIRTUAL TABLE%') "
+                  "UNION ALL SELECT m.name || '.' || x.name || ' is a generated column' FROM sqlite_master m, "
+                  "pragma_table_xinfo(m.name) x WHERE m.type = 'table' AND m.name COLLATE NOCASE IN {0} AND "
+                  "x.hidden IN (2, 3) LIMIT 1",
                   names),
       [&](sqlite3_stmt* s) {
-        bad = fmt::format("{} is a {}, not a table", ColumnText(s, 0), ColumnText(s, 1));
+        bad = std::string(ColumnText(s, 0));
         return OkStatus();
       }));
-  if (bad.empty())
-    RETURN_IF_ERROR(ForEachRow(
-        db, path,
-        fmt::format("SELECT m.name, x.name FROM sqlite_master m, pragma_table_xinfo(m.name) x WHERE m.type = "
-                    "'table' AND m.name COLLATE NOCASE IN {} AND x.hidden IN (2, 3) LIMIT 1",
-                    names),
-        [&](sqlite3_stmt* s) {
-          bad = fmt::format("{}.{} is a generated column", ColumnText(s, 0), ColumnText(s, 1));
-          return OkStatus();
-        }));
   if (!bad.empty()) return InvalidInput(fmt::format("{}: {}: not a database memtk wrote", path, bad));
   bool has_meta = false;
   Status meta = ForEachRow(db, path, "SELECT 1 FROM meta LIMIT 1", [&](sqlite3_stmt*) {
