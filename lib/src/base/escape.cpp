@@ -55,6 +55,26 @@ bool NeedsEscape(std::string_view text) {
   return false;
 }
 
+std::string EscapeJsonText(std::string_view json) {
+  if (!NeedsEscape(json)) return std::string(json);
+  std::string out;
+  out.reserve(json.size() + 16);
+  for (size_t i = 0; i < json.size();) {
+    uint32_t cp = 0;
+    const size_t n = Utf8Length(json, i, &cp);
+    if (n == 0) {  // not UTF-8: as the writer left it
+      out.push_back(json[i++]);
+      continue;
+    }
+    if (cp >= 0x80 && Unsafe(cp))
+      out += fmt::format("\\u{:04x}", cp);
+    else
+      out.append(json.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
 std::string EscapeControlLines(std::string_view text) {
   if (!NeedsEscape(text)) return std::string(text);
   std::string out;

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "memtk/base/escape.h"
+
 namespace memtk::json {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
@@ -102,7 +104,9 @@ std::string ObjectText(F&& fill) {
   w.StartObject();
   fill(w);
   w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+  // RapidJSON escapes C0 controls only; C1 controls and bidi overrides from
+  // the input would reach a terminal that shows the JSON.
+  return EscapeJsonText(std::string_view(buf.GetString(), buf.GetSize())) + "\n";
 }
 
 }  // namespace memtk::json

@@ -53,6 +53,7 @@ void AppendCsv(std::string* o, std::string_view v) {
 }
 
 void AppendJsonString(std::string* o, std::string_view v) {
+  const size_t start = o->size();
   o->push_back('"');
   for (unsigned char c : v) {
     switch (c) {
@@ -79,6 +80,11 @@ void AppendJsonString(std::string* o, std::string_view v) {
     }
   }
   o->push_back('"');
+  // C1 controls and bidi overrides as \uNNNN too (the loop did C0).
+  if (NeedsEscape(std::string_view(*o).substr(start))) {
+    const std::string json = EscapeJsonText(std::string_view(*o).substr(start));
+    o->replace(start, std::string::npos, json);
+  }
 }
 
 // Display width of UTF-8 text: code points, not bytes.

@@ -33,3 +33,10 @@ TEST_CASE("EscapeControlLines keeps the line ends and escapes the rest", "[escap
   CHECK(memtk::EscapeControlLines("no end\x07") == "no end\\x07");
   CHECK(memtk::EscapeControlLines("") == "");
 }
+
+TEST_CASE("EscapeJsonText writes C1 controls and bidi overrides as JSON escapes", "[escape]") {
+  CHECK(memtk::EscapeJsonText("{\"s\":\"plain \\u001b é\"}") == "{\"s\":\"plain \\u001b é\"}");
+  CHECK(memtk::EscapeJsonText("{\"s\":\"a\xc2\x9b[2J\"}") == "{\"s\":\"a\\u009b[2J\"}");
+  CHECK(memtk::EscapeJsonText("[\"\xe2\x80\xae\"]") == "[\"\\u202e\"]");
+  CHECK(memtk::EscapeJsonText("[\"\xff\"]") == "[\"\xff\"]");  // not UTF-8: left as written
+}

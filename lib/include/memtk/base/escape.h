@@ -26,6 +26,14 @@ std::string EscapeControl(std::string_view text);
 /// True if EscapeControl(text) would change `text` (fast path for callers).
 bool NeedsEscape(std::string_view text);
 
+/// JSON text (from a writer that escapes C0 controls already) with the
+/// other code points a terminal interprets written as JSON escapes: C1
+/// controls and bidirectional overrides as \uNNNN, which stays valid JSON
+/// (only strings hold non-ASCII). Bytes that are not UTF-8 pass unchanged.
+///
+/// Example: EscapeJsonText("{\"s\":\"a\u009b[2J\"}") holds "a\\u009b[2J"
+std::string EscapeJsonText(std::string_view json);
+
 /// EscapeControl of each line of a whole text output, its line ends kept:
 /// for presenters whose every piece may carry input text (file, site and
 /// column names), escaped once at the boundary instead of per field.
