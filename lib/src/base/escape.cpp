@@ -55,24 +55,46 @@ bool NeedsEscape(std::string_view text) {
   return false;
 }
 
-std::string EscapeJsonText(std::string_view json) {
-  if (!NeedsEscape(json)) return std::string(json);
+namespace {
+
+// `text` copied code point by code point: bytes that are not UTF-8 through
+// `bad(out, byte)`, code points a terminal interprets through
+// `unsafe(out, cp, bytes)`; the rest as they are. The one walk behind every
+// escaping here.
+template <class Bad, class UnsafeCp>
+std::string Rewrite(std::string_view text, Bad bad, UnsafeCp unsafe) {
+  if (!NeedsEscape(text)) return std::string(text);
   std::string out;
-  out.reserve(json.size() + 16);
-  for (size_t i = 0; i < json.size();) {
+  out.reserve(text.size() + 16);
+  for (size_t i = 0; i < text.size();) {
     uint32_t cp = 0;
-    const size_t n = Utf8Length(json, i, &cp);
-    if (n == 0) {  // not UTF-8: as the writer left it
-      out.push_back(json[i++]);
+    const size_t n = Utf8Length(text, i, &cp);
+    if (n == 0) {
+      bad(out, static_cast<unsigned char>(text[i++]));
       continue;
     }
-    if (cp >= 0x80 && Unsafe(cp))
-      out += fmt::format("\\u{:04x}", cp);
+    if (Unsafe(cp))
+      unsafe(out, cp, text.substr(i, n));
     else
-      out.append(json.substr(i, n));
+      out.append(text.substr(i, n));
     i += n;
   }
   return out;
+}
+
+}  // namespace
+
+std::string EscapeJsonText(std::string_view json) {
+  return Rewrite(
+      json, [](std::string& out, unsigned char b) { out.push_back(static_cast<char>(b)); },  // as the writer left it
+      [](std::string& out, uint32_t cp, std::string_view raw) {
+        // C0 controls are the writer's to escape (inside strings they never
+        // stand raw); C1 and bidi overrides become JSON escapes.
+        if (cp < 0x80)
+          out.append(raw);
+        else
+          out += fmt::format("\\u{:04x}", cp);
+      });
 }
 
 std::string EscapeControlLines(std::string_view text) {
@@ -91,33 +113,21 @@ std::string EscapeControlLines(std::string_view text) {
 }
 
 std::string EscapeControl(std::string_view text) {
-  if (!NeedsEscape(text)) return std::string(text);
-  std::string out;
-  out.reserve(text.size() + 16);
-  for (size_t i = 0; i < text.size();) {
-    uint32_t cp = 0;
-    size_t n = Utf8Length(text, i, &cp);
-    if (n == 0) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i]));
-      ++i;
-      continue;
-    }
-    if (!Unsafe(cp)) {
-      out.append(text.substr(i, n));
-    } else if (cp == '\n') {
-      out += "\\n";
-    } else if (cp == '\r') {
-      out += "\\r";
-    } else if (cp == '\t') {
-      out += "\\t";
-    } else if (cp < 0x80) {
-      out += fmt::format("\\x{:02x}", cp);
-    } else {
-      out += fmt::format("\\u{:04x}", cp);
-    }
-    i += n;
-  }
-  return out;
+  return Rewrite(
+      text, [](std::string& out, unsigned char b) { out += fmt::format("\\x{:02x}", b); },
+      [](std::string& out, uint32_t cp, std::string_view) {
+        if (cp == '\n') {
+          out += "\\n";
+        } else if (cp == '\r') {
+          out += "\\r";
+        } else if (cp == '\t') {
+          out += "\\t";
+        } else if (cp < 0x80) {
+          out += fmt::format("\\x{:02x}", cp);
+        } else {
+          out += fmt::format("\\u{:04x}", cp);
+        }
+      });
 }
 
 }  // namespace memtk
