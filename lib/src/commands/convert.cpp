@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <limits>
 #include <optional>
 #include <thread>
 
@@ -121,10 +120,7 @@ ConvertResult ConvertOne(const std::string& input, const std::string& output, co
       // Inputs converted side by side (-j) keep the cores busy already: a
       // memo pre-pass thread per input, or list hints on its read-ahead
       // thread, would only contend with them (as in stats -j).
-      if (options.jobs > 1 && options.inputs.size() > 1) {
-        ro.split_prepass_bytes = std::numeric_limits<uint64_t>::max();
-        ro.list_hints = false;
-      }
+      if (options.jobs > 1 && options.inputs.size() > 1) ro.ShareCores();
       if (options.progress && pass + 1 == exporter->passes())
         ro.progress = [&](uint64_t done, uint64_t total) { options.progress(input, done, total); };
       ASSIGN_OR_RETURN(snapshot::SnapshotSink * sink, exporter->Pass(pass));

@@ -47,10 +47,7 @@ StatusOr<std::unique_ptr<SnapshotRead>> ReadSnapshotSide(const std::string& path
   // On two cores the two sides already keep both busy; a pre-pass thread
   // per side, or list hints found on the read-ahead threads, would only
   // contend with them. With four or more, each side reads as `stats` does.
-  if (std::thread::hardware_concurrency() < 4) {
-    read.split_prepass_bytes = std::numeric_limits<uint64_t>::max();
-    read.list_hints = false;
-  }
+  if (std::thread::hardware_concurrency() < 4) read.ShareCores();
   RETURN_IF_ERROR(store::ReadInput(path, &tee, read));
   ASSIGN_OR_RETURN(r->report, stats.Take(path));
   return r;

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
-#include <limits>
 #include <thread>
 
 #include "commands/files_read.h"
@@ -77,10 +76,7 @@ StatusOr<MultiStatsOutcome> RunMultiStats(const MultiStatsOptions& o) {
   // With inputs side by side the cores are busy already; a memo pre-pass
   // thread per input, or list hints on its read-ahead thread, would only
   // contend with them.
-  if (jobs > 1) {
-    read.split_prepass_bytes = std::numeric_limits<uint64_t>::max();
-    read.list_hints = false;
-  }
+  if (jobs > 1) read.ShareCores();
   auto build = [&](const std::string& path) -> StatusOr<analysis::SnapshotReport> {
     analysis::SnapshotStats stats(so);
     RETURN_IF_ERROR(store::ReadInput(path, stats.sink(), read));

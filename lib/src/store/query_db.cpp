@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <regex>
 
-#include "store/read_only_sql.h"
 #include "store/replay.h"
 #include "store/snapshot_db.h"
 
@@ -123,10 +122,10 @@ StatusOr<ScopedStmt> Prepare(const Db& d, std::string_view sql) {
 StatusOr<Db> OpenQueryDb(const std::string& file, const std::string& path) {
   Db d;
   d.path = path;
+  // OpenDb hardens every connection it opens to read (HardenForUntrustedSql).
   ASSIGN_OR_RETURN(d.db, store::OpenDb(file, false, true));
   // Belt and braces on top of SQLITE_OPEN_READONLY.
   RETURN_IF_ERROR(store::Exec(d.db.get(), "PRAGMA query_only=1"));
-  RETURN_IF_ERROR(store::HardenForUntrustedSql(d.db.get()));
   RETURN_IF_ERROR(store::CheckMemtkDb(d.db.get(), path));
   ASSIGN_OR_RETURN(std::string version, MetaValue(d, "schema_version"));
   if (version.empty()) return InvalidInput(fmt::format("{}: not a memtk database (no schema_version in meta)", path));

@@ -222,6 +222,15 @@ struct ReadOptions {
   /// several inputs) turn it off: there it is only work moved between busy
   /// cores. The records are the same either way.
   bool list_hints = true;
+
+  /// This input is one of several read at once, one per core (diff's two
+  /// sides on fewer than four cores, stats -j, convert -j): no helper work
+  /// of its own on other threads (the split pre-pass, list hints), which
+  /// would only contend with the other reads. The one place that rule lives.
+  void ShareCores() {
+    split_prepass_bytes = UINT64_MAX;
+    list_hints = false;
+  }
 };
 
 /// Reads a snapshot file (pickle or JSON, gzip or not, detected by content;
